@@ -1,0 +1,121 @@
+// Package build reports which sfmcp this is: version, commit and build date.
+//
+// Release builds set the variables with the linker:
+//
+//	go build -ldflags "-X github.com/sfmcp/sfmcp/internal/build.Version=1.2.3 \
+//	  -X github.com/sfmcp/sfmcp/internal/build.Commit=abc1234 \
+//	  -X github.com/sfmcp/sfmcp/internal/build.Date=2026-11-21T10:00:00Z"
+//
+// Builds without ldflags (go install, go run) fall back to what the Go
+// toolchain embeds: the module version and the vcs.revision / vcs.time settings.
+package build
+
+import (
+	"runtime"
+	"runtime/debug"
+	"strings"
+)
+
+// Version is the release version, set with -ldflags "-X ...build.Version=...".
+var Version = ""
+
+// Commit is the VCS revision the binary was built from, set with -ldflags.
+var Commit = ""
+
+// Date is the build (or commit) time in RFC 3339, set with -ldflags.
+var Date = ""
+
+// devVersion names a build whose version nobody recorded.
+const devVersion = "dev"
+
+// Info describes one build of sfmcp.
+type Info struct {
+	Version   string `json:"version"`   // "1.2.3" or "dev"; no leading "v"
+	Commit    string `json:"commit"`    // full revision, "" when unknown
+	Date      string `json:"date"`      // RFC 3339, "" when unknown
+	GoVersion string `json:"goVersion"` // e.g. "go1.26.8"
+	Platform  string `json:"platform"`  // GOOS/GOARCH, e.g. "linux/amd64"
+}
+
+// Current returns the running binary's build information: the ldflags values
+// where set, otherwise what debug.ReadBuildInfo knows.
+func Current() Info {
+	bi, _ := debug.ReadBuildInfo()
+	return resolve(Version, Commit, Date, bi)
+}
+
+// resolve merges the linker-set values with the toolchain's build info; the
+// linker wins field by field.
+func resolve(version, commit, date string, bi *debug.BuildInfo) Info {
+	info := Info{
+		Version:   version,
+		Commit:    commit,
+		Date:      date,
+		GoVersion: runtime.Version(),
+		Platform:  runtime.GOOS + "/" + runtime.GOARCH,
+	}
+	if bi != nil {
+		if info.Version == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			info.Version = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				if info.Commit == "" {
+					info.Commit = s.Value
+				}
+			case "vcs.time":
+				if info.Date == "" {
+					info.Date = s.Value
+				}
+			}
+		}
+		if bi.GoVersion != "" {
+			info.GoVersion = bi.GoVersion
+		}
+	}
+	info.Version = strings.TrimPrefix(info.Version, "v")
+	if info.Version == "" {
+		info.Version = devVersion
+	}
+	return info
+}
+
+// ShortCommit is the first seven characters of the commit, as git abbreviates it.
+func (i Info) ShortCommit() string {
+	if len(i.Commit) > 7 {
+		return i.Commit[:7]
+	}
+	return i.Commit
+}
+
+// Day is the date part (YYYY-MM-DD) of Date, or Date itself when it has no time part.
+func (i Info) Day() string {
+	if d, _, ok := strings.Cut(i.Date, "T"); ok {
+		return d
+	}
+	return i.Date
+}
+
+// String renders the two-line form `sfmcp version` prints:
+//
+//	sfmcp version 1.2.3 (commit abc1234, built 2026-11-21)
+//	go1.26.8 linux/amd64
+func (i Info) String() string {
+	var b strings.Builder
+	b.WriteString("sfmcp version ")
+	b.WriteString(i.Version)
+	var extra []string
+	if c := i.ShortCommit(); c != "" {
+		extra = append(extra, "commit "+c)
+	}
+	if d := i.Day(); d != "" {
+		extra = append(extra, "built "+d)
+	}
+	if len(extra) > 0 {
+		b.WriteString(" (" + strings.Join(extra, ", ") + ")")
+	}
+	b.WriteString("\n")
+	b.WriteString(i.GoVersion + " " + i.Platform + "\n")
+	return b.String()
+}

@@ -1,0 +1,62 @@
+package build
+
+import (
+	"runtime"
+	"runtime/debug"
+	"testing"
+)
+
+func TestResolve(t *testing.T) {
+	vcs := &debug.BuildInfo{
+		GoVersion: "go1.26.8",
+		Main:      debug.Module{Path: "github.com/sfmcp/sfmcp", Version: "v0.4.0"},
+		Settings: []debug.BuildSetting{
+			{Key: "vcs.revision", Value: "0123456789abcdef0123456789abcdef01234567"},
+			{Key: "vcs.time", Value: "2026-10-01T08:00:00Z"},
+		},
+	}
+	devel := &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "(devel)"}}
+	platform := runtime.GOOS + "/" + runtime.GOARCH
+
+	tests := []struct {
+		name                  string
+		version, commit, date string
+		bi                    *debug.BuildInfo
+		want                  string
+	}{
+		{
+			name: "ldflags win", version: "v1.2.3", commit: "abc1234def", date: "2026-11-21T10:00:00Z", bi: vcs,
+			want: "sfmcp version 1.2.3 (commit abc1234, built 2026-11-21)\ngo1.26.8 " + platform + "\n",
+		},
+		{
+			name: "go install fallback", bi: vcs,
+			want: "sfmcp version 0.4.0 (commit 0123456, built 2026-10-01)\ngo1.26.8 " + platform + "\n",
+		},
+		{
+			name: "devel build without vcs", bi: devel,
+			want: "sfmcp version dev\ngo1.26.8 " + platform + "\n",
+		},
+		{
+			name: "ldflags version only, date without time", version: "1.0.0", date: "2026-01-02", bi: devel,
+			want: "sfmcp version 1.0.0 (built 2026-01-02)\ngo1.26.8 " + platform + "\n",
+		},
+		{
+			name: "no build info at all", version: "",
+			want: "sfmcp version dev\n" + runtime.Version() + " " + platform + "\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := resolve(tt.version, tt.commit, tt.date, tt.bi).String()
+			if got != tt.want {
+				t.Errorf("got\n%q\nwant\n%q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCurrentHasAVersion(t *testing.T) {
+	if Current().Version == "" {
+		t.Fatal("Current().Version is empty")
+	}
+}
