@@ -1,0 +1,447 @@
+// Package salesforce is sfmcp's client for the Salesforce APIs: REST here,
+// Bulk API 2.0 and the SOAP convertLead call in their own files.
+//
+// Every call takes a context, goes through one shared *http.Client, refreshes
+// an expired session once, retries transient failures when the request is safe
+// to repeat, and turns Salesforce's error bodies into typed errors. Tokens never
+// appear in errors or logs.
+package salesforce
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultAPIVersion is the REST API version used when Config.APIVersion is
+// empty. It matches the version the recorded fixtures and the sf CLI use.
+const DefaultAPIVersion = "62.0"
+
+// DefaultUserAgent is sent when Config.UserAgent is empty.
+const DefaultUserAgent = "sfmcp/dev"
+
+// apiVersionPattern accepts "62.0"; Salesforce has never shipped a minor
+// version, so anything else is a typo that would only fail later as a 404.
+var apiVersionPattern = regexp.MustCompile(`^[0-9]{2,3}\.0$`)
+
+// Config holds what a Client needs. HTTPClient and Tokens are required.
+type Config struct {
+	// HTTPClient is shared by every Client of the process so connections are
+	// reused; build it with NewHTTPClient.
+	HTTPClient *http.Client
+	// Tokens supplies the access token and instance URL, and refreshes the
+	// session when it expires. Several Clients may share one TokenSource.
+	Tokens *TokenSource
+	// APIVersion is like "62.0" (a leading "v" is tolerated); default DefaultAPIVersion.
+	APIVersion string
+	// UserAgent is sent on every request; default DefaultUserAgent.
+	UserAgent string
+	// Retry bounds retries of transient failures; the zero value means DefaultRetryPolicy.
+	Retry RetryPolicy
+	// Logger receives debug logs (never tokens, never query text); nil means no logs.
+	Logger *slog.Logger
+	// DescribeCache lets clients of the same org and user share describe
+	// results; nil gives the client a cache of its own.
+	DescribeCache *DescribeCache
+	// AllowInsecureHTTP permits a plain http:// instance URL on a host other
+	// than loopback. Loopback (the local emulator) is always allowed.
+	AllowInsecureHTTP bool
+}
+
+// Client talks to one Salesforce org (one instance URL) at one API version.
+// It is safe for concurrent use.
+type Client struct {
+	hc          *http.Client
+	tokens      *TokenSource
+	instance    *url.URL // scheme://host[:port], no path
+	instanceStr string
+	version     string
+	userAgent   string
+	retry       RetryPolicy
+	log         *slog.Logger
+	describe    *DescribeCache
+
+	usageMu   sync.Mutex
+	usageUsed int
+	usageMax  int
+	usageOK   bool
+}
+
+// New validates cfg and returns a Client. No request is made.
+func New(cfg Config) (*Client, error) {
+	if cfg.HTTPClient == nil {
+		return nil, &ValidationError{Field: "HTTPClient", Message: "is required (build one with NewHTTPClient)"}
+	}
+	if cfg.Tokens == nil {
+		return nil, &ValidationError{Field: "Tokens", Message: "is required"}
+	}
+	tok := cfg.Tokens.Token()
+	if tok.AccessToken == "" {
+		return nil, &ValidationError{Field: "AccessToken", Message: "is empty"}
+	}
+	inst, err := parseInstanceURL(tok.InstanceURL, cfg.AllowInsecureHTTP)
+	if err != nil {
+		return nil, err
+	}
+	version, err := normalizeAPIVersion(cfg.APIVersion)
+	if err != nil {
+		return nil, err
+	}
+	retry, err := cfg.Retry.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	ua := cfg.UserAgent
+	if ua == "" {
+		ua = DefaultUserAgent
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	cache := cfg.DescribeCache
+	if cache == nil {
+		cache = NewDescribeCache()
+	}
+	return &Client{
+		hc:          cfg.HTTPClient,
+		tokens:      cfg.Tokens,
+		instance:    inst,
+		instanceStr: inst.String(),
+		version:     version,
+		userAgent:   ua,
+		retry:       retry,
+		log:         logger,
+		describe:    cache,
+	}, nil
+}
+
+// NewHTTPClient returns an *http.Client tuned for Salesforce: keep-alive with a
+// pool of idle connections, and timeouts on each phase of a request rather than
+// on the whole exchange, so long streamed downloads (Bulk results) still work.
+// Callers bound whole calls with their context.
+func NewHTTPClient() *http.Client {
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	tr := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: 60 * time.Second,
+		ExpectContinueTimeout: 1 * time.Second,
+		MaxIdleConns:          100,
+		MaxIdleConnsPerHost:   16,
+		IdleConnTimeout:       90 * time.Second,
+	}
+	return &http.Client{Transport: tr}
+}
+
+// InstanceURL returns the org's base URL, like "https://acme.my.salesforce.com".
+func (c *Client) InstanceURL() string { return c.instanceStr }
+
+// APIVersion returns the REST API version in use, like "62.0".
+func (c *Client) APIVersion() string { return c.version }
+
+// APIUsage returns the latest api-usage figures Salesforce reported in the
+// Sforce-Limit-Info header; ok is false until a response carried one.
+func (c *Client) APIUsage() (used, max int, ok bool) {
+	c.usageMu.Lock()
+	defer c.usageMu.Unlock()
+	return c.usageUsed, c.usageMax, c.usageOK
+}
+
+func (c *Client) recordUsage(h http.Header) {
+	used, max, ok := parseLimitInfo(h.Get("Sforce-Limit-Info"))
+	if !ok {
+		return
+	}
+	c.usageMu.Lock()
+	c.usageUsed, c.usageMax, c.usageOK = used, max, true
+	c.usageMu.Unlock()
+}
+
+// parseLimitInfo reads "api-usage=25/15000" out of a header that may carry
+// other comma-separated entries such as "per-app-api-usage=17/250(appName=x)".
+func parseLimitInfo(v string) (used, max int, ok bool) {
+	for part := range strings.SplitSeq(v, ",") {
+		name, val, found := strings.Cut(strings.TrimSpace(part), "=")
+		if !found || !strings.EqualFold(strings.TrimSpace(name), "api-usage") {
+			continue
+		}
+		u, m, found := strings.Cut(strings.TrimSpace(val), "/")
+		if !found {
+			return 0, 0, false
+		}
+		var err1, err2 error
+		used, err1 = strconv.Atoi(u)
+		max, err2 = strconv.Atoi(m)
+		if err1 != nil || err2 != nil || used < 0 || max < 0 {
+			return 0, 0, false
+		}
+		return used, max, true
+	}
+	return 0, 0, false
+}
+
+func normalizeAPIVersion(v string) (string, error) {
+	if v == "" {
+		return DefaultAPIVersion, nil
+	}
+	v = strings.TrimPrefix(strings.TrimPrefix(v, "v"), "V")
+	if !apiVersionPattern.MatchString(v) {
+		return "", &ValidationError{Field: "APIVersion", Message: fmt.Sprintf("%q is not a version like 62.0", v)}
+	}
+	return v, nil
+}
+
+// parseInstanceURL accepts only an origin (scheme, host, optional port), so
+// every request path is built by this package and never inherited from input.
+func parseInstanceURL(raw string, allowHTTP bool) (*url.URL, error) {
+	invalid := func(msg string) error {
+		return &ValidationError{Field: "InstanceURL", Message: msg}
+	}
+	if raw == "" {
+		return nil, invalid("is empty")
+	}
+	u, err := url.Parse(strings.TrimRight(raw, "/"))
+	if err != nil {
+		return nil, invalid("is not a URL")
+	}
+	if u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || (u.Path != "" && u.Path != "/") {
+		return nil, invalid("must be scheme://host[:port] with nothing else")
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !allowHTTP && !isLoopback(u.Hostname()) {
+			return nil, invalid("must use https (plain http is allowed only for loopback, e.g. the local emulator)")
+		}
+	default:
+		return nil, invalid("must use https")
+	}
+	return &url.URL{Scheme: u.Scheme, Host: strings.ToLower(u.Host)}, nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// dataPath returns the REST path for a resource under /services/data/vNN.0.
+func (c *Client) dataPath(resource string) string {
+	return "/services/data/v" + c.version + "/" + strings.TrimPrefix(resource, "/")
+}
+
+// request describes one logical API call; send may issue it several times.
+type request struct {
+	method string
+	// path is already escaped and starts with "/"; it is joined to the instance URL.
+	path        string
+	query       url.Values
+	body        []byte
+	contentType string
+	header      http.Header
+	// idempotent marks a request that may be repeated after a transient failure.
+	idempotent bool
+	// okStatus lists non-2xx statuses the caller wants back as a response
+	// rather than as an error (upsert's 300 Multiple Choices).
+	okStatus []int
+}
+
+// response is a fully read HTTP response.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func newRequest(method, path string) *request {
+	return &request{method: method, path: path, idempotent: methodIsIdempotent(method)}
+}
+
+// methodIsIdempotent holds for methods whose repetition cannot create a second
+// effect. PATCH is not in the list: a record PATCH is idempotent, but a Bulk
+// job state change or a future composite PATCH may not be, so callers opt in.
+func methodIsIdempotent(m string) bool {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete:
+		return true
+	}
+	return false
+}
+
+func (r *request) withJSON(body []byte) *request {
+	r.body = body
+	r.contentType = "application/json"
+	return r
+}
+
+func (r *request) allows(status int) bool {
+	if status >= 200 && status < 300 {
+		return true
+	}
+	for _, s := range r.okStatus {
+		if s == status {
+			return true
+		}
+	}
+	return false
+}
+
+// send issues r with auth, refresh and retries, and returns the read response.
+// Any status other than 2xx or r.okStatus comes back as an error.
+func (c *Client) send(ctx context.Context, r *request) (*response, error) {
+	resp, err := c.roundTrip(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, c.transportError(r, err, 1)
+	}
+	return &response{status: resp.StatusCode, header: resp.Header, body: body}, nil
+}
+
+// roundTrip is the retry and refresh loop. On success the caller owns the
+// open response body, which lets Bulk downloads stream.
+func (c *Client) roundTrip(ctx context.Context, r *request) (*http.Response, error) {
+	refreshed := false
+	for attempt := 1; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		accessToken := c.tokens.accessToken()
+		start := time.Now()
+		resp, err := c.attempt(ctx, r, accessToken)
+		if err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return nil, ctxErr
+			}
+			c.log.DebugContext(ctx, "salesforce request failed", "method", r.method, "path", r.path, "attempt", attempt, "error", c.redact(err.Error()))
+			if r.idempotent && attempt < c.retry.MaxAttempts && isTransientNetError(err) {
+				if werr := sleepCtx(ctx, c.retry.backoff(attempt)); werr != nil {
+					return nil, werr
+				}
+				continue
+			}
+			return nil, c.transportError(r, err, attempt)
+		}
+		c.recordUsage(resp.Header)
+		c.log.DebugContext(ctx, "salesforce request", "method", r.method, "path", r.path, "status", resp.StatusCode, "attempt", attempt, "elapsed", time.Since(start))
+		if r.allows(resp.StatusCode) {
+			return resp, nil
+		}
+
+		apiErr := c.readError(resp)
+
+		if apiErr.isExpiredSession() && !refreshed {
+			refreshed = true
+			if !c.tokens.CanRefresh() {
+				return nil, &AuthError{Message: "the session has expired or is invalid and no refresh token is available; log in again", Err: apiErr}
+			}
+			if _, err := c.tokens.refresh(ctx, c.hc, c.log, accessToken); err != nil {
+				return nil, err
+			}
+			attempt-- // the retry after a refresh is not a transient-failure retry
+			continue
+		}
+		if resp.StatusCode == http.StatusUnauthorized || apiErr.isExpiredSession() {
+			return nil, &AuthError{Message: "Salesforce rejected the session; log in again", Err: apiErr}
+		}
+		if r.idempotent && isRetryable(apiErr) {
+			if attempt < c.retry.MaxAttempts {
+				delay := c.retry.backoff(attempt)
+				if ra, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+					delay = min(ra, c.retry.MaxRetryAfter)
+				}
+				c.log.DebugContext(ctx, "salesforce retrying", "method", r.method, "path", r.path, "status", resp.StatusCode, "delay", delay)
+				if werr := sleepCtx(ctx, delay); werr != nil {
+					return nil, werr
+				}
+				continue
+			}
+			apiErr.Attempts = attempt
+		}
+		return nil, apiErr
+	}
+}
+
+// attempt sends one HTTP request.
+func (c *Client) attempt(ctx context.Context, r *request, accessToken string) (*http.Response, error) {
+	u := c.instanceStr + r.path
+	if len(r.query) > 0 {
+		u += "?" + r.query.Encode()
+	}
+	var body io.Reader
+	if r.body != nil {
+		body = bytes.NewReader(r.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, u, body)
+	if err != nil {
+		return nil, fmt.Errorf("build request: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+accessToken)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
+	if r.contentType != "" {
+		req.Header.Set("Content-Type", r.contentType)
+	}
+	for k, vs := range r.header {
+		req.Header[k] = vs
+	}
+	return c.hc.Do(req)
+}
+
+// maxErrorBody bounds how much of an error body is read: a misbehaving proxy
+// can answer with megabytes of HTML.
+const maxErrorBody = 1 << 20
+
+func (c *Client) readError(resp *http.Response) *APIError {
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	// Drain a little more so the connection can be reused; give up beyond that.
+	_, _ = io.CopyN(io.Discard, resp.Body, 64<<10)
+	e := parseAPIError(resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	e.Message = c.redact(e.Message)
+	for i := range e.Errors {
+		e.Errors[i].Message = c.redact(e.Errors[i].Message)
+	}
+	return e
+}
+
+// transportError turns a failure below HTTP (connection refused, reset, TLS,
+// timeout) into a short error naming the call. net/http's *url.Error repeats
+// the whole URL, query string included; our URLs carry no tokens, but the
+// query text is noise, so only the method and path are kept.
+func (c *Client) transportError(r *request, err error, attempts int) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	msg := fmt.Sprintf("%s %s: cannot reach Salesforce at %s", r.method, r.path, c.instanceStr)
+	if attempts > 1 {
+		return &NetworkError{Message: fmt.Sprintf("%s (gave up after %d attempts)", msg, attempts), Err: err}
+	}
+	return &NetworkError{Message: msg, Err: err}
+}
+
+// redact removes the current tokens from text that came from the network,
+// in case a proxy or an error page echoes a request header back.
+func (c *Client) redact(s string) string {
+	return c.tokens.redact(s)
+}
