@@ -1,0 +1,561 @@
+package soql
+
+import (
+	"strconv"
+	"strings"
+)
+
+// ---- AST ----
+
+type selectItem struct {
+	pos     int
+	path    string // field path as written (Account.Owner.Name)
+	fn      string // aggregate / function name, upper case (COUNT, SUM, FIELDS, ...)
+	arg     string // function argument path ("" for COUNT())
+	argAt   int    // position of the argument
+	alias   string // alias as written
+	aliasAt int
+	sub     *queryNode // child subquery
+}
+
+type queryNode struct {
+	text     string
+	items    []selectItem
+	from     string
+	fromPos  int
+	alias    string
+	where    *condNode
+	groupBy  []exprNode
+	having   *condNode
+	orderBy  []orderNode
+	limit    int // -1 when absent
+	limitAt  int
+	offset   int // -1 when absent
+	offsetAt int
+}
+
+// exprNode is a condition operand or sort/group key: a field path or a function of one.
+type exprNode struct {
+	pos  int
+	path string
+	fn   string // "" for a plain field, else COUNT, SUM, ... (upper case)
+}
+
+func (e exprNode) String() string {
+	if e.fn == "" {
+		return e.path
+	}
+	return e.fn + "(" + e.path + ")"
+}
+
+type orderNode struct {
+	expr       exprNode
+	desc       bool
+	nullsLast  bool
+	nullsGiven bool
+}
+
+type condKind int
+
+const (
+	cAnd condKind = iota
+	cOr
+	cNot
+	cCmp
+)
+
+type condNode struct {
+	kind  condKind
+	kids  []*condNode
+	left  exprNode
+	op    string // = != < <= > >= LIKE IN NOTIN INCLUDES EXCLUDES
+	opPos int
+	vals  []valueNode // one value, or the list of IN/INCLUDES
+	semi  *queryNode  // IN (SELECT ...)
+}
+
+type valKind int
+
+const (
+	vNull valKind = iota
+	vString
+	vNumber
+	vBool
+	vDate
+	vDateTime
+	vDateLit
+)
+
+type valueNode struct {
+	kind valKind
+	pos  int
+	raw  string // raw token text (string literal without quotes)
+	num  float64
+	b    bool
+	n    int // the N of LAST_N_DAYS:N
+}
+
+// ---- parser ----
+
+type parser struct {
+	text string
+	toks []token
+	i    int
+}
+
+func (p *parser) peek() token { return p.toks[p.i] }
+func (p *parser) peekAt(k int) token {
+	if p.i+k < len(p.toks) {
+		return p.toks[p.i+k]
+	}
+	return p.toks[len(p.toks)-1]
+}
+func (p *parser) next() token {
+	t := p.toks[p.i]
+	if p.i < len(p.toks)-1 {
+		p.i++
+	}
+	return t
+}
+
+func (p *parser) unexpected(t token) *Error {
+	return posError(p.text, t.pos, CodeMalformed, "unexpected token: '"+t.shown()+"'")
+}
+
+func (p *parser) expect(s string) (token, *Error) {
+	t := p.next()
+	if !t.is(s) {
+		return t, p.unexpected(t)
+	}
+	return t, nil
+}
+
+// reserved words that end a clause; they cannot be aliases.
+var reserved = map[string]bool{
+	"select": true, "from": true, "where": true, "and": true, "or": true, "not": true, "in": true, "like": true,
+	"includes": true, "excludes": true, "null": true, "true": true, "false": true, "order": true, "by": true,
+	"limit": true, "offset": true, "group": true, "having": true, "with": true, "for": true, "using": true,
+	"asc": true, "desc": true, "nulls": true, "typeof": true, "when": true, "then": true, "else": true, "end": true,
+	"update": true, "view": true, "reference": true, "tracking": true, "viewstat": true,
+}
+
+func isReserved(t token) bool { return t.kind == tIdent && reserved[strings.ToLower(t.text)] }
+
+var aggregateFns = map[string]bool{"COUNT": true, "COUNT_DISTINCT": true, "SUM": true, "AVG": true, "MIN": true, "MAX": true}
+
+// parseQuery parses SELECT ... up to (not including) a closing ')' or EOF.
+func (p *parser) parseQuery() (*queryNode, *Error) {
+	q := &queryNode{text: p.text, limit: -1, offset: -1}
+	if _, err := p.expect("SELECT"); err != nil {
+		return nil, err
+	}
+	for {
+		it, err := p.parseSelectItem()
+		if err != nil {
+			return nil, err
+		}
+		q.items = append(q.items, it)
+		if !p.peek().is(",") {
+			break
+		}
+		p.next()
+	}
+	if _, err := p.expect("FROM"); err != nil {
+		return nil, err
+	}
+	t := p.next()
+	if t.kind != tIdent || isReserved(t) {
+		return nil, p.unexpected(t)
+	}
+	q.from, q.fromPos = t.text, t.pos
+	if t := p.peek(); t.kind == tIdent && !isReserved(t) && !strings.Contains(t.text, ".") {
+		q.alias = t.text
+		p.next()
+	}
+	if p.peek().is("USING") {
+		p.next()
+		if _, err := p.expect("SCOPE"); err != nil {
+			return nil, err
+		}
+		if t := p.next(); t.kind != tIdent {
+			return nil, p.unexpected(t)
+		}
+	}
+	if p.peek().is("WHERE") {
+		p.next()
+		c, err := p.parseCond()
+		if err != nil {
+			return nil, err
+		}
+		q.where = c
+	}
+	for p.peek().is("WITH") {
+		p.next()
+		t := p.next()
+		if t.kind != tIdent || isReserved(t) {
+			return nil, p.unexpected(t)
+		}
+	}
+	if p.peek().is("GROUP") {
+		p.next()
+		if _, err := p.expect("BY"); err != nil {
+			return nil, err
+		}
+		for {
+			e, err := p.parseExpr()
+			if err != nil {
+				return nil, err
+			}
+			q.groupBy = append(q.groupBy, e)
+			if !p.peek().is(",") {
+				break
+			}
+			p.next()
+		}
+		if p.peek().is("HAVING") {
+			p.next()
+			c, err := p.parseCond()
+			if err != nil {
+				return nil, err
+			}
+			q.having = c
+		}
+	}
+	if p.peek().is("ORDER") {
+		p.next()
+		if _, err := p.expect("BY"); err != nil {
+			return nil, err
+		}
+		for {
+			e, err := p.parseExpr()
+			if err != nil {
+				return nil, err
+			}
+			o := orderNode{expr: e}
+			if p.peek().is("ASC") {
+				p.next()
+			} else if p.peek().is("DESC") {
+				p.next()
+				o.desc = true
+			}
+			o.nullsLast = o.desc
+			if p.peek().is("NULLS") {
+				p.next()
+				t := p.next()
+				switch {
+				case t.is("FIRST"):
+					o.nullsLast = false
+				case t.is("LAST"):
+					o.nullsLast = true
+				default:
+					return nil, p.unexpected(t)
+				}
+				o.nullsGiven = true
+			}
+			q.orderBy = append(q.orderBy, o)
+			if !p.peek().is(",") {
+				break
+			}
+			p.next()
+		}
+	}
+	for p.peek().is("LIMIT") || p.peek().is("OFFSET") {
+		kw := p.next()
+		t := p.next()
+		if t.kind != tNumber || strings.ContainsAny(t.text, ".eE") {
+			return nil, p.unexpected(t)
+		}
+		n, err := strconv.Atoi(t.text)
+		if err != nil {
+			return nil, posError(p.text, t.pos, CodeOutOfRange, "For input string: \""+t.text+"\"")
+		}
+		if kw.is("LIMIT") {
+			if q.limit >= 0 || q.offset >= 0 {
+				return nil, p.unexpected(kw)
+			}
+			q.limit, q.limitAt = n, t.pos
+		} else {
+			if q.offset >= 0 {
+				return nil, p.unexpected(kw)
+			}
+			q.offset, q.offsetAt = n, t.pos
+		}
+	}
+	if p.peek().is("FOR") {
+		p.next()
+		t := p.next()
+		if !(t.is("VIEW") || t.is("REFERENCE") || t.is("UPDATE")) {
+			return nil, p.unexpected(t)
+		}
+		for p.peek().is(",") {
+			p.next()
+			if t := p.next(); !(t.is("VIEW") || t.is("REFERENCE") || t.is("UPDATE")) {
+				return nil, p.unexpected(t)
+			}
+		}
+	}
+	return q, nil
+}
+
+func (p *parser) parseSelectItem() (selectItem, *Error) {
+	t := p.peek()
+	if t.is("(") {
+		p.next()
+		sub, err := p.parseQuery()
+		if err != nil {
+			return selectItem{}, err
+		}
+		if _, err := p.expect(")"); err != nil {
+			return selectItem{}, err
+		}
+		return selectItem{pos: t.pos, sub: sub}, nil
+	}
+	if t.kind != tIdent || (isReserved(t) && !p.peekAt(1).is("(")) {
+		return selectItem{}, p.unexpected(t)
+	}
+	if t.is("TYPEOF") {
+		return selectItem{}, posError(p.text, t.pos, CodeMalformed, "TYPEOF is not supported by this org")
+	}
+	p.next()
+	it := selectItem{pos: t.pos}
+	if p.peek().is("(") {
+		if strings.Contains(t.text, ".") {
+			return selectItem{}, p.unexpected(p.peek())
+		}
+		p.next()
+		it.fn = strings.ToUpper(t.text)
+		a := p.next()
+		switch {
+		case a.is(")"):
+			if it.fn != "COUNT" {
+				return selectItem{}, p.unexpected(a)
+			}
+			it.argAt = a.pos
+		case a.kind == tIdent:
+			it.arg, it.argAt = a.text, a.pos
+			if _, err := p.expect(")"); err != nil {
+				return selectItem{}, err
+			}
+		default:
+			return selectItem{}, p.unexpected(a)
+		}
+	} else {
+		it.path = t.text
+	}
+	if a := p.peek(); a.kind == tIdent && !isReserved(a) && !strings.Contains(a.text, ".") {
+		it.alias, it.aliasAt = a.text, a.pos
+		p.next()
+	}
+	return it, nil
+}
+
+// parseExpr parses a field path or FN(path).
+func (p *parser) parseExpr() (exprNode, *Error) {
+	t := p.next()
+	if t.kind != tIdent || isReserved(t) {
+		return exprNode{}, p.unexpected(t)
+	}
+	if !p.peek().is("(") {
+		return exprNode{pos: t.pos, path: t.text}, nil
+	}
+	p.next()
+	e := exprNode{pos: t.pos, fn: strings.ToUpper(t.text)}
+	a := p.next()
+	switch {
+	case a.is(")") && e.fn == "COUNT":
+		return e, nil
+	case a.kind == tIdent && !isReserved(a):
+		e.path = a.text
+	default:
+		return exprNode{}, p.unexpected(a)
+	}
+	if _, err := p.expect(")"); err != nil {
+		return exprNode{}, err
+	}
+	return e, nil
+}
+
+// parseCond parses a condition. Salesforce refuses a mix of AND and OR
+// without parentheses: the first connector decides and the other one is an
+// unexpected token.
+func (p *parser) parseCond() (*condNode, *Error) {
+	first, err := p.parseCondTerm()
+	if err != nil {
+		return nil, err
+	}
+	t := p.peek()
+	var kind condKind
+	switch {
+	case t.is("AND"):
+		kind = cAnd
+	case t.is("OR"):
+		kind = cOr
+	default:
+		return first, nil
+	}
+	n := &condNode{kind: kind, kids: []*condNode{first}}
+	for {
+		t := p.peek()
+		if (kind == cAnd && t.is("OR")) || (kind == cOr && t.is("AND")) {
+			return nil, p.unexpected(t)
+		}
+		if !(t.is("AND") || t.is("OR")) {
+			return n, nil
+		}
+		p.next()
+		c, err := p.parseCondTerm()
+		if err != nil {
+			return nil, err
+		}
+		n.kids = append(n.kids, c)
+	}
+}
+
+func (p *parser) parseCondTerm() (*condNode, *Error) {
+	t := p.peek()
+	if t.is("NOT") {
+		p.next()
+		c, err := p.parseCondTerm()
+		if err != nil {
+			return nil, err
+		}
+		return &condNode{kind: cNot, kids: []*condNode{c}}, nil
+	}
+	if t.is("(") {
+		p.next()
+		c, err := p.parseCond()
+		if err != nil {
+			return nil, err
+		}
+		if _, err := p.expect(")"); err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
+	left, err := p.parseExpr()
+	if err != nil {
+		return nil, err
+	}
+	n := &condNode{kind: cCmp, left: left}
+	op := p.next()
+	n.opPos = op.pos
+	switch {
+	case op.kind == tPunct && (op.text == "=" || op.text == "!=" || op.text == "<>" || op.text == "<" || op.text == "<=" || op.text == ">" || op.text == ">="):
+		n.op = op.text
+		if n.op == "<>" {
+			n.op = "!="
+		}
+		v, err := p.parseValue()
+		if err != nil {
+			return nil, err
+		}
+		n.vals = []valueNode{v}
+		return n, nil
+	case op.is("LIKE"):
+		n.op = "LIKE"
+		v, err := p.parseValue()
+		if err != nil {
+			return nil, err
+		}
+		n.vals = []valueNode{v}
+		return n, nil
+	case op.is("NOT"):
+		if _, err := p.expect("IN"); err != nil {
+			return nil, err
+		}
+		n.op = "NOTIN"
+	case op.is("IN"):
+		n.op = "IN"
+	case op.is("INCLUDES"):
+		n.op = "INCLUDES"
+	case op.is("EXCLUDES"):
+		n.op = "EXCLUDES"
+	default:
+		return nil, p.unexpected(op)
+	}
+	if _, err := p.expect("("); err != nil {
+		return nil, err
+	}
+	if p.peek().is("SELECT") && (n.op == "IN" || n.op == "NOTIN") {
+		sub, err := p.parseQuery()
+		if err != nil {
+			return nil, err
+		}
+		n.semi = sub
+	} else {
+		for {
+			v, err := p.parseValue()
+			if err != nil {
+				return nil, err
+			}
+			n.vals = append(n.vals, v)
+			if !p.peek().is(",") {
+				break
+			}
+			p.next()
+		}
+	}
+	if _, err := p.expect(")"); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+func (p *parser) parseValue() (valueNode, *Error) {
+	t := p.next()
+	switch t.kind {
+	case tString:
+		return valueNode{kind: vString, pos: t.pos, raw: t.text}, nil
+	case tNumber:
+		f, err := strconv.ParseFloat(t.text, 64)
+		if err != nil {
+			return valueNode{}, p.unexpected(t)
+		}
+		return valueNode{kind: vNumber, pos: t.pos, raw: t.text, num: f}, nil
+	case tDate:
+		return valueNode{kind: vDate, pos: t.pos, raw: t.text}, nil
+	case tDateTime:
+		return valueNode{kind: vDateTime, pos: t.pos, raw: t.text}, nil
+	case tPunct:
+		if t.text == "-" || t.text == "+" {
+			n := p.next()
+			if n.kind != tNumber {
+				return valueNode{}, p.unexpected(n)
+			}
+			f, err := strconv.ParseFloat(n.text, 64)
+			if err != nil {
+				return valueNode{}, p.unexpected(n)
+			}
+			if t.text == "-" {
+				f = -f
+			}
+			return valueNode{kind: vNumber, pos: t.pos, raw: t.text + n.text, num: f}, nil
+		}
+	case tIdent:
+		switch {
+		case t.is("null"):
+			return valueNode{kind: vNull, pos: t.pos, raw: t.text}, nil
+		case t.is("true"), t.is("false"):
+			return valueNode{kind: vBool, pos: t.pos, raw: t.text, b: t.is("true")}, nil
+		}
+		name := strings.ToUpper(t.text)
+		if _, ok := dateLiterals[name]; ok {
+			return valueNode{kind: vDateLit, pos: t.pos, raw: name}, nil
+		}
+		if _, ok := dateLiteralsN[name]; ok {
+			if _, err := p.expect(":"); err != nil {
+				return valueNode{}, err
+			}
+			nt := p.next()
+			if nt.kind != tNumber || strings.ContainsAny(nt.text, ".eE") {
+				return valueNode{}, p.unexpected(nt)
+			}
+			n, err := strconv.Atoi(nt.text)
+			if err != nil || n > 1000000 {
+				return valueNode{}, posError(p.text, nt.pos, CodeOutOfRange, "Date literal value is out of range: "+nt.text)
+			}
+			return valueNode{kind: vDateLit, pos: t.pos, raw: name, n: n}, nil
+		}
+	}
+	return valueNode{}, p.unexpected(t)
+}
