@@ -46,7 +46,7 @@ func Test() (ios *IOStreams, in, out, errOut *bytes.Buffer) {
 	f := false
 	ios = &IOStreams{
 		In: in, Out: out, ErrOut: errOut,
-		stdinTTY: &f, stdoutTTY: &f, stderrTTY: &f,
+		stdinTTY: &f, stdoutTTY: &f, stderrTTY: &f, colorEnabled: &f,
 		width:  DefaultWidth,
 		getenv: func(string) string { return "" },
 	}

@@ -21,6 +21,7 @@ func TestColorEnabled(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ios, _, _, _ := Test()
 			ios.getenv = func(k string) string { return tt.env[k] }
+			ios.colorEnabled = nil // detect
 			ios.SetStdoutTTY(tt.tty)
 			if got := ios.ColorEnabled(); got != tt.want {
 				t.Errorf("ColorEnabled() = %v, want %v", got, tt.want)
