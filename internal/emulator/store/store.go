@@ -1,0 +1,476 @@
+// Package store keeps the emulator's records, tokens and counters in SQLite
+// (modernc.org/sqlite: pure Go, no cgo). Records are stored as JSON documents
+// keyed by id, in insertion order, with a side table for the values of unique
+// and external-id fields so upserts and duplicate checks are index lookups.
+// It knows nothing of Salesforce's rules; the emulator's org layer does.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Record is one stored record: canonical field name → value (nil, string,
+// float64, bool). It always has "Id" and "IsDeleted".
+type Record = map[string]any
+
+// ErrNotFound is returned when a record does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+// ErrDuplicate is returned when a unique value is already taken.
+var ErrDuplicate = errors.New("store: duplicate value")
+
+const schemaSQL = `
+CREATE TABLE IF NOT EXISTS records (
+  seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+  id      TEXT NOT NULL UNIQUE,
+  object  TEXT NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  data    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS records_by_object ON records(object, seq);
+CREATE TABLE IF NOT EXISTS unique_values (
+  object TEXT NOT NULL,
+  field  TEXT NOT NULL,
+  value  TEXT NOT NULL,
+  id     TEXT NOT NULL,
+  PRIMARY KEY (object, field, value, id)
+);
+CREATE INDEX IF NOT EXISTS unique_values_by_id ON unique_values(id);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS kv (
+  bucket  TEXT NOT NULL,
+  key     TEXT NOT NULL,
+  value   TEXT NOT NULL,
+  expires INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (bucket, key)
+);
+`
+
+// Store is an open database.
+type Store struct {
+	db *sql.DB
+}
+
+var memSeq atomic.Int64
+
+// Open opens the database at path, creating it when missing; "" opens a
+// private in-memory database.
+func Open(ctx context.Context, path string) (*Store, error) {
+	dsn := path
+	if path == "" {
+		// A named shared-cache memory database, private to this Store, so
+		// every pooled connection sees the same data.
+		dsn = fmt.Sprintf("file:sfmcp-emulator-%d?mode=memory&cache=shared", memSeq.Add(1))
+	} else {
+		dsn = "file:" + path
+	}
+	dsn += sep(dsn) + "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
+	if path != "" {
+		dsn += "&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	}
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	// SQLite serializes writers anyway; one connection keeps transactions
+	// simple and avoids SQLITE_BUSY between our own goroutines.
+	db.SetMaxOpenConns(1)
+	if _, err := db.ExecContext(ctx, schemaSQL); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: create schema in %s: %w", path, err)
+	}
+	return &Store{db: db}, nil
+}
+
+func sep(dsn string) string {
+	if strings.Contains(dsn, "?") {
+		return "&"
+	}
+	return "?"
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// queryer is what both *sql.DB and *sql.Tx offer.
+type queryer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Tx is a write transaction. Every change to records goes through one so a
+// failure never leaves a record without its unique values or the reverse.
+type Tx struct {
+	q queryer
+}
+
+// Update runs fn in a transaction, committing when fn returns nil.
+func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
+	sqlTx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	if err := fn(&Tx{q: sqlTx}); err != nil {
+		_ = sqlTx.Rollback()
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// Insert adds a new record of object. uniques maps field name → normalized
+// value for the fields whose values must be unique.
+func (tx *Tx) Insert(ctx context.Context, object string, rec Record, index []IndexValue) error {
+	id, _ := rec["Id"].(string)
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("store: encode %s: %w", id, err)
+	}
+	if err := tx.putIndex(ctx, object, id, index); err != nil {
+		return err
+	}
+	deleted, _ := rec["IsDeleted"].(bool)
+	if _, err := tx.q.ExecContext(ctx, `INSERT INTO records(id, object, deleted, data) VALUES (?, ?, ?, ?)`,
+		id, object, deleted, string(data)); err != nil {
+		return fmt.Errorf("store: insert %s: %w", id, err)
+	}
+	return nil
+}
+
+// Replace overwrites an existing record and its unique values.
+func (tx *Tx) Replace(ctx context.Context, object string, rec Record, index []IndexValue) error {
+	id, _ := rec["Id"].(string)
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("store: encode %s: %w", id, err)
+	}
+	if _, err := tx.q.ExecContext(ctx, `DELETE FROM unique_values WHERE id = ?`, id); err != nil {
+		return fmt.Errorf("store: clear unique values of %s: %w", id, err)
+	}
+	deleted, _ := rec["IsDeleted"].(bool)
+	if !deleted {
+		if err := tx.putIndex(ctx, object, id, index); err != nil {
+			return err
+		}
+	}
+	res, err := tx.q.ExecContext(ctx, `UPDATE records SET data = ?, deleted = ? WHERE id = ?`, string(data), deleted, id)
+	if err != nil {
+		return fmt.Errorf("store: update %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// Purge removes a record for good (hard delete, or emptying the recycle bin).
+func (tx *Tx) Purge(ctx context.Context, id string) error {
+	if _, err := tx.q.ExecContext(ctx, `DELETE FROM unique_values WHERE id = ?`, id); err != nil {
+		return fmt.Errorf("store: purge %s: %w", id, err)
+	}
+	if _, err := tx.q.ExecContext(ctx, `DELETE FROM records WHERE id = ?`, id); err != nil {
+		return fmt.Errorf("store: purge %s: %w", id, err)
+	}
+	return nil
+}
+
+// IndexValue is a value of an indexed field (external id or unique) of a
+// record. Value is already normalized (lower-cased when the field is not
+// case-sensitive). Unique values may belong to one live record only.
+type IndexValue struct {
+	Field  string
+	Value  string
+	Unique bool
+}
+
+func (tx *Tx) putIndex(ctx context.Context, object, id string, index []IndexValue) error {
+	for _, iv := range index {
+		if iv.Unique {
+			var owner string
+			err := tx.q.QueryRowContext(ctx, `SELECT id FROM unique_values WHERE object = ? AND field = ? AND value = ? AND id != ? LIMIT 1`,
+				object, iv.Field, iv.Value, id).Scan(&owner)
+			switch {
+			case err == nil:
+				return &DuplicateError{Field: iv.Field, ID: owner}
+			case !errors.Is(err, sql.ErrNoRows):
+				return fmt.Errorf("store: check %s.%s: %w", object, iv.Field, err)
+			}
+		}
+		if _, err := tx.q.ExecContext(ctx, `INSERT OR IGNORE INTO unique_values(object, field, value, id) VALUES (?, ?, ?, ?)`,
+			object, iv.Field, iv.Value, id); err != nil {
+			return fmt.Errorf("store: index %s.%s: %w", object, iv.Field, err)
+		}
+	}
+	return nil
+}
+
+// DuplicateError says which field's value is taken and by which record.
+type DuplicateError struct {
+	Field string
+	ID    string
+}
+
+func (e *DuplicateError) Error() string {
+	return fmt.Sprintf("store: duplicate value on %s (record %s)", e.Field, e.ID)
+}
+
+// Is makes errors.Is(err, ErrDuplicate) true.
+func (e *DuplicateError) Is(target error) bool { return target == ErrDuplicate }
+
+// Get reads one record by its 18-character id.
+func (tx *Tx) Get(ctx context.Context, id string) (Record, string, error) { return get(ctx, tx.q, id) }
+
+// Get reads one record by its 18-character id, returning it and its object.
+func (s *Store) Get(ctx context.Context, id string) (Record, string, error) { return get(ctx, s.db, id) }
+
+func get(ctx context.Context, q queryer, id string) (Record, string, error) {
+	var object, data string
+	err := q.QueryRowContext(ctx, `SELECT object, data FROM records WHERE id = ?`, id).Scan(&object, &data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, "", ErrNotFound
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("store: get %s: %w", id, err)
+	}
+	rec, err := decode(data)
+	return rec, object, err
+}
+
+func decode(data string) (Record, error) {
+	var rec Record
+	if err := json.Unmarshal([]byte(data), &rec); err != nil {
+		return nil, fmt.Errorf("store: decode record: %w", err)
+	}
+	return rec, nil
+}
+
+// Lookup returns the ids of the live records of object whose indexed field
+// has the normalized value, oldest first.
+func (tx *Tx) Lookup(ctx context.Context, object, field, value string) ([]string, error) {
+	return lookup(ctx, tx.q, object, field, value)
+}
+
+// Lookup returns the ids of the live records of object whose indexed field
+// has the normalized value, oldest first.
+func (s *Store) Lookup(ctx context.Context, object, field, value string) ([]string, error) {
+	return lookup(ctx, s.db, object, field, value)
+}
+
+func lookup(ctx context.Context, q queryer, object, field, value string) ([]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT u.id FROM unique_values u JOIN records r ON r.id = u.id
+		WHERE u.object = ? AND u.field = ? AND u.value = ? ORDER BY r.seq LIMIT 100`, object, field, value)
+	if err != nil {
+		return nil, fmt.Errorf("store: look up %s.%s: %w", object, field, err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("store: look up %s.%s: %w", object, field, err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// scanBatch is how many records Scan reads per round trip. The connection is
+// released between batches so fn may call back into the store.
+const scanBatch = 500
+
+// Scan calls fn for each record of object in insertion order, skipping
+// deleted records unless all is set.
+func (s *Store) Scan(ctx context.Context, object string, all bool, fn func(Record) error) error {
+	var after int64
+	query := `SELECT seq, data FROM records WHERE object = ? AND seq > ? AND deleted = 0 ORDER BY seq LIMIT ?`
+	if all {
+		query = `SELECT seq, data FROM records WHERE object = ? AND seq > ? ORDER BY seq LIMIT ?`
+	}
+	type row struct {
+		seq  int64
+		data string
+	}
+	batch := make([]row, 0, scanBatch)
+	for {
+		batch = batch[:0]
+		rows, err := s.db.QueryContext(ctx, query, object, after, scanBatch)
+		if err != nil {
+			return fmt.Errorf("store: scan %s: %w", object, err)
+		}
+		for rows.Next() {
+			var r row
+			if err := rows.Scan(&r.seq, &r.data); err != nil {
+				rows.Close()
+				return fmt.Errorf("store: scan %s: %w", object, err)
+			}
+			batch = append(batch, r)
+		}
+		if err := rows.Close(); err != nil {
+			return fmt.Errorf("store: scan %s: %w", object, err)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("store: scan %s: %w", object, err)
+		}
+		for _, r := range batch {
+			rec, err := decode(r.data)
+			if err != nil {
+				return err
+			}
+			if err := fn(rec); err != nil {
+				return err
+			}
+			after = r.seq
+		}
+		if len(batch) < scanBatch {
+			return nil
+		}
+	}
+}
+
+// Count returns how many live records object has.
+func (s *Store) Count(ctx context.Context, object string) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM records WHERE object = ? AND deleted = 0`, object).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("store: count %s: %w", object, err)
+	}
+	return n, nil
+}
+
+// NextSeq increments and returns the counter called name (1 the first time).
+func (tx *Tx) NextSeq(ctx context.Context, name string, n int64) (int64, error) {
+	if _, err := tx.q.ExecContext(ctx, `INSERT INTO counters(name, value) VALUES (?, ?)
+		ON CONFLICT(name) DO UPDATE SET value = value + excluded.value`, name, n); err != nil {
+		return 0, fmt.Errorf("store: counter %s: %w", name, err)
+	}
+	var v int64
+	if err := tx.q.QueryRowContext(ctx, `SELECT value FROM counters WHERE name = ?`, name).Scan(&v); err != nil {
+		return 0, fmt.Errorf("store: counter %s: %w", name, err)
+	}
+	return v, nil
+}
+
+// NextSeq increments the counter called name by n in its own transaction and
+// returns the new value.
+func (s *Store) NextSeq(ctx context.Context, name string, n int64) (int64, error) {
+	var v int64
+	err := s.Update(ctx, func(tx *Tx) error {
+		var err error
+		v, err = tx.NextSeq(ctx, name, n)
+		return err
+	})
+	return v, err
+}
+
+// Meta reads a metadata value ("" when unset).
+func (s *Store) Meta(ctx context.Context, key string) (string, error) {
+	var v string
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: meta %s: %w", key, err)
+	}
+	return v, nil
+}
+
+// SetMeta writes a metadata value.
+func (tx *Tx) SetMeta(ctx context.Context, key, value string) error {
+	_, err := tx.q.ExecContext(ctx, `INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)`, key, value)
+	if err != nil {
+		return fmt.Errorf("store: set meta %s: %w", key, err)
+	}
+	return nil
+}
+
+// PutKV stores value under bucket/key, expiring at the unix time expires (0: never).
+func (s *Store) PutKV(ctx context.Context, bucket, key, value string, expires int64) error {
+	_, err := s.db.ExecContext(ctx, `INSERT OR REPLACE INTO kv(bucket, key, value, expires) VALUES (?, ?, ?, ?)`,
+		bucket, key, value, expires)
+	if err != nil {
+		return fmt.Errorf("store: put %s: %w", bucket, err)
+	}
+	return nil
+}
+
+// GetKV reads bucket/key; ok is false when missing or expired at now.
+func (s *Store) GetKV(ctx context.Context, bucket, key string, now int64) (value string, ok bool, err error) {
+	var expires int64
+	err = s.db.QueryRowContext(ctx, `SELECT value, expires FROM kv WHERE bucket = ? AND key = ?`, bucket, key).Scan(&value, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("store: get %s: %w", bucket, err)
+	}
+	if expires != 0 && expires <= now {
+		return "", false, nil
+	}
+	return value, true, nil
+}
+
+// TakeKV reads and deletes bucket/key in one step, so a one-time value (an
+// authorization code) can be used once only.
+func (s *Store) TakeKV(ctx context.Context, bucket, key string, now int64) (value string, ok bool, err error) {
+	err = s.Update(ctx, func(tx *Tx) error {
+		var expires int64
+		err := tx.q.QueryRowContext(ctx, `SELECT value, expires FROM kv WHERE bucket = ? AND key = ?`, bucket, key).Scan(&value, &expires)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.q.ExecContext(ctx, `DELETE FROM kv WHERE bucket = ? AND key = ?`, bucket, key); err != nil {
+			return err
+		}
+		ok = expires == 0 || expires > now
+		return nil
+	})
+	if err != nil {
+		return "", false, fmt.Errorf("store: take %s: %w", bucket, err)
+	}
+	return value, ok, nil
+}
+
+// DeleteKV removes bucket/key.
+func (s *Store) DeleteKV(ctx context.Context, bucket, key string) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM kv WHERE bucket = ? AND key = ?`, bucket, key)
+	if err != nil {
+		return fmt.Errorf("store: delete %s: %w", bucket, err)
+	}
+	return nil
+}
+
+// ExpireKV makes every entry of bucket expire at the unix time at (when it
+// would otherwise live longer).
+func (s *Store) ExpireKV(ctx context.Context, bucket string, at int64) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE kv SET expires = ? WHERE bucket = ? AND (expires = 0 OR expires > ?)`, at, bucket, at)
+	if err != nil {
+		return fmt.Errorf("store: expire %s: %w", bucket, err)
+	}
+	return nil
+}
+
+// DeleteKVWhere removes every entry of bucket whose value contains needle;
+// revoking a refresh token removes the access tokens issued from it.
+func (s *Store) DeleteKVWhere(ctx context.Context, bucket, needle string) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM kv WHERE bucket = ? AND instr(value, ?) > 0`, bucket, needle)
+	if err != nil {
+		return fmt.Errorf("store: delete from %s: %w", bucket, err)
+	}
+	return nil
+}
