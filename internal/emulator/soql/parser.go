@@ -221,65 +221,11 @@ func (p *parser) parseQuery() (*queryNode, *Error) {
 			q.having = c
 		}
 	}
-	if p.peek().is("ORDER") {
-		p.next()
-		if _, err := p.expect("BY"); err != nil {
-			return nil, err
-		}
-		for {
-			e, err := p.parseExpr()
-			if err != nil {
-				return nil, err
-			}
-			o := orderNode{expr: e}
-			if p.peek().is("ASC") {
-				p.next()
-			} else if p.peek().is("DESC") {
-				p.next()
-				o.desc = true
-			}
-			o.nullsLast = o.desc
-			if p.peek().is("NULLS") {
-				p.next()
-				t := p.next()
-				switch {
-				case t.is("FIRST"):
-					o.nullsLast = false
-				case t.is("LAST"):
-					o.nullsLast = true
-				default:
-					return nil, p.unexpected(t)
-				}
-				o.nullsGiven = true
-			}
-			q.orderBy = append(q.orderBy, o)
-			if !p.peek().is(",") {
-				break
-			}
-			p.next()
-		}
+	if err := p.parseOrderBy(q); err != nil {
+		return nil, err
 	}
-	for p.peek().is("LIMIT") || p.peek().is("OFFSET") {
-		kw := p.next()
-		t := p.next()
-		if t.kind != tNumber || strings.ContainsAny(t.text, ".eE") {
-			return nil, p.unexpected(t)
-		}
-		n, err := strconv.Atoi(t.text)
-		if err != nil {
-			return nil, posError(p.text, t.pos, CodeOutOfRange, "For input string: \""+t.text+"\"")
-		}
-		if kw.is("LIMIT") {
-			if q.limit >= 0 || q.offset >= 0 {
-				return nil, p.unexpected(kw)
-			}
-			q.limit, q.limitAt = n, t.pos
-		} else {
-			if q.offset >= 0 {
-				return nil, p.unexpected(kw)
-			}
-			q.offset, q.offsetAt = n, t.pos
-		}
+	if err := p.parseLimitOffset(q); err != nil {
+		return nil, err
 	}
 	if p.peek().is("FOR") {
 		p.next()
@@ -558,4 +504,72 @@ func (p *parser) parseValue() (valueNode, *Error) {
 		}
 	}
 	return valueNode{}, p.unexpected(t)
+}
+
+func (p *parser) parseOrderBy(q *queryNode) *Error {
+	if p.peek().is("ORDER") {
+		p.next()
+		if _, err := p.expect("BY"); err != nil {
+			return err
+		}
+		for {
+			e, err := p.parseExpr()
+			if err != nil {
+				return err
+			}
+			o := orderNode{expr: e}
+			if p.peek().is("ASC") {
+				p.next()
+			} else if p.peek().is("DESC") {
+				p.next()
+				o.desc = true
+			}
+			o.nullsLast = o.desc
+			if p.peek().is("NULLS") {
+				p.next()
+				t := p.next()
+				switch {
+				case t.is("FIRST"):
+					o.nullsLast = false
+				case t.is("LAST"):
+					o.nullsLast = true
+				default:
+					return p.unexpected(t)
+				}
+				o.nullsGiven = true
+			}
+			q.orderBy = append(q.orderBy, o)
+			if !p.peek().is(",") {
+				break
+			}
+			p.next()
+		}
+	}
+	return nil
+}
+
+func (p *parser) parseLimitOffset(q *queryNode) *Error {
+	for p.peek().is("LIMIT") || p.peek().is("OFFSET") {
+		kw := p.next()
+		t := p.next()
+		if t.kind != tNumber || strings.ContainsAny(t.text, ".eE") {
+			return p.unexpected(t)
+		}
+		n, err := strconv.Atoi(t.text)
+		if err != nil {
+			return posError(p.text, t.pos, CodeOutOfRange, "For input string: \""+t.text+"\"")
+		}
+		if kw.is("LIMIT") {
+			if q.limit >= 0 || q.offset >= 0 {
+				return p.unexpected(kw)
+			}
+			q.limit, q.limitAt = n, t.pos
+		} else {
+			if q.offset >= 0 {
+				return p.unexpected(kw)
+			}
+			q.offset, q.offsetAt = n, t.pos
+		}
+	}
+	return nil
 }
