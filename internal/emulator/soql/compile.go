@@ -342,6 +342,7 @@ type outCol struct {
 	kids     []*outCol
 	sub      *Query // colSub
 	subIndex int
+	typeOf   map[string][]*outCol // colRel from TYPEOF: key prefix -> the WHEN fields
 }
 
 func findCol(cols []*outCol, kind colKind, key string) *outCol {
@@ -394,6 +395,14 @@ func (c *compiler) compileSelect(q *Query, qn *queryNode, sc scope, parent *sche
 			q.cols = append(q.cols, &outCol{kind: colSub, key: sub.relName, sub: sub, subIndex: len(q.subs)})
 			q.subs = append(q.subs, sub)
 			q.meta = append(q.meta, subMeta(sub))
+		case it.typ != nil:
+			col, err := c.compileTypeof(it.typ, q.obj)
+			if err != nil {
+				return err
+			}
+			q.cols = append(q.cols, col)
+			m := relMeta(col.rel)
+			q.meta = append(q.meta, m)
 		case it.fn == "FIELDS":
 			which := strings.ToUpper(it.arg)
 			if which != "ALL" && which != "STANDARD" && which != "CUSTOM" {
@@ -880,4 +889,49 @@ func compileLike(pat string) func(string) bool {
 		}
 		return pi == len(els)
 	}
+}
+
+func (c *compiler) compileTypeof(n *typeofNode, obj *schema.Object) (*outCol, *Error) {
+	rel := obj.ParentRelationship(n.rel)
+	if rel == nil {
+		return nil, c.errAt(n.relPos, CodeInvalidField, msgNoRelationship(n.rel))
+	}
+	col := &outCol{kind: colRel, key: rel.RelationshipName, rel: rel, typeOf: map[string][]*outCol{}}
+	for _, name := range rel.ReferenceTo {
+		if o := c.sch.Object(name); o != nil {
+			col.targets = append(col.targets, o)
+		}
+	}
+	for _, w := range n.whens {
+		o := c.sch.Object(w.obj.text)
+		if o == nil {
+			return nil, c.errAt(w.obj.pos, CodeInvalidType, msgNoObject(w.obj.text))
+		}
+		var kids []*outCol
+		for _, f := range w.fields {
+			fr, err := c.resolvePath(scope{obj: o}, f.text, f.pos)
+			if err != nil {
+				return nil, err
+			}
+			c.addPathCol(&kids, fr)
+		}
+		col.typeOf[o.KeyPrefix] = kids
+	}
+	for _, f := range n.others {
+		fr := &fieldRef{polyLeaf: map[string]string{}}
+		for _, o := range col.targets {
+			if lf := o.Field(f.text); lf != nil {
+				if fr.leaf == nil {
+					fr.leaf = lf
+				}
+				fr.polyLeaf[o.KeyPrefix] = lf.Name
+			}
+		}
+		if fr.leaf == nil {
+			return nil, c.errAt(f.pos, CodeInvalidField, msgNoField(f.text, "Name"))
+		}
+		fr.cls = classOf(fr.leaf)
+		c.addPathCol(&col.kids, fr)
+	}
+	return col, nil
 }

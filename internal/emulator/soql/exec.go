@@ -254,7 +254,13 @@ func (ec *evalCtx) renderRecord(cols []*outCol, r Record, typ string, subRows []
 				row.add(c.key, nil)
 				continue
 			}
-			row.add(c.key, ec.renderRecord(c.kids, p, ec.typeOf(p, c.targets), nil, 0))
+			kids := c.kids
+			if c.typeOf != nil {
+				if k, ok := c.typeOf[pid[:min(3, len(pid))]]; ok {
+					kids = k
+				}
+			}
+			row.add(c.key, ec.renderRecord(kids, p, ec.typeOf(p, c.targets), nil, 0))
 		case colSub:
 			rows := subRows[c.subIndex][i]
 			if len(rows) == 0 {

@@ -16,6 +16,20 @@ type selectItem struct {
 	alias   string // alias as written
 	aliasAt int
 	sub     *queryNode // child subquery
+	typ     *typeofNode
+}
+
+// typeofNode is TYPEOF rel WHEN Obj THEN f1, f2 ... [ELSE f3, ...] END.
+type typeofNode struct {
+	rel    string
+	relPos int
+	whens  []typeofWhen
+	others []token // ELSE fields
+}
+
+type typeofWhen struct {
+	obj    token
+	fields []token
 }
 
 type queryNode struct {
@@ -256,11 +270,12 @@ func (p *parser) parseSelectItem() (selectItem, *Error) {
 		}
 		return selectItem{pos: t.pos, sub: sub}, nil
 	}
+	if t.is("TYPEOF") && p.peekAt(1).kind == tIdent {
+		p.next()
+		return p.parseTypeof(t.pos)
+	}
 	if t.kind != tIdent || (isReserved(t) && !p.peekAt(1).is("(")) {
 		return selectItem{}, p.unexpected(t)
-	}
-	if t.is("TYPEOF") {
-		return selectItem{}, posError(p.text, t.pos, CodeMalformed, "TYPEOF is not supported by this org")
 	}
 	p.next()
 	it := selectItem{pos: t.pos}
@@ -572,4 +587,56 @@ func (p *parser) parseLimitOffset(q *queryNode) *Error {
 		}
 	}
 	return nil
+}
+
+func (p *parser) parseTypeof(pos int) (selectItem, *Error) {
+	rel := p.next()
+	if rel.kind != tIdent || isReserved(rel) {
+		return selectItem{}, p.unexpected(rel)
+	}
+	n := &typeofNode{rel: rel.text, relPos: rel.pos}
+	fields := func() ([]token, *Error) {
+		var out []token
+		for {
+			f := p.next()
+			if f.kind != tIdent || isReserved(f) {
+				return nil, p.unexpected(f)
+			}
+			out = append(out, f)
+			if !p.peek().is(",") {
+				return out, nil
+			}
+			p.next()
+		}
+	}
+	for p.peek().is("WHEN") {
+		p.next()
+		obj := p.next()
+		if obj.kind != tIdent || isReserved(obj) {
+			return selectItem{}, p.unexpected(obj)
+		}
+		if _, err := p.expect("THEN"); err != nil {
+			return selectItem{}, err
+		}
+		fs, err := fields()
+		if err != nil {
+			return selectItem{}, err
+		}
+		n.whens = append(n.whens, typeofWhen{obj: obj, fields: fs})
+	}
+	if len(n.whens) == 0 {
+		return selectItem{}, p.unexpected(p.peek())
+	}
+	if p.peek().is("ELSE") {
+		p.next()
+		fs, err := fields()
+		if err != nil {
+			return selectItem{}, err
+		}
+		n.others = fs
+	}
+	if _, err := p.expect("END"); err != nil {
+		return selectItem{}, err
+	}
+	return selectItem{pos: pos, typ: n}, nil
 }

@@ -139,6 +139,9 @@ func fixture() *memSource {
 	mk("Opportunity", "006", "mid", 3, Record{"Name": "Mid Deal", "AccountId": ids["globex"], "Amount": 300.0, "CloseDate": "2024-05-01", "StageName": "Prospecting", "IsWon": false})
 	mk("Lead", "00Q", "queued", 1, Record{"LastName": "Queued", "Company": "Q Co", "OwnerId": ids["queue"], "Status": "Open - Not Contacted", "IsConverted": false})
 	mk("Lead", "00Q", "owned", 2, Record{"LastName": "Owned", "Company": "O Co", "OwnerId": ids["bob"], "Status": "Working - Contacted", "IsConverted": false})
+	mk("Event", "00U", "ev1", 1, Record{"Subject": "Call", "WhoId": ids["smith"], "WhatId": ids["acme"], "DurationInMinutes": 60.0})
+	mk("Event", "00U", "ev2", 2, Record{"Subject": "Visit", "WhoId": ids["queued"], "WhatId": ids["big"]})
+	mk("Event", "00U", "ev3", 3, Record{"Subject": "Alone"})
 	mk("Invoice__c", "a01", "inv1", 1, Record{"Name": "INV-1", "Account__c": ids["acme"], "Amount__c": 10.0, "Paid__c": true})
 	return m
 }
@@ -390,6 +393,12 @@ func TestPage(t *testing.T) {
 				`{"attributes":` + u("Account", "initech") + `,"Name":"initech","Invoices__r":null,"Parent":{"attributes":` + u("Account", "acme") + `,"Name":"Acme"}}]`},
 		{"SELECT Account__r.Name, Account__r.Owner.Email FROM Invoice__c",
 			`[{"attributes":` + u("Invoice__c", "inv1") + `,"Account__r":{"attributes":` + u("Account", "acme") + `,"Name":"Acme","Owner":{"attributes":` + u("User", "alice") + `,"Email":"alice@example.com"}}}]`},
+		{"SELECT Id, TYPEOF Who WHEN Contact THEN LastName, Email WHEN Lead THEN LastName, Company ELSE Id END, TYPEOF What WHEN Account THEN Name, Phone ELSE Id END, Subject, DurationInMinutes FROM Event",
+			`[{"attributes":` + u("Event", "ev1") + `,"Id":"` + ids["ev1"] + `","Who":{"attributes":` + u("Contact", "smith") + `,"LastName":"Smith","Email":"ann@acme.test"},` +
+				`"What":{"attributes":` + u("Account", "acme") + `,"Name":"Acme","Phone":null},"Subject":"Call","DurationInMinutes":60},` +
+				`{"attributes":` + u("Event", "ev2") + `,"Id":"` + ids["ev2"] + `","Who":{"attributes":` + u("Lead", "queued") + `,"LastName":"Queued","Company":"Q Co"},` +
+				`"What":{"attributes":` + u("Opportunity", "big") + `,"Id":"` + ids["big"] + `"},"Subject":"Visit","DurationInMinutes":null},` +
+				`{"attributes":` + u("Event", "ev3") + `,"Id":"` + ids["ev3"] + `","Who":null,"What":null,"Subject":"Alone","DurationInMinutes":null}]`},
 		{"SELECT Description FROM Account WHERE Name LIKE '100%'",
 			`[{"attributes":` + u("Account", "pure") + `,"Description":"It's \"quoted\"\nand more"}]`},
 	}
@@ -569,6 +578,8 @@ func TestErrors(t *testing.T) {
 		{"SELECT SUM(Name) FROM Account", CodeInvalidField, 12, "does not support aggregate operator SUM"},
 		{"SELECT Id FROM Account WHERE Id IN (SELECT Name FROM Contact)", CodeMalformed, 33, "semi join"},
 		{"SELECT Id FROM Account WHERE CreatedDate = LAST_N_DAYS", CodeMalformed, 55, "unexpected token: '<EOF>'"},
+		{"SELECT TYPEOF What WHEN Nope THEN Name END FROM Event", CodeInvalidType, 25, "sObject type 'Nope' is not supported."},
+		{"SELECT TYPEOF What WHEN Account THEN Nme END FROM Event", CodeInvalidField, 38, "No such column 'Nme' on entity 'Account'."},
 		{"SELECT Id\nFROM Nope", CodeInvalidType, 6, "sObject type 'Nope' is not supported."},
 	}
 	for _, tc := range tests {
