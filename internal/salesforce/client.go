@@ -304,17 +304,32 @@ func (r *request) allows(status int) bool {
 
 // send issues r with auth, refresh and retries, and returns the read response.
 // Any status other than 2xx or r.okStatus comes back as an error.
+//
+// A connection that breaks while the body is read (a large query page cut
+// short) is retried like one that breaks before the answer, for requests safe
+// to repeat.
 func (c *Client) send(ctx context.Context, r *request) (*response, error) {
-	resp, err := c.roundTrip(ctx, r)
-	if err != nil {
-		return nil, err
+	for try := 1; ; try++ {
+		resp, err := c.roundTrip(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err == nil {
+			return &response{status: resp.StatusCode, header: resp.Header, body: body}, nil
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, ctxErr
+		}
+		if !r.idempotent || try >= c.retry.MaxAttempts || !isTransientNetError(err) {
+			return nil, c.transportError(r, err, try)
+		}
+		c.log.DebugContext(ctx, "salesforce response cut short; retrying", "method", r.method, "path", r.path, "error", c.redact(err.Error()))
+		if werr := sleepCtx(ctx, c.retry.backoff(try)); werr != nil {
+			return nil, werr
+		}
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, c.transportError(r, err, 1)
-	}
-	return &response{status: resp.StatusCode, header: resp.Header, body: body}, nil
 }
 
 // roundTrip is the retry and refresh loop. On success the caller owns the

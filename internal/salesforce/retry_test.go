@@ -256,3 +256,23 @@ func TestDeadlineDuringBackoff(t *testing.T) {
 		t.Fatalf("err = %v, want DeadlineExceeded", err)
 	}
 }
+
+func TestTruncatedBodyRetried(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	srv, _ := newFakeOrg(t, func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			// Promise more than is sent: the server drops the connection
+			// and the client sees an unexpected EOF mid-body.
+			w.Header().Set("Content-Length", "5000")
+			w.WriteHeader(200)
+			_, _ = w.Write([]byte(`{"totalSize":1,`))
+			return
+		}
+		writeJSON(w, 200, pageBody(1, 0, 1, ""))
+	})
+	res, err := newTestClient(t, srv.URL).QueryPage(context.Background(), "SELECT Id FROM Account", false)
+	if err != nil || len(res.Records) != 1 || calls.Load() != 2 {
+		t.Fatalf("res %+v, err %v, %d calls", res, err, calls.Load())
+	}
+}
