@@ -136,12 +136,16 @@ type Options struct {
 	Path string
 	// NoEnv skips environment variables (for tests that want a blank config).
 	NoEnv bool
+	// NoFile skips the config file; Save then fails (for tests).
+	NoFile bool
 }
 
 // Config is sfmcp's resolved configuration.
 type Config struct {
 	v    *viper.Viper
 	path string
+	// noFile: Load was told to ignore the config file; Save refuses.
+	noFile bool
 	// file holds exactly what the config file says (plus Set calls), so Save
 	// writes back only file-level values and never a flag or environment value.
 	file map[string]any
@@ -182,8 +186,8 @@ func DefaultPath() string {
 // is fine), then environment variables, then the given flags.
 func Load(opts Options) (*Config, error) {
 	v := viper.New()
-	c := &Config{v: v, path: opts.Path, file: map[string]any{}}
-	if c.path == "" {
+	c := &Config{v: v, path: opts.Path, noFile: opts.NoFile, file: map[string]any{}}
+	if c.path == "" && !c.noFile {
 		c.path = DefaultPath()
 	}
 
@@ -194,8 +198,10 @@ func Load(opts Options) (*Config, error) {
 	v.SetDefault(KeyVerbose, false)
 	v.SetDefault(KeyLogLevel, "info")
 
-	if err := c.readFile(); err != nil {
-		return nil, err
+	if !c.noFile {
+		if err := c.readFile(); err != nil {
+			return nil, err
+		}
 	}
 	if !opts.NoEnv {
 		for _, e := range envNames {
@@ -248,7 +254,7 @@ func (c *Config) validate() error {
 	return nil
 }
 
-// Path is the config file's location (it may not exist yet).
+// Path is the config file's location (it may not exist yet); "" with Options.NoFile.
 func (c *Config) Path() string { return c.path }
 
 // Viper exposes the underlying instance for settings without an accessor.
@@ -338,6 +344,9 @@ func (c *Config) FileValues() map[string]any {
 // Save writes the file layer (only what the file held plus Set calls, never
 // flags or environment) to Path(), atomically and readable by the owner only.
 func (c *Config) Save() error {
+	if c.noFile {
+		return errors.New("config: this configuration has no file to save to")
+	}
 	keys := make([]string, 0, len(c.file))
 	for k := range c.file {
 		keys = append(keys, k)

@@ -295,3 +295,20 @@ func TestNoEnv(t *testing.T) {
 		t.Fatal("NoEnv config read the environment")
 	}
 }
+
+func TestNoFile(t *testing.T) {
+	clearEnv(t)
+	c, err := Load(Options{NoEnv: true, NoFile: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.APIVersion() != DefaultAPIVersion || c.Path() != "" {
+		t.Fatalf("APIVersion() = %q, Path() = %q", c.APIVersion(), c.Path())
+	}
+	if err := c.Set("org", "x"); err != nil || c.Org() != "x" {
+		t.Fatalf("Set: %v, Org() = %q", err, c.Org())
+	}
+	if err := c.Save(); err == nil {
+		t.Fatal("Save without a file succeeded")
+	}
+}
