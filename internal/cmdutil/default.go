@@ -1,0 +1,137 @@
+package cmdutil
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/sfmcp/sfmcp/internal/config"
+	"github.com/sfmcp/sfmcp/internal/iostreams"
+)
+
+// NewFactory wires the production dependencies, in dependency order.
+// globalFlags are the root's persistent flags (--org, --emulator,
+// --api-version, --quiet, --verbose); the config binds them, so they must be
+// parsed before a command first calls Config.
+func NewFactory(appVersion string, globalFlags *pflag.FlagSet) *Factory {
+	f := &Factory{AppVersion: appVersion}
+	f.Executable = executable()               // for hints that name the binary
+	f.IOStreams = iostreams.System()          // the real stdin/stdout/stderr
+	f.Config = configFunc(globalFlags)        // loaded on first use, then cached
+	f.HTTPClient = httpClientFunc(appVersion) // built on first use, then shared
+	f.KeyringLookup = noKeyring               // replaced when internal/keyring lands
+	f.EmulatorCredentials = nil               // set when the emulator is wired in
+	f.Credentials = func(ctx context.Context) (*Credentials, error) { return ResolveCredentials(ctx, f) }
+	return f
+}
+
+func executable() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return "sfmcp"
+	}
+	return exe
+}
+
+func configFunc(flags *pflag.FlagSet) func() (*config.Config, error) {
+	return sync.OnceValues(func() (*config.Config, error) {
+		return config.Load(config.Options{Flags: flags})
+	})
+}
+
+func httpClientFunc(appVersion string) func() (*http.Client, error) {
+	return sync.OnceValues(func() (*http.Client, error) {
+		return NewHTTPClient(appVersion), nil
+	})
+}
+
+// NewHTTPClient returns the client every Salesforce call shares: pooled
+// keep-alive connections and timeouts on each phase of a request (dial, TLS,
+// waiting for response headers). There is deliberately no overall
+// Client.Timeout, which would cut off long Bulk API downloads; callers bound
+// whole operations with their context.
+func NewHTTPClient(appVersion string) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	t.TLSHandshakeTimeout = 10 * time.Second
+	t.ResponseHeaderTimeout = 150 * time.Second // a slow SOQL query may think for two minutes
+	t.ExpectContinueTimeout = time.Second
+	t.IdleConnTimeout = 90 * time.Second
+	t.MaxIdleConns = 64
+	t.MaxIdleConnsPerHost = 16
+	return &http.Client{Transport: &userAgentTransport{next: t, agent: "sfmcp/" + appVersion}}
+}
+
+// userAgentTransport names sfmcp in every request that does not name itself.
+type userAgentTransport struct {
+	next  http.RoundTripper
+	agent string
+}
+
+func (t *userAgentTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Header.Get("User-Agent") == "" {
+		req = req.Clone(req.Context())
+		req.Header.Set("User-Agent", t.agent)
+	}
+	return t.next.RoundTrip(req)
+}
+
+// NoLoginError is the error for "there is no login to use"; org "" means the default org.
+func NoLoginError(org string) *AuthError {
+	if org != "" {
+		return &AuthError{Msg: fmt.Sprintf("no Salesforce login for org %q: run `sfmcp login --alias %s` or set SALESFORCE_ACCESS_TOKEN and SALESFORCE_INSTANCE_URL", org, org)}
+	}
+	return &AuthError{Msg: "no Salesforce login: run `sfmcp login` or set SALESFORCE_ACCESS_TOKEN and SALESFORCE_INSTANCE_URL"}
+}
+
+// noKeyring is KeyringLookup until logins are stored in the OS keyring.
+func noKeyring(_ context.Context, org string) (*Credentials, error) {
+	return nil, NoLoginError(org)
+}
+
+// ResolveCredentials finds the login a command should use, in order:
+//
+//  1. --emulator (or SFMCP_EMULATOR): f.EmulatorCredentials;
+//  2. an access token in the environment (SFMCP_ACCESS_TOKEN,
+//     SALESFORCE_ACCESS_TOKEN, SF_ACCESS_TOKEN) with an instance URL
+//     (SFMCP_INSTANCE_URL, SALESFORCE_INSTANCE_URL, SF_INSTANCE_URL);
+//  3. f.KeyringLookup for --org / SFMCP_ORG / the config file's default org.
+//
+// Every "no login" outcome is an *AuthError (exit 4).
+func ResolveCredentials(ctx context.Context, f *Factory) (*Credentials, error) {
+	cfg, err := f.Config()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Emulator() {
+		if f.EmulatorCredentials == nil {
+			return nil, fmt.Errorf("--emulator: the emulator is not available in this build")
+		}
+		return f.EmulatorCredentials(ctx)
+	}
+	if token := cfg.AccessToken(); token != "" {
+		instance := cfg.InstanceURL()
+		if instance == "" {
+			return nil, &AuthError{Msg: "an access token is set in the environment but no instance URL: set SALESFORCE_INSTANCE_URL too"}
+		}
+		return &Credentials{
+			AccessToken:  token,
+			InstanceURL:  instance,
+			RefreshToken: cfg.RefreshToken(),
+			ClientID:     cfg.ClientID(),
+			ClientSecret: cfg.ClientSecret(),
+			LoginURL:     cfg.LoginURL(),
+			Source:       "env",
+		}, nil
+	}
+	if f.KeyringLookup == nil {
+		return nil, NoLoginError(cfg.Org())
+	}
+	return f.KeyringLookup(ctx, cfg.Org())
+}
