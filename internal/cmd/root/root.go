@@ -1,0 +1,93 @@
+// Package root builds the `sfmcp` command tree.
+package root
+
+import (
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/sfmcp/sfmcp/internal/build"
+	"github.com/sfmcp/sfmcp/internal/cmd/completion"
+	"github.com/sfmcp/sfmcp/internal/cmd/version"
+	"github.com/sfmcp/sfmcp/internal/cmdutil"
+	"github.com/sfmcp/sfmcp/internal/config"
+)
+
+// NewGlobalFlags returns the flags every command accepts (design.md §2). They
+// live in their own set so the factory's config can bind them before the
+// command tree exists; NewCmdRoot adds them as persistent flags.
+func NewGlobalFlags() *pflag.FlagSet {
+	fs := pflag.NewFlagSet("global", pflag.ContinueOnError)
+	fs.String("org", "", "Use the login with this `alias` (default: the default org)")
+	fs.Bool("emulator", false, "Use the local Salesforce emulator org instead of a real one")
+	fs.String("api-version", "", "Salesforce API `version` (default "+config.DefaultAPIVersion+")")
+	fs.BoolP("quiet", "q", false, "Print only results and errors")
+	fs.BoolP("verbose", "v", false, "Print diagnostics to stderr")
+	return fs
+}
+
+// NewCmdRoot builds the root command with every subcommand.
+func NewCmdRoot(f *cmdutil.Factory, globals *pflag.FlagSet, info build.Info) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "sfmcp <command> [flags]",
+		Short: "Salesforce from the command line, and as an MCP server",
+		Long: `sfmcp works with Salesforce orgs from the command line and serves the same
+operations to AI clients as an MCP server (sfmcp serve).
+
+Environment: SALESFORCE_ACCESS_TOKEN and SALESFORCE_INSTANCE_URL select an org
+without logging in; SFMCP_CONFIG names the config file.`,
+		Example: `  sfmcp query "SELECT Id, Name FROM Account LIMIT 5"
+  sfmcp query --emulator --csv "SELECT Name, Account.Name FROM Contact"
+  sfmcp describe Account --json --jq '.fields[].name'`,
+		Version:       info.Version,
+		SilenceErrors: true, // cli.Main prints each error once
+		SilenceUsage:  true, // usage is for usage errors only, and cli.Main adds the hint
+		CompletionOptions: cobra.CompletionOptions{
+			DisableDefaultCmd: true, // we have our own `completion` command
+		},
+	}
+	cmd.SetVersionTemplate(info.String())
+	cmd.PersistentFlags().AddFlagSet(globals)
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cmdutil.FlagErrorWrap(err) })
+	cmd.SetIn(f.IOStreams.In)
+	cmd.SetOut(f.IOStreams.Out)
+	cmd.SetErr(f.IOStreams.ErrOut)
+
+	addCommands(cmd, f, info)
+	finishTree(cmd)
+	return cmd
+}
+
+// addCommands is the one place commands join the tree, in the order `sfmcp
+// --help` lists them. New commands: add a line here.
+func addCommands(root *cobra.Command, f *cmdutil.Factory, info build.Info) {
+	root.AddCommand(
+		// login, logout, org, query, search, record, describe, bulk, lead,
+		// limits, serve and emulator go here as they land.
+		completion.NewCmdCompletion(f, nil),
+		version.NewCmdVersion(f, info, nil),
+	)
+}
+
+// finishTree makes mistakes anywhere in the tree usage errors (exit 2):
+// argument validators return FlagErrors, and a group command (one that only
+// holds subcommands, like `record`) rejects an unknown subcommand instead of
+// printing help and exiting 0.
+func finishTree(cmd *cobra.Command) {
+	for _, c := range cmd.Commands() {
+		finishTree(c)
+	}
+	if validate := cmd.Args; validate != nil {
+		cmd.Args = func(c *cobra.Command, args []string) error {
+			return cmdutil.FlagErrorWrap(validate(c, args))
+		}
+	}
+	if cmd.HasParent() && !cmd.Runnable() && cmd.HasSubCommands() {
+		cmd.Args = func(c *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return cmdutil.FlagErrorf("unknown command %q for %q", args[0], c.CommandPath())
+			}
+			return nil
+		}
+		cmd.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+	}
+}

@@ -1,0 +1,90 @@
+package root
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sfmcp/sfmcp/internal/build"
+	"github.com/sfmcp/sfmcp/internal/cmdutil"
+	"github.com/sfmcp/sfmcp/internal/iostreams"
+)
+
+func newRoot(t *testing.T) (*cobra.Command, *bytes.Buffer) {
+	t.Helper()
+	globals := NewGlobalFlags()
+	f := cmdutil.NewFactory("test", globals)
+	ios, _, out, _ := iostreams.Test()
+	f.IOStreams = ios
+	return NewCmdRoot(f, globals, build.Info{Version: "test"}), out
+}
+
+func TestGroupCommandsRejectUnknownSubcommands(t *testing.T) {
+	cmd, out := newRoot(t)
+	group := &cobra.Command{Use: "record", Short: "Work with records"}
+	group.AddCommand(&cobra.Command{Use: "get", Args: cobra.ExactArgs(2), RunE: func(*cobra.Command, []string) error { return nil }})
+	cmd.AddCommand(group)
+	finishTree(cmd)
+
+	for _, tt := range []struct {
+		args []string
+		want cmdutil.ExitCode
+	}{
+		{[]string{"record", "bogus"}, cmdutil.ExitUsage},
+		{[]string{"record", "get", "Account"}, cmdutil.ExitUsage}, // cobra.ExactArgs becomes a FlagError
+		{[]string{"record", "get", "Account", "001"}, cmdutil.ExitOK},
+		{[]string{"record"}, cmdutil.ExitOK},
+	} {
+		cmd.SetArgs(tt.args)
+		_, err := cmd.ExecuteC()
+		if got := cmdutil.ExitCodeOf(err); got != tt.want {
+			t.Errorf("%v: exit %d (%v), want %d", tt.args, got, err, tt.want)
+		}
+	}
+	if !strings.Contains(out.String(), "Work with records") {
+		t.Errorf("`sfmcp record` did not print help: %q", out.String())
+	}
+}
+
+func TestGlobalFlagsReachConfig(t *testing.T) {
+	globals := NewGlobalFlags()
+	f := cmdutil.NewFactory("test", globals)
+	ios, _, _, _ := iostreams.Test()
+	f.IOStreams = ios
+	cmd := NewCmdRoot(f, globals, build.Info{Version: "test"})
+	var gotOrg, gotVersion string
+	var gotEmulator bool
+	cmd.AddCommand(&cobra.Command{Use: "probe", RunE: func(*cobra.Command, []string) error {
+		cfg, err := f.Config()
+		if err != nil {
+			return err
+		}
+		gotOrg, gotVersion, gotEmulator = cfg.Org(), cfg.APIVersion(), cfg.Emulator()
+		return nil
+	}})
+	t.Setenv("SFMCP_CONFIG", t.TempDir()+"/none.yaml")
+	t.Setenv("SFMCP_ORG", "")
+	cmd.SetArgs([]string{"probe", "--org", "prod", "--api-version", "v60.0", "--emulator"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if gotOrg != "prod" || gotVersion != "60.0" || !gotEmulator {
+		t.Fatalf("org %q, version %q, emulator %v", gotOrg, gotVersion, gotEmulator)
+	}
+}
+
+func TestEveryCommandHasShortHelp(t *testing.T) {
+	cmd, _ := newRoot(t)
+	var walk func(*cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Short == "" && !c.Hidden && c.Name() != "help" {
+			t.Errorf("%s has no Short", c.CommandPath())
+		}
+		for _, s := range c.Commands() {
+			walk(s)
+		}
+	}
+	walk(cmd)
+}
