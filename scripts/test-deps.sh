@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs beyond Go, on Debian/Ubuntu.
+# Only installs packages that are missing, and only as root (in CI and
+# containers); otherwise it says what is missing and lets the tests decide.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages the tests need, e.g. redis-server, gnome-keyring, dbus.
+DEBIAN_PACKAGES=()
+
+missing=()
+for pkg in "${DEBIAN_PACKAGES[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+		missing+=("$pkg")
+	fi
+done
+
+if ((${#missing[@]} > 0)); then
+	if ! command -v apt-get >/dev/null 2>&1; then
+		echo "test-deps: not Debian-like; please install: ${missing[*]}" >&2
+	elif [[ $(id -u) -ne 0 ]]; then
+		echo "test-deps: not root; please install: ${missing[*]}" >&2
+	else
+		echo "test-deps: installing ${missing[*]}" >&2
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update -qq
+		apt-get install -y -qq --no-install-recommends "${missing[@]}"
+	fi
+fi
+
+# npm packages (the MCP TypeScript SDK client, the MCP Inspector) will be
+# installed into a project folder here with `npm ci --prefix <folder>`.
