@@ -70,6 +70,9 @@ type TokenSourceConfig struct {
 // TokenSource holds the current token of one login and renews it when
 // Salesforce reports the session expired. Concurrent callers that all see the
 // expiry share one refresh. It is safe for concurrent use.
+//
+// A Client keeps the instance URL it was built with, even if a refresh answers
+// with another one: requests, cursors and the describe cache are tied to it.
 type TokenSource struct {
 	clientID     string
 	clientSecret string

@@ -47,7 +47,7 @@ type Config struct {
 	APIVersion string
 	// UserAgent is sent on every request; default DefaultUserAgent.
 	UserAgent string
-	// Retry bounds retries of transient failures; the zero value means DefaultRetryPolicy.
+	// Retry bounds retries of transient failures; zero fields take DefaultRetryPolicy's values.
 	Retry RetryPolicy
 	// Logger receives debug logs (never tokens, never query text); nil means no logs.
 	Logger *slog.Logger

@@ -199,6 +199,7 @@ type AuthError struct {
 	Err error
 }
 
+// Error says what to do, then what Salesforce answered.
 func (e *AuthError) Error() string {
 	if e.Err == nil {
 		return e.Message
@@ -216,6 +217,7 @@ type NetworkError struct {
 	Err     error
 }
 
+// Error names the call and the underlying network failure.
 func (e *NetworkError) Error() string { return e.Message + ": " + e.Err.Error() }
 
 // Unwrap returns the underlying error, so errors.Is(err, syscall.ECONNREFUSED) works.
@@ -228,6 +230,7 @@ type ValidationError struct {
 	Message string
 }
 
+// Error reads like `invalid sobject: "a/b" is not an API name ...`.
 func (e *ValidationError) Error() string { return "invalid " + e.Field + ": " + e.Message }
 
 // MultipleMatchesError is an upsert's 300 answer: the external id value
@@ -240,6 +243,7 @@ type MultipleMatchesError struct {
 	IDs []string
 }
 
+// Error lists the matching ids (the first ten).
 func (e *MultipleMatchesError) Error() string {
 	list := e.IDs
 	if len(list) == 0 {

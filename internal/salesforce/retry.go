@@ -28,19 +28,22 @@ type RetryPolicy struct {
 	MaxRetryAfter time.Duration
 }
 
-// DefaultRetryPolicy is used for a zero RetryPolicy.
-var DefaultRetryPolicy = RetryPolicy{
-	MaxAttempts:   4,
-	BaseDelay:     500 * time.Millisecond,
-	MaxDelay:      8 * time.Second,
-	MaxRetryAfter: 30 * time.Second,
+// DefaultRetryPolicy returns the policy used for a zero RetryPolicy: 4
+// attempts, backoff from 500ms up to 8s, Retry-After honoured up to 30s.
+func DefaultRetryPolicy() RetryPolicy {
+	return RetryPolicy{
+		MaxAttempts:   4,
+		BaseDelay:     500 * time.Millisecond,
+		MaxDelay:      8 * time.Second,
+		MaxRetryAfter: 30 * time.Second,
+	}
 }
 
 func (p RetryPolicy) withDefaults() (RetryPolicy, error) {
 	if p.MaxAttempts < 0 || p.BaseDelay < 0 || p.MaxDelay < 0 || p.MaxRetryAfter < 0 {
 		return p, &ValidationError{Field: "Retry", Message: "values must not be negative"}
 	}
-	d := DefaultRetryPolicy
+	d := DefaultRetryPolicy()
 	if p.MaxAttempts == 0 {
 		p.MaxAttempts = d.MaxAttempts
 	}
