@@ -115,7 +115,7 @@ func (s *Schema) applyCustom(data []byte) error {
 				}
 			}
 			sp := fieldSpec{name: cf.Name, label: label, typ: cf.Type, length: length, nillable: !cf.Required,
-				createable: true, updateable: true, unique: cf.Unique || cf.ExternalID, picklist: cf.Picklist,
+				createable: true, updateable: true, unique: cf.Unique, picklist: cf.Picklist,
 				defaulted: cf.Type == "boolean"}
 			if cf.Type == "reference" {
 				if cf.ReferenceTo == "" {

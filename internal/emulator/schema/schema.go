@@ -151,14 +151,14 @@ func (o *Object) GlobalEntry(apiVersion string) map[string]any {
 func (o *Object) urls(v string) map[string]any {
 	base := "/services/data/v" + v + "/sobjects/" + o.Name
 	return map[string]any{
-		"compactLayouts": base + "/describe/compactLayouts",
-		"rowTemplate":    base + "/{ID}",
+		"compactLayouts":  base + "/describe/compactLayouts",
+		"rowTemplate":     base + "/{ID}",
 		"approvalLayouts": base + "/describe/approvalLayouts",
-		"listviews":      base + "/listviews",
-		"describe":       base + "/describe",
-		"quickActions":   base + "/quickActions",
-		"layouts":        base + "/describe/layouts",
-		"sobject":        base,
+		"listviews":       base + "/listviews",
+		"describe":        base + "/describe",
+		"quickActions":    base + "/quickActions",
+		"layouts":         base + "/describe/layouts",
+		"sobject":         base,
 	}
 }
 

@@ -1,0 +1,171 @@
+package emulator
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Fault is an injected failure: the next Times matching API requests (all of
+// them when Times is 0) wait Latency and, when Status is set, answer with
+// that status and Salesforce's error body instead of being served.
+type Fault struct {
+	// PathPrefix limits the fault to paths starting with it ("" = every
+	// /services/data and SOAP request).
+	PathPrefix string `json:"path_prefix,omitempty"`
+	// Method limits the fault to one HTTP method.
+	Method string `json:"method,omitempty"`
+	// Status is the HTTP status to answer with (0: serve normally after Latency).
+	Status int `json:"status,omitempty"`
+	// ErrorCode and Message fill the error body; sensible ones are chosen from
+	// Status when empty (429/403 REQUEST_LIMIT_EXCEEDED, 503 SERVER_UNAVAILABLE, ...).
+	ErrorCode string `json:"error_code,omitempty"`
+	Message   string `json:"message,omitempty"`
+	// RetryAfter sets the Retry-After header, in seconds.
+	RetryAfter int `json:"retry_after,omitempty"`
+	// LatencyMS delays the response.
+	LatencyMS int `json:"latency_ms,omitempty"`
+	// Times is how many requests the fault applies to; 0 means until cleared.
+	Times int `json:"times,omitempty"`
+	// Drop closes the connection without answering.
+	Drop bool `json:"drop,omitempty"`
+
+	hits int
+}
+
+// AddFault injects a fault.
+func (o *Org) AddFault(f Fault) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	fc := f
+	o.faults = append(o.faults, &fc)
+}
+
+// ClearFaults removes every injected fault.
+func (o *Org) ClearFaults() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.faults = nil
+}
+
+// takeFault returns the first fault matching r and counts the hit.
+func (o *Org) takeFault(r *http.Request) *Fault {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for i, f := range o.faults {
+		if f.PathPrefix != "" && !strings.HasPrefix(r.URL.Path, f.PathPrefix) {
+			continue
+		}
+		if f.Method != "" && !strings.EqualFold(f.Method, r.Method) {
+			continue
+		}
+		f.hits++
+		if f.Times > 0 && f.hits >= f.Times {
+			o.faults = append(o.faults[:i:i], o.faults[i+1:]...)
+		}
+		cp := *f
+		return &cp
+	}
+	return nil
+}
+
+// applyFaults serves an injected fault for r, reporting whether it did.
+func (e *Emulator) applyFaults(w http.ResponseWriter, r *http.Request) bool {
+	f := e.org.takeFault(r)
+	if f == nil {
+		return false
+	}
+	if f.LatencyMS > 0 {
+		select {
+		case <-time.After(time.Duration(f.LatencyMS) * time.Millisecond):
+		case <-r.Context().Done():
+			return true
+		}
+	}
+	if f.Drop {
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				conn.Close()
+				return true
+			}
+		}
+		panic(http.ErrAbortHandler)
+	}
+	if f.Status == 0 {
+		return false
+	}
+	code, msg := f.ErrorCode, f.Message
+	if code == "" {
+		switch f.Status {
+		case 429, 403:
+			code, msg = "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."
+		case 503:
+			code, msg = "SERVER_UNAVAILABLE", "Server temporarily unavailable, please try again later."
+		case 401:
+			code, msg = "INVALID_SESSION_ID", "Session expired or invalid"
+		default:
+			code, msg = "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please include this ErrorId if you contact support: 1234567890-12345 (-1234567890)"
+		}
+	}
+	if f.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(f.RetryAfter))
+	}
+	writeError(w, errf(f.Status, code, nil, "%s", msg))
+	return true
+}
+
+// denyNext reports, and clears, the admin switch that makes the next
+// authorization a denial.
+func (o *Org) denyNext() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	d := o.deny
+	o.deny = false
+	return d
+}
+
+// handleAdmin serves the emulator-only levers tests pull, to loopback only:
+//
+//	POST   /__emulator/faults            add a Fault (JSON body)
+//	DELETE /__emulator/faults            clear faults
+//	POST   /__emulator/expire-sessions   expire every access token now
+//	POST   /__emulator/deny-next         the next authorization is denied
+func (e *Emulator) handleAdmin(w http.ResponseWriter, r *http.Request) {
+	if !remoteIsLoopback(r) {
+		writeError(w, notFound())
+		return
+	}
+	switch strings.TrimPrefix(r.URL.Path, "/__emulator/") {
+	case "faults":
+		switch r.Method {
+		case http.MethodPost:
+			var f Fault
+			if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&f); err != nil {
+				writeError(w, errf(400, "JSON_PARSER_ERROR", nil, "bad fault: %v", err))
+				return
+			}
+			e.org.AddFault(f)
+			w.WriteHeader(http.StatusNoContent)
+		case http.MethodDelete:
+			e.org.ClearFaults()
+			w.WriteHeader(http.StatusNoContent)
+		default:
+			writeError(w, methodNotAllowed(r.Method))
+		}
+	case "expire-sessions":
+		if err := e.org.ExpireSessions(r); err != nil {
+			writeError(w, internalError(err))
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	case "deny-next":
+		e.org.mu.Lock()
+		e.org.deny = true
+		e.org.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		writeError(w, notFound())
+	}
+}

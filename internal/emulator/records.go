@@ -1,0 +1,360 @@
+package emulator
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"strings"
+
+	"github.com/sfmcp/sfmcp/internal/emulator/schema"
+	"github.com/sfmcp/sfmcp/internal/emulator/store"
+	"github.com/sfmcp/sfmcp/internal/sfid"
+)
+
+// personNamed are the objects whose Name is built from FirstName and LastName.
+var personNamed = map[string]bool{"Contact": true, "Lead": true, "User": true}
+
+// create validates body as a new record of obj and stores it in tx.
+func (o *Org) create(ctx context.Context, tx *store.Tx, obj *schema.Object, body map[string]any, userID string) (string, *apiError) {
+	if !obj.Createable {
+		return "", errf(400, "INVALID_TYPE", nil, "Cannot create a new record of type %s", obj.Name)
+	}
+	rec := store.Record{}
+	if aerr := o.apply(ctx, tx, obj, rec, body, true); aerr != nil {
+		return "", aerr
+	}
+	id, err := o.newID(ctx, tx, obj)
+	if err != nil {
+		return "", internalError(err)
+	}
+	now := timestamp(o.now())
+	rec["Id"] = id
+	rec["IsDeleted"] = false
+	for _, f := range []string{"CreatedDate", "LastModifiedDate", "SystemModstamp"} {
+		if obj.Field(f) != nil && rec[f] == nil {
+			rec[f] = now
+		}
+	}
+	for _, f := range []string{"CreatedById", "LastModifiedById"} {
+		if obj.Field(f) != nil {
+			rec[f] = userID
+		}
+	}
+	if obj.Field("OwnerId") != nil && rec["OwnerId"] == nil {
+		rec["OwnerId"] = userID
+	}
+	for _, f := range obj.Fields {
+		if _, set := rec[f.Name]; set {
+			continue
+		}
+		switch {
+		case f.Type == "boolean":
+			rec[f.Name] = false
+		case f.Type == "picklist" && f.DefaultedOnCreate:
+			for _, pv := range f.PicklistValues {
+				if pv.DefaultValue && pv.Active {
+					rec[f.Name] = pv.Value
+				}
+			}
+		}
+	}
+	derive(obj, rec)
+	if aerr := requireFields(obj, rec, nil); aerr != nil {
+		return "", aerr
+	}
+	if err := tx.Insert(ctx, obj.Name, rec, indexValues(obj, rec)); err != nil {
+		return "", storeError(err)
+	}
+	return id, nil
+}
+
+// update applies body to the live record id of obj in tx.
+func (o *Org) update(ctx context.Context, tx *store.Tx, obj *schema.Object, id string, body map[string]any, userID string) *apiError {
+	norm, err := sfid.Normalize(id)
+	if err != nil || norm[:3] != obj.KeyPrefix {
+		return errf(400, "MALFORMED_ID", []string{"Id"}, "%s ID: id value of incorrect type: %s", obj.Label, id)
+	}
+	rec, _, err := tx.Get(ctx, norm)
+	if errors.Is(err, store.ErrNotFound) {
+		return errf(404, "NOT_FOUND", nil, "The requested resource does not exist")
+	}
+	if err != nil {
+		return internalError(err)
+	}
+	if deleted, _ := rec["IsDeleted"].(bool); deleted {
+		return errf(404, "ENTITY_IS_DELETED", nil, "entity is deleted")
+	}
+	if converted, _ := rec["IsConverted"].(bool); converted && obj.Name == "Lead" {
+		return errf(400, "CANNOT_UPDATE_CONVERTED_LEAD", nil, "cannot reference converted lead")
+	}
+	touched := map[string]bool{}
+	for k := range body {
+		if f := obj.Field(k); f != nil {
+			touched[f.Name] = true
+		}
+	}
+	if aerr := o.apply(ctx, tx, obj, rec, body, false); aerr != nil {
+		return aerr
+	}
+	now := timestamp(o.now())
+	rec["LastModifiedDate"] = now
+	rec["SystemModstamp"] = now
+	if obj.Field("LastModifiedById") != nil {
+		rec["LastModifiedById"] = userID
+	}
+	derive(obj, rec)
+	if aerr := requireFields(obj, rec, touched); aerr != nil {
+		return aerr
+	}
+	if err := tx.Replace(ctx, obj.Name, rec, indexValues(obj, rec)); err != nil {
+		return storeError(err)
+	}
+	return nil
+}
+
+// remove moves the record to the recycle bin (IsDeleted = true), where
+// queryAll still finds it.
+func (o *Org) remove(ctx context.Context, tx *store.Tx, obj *schema.Object, id string, hard bool) *apiError {
+	norm, err := sfid.Normalize(id)
+	if err != nil || (obj != nil && norm[:3] != obj.KeyPrefix) {
+		return errf(400, "MALFORMED_ID", nil, "malformed id %s", id)
+	}
+	rec, object, err := tx.Get(ctx, norm)
+	if errors.Is(err, store.ErrNotFound) {
+		return errf(404, "NOT_FOUND", nil, "The requested resource does not exist")
+	}
+	if err != nil {
+		return internalError(err)
+	}
+	if obj == nil {
+		obj = o.schema.Object(object)
+	}
+	if !obj.Deletable {
+		return errf(400, "INSUFFICIENT_ACCESS_OR_READONLY", nil, "insufficient access rights on object id")
+	}
+	if deleted, _ := rec["IsDeleted"].(bool); deleted {
+		if hard {
+			if err := tx.Purge(ctx, norm); err != nil {
+				return internalError(err)
+			}
+			return nil
+		}
+		return errf(404, "ENTITY_IS_DELETED", nil, "entity is deleted")
+	}
+	if hard {
+		if err := tx.Purge(ctx, norm); err != nil {
+			return internalError(err)
+		}
+		return nil
+	}
+	rec["IsDeleted"] = true
+	now := timestamp(o.now())
+	rec["LastModifiedDate"] = now
+	rec["SystemModstamp"] = now
+	if err := tx.Replace(ctx, obj.Name, rec, nil); err != nil {
+		return storeError(err)
+	}
+	return nil
+}
+
+// upsert creates or updates the record of obj whose external id field has
+// value. It answers 300 with the candidates when several match.
+func (o *Org) upsert(ctx context.Context, tx *store.Tx, obj *schema.Object, fieldName, value string, body map[string]any, userID string) (id string, created bool, aerr *apiError) {
+	f := obj.Field(fieldName)
+	if f == nil || !usableAsKey(f) {
+		return "", false, errf(404, "NOT_FOUND", nil, "Provided external ID field does not exist or is not accessible: %s", fieldName)
+	}
+	body = withoutKey(body, f.Name)
+	if f.Type == "id" {
+		if value == "" {
+			id, aerr = o.create(ctx, tx, obj, body, userID)
+			return id, true, aerr
+		}
+		norm, err := sfid.Normalize(value)
+		if err != nil {
+			return "", false, errf(400, "MALFORMED_ID", []string{"Id"}, "%s ID: id value of incorrect type: %s", obj.Label, value)
+		}
+		return norm, false, o.update(ctx, tx, obj, norm, body, userID)
+	}
+	ids, err := tx.Lookup(ctx, obj.Name, f.Name, indexKey(f, value))
+	if err != nil {
+		return "", false, internalError(err)
+	}
+	switch len(ids) {
+	case 0:
+		body[f.Name] = value
+		id, aerr = o.create(ctx, tx, obj, body, userID)
+		return id, true, aerr
+	case 1:
+		return ids[0], false, o.update(ctx, tx, obj, ids[0], body, userID)
+	default:
+		return "", false, &apiError{Status: 300, Code: "MULTIPLE_CHOICES", Message: strings.Join(ids, ","), Fields: ids}
+	}
+}
+
+func withoutKey(body map[string]any, name string) map[string]any {
+	out := make(map[string]any, len(body))
+	for k, v := range body {
+		if !strings.EqualFold(k, name) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// apply validates and copies the fields of body onto rec.
+func (o *Org) apply(ctx context.Context, tx *store.Tx, obj *schema.Object, rec store.Record, body map[string]any, creating bool) *apiError {
+	keys := make([]string, 0, len(body))
+	for k := range body {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var readOnly []string
+	for _, k := range keys {
+		if k == "attributes" {
+			continue
+		}
+		f := obj.Field(k)
+		if f == nil {
+			return errf(400, "INVALID_FIELD", []string{k}, "No such column '%s' on sobject of type %s", k, obj.Name)
+		}
+		if f.Type == "id" {
+			// Clients echo the Id back in PATCH bodies; it may not change.
+			if s, _ := body[k].(string); !creating && (s == "" || sfid.Equal(s, str(rec["Id"]))) {
+				continue
+			}
+			readOnly = append(readOnly, f.Name)
+			continue
+		}
+		if (creating && !f.Createable) || (!creating && !f.Updateable) {
+			readOnly = append(readOnly, f.Name)
+		}
+	}
+	if len(readOnly) > 0 {
+		return errf(400, "INVALID_FIELD_FOR_INSERT_UPDATE", readOnly,
+			"Unable to create/update fields: %s. Please check the security settings of this field and verify that it is read/write for your profile or permission set.",
+			strings.Join(readOnly, ", "))
+	}
+	for _, k := range keys {
+		if k == "attributes" {
+			continue
+		}
+		f := obj.Field(k)
+		if f.Type == "id" {
+			continue
+		}
+		v, aerr := o.coerce(f, body[k])
+		if aerr != nil {
+			return aerr
+		}
+		if f.Type == "reference" && v != nil {
+			if aerr := o.checkReference(ctx, tx, f, v.(string)); aerr != nil {
+				return aerr
+			}
+		}
+		if v == nil {
+			delete(rec, f.Name)
+			if !creating {
+				rec[f.Name] = nil
+			}
+			continue
+		}
+		rec[f.Name] = v
+	}
+	return nil
+}
+
+func (o *Org) checkReference(ctx context.Context, tx *store.Tx, f *schema.Field, id string) *apiError {
+	rec, _, err := tx.Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return errf(400, "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY", []string{f.Name},
+			"insufficient access rights on cross-reference id: %s", id)
+	}
+	if err != nil {
+		return internalError(err)
+	}
+	if deleted, _ := rec["IsDeleted"].(bool); deleted {
+		return errf(400, "ENTITY_IS_DELETED", []string{f.Name}, "entity is deleted")
+	}
+	return nil
+}
+
+// derive fills the fields Salesforce computes: Name of people.
+func derive(obj *schema.Object, rec store.Record) {
+	if personNamed[obj.Name] {
+		first, _ := rec["FirstName"].(string)
+		last, _ := rec["LastName"].(string)
+		if name := strings.TrimSpace(first + " " + last); name != "" {
+			rec["Name"] = name
+		}
+	}
+}
+
+// requireFields reports the required fields rec lacks; on update only the
+// fields the body touched are checked.
+func requireFields(obj *schema.Object, rec store.Record, touched map[string]bool) *apiError {
+	var missing []string
+	for _, f := range obj.Fields {
+		if touched != nil && !touched[f.Name] {
+			continue
+		}
+		required := f.IsRequiredOnCreate()
+		if touched != nil {
+			required = !f.Nillable && f.Updateable && f.Type != "boolean"
+		}
+		if required && rec[f.Name] == nil {
+			missing = append(missing, f.Name)
+		}
+	}
+	if len(missing) > 0 {
+		return errf(400, "REQUIRED_FIELD_MISSING", missing, "Required fields are missing: [%s]", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// indexKey normalizes an external id or unique value for lookup: Salesforce
+// matches them case-insensitively unless the field says otherwise.
+func indexKey(f *schema.Field, v string) string {
+	if cs, _ := f.Raw["caseSensitive"].(bool); cs {
+		return v
+	}
+	return strings.ToLower(v)
+}
+
+// usableAsKey reports whether upserts and lookups may name records by f:
+// the Id, external ids, and the standard fields marked idLookup (Email on
+// Contact and Lead, Username on User).
+func usableAsKey(f *schema.Field) bool {
+	return f != nil && (f.Type == "id" || f.ExternalID || f.IDLookup)
+}
+
+func indexValues(obj *schema.Object, rec store.Record) []store.IndexValue {
+	var out []store.IndexValue
+	for _, f := range obj.Fields {
+		if f.Type == "id" || !(usableAsKey(f) || (f.Unique && f.Custom)) {
+			continue
+		}
+		s, ok := rec[f.Name].(string)
+		if !ok || s == "" {
+			continue
+		}
+		out = append(out, store.IndexValue{Field: f.Name, Value: indexKey(f, s), Unique: f.Unique || f.Name == "Username"})
+	}
+	return out
+}
+
+func storeError(err error) *apiError {
+	var dup *store.DuplicateError
+	if errors.As(err, &dup) {
+		return errf(400, "DUPLICATE_VALUE", nil, "duplicate value found: %s duplicates value on record with id: %s", dup.Field, dup.ID)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return errf(404, "NOT_FOUND", nil, "The requested resource does not exist")
+	}
+	return internalError(err)
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
