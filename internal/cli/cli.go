@@ -24,6 +24,9 @@ func Main() cmdutil.ExitCode {
 	info := build.Current()
 	globals := root.NewGlobalFlags()
 	f := cmdutil.NewFactory(info.Version, globals)
+	local := &localEmulator{}
+	defer local.close()
+	f.EmulatorCredentials = local.credentials
 	cmd := root.NewCmdRoot(f, globals, info)
 
 	// Ctrl-C or SIGTERM cancels the context; commands see ctx.Done() and

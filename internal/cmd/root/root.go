@@ -7,6 +7,7 @@ import (
 
 	"github.com/sfmcp/sfmcp/internal/build"
 	"github.com/sfmcp/sfmcp/internal/cmd/completion"
+	"github.com/sfmcp/sfmcp/internal/cmd/emulator"
 	"github.com/sfmcp/sfmcp/internal/cmd/version"
 	"github.com/sfmcp/sfmcp/internal/cmdutil"
 	"github.com/sfmcp/sfmcp/internal/config"
@@ -63,6 +64,7 @@ func addCommands(root *cobra.Command, f *cmdutil.Factory, info build.Info) {
 	root.AddCommand(
 		// login, logout, org, query, search, record, describe, bulk, lead,
 		// limits, serve and emulator go here as they land.
+		emulator.NewCmdEmulator(f, nil),
 		completion.NewCmdCompletion(f, nil),
 		version.NewCmdVersion(f, info, nil),
 	)
