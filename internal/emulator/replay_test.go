@@ -80,7 +80,7 @@ func replay(t *testing.T, file string, reqs []recordedRequest) {
 `)
 	})
 	access := s.Token.AccessToken
-	accountID, nextURL := "", ""
+	accountID, nextURL, bulkLocator := "", "", ""
 	jobIDs := map[string]string{}
 	for i, rr := range reqs {
 		path, body := rr.Path, rr.Body
@@ -96,6 +96,20 @@ func replay(t *testing.T, file string, reqs []recordedRequest) {
 			}
 			return m
 		})
+		staleLocator := false
+		if u, err := url.Parse(path); err == nil && u.Query().Get("locator") != "" {
+			if bulkLocator != "" && bulkLocator != "null" {
+				qv := u.Query()
+				qv.Set("locator", bulkLocator)
+				u.RawQuery = qv.Encode()
+				path = u.String()
+			} else {
+				// The recording's fake server handed out a second page the
+				// emulator's results do not have; Salesforce refuses a
+				// locator it never issued.
+				staleLocator = true
+			}
+		}
 		if m := resultsPath.FindStringSubmatch(path); m != nil {
 			waitJob(t, s, m[1])
 		}
@@ -132,6 +146,16 @@ func replay(t *testing.T, file string, reqs []recordedRequest) {
 		}
 		got, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		if l := resp.Header.Get("Sforce-Locator"); l != "" {
+			bulkLocator = l
+		}
+		if staleLocator {
+			var errs []sfError
+			if resp.StatusCode != 400 || json.Unmarshal(got, &errs) != nil || len(errs) != 1 || errs[0].ErrorCode == "" {
+				t.Errorf("#%d %s %s: a locator never issued got %d %s", i, rr.Method, path, resp.StatusCode, got)
+			}
+			continue
+		}
 		if want, ok := expectedErrors[key{file, i}]; ok {
 			var errs []sfError
 			if json.Unmarshal(got, &errs) != nil || len(errs) != 1 || errs[0].ErrorCode != want.code || resp.StatusCode != want.status {

@@ -15,6 +15,8 @@ import (
 
 const v = "/services/data/v62.0"
 
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
 func decode[T any](t *testing.T, b []byte) T {
 	t.Helper()
 	var out T
