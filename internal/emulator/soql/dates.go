@@ -87,24 +87,31 @@ var dateLiteralsN = map[string]func(now time.Time, k int) dayRange{
 	"N_YEARS_AGO":     func(n time.Time, k int) dayRange { return span(yearStart(n).AddDate(-k, 0, 0), 1, 0, 0) },
 }
 
-func init() {
-	// The org's fiscal year is the calendar year.
-	for _, unit := range []string{"QUARTER", "YEAR"} {
-		for _, w := range []string{"THIS", "LAST", "NEXT"} {
-			dateLiterals[w+"_FISCAL_"+unit] = dateLiterals[w+"_"+unit]
-		}
-		for _, w := range []string{"LAST_N_", "NEXT_N_"} {
-			dateLiteralsN[w+"FISCAL_"+unit+"S"] = dateLiteralsN[w+unit+"S"]
-		}
-		dateLiteralsN["N_FISCAL_"+unit+"S_AGO"] = dateLiteralsN["N_"+unit+"S_AGO"]
-	}
+// calendarName maps a fiscal date literal to its calendar twin: the org's
+// fiscal year is the calendar year (THIS_FISCAL_YEAR is THIS_YEAR,
+// N_FISCAL_QUARTERS_AGO is N_QUARTERS_AGO).
+func calendarName(name string) string {
+	return strings.Replace(strings.Replace(name, "_FISCAL_", "_", 1), "FISCAL_", "", 1)
+}
+
+// dateLiteral looks up a date literal without a number.
+func dateLiteral(name string) (func(now time.Time) dayRange, bool) {
+	f, ok := dateLiterals[calendarName(name)]
+	return f, ok
+}
+
+// dateLiteralN looks up a date literal that takes a number.
+func dateLiteralN(name string) (func(now time.Time, k int) dayRange, bool) {
+	f, ok := dateLiteralsN[calendarName(name)]
+	return f, ok
 }
 
 func (v valueNode) dayRange(now time.Time) dayRange {
-	if f, ok := dateLiterals[v.raw]; ok {
+	if f, ok := dateLiteral(v.raw); ok {
 		return f(now)
 	}
-	return dateLiteralsN[v.raw](now, v.n)
+	f, _ := dateLiteralN(v.raw)
+	return f(now, v.n)
 }
 
 // parseDateTime reads an unquoted SOQL datetime literal.

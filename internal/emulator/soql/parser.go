@@ -500,10 +500,10 @@ func (p *parser) parseValue() (valueNode, *Error) {
 			return valueNode{kind: vBool, pos: t.pos, raw: t.text, b: t.is("true")}, nil
 		}
 		name := strings.ToUpper(t.text)
-		if _, ok := dateLiterals[name]; ok {
+		if _, ok := dateLiteral(name); ok {
 			return valueNode{kind: vDateLit, pos: t.pos, raw: name}, nil
 		}
-		if _, ok := dateLiteralsN[name]; ok {
+		if _, ok := dateLiteralN(name); ok {
 			if _, err := p.expect(":"); err != nil {
 				return valueNode{}, err
 			}
