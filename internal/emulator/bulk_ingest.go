@@ -1,0 +1,700 @@
+package emulator
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/sfmcp/sfmcp/internal/emulator/schema"
+	"github.com/sfmcp/sfmcp/internal/emulator/store"
+	"github.com/sfmcp/sfmcp/internal/sfid"
+)
+
+// bulkChunk is how many rows of an ingest job share one transaction, like
+// the 200-record chunks Salesforce runs its triggers in.
+const bulkChunk = 200
+
+// uploadChunk is the size of the pieces an upload is stored in.
+const uploadChunk = 1 << 20
+
+var ingestOperations = map[string]bool{"insert": true, "update": true, "upsert": true, "delete": true, "hardDelete": true}
+
+// createIngestJob serves POST /jobs/ingest.
+func (e *Emulator) createIngestJob(q *apiRequest) {
+	var r jobRequest
+	if aerr := e.readJSON(q, &r); aerr != nil {
+		writeError(q.w, aerr)
+		return
+	}
+	switch {
+	case r.Operation == "":
+		writeError(q.w, errf(400, "INVALIDJOB", nil, "InvalidJob : Operation is required"))
+		return
+	case !ingestOperations[r.Operation]:
+		writeError(q.w, enumError(r.Operation, "OperationEnum"))
+		return
+	case r.Object == "":
+		writeError(q.w, errf(400, "INVALIDJOB", nil, "InvalidJob : Object is required"))
+		return
+	}
+	obj := e.org.schema.Object(r.Object)
+	if obj == nil {
+		writeError(q.w, errf(400, "INVALIDJOB", nil, "Unable to find object: %s", r.Object))
+		return
+	}
+	if aerr := checkFormat(&r); aerr != nil {
+		writeError(q.w, aerr)
+		return
+	}
+	ext := ""
+	if r.Operation == "upsert" {
+		if strings.TrimSpace(r.ExternalIDFieldName) == "" {
+			writeError(q.w, errf(400, "INVALIDJOB", nil, "External ID was blank for %s. An External ID must be specified for upsert.", obj.Name))
+			return
+		}
+		f := obj.Field(r.ExternalIDFieldName)
+		if f == nil || !(f.ExternalID || f.Type == "id") {
+			writeError(q.w, errf(400, "INVALIDJOB", nil, "Field name provided, %s does not match an External ID, Salesforce Id, or indexed field for %s", r.ExternalIDFieldName, obj.Name))
+			return
+		}
+		ext = f.Name
+	}
+	r.Object = obj.Name
+	j, aerr := e.newJob(q, kindIngest, &r)
+	if aerr != nil {
+		writeError(q.w, aerr)
+		return
+	}
+	j.State = stateOpen
+	j.ExternalIDFieldName = ext
+	if aerr := e.saveNewJob(q, j); aerr != nil {
+		writeError(q.w, aerr)
+		return
+	}
+	writeJSON(q.w, 200, j.info(false))
+}
+
+// uploadJobData serves PUT /jobs/ingest/{id}/batches: the CSV is stored in
+// pieces as it arrives, and refused whole when it passes the upload limit.
+func (e *Emulator) uploadJobData(q *apiRequest, j *bulkJob) {
+	b := e.org.bulk
+	ctx := q.r.Context()
+	limit := e.org.opts.BulkUploadLimit
+	tooBig := func() *apiError {
+		return errf(413, "REQUEST_ENTITY_TOO_LARGE", nil,
+			"The upload exceeds the limit of %d bytes for one job's data; split the data into several jobs", limit)
+	}
+	notOpen := func(state string) *apiError {
+		return errf(400, "INVALIDJOBSTATE", nil, "Data can only be uploaded to a job in state Open; job %s is %s", j.ID, state)
+	}
+	if j.State != stateOpen {
+		writeError(q.w, notOpen(j.State))
+		return
+	}
+	if q.r.ContentLength > limit {
+		writeError(q.w, tooBig())
+		return
+	}
+	b.mu.Lock()
+	if b.uploading[j.ID] {
+		b.mu.Unlock()
+		writeError(q.w, errf(409, "INVALIDJOBSTATE", nil, "Another upload to job %s is in progress", j.ID))
+		return
+	}
+	b.uploading[j.ID] = true
+	b.mu.Unlock()
+	defer func() {
+		b.mu.Lock()
+		delete(b.uploading, j.ID)
+		b.mu.Unlock()
+	}()
+
+	last, err := e.org.store.LastBlobSeq(ctx, j.ID, streamUpload)
+	if err != nil {
+		writeError(q.w, internalError(err))
+		return
+	}
+	first, seq := last+1, last
+	undo := func() { _ = e.org.store.DeleteBlobs(context.WithoutCancel(ctx), j.ID, streamUpload, first) }
+	buf := make([]byte, uploadChunk)
+	var total int64
+	for {
+		n, rerr := io.ReadFull(q.r.Body, buf)
+		if n > 0 {
+			total += int64(n)
+			if total > limit {
+				undo()
+				writeError(q.w, tooBig())
+				return
+			}
+			seq++
+			if err := e.org.store.AppendBlob(ctx, j.ID, streamUpload, seq, 0, buf[:n]); err != nil {
+				undo()
+				writeError(q.w, internalError(err))
+				return
+			}
+		}
+		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+			break
+		}
+		if rerr != nil {
+			undo()
+			writeError(q.w, errf(400, "CLIENTINPUTERROR", nil, "Could not read the uploaded data: %v", rerr))
+			return
+		}
+	}
+	var aerr *apiError
+	_, err = b.modify(ctx, j.ID, func(cur *bulkJob) error {
+		if cur.State != stateOpen {
+			aerr = notOpen(cur.State)
+			return aerr
+		}
+		cur.Uploads++
+		cur.UploadBytes += total
+		return nil
+	})
+	if err != nil {
+		undo()
+		if aerr == nil {
+			aerr = internalError(err)
+		}
+		writeError(q.w, aerr)
+		return
+	}
+	q.w.WriteHeader(http.StatusCreated)
+}
+
+// blobReader reads a stream of chunks from the store, one query per chunk.
+type blobReader struct {
+	ctx    context.Context
+	st     *store.Store
+	job    string
+	stream int
+	after  int64
+	buf    []byte
+	done   bool
+}
+
+func (r *blobReader) Read(p []byte) (int, error) {
+	for len(r.buf) == 0 {
+		if r.done {
+			return 0, io.EOF
+		}
+		seq, _, data, ok, err := r.st.NextBlob(r.ctx, r.job, r.stream, r.after)
+		if err != nil {
+			return 0, err
+		}
+		if !ok {
+			r.done = true
+			return 0, io.EOF
+		}
+		r.after, r.buf = seq, data
+	}
+	n := copy(p, r.buf)
+	r.buf = r.buf[n:]
+	return n, nil
+}
+
+// uploadReader parses the job's upload with its delimiter, past a UTF-8 BOM.
+func (b *bulkEngine) uploadReader(ctx context.Context, j *bulkJob) *csv.Reader {
+	br := bufio.NewReaderSize(&blobReader{ctx: ctx, st: b.org.store, job: j.ID, stream: streamUpload}, 64<<10)
+	if bom, err := br.Peek(3); err == nil && bytes.Equal(bom, []byte{0xEF, 0xBB, 0xBF}) {
+		_, _ = br.Discard(3)
+	}
+	cr := csv.NewReader(br)
+	cr.Comma = delimiters[j.ColumnDelimiter]
+	cr.FieldsPerRecord = -1
+	return cr
+}
+
+// bulkColumn is a CSV column resolved against the job's object.
+type bulkColumn struct {
+	field  *schema.Field  // the field of the job's object the column sets
+	target *schema.Object // relationship columns (Account.External_Id__c): the parent object
+	key    *schema.Field  // relationship columns: the parent's field matched
+}
+
+// resolveColumns maps the header to fields; bad is the first name that is
+// not a field (nor a relationship through an external id) of obj.
+func (o *Org) resolveColumns(obj *schema.Object, header []string) (cols []bulkColumn, bad string) {
+	for _, h := range header {
+		name := strings.TrimSpace(h)
+		rel, leaf, isRel := strings.Cut(name, ".")
+		if !isRel {
+			f := obj.Field(name)
+			if f == nil {
+				return nil, h
+			}
+			cols = append(cols, bulkColumn{field: f})
+			continue
+		}
+		rel, typ, typed := strings.Cut(rel, ":")
+		rf := obj.ParentRelationship(rel)
+		if rf == nil {
+			return nil, h
+		}
+		var target *schema.Object
+		switch {
+		case typed && contains(rf.ReferenceTo, typ):
+			target = o.schema.Object(typ)
+		case !typed && len(rf.ReferenceTo) == 1:
+			target = o.schema.Object(rf.ReferenceTo[0])
+		}
+		if target == nil {
+			return nil, h
+		}
+		key := target.Field(leaf)
+		if key == nil || !(key.ExternalID || key.Type == "id") {
+			return nil, h
+		}
+		cols = append(cols, bulkColumn{field: rf, target: target, key: key})
+	}
+	return cols, ""
+}
+
+// runIngest processes an ingest job's upload, bulkChunk rows per
+// transaction, from where it stopped (a resumed job skips the rows it has
+// already counted).
+func (b *bulkEngine) runIngest(j *bulkJob) error {
+	ctx := b.ctx
+	o := b.org
+	j, err := b.modify(ctx, j.ID, func(cur *bulkJob) error {
+		switch cur.State {
+		case stateUploadComplete:
+			cur.State = stateInProgress
+			cur.StartedMS = o.now().UnixMilli()
+		case stateInProgress:
+		default:
+			return errJobGone
+		}
+		return nil
+	})
+	if errors.Is(err, errJobGone) || errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	obj := o.schema.Object(j.Object)
+	if obj == nil {
+		return b.fail(j.ID, "InvalidJob : Unable to find object: "+j.Object)
+	}
+	if j.Uploads == 0 || j.UploadBytes == 0 {
+		return b.fail(j.ID, "ClientInputError : No data to process: nothing was uploaded to the job")
+	}
+	rd := b.uploadReader(ctx, j)
+	header, err := rd.Read()
+	if err == io.EOF {
+		return b.fail(j.ID, "ClientInputError : No data to process: the uploaded CSV is empty")
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return b.fail(j.ID, "InvalidBatch : Failed to parse CSV header: "+err.Error())
+	}
+	cols, bad := o.resolveColumns(obj, header)
+	if _, err := b.modify(ctx, j.ID, func(cur *bulkJob) error {
+		cur.Header = header
+		if bad != "" {
+			cur.State = stateFailed
+			cur.ErrorMessage = "InvalidBatch : Field name not found : " + bad
+			cur.EndedMS = o.now().UnixMilli()
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if bad != "" {
+		return nil
+	}
+	for i := int64(0); i < j.Processed; i++ {
+		if _, err := rd.Read(); err != nil {
+			break
+		}
+	}
+	succSeq, err := o.store.LastBlobSeq(ctx, j.ID, streamSuccess)
+	if err != nil {
+		return err
+	}
+	failSeq, err := o.store.LastBlobSeq(ctx, j.ID, streamFailed)
+	if err != nil {
+		return err
+	}
+	out := newCSVOut(j)
+	batch := make([][]string, 0, bulkChunk)
+	var okBuf, failBuf bytes.Buffer
+	for {
+		batch = batch[:0]
+		var readErr error
+		for len(batch) < bulkChunk {
+			rec, err := rd.Read()
+			if err != nil {
+				readErr = err
+				break
+			}
+			batch = append(batch, rec)
+		}
+		if len(batch) > 0 {
+			err := o.store.Update(ctx, func(tx *store.Tx) error {
+				cur, err := loadTx(ctx, tx, j.ID)
+				if errors.Is(err, store.ErrNotFound) {
+					return errJobGone
+				}
+				if err != nil {
+					return err
+				}
+				if cur.State != stateInProgress {
+					return errJobGone
+				}
+				okBuf.Reset()
+				failBuf.Reset()
+				nOK, nFail := 0, 0
+				for _, rec := range batch {
+					id, created, aerr := o.ingestRow(ctx, tx, obj, cur, cols, rec)
+					if aerr != nil {
+						nFail++
+						out.row(&failBuf, append([]string{id, errorText(aerr)}, rec...))
+						continue
+					}
+					nOK++
+					out.row(&okBuf, append([]string{id, fmt.Sprint(created)}, rec...))
+				}
+				if nOK > 0 {
+					if err := tx.AppendBlob(ctx, j.ID, streamSuccess, succSeq+1, nOK, okBuf.Bytes()); err != nil {
+						return err
+					}
+				}
+				if nFail > 0 {
+					if err := tx.AppendBlob(ctx, j.ID, streamFailed, failSeq+1, nFail, failBuf.Bytes()); err != nil {
+						return err
+					}
+				}
+				cur.Processed += int64(len(batch))
+				cur.Failed += int64(nFail)
+				cur.SystemModstamp = timestamp(o.now())
+				if err := saveTx(ctx, tx, cur); err != nil {
+					return err
+				}
+				if nOK > 0 {
+					succSeq++
+				}
+				if nFail > 0 {
+					failSeq++
+				}
+				return nil
+			})
+			if errors.Is(err, errJobGone) {
+				return nil
+			}
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return err
+			}
+		}
+		if readErr == io.EOF {
+			break
+		}
+		if readErr != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return b.fail(j.ID, "InvalidBatch : Failed to parse CSV: "+readErr.Error())
+		}
+	}
+	_, err = b.modify(ctx, j.ID, func(cur *bulkJob) error {
+		if cur.State != stateInProgress {
+			return errJobGone
+		}
+		cur.State = stateJobComplete
+		cur.EndedMS = o.now().UnixMilli()
+		return nil
+	})
+	if errors.Is(err, errJobGone) || errors.Is(err, store.ErrNotFound) || ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// ingestRow applies one CSV row in its own savepoint and returns the id of
+// the record and whether it was created.
+func (o *Org) ingestRow(ctx context.Context, tx *store.Tx, obj *schema.Object, j *bulkJob, cols []bulkColumn, rec []string) (id string, created bool, aerr *apiError) {
+	if len(rec) > len(cols) {
+		return "", false, errf(400, "INVALID_FIELD", nil, "The row has %d values but the header has %d columns", len(rec), len(cols))
+	}
+	// The Id column, for the operations that name their record by it.
+	for i, c := range cols {
+		if c.target == nil && c.field.Type == "id" && i < len(rec) && rec[i] != "" && rec[i] != "#N/A" {
+			id = rec[i]
+			if norm, err := sfid.Normalize(id); err == nil {
+				id = norm
+			}
+		}
+	}
+	switch j.Operation {
+	case "delete", "hardDelete":
+		if id == "" {
+			return "", false, errf(400, "MISSING_ARGUMENT", []string{"Id"}, "Id not specified in a delete call")
+		}
+		err := tx.Savepoint(ctx, func() error {
+			if aerr := o.remove(ctx, tx, obj, id, j.Operation == "hardDelete"); aerr != nil {
+				return aerr
+			}
+			return nil
+		})
+		return id, false, rowError(obj, err, rec, cols)
+	}
+	err := tx.Savepoint(ctx, func() error {
+		body := make(map[string]any, len(cols))
+		for i, c := range cols {
+			if i >= len(rec) || rec[i] == "" {
+				continue // empty cells leave the field as it is
+			}
+			var v any = rec[i]
+			if rec[i] == "#N/A" {
+				v = nil
+			} else if c.target != nil {
+				parent, aerr := o.lookupParent(ctx, tx, c, rec[i])
+				if aerr != nil {
+					return aerr
+				}
+				v = parent
+			}
+			body[c.field.Name] = v
+		}
+		switch j.Operation {
+		case "insert":
+			if v, ok := body["Id"]; ok {
+				if v != nil {
+					return errf(400, "INVALID_FIELD", []string{"Id"}, "cannot specify Id in an insert call")
+				}
+				delete(body, "Id")
+			}
+			newID, aerr := o.create(ctx, tx, obj, body, j.CreatedByID)
+			if aerr != nil {
+				return aerr
+			}
+			id, created = newID, true
+		case "update":
+			if id == "" {
+				return errf(400, "MISSING_ARGUMENT", []string{"Id"}, "Id not specified in an update call")
+			}
+			if aerr := o.update(ctx, tx, obj, id, body, j.CreatedByID); aerr != nil {
+				return aerr
+			}
+		case "upsert":
+			f := obj.Field(j.ExternalIDFieldName)
+			value, _ := body[f.Name].(string)
+			if f.Type != "id" && value == "" {
+				return errf(400, "MISSING_ARGUMENT", []string{f.Name}, "%s not specified", f.Name)
+			}
+			if f.Type != "id" {
+				delete(body, "Id")
+			}
+			got, wasCreated, aerr := o.upsert(ctx, tx, obj, f.Name, value, body, j.CreatedByID)
+			if aerr != nil && aerr.Status == 300 {
+				aerr = errf(300, "DUPLICATE_EXTERNAL_ID", []string{f.Name}, "%s: more than one record found for external id field: %s", f.Name, aerr.Message)
+			}
+			if aerr != nil {
+				return aerr
+			}
+			id, created = got, wasCreated
+		}
+		return nil
+	})
+	if err != nil {
+		if j.Operation == "insert" || j.Operation == "upsert" {
+			id = ""
+		}
+		return id, false, rowError(obj, err, rec, cols)
+	}
+	return id, created, nil
+}
+
+// lookupParent finds the parent a relationship column names by external id.
+func (o *Org) lookupParent(ctx context.Context, tx *store.Tx, c bulkColumn, value string) (string, *apiError) {
+	if c.key.Type == "id" {
+		norm, err := sfid.Normalize(value)
+		if err != nil {
+			return "", errf(400, "MALFORMED_ID", []string{c.field.Name}, "%s: id value of incorrect type: %s", c.field.Label, value)
+		}
+		return norm, nil
+	}
+	ids, err := tx.Lookup(ctx, c.target.Name, c.key.Name, indexKey(c.key, value))
+	if err != nil {
+		return "", internalError(err)
+	}
+	switch len(ids) {
+	case 0:
+		return "", errf(400, "INVALID_FIELD", []string{c.field.Name}, "Foreign key external ID: %s not found for field %s in entity %s", value, c.key.Name, c.target.Name)
+	case 1:
+		return ids[0], nil
+	default:
+		return "", errf(400, "INVALID_FIELD", []string{c.field.Name}, "Foreign key external ID: %s matches more than one record for field %s in entity %s", value, c.key.Name, c.target.Name)
+	}
+}
+
+// rowError turns what a row's operation returned into the error its
+// failedResults line shows, in the words the SOAP and Bulk APIs use.
+func rowError(obj *schema.Object, err error, rec []string, cols []bulkColumn) *apiError {
+	if err == nil {
+		return nil
+	}
+	aerr := asAPIError(err)
+	switch aerr.Code {
+	case "NOT_FOUND":
+		return errf(400, "INVALID_CROSS_REFERENCE_KEY", aerr.Fields, "invalid cross reference id")
+	case "JSON_PARSER_ERROR":
+		if len(aerr.Fields) == 1 {
+			if f := obj.Field(aerr.Fields[0]); f != nil {
+				value := ""
+				for i, c := range cols {
+					if c.field == f && i < len(rec) {
+						value = rec[i]
+					}
+				}
+				return errf(400, "INVALID_TYPE_ON_FIELD_IN_RECORD", []string{f.Name}, "%s: value not of required type: %s", f.Label, value)
+			}
+		}
+	}
+	return aerr
+}
+
+// errorText is the sf__Error of a failed row: STATUSCODE:message:fields --.
+func errorText(aerr *apiError) string {
+	if len(aerr.Fields) == 0 {
+		return aerr.Code + ":" + aerr.Message + ":--"
+	}
+	return aerr.Code + ":" + aerr.Message + ":" + strings.Join(aerr.Fields, ", ") + " --"
+}
+
+// csvOut writes CSV with a job's delimiter and line ending.
+type csvOut struct {
+	delim string
+	eol   string
+}
+
+func newCSVOut(j *bulkJob) csvOut {
+	out := csvOut{delim: string(delimiters[j.ColumnDelimiter]), eol: "\n"}
+	if out.delim == "\x00" {
+		out.delim = ","
+	}
+	if j.LineEnding == "CRLF" {
+		out.eol = "\r\n"
+	}
+	return out
+}
+
+// row writes fields, every one quoted, as Salesforce writes result rows.
+func (c csvOut) row(buf *bytes.Buffer, fields []string) {
+	for i, f := range fields {
+		if i > 0 {
+			buf.WriteString(c.delim)
+		}
+		buf.WriteByte('"')
+		buf.WriteString(strings.ReplaceAll(f, `"`, `""`))
+		buf.WriteByte('"')
+	}
+	buf.WriteString(c.eol)
+}
+
+// header writes quoted fields followed by the names of the upload's header,
+// quoted only where they need it, as they came.
+func (c csvOut) header(buf *bytes.Buffer, quoted []string, names []string) {
+	for i, f := range quoted {
+		if i > 0 {
+			buf.WriteString(c.delim)
+		}
+		buf.WriteString(`"` + f + `"`)
+	}
+	for i, n := range names {
+		if i > 0 || len(quoted) > 0 {
+			buf.WriteString(c.delim)
+		}
+		if n == "" || strings.ContainsAny(n, c.delim+"\"\r\n") || n[0] == ' ' {
+			n = `"` + strings.ReplaceAll(n, `"`, `""`) + `"`
+		}
+		buf.WriteString(n)
+	}
+	buf.WriteString(c.eol)
+}
+
+// ingestResults serves successfulResults, failedResults and
+// unprocessedrecords, streamed from the store.
+func (e *Emulator) ingestResults(q *apiRequest, j *bulkJob, which string) {
+	ctx := q.r.Context()
+	b := e.org.bulk
+	out := newCSVOut(j)
+	header := j.Header
+	if header == nil && j.UploadBytes > 0 {
+		if h, err := b.uploadReader(ctx, j).Read(); err == nil {
+			header = h
+		}
+	}
+	q.w.Header().Set("Content-Type", "text/csv")
+	var buf bytes.Buffer
+	switch which {
+	case "successfulResults", "failedResults":
+		stream, second := streamSuccess, "sf__Created"
+		if which == "failedResults" {
+			stream, second = streamFailed, "sf__Error"
+		}
+		out.header(&buf, []string{"sf__Id", second}, header)
+		q.w.WriteHeader(200)
+		_, _ = q.w.Write(buf.Bytes())
+		var after int64
+		for {
+			seq, _, data, ok, err := e.org.store.NextBlob(ctx, j.ID, stream, after)
+			if err != nil || !ok {
+				return
+			}
+			if _, err := q.w.Write(data); err != nil {
+				return
+			}
+			after = seq
+		}
+	default: // unprocessedrecords
+		if header == nil {
+			q.w.WriteHeader(200)
+			return
+		}
+		out.header(&buf, nil, header)
+		q.w.WriteHeader(200)
+		_, _ = q.w.Write(buf.Bytes())
+		if j.State == stateJobComplete {
+			return
+		}
+		rd := b.uploadReader(ctx, j)
+		if _, err := rd.Read(); err != nil {
+			return
+		}
+		for i := int64(0); i < j.Processed; i++ {
+			if _, err := rd.Read(); err != nil {
+				return
+			}
+		}
+		buf.Reset()
+		for {
+			rec, err := rd.Read()
+			if err != nil {
+				break
+			}
+			out.row(&buf, rec)
+			if buf.Len() >= 64<<10 {
+				if _, err := q.w.Write(buf.Bytes()); err != nil {
+					return
+				}
+				buf.Reset()
+			}
+		}
+		_, _ = q.w.Write(buf.Bytes())
+	}
+}
