@@ -90,6 +90,20 @@ func flattenColumns(meta []*soql.ColumnMeta, prefix string) []string {
 	return out
 }
 
+// datetimeColumns tells, in the order of flattenColumns, which columns hold
+// datetimes (written 2024-01-31T09:30:00.000Z in Bulk CSV).
+func datetimeColumns(meta []*soql.ColumnMeta) []bool {
+	var out []bool
+	for _, m := range meta {
+		if m.ForeignKeyName != nil {
+			out = append(out, datetimeColumns(m.JoinColumns)...)
+			continue
+		}
+		out = append(out, m.ApexType != nil && *m.ApexType == "Datetime")
+	}
+	return out
+}
+
 // cell is the CSV text of a column of a rendered row.
 func cell(row *soql.Row, path string) string {
 	cur := row
@@ -164,6 +178,7 @@ func (b *bulkEngine) runQuery(j *bulkJob) error {
 		}
 		return b.fail(j.ID, "InvalidJob : "+err.Error())
 	}
+	isDatetime := datetimeColumns(query.Columns())
 	out := newCSVOut(j)
 	var buf bytes.Buffer
 	for off, seq := 0, int64(1); off < len(res.IDs); off, seq = off+bulkQueryChunk, seq+1 {
@@ -180,6 +195,11 @@ func (b *bulkEngine) runQuery(j *bulkJob) error {
 		for _, row := range rows {
 			for i, c := range j.Columns {
 				fields[i] = cell(row, c)
+				if i < len(isDatetime) && isDatetime[i] {
+					if v, ok := strings.CutSuffix(fields[i], "+0000"); ok {
+						fields[i] = v + "Z"
+					}
+				}
 			}
 			out.row(&buf, fields)
 		}

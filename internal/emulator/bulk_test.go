@@ -22,7 +22,7 @@ const bulkV = "/services/data/v62.0"
 
 // bulkClient talks to an emulator's Bulk API 2.0 in a test.
 type bulkClient struct {
-	t     *testing.T
+	t     testing.TB
 	url   string
 	token string
 }
@@ -143,7 +143,7 @@ func (c *bulkClient) closeJob(id string) {
 // wait polls a job until it ends.
 func (c *bulkClient) wait(kind, id string) map[string]any {
 	c.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(waitLimit)
 	for {
 		info := c.json("GET", bulkV+"/jobs/"+kind+"/"+id, nil, 200)
 		switch info["state"] {
@@ -634,10 +634,11 @@ func TestBulkQueryPaging(t *testing.T) {
 	c.wantErr(c.do("GET", bulkV+"/jobs/query/"+id+"/results?locator=bogus!", nil, false), 400, "INVALID_QUERY_LOCATOR")
 
 	// Parent fields are flattened.
-	id = c.queryJob("query", "SELECT Id, LastName, Account.Name FROM Contact WHERE AccountId != null LIMIT 3")
+	id = c.queryJob("query", "SELECT Id, LastName, Account.Name, CreatedDate FROM Contact WHERE AccountId != null LIMIT 3")
 	c.wait("query", id)
 	rows := c.csvOf(bulkV+"/jobs/query/"+id+"/results", ',')
-	if strings.Join(rows[0], "|") != "Id|LastName|Account.Name" || len(rows) != 4 || rows[1][2] == "" {
+	if strings.Join(rows[0], "|") != "Id|LastName|Account.Name|CreatedDate" || len(rows) != 4 || rows[1][2] == "" ||
+		!strings.HasSuffix(rows[1][3], ".000Z") {
 		t.Fatalf("relationship columns: %q", rows)
 	}
 
@@ -722,3 +723,23 @@ func TestBulkPersistence(t *testing.T) {
 		t.Fatalf("results after restart: %q, want %q", got, want)
 	}
 }
+
+// BenchmarkBulkInsert loads b.N Account rows through one ingest job.
+func BenchmarkBulkInsert(b *testing.B) {
+	s := emulatortest.New(b, func(o *emulator.Options) { o.NoSampleData = true })
+	c := &bulkClient{t: b, url: s.URL, token: s.Token.AccessToken}
+	var sb strings.Builder
+	sb.WriteString("Name,Industry,External_Id__c\n")
+	for i := 0; i < b.N; i++ {
+		sb.WriteString("Bench Account " + strconv.Itoa(i) + ",Technology,B-" + strconv.Itoa(i) + "\n")
+	}
+	waitLimit = 30 * time.Minute
+	b.ResetTimer()
+	_, info := c.ingest(map[string]any{"object": "Account", "operation": "insert"}, sb.String())
+	if info["state"] != "JobComplete" || num(info["numberRecordsProcessed"]) != b.N || num(info["numberRecordsFailed"]) != 0 {
+		b.Fatalf("info: %v", info)
+	}
+}
+
+// waitLimit bounds how long a test waits for a job to end.
+var waitLimit = 10 * time.Second
