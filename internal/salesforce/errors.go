@@ -75,6 +75,15 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
+// ExitCode makes the CLI exit 4 (authentication needed) when Salesforce
+// refused the credentials with a 401, and 1 for any other answer.
+func (e *APIError) ExitCode() int {
+	if e.StatusCode == http.StatusUnauthorized || e.isExpiredSession() {
+		return 4
+	}
+	return 1
+}
+
 func plural(n int) string {
 	if n == 1 {
 		return ""
@@ -209,6 +218,9 @@ func (e *AuthError) Error() string {
 
 // Unwrap returns the underlying error.
 func (e *AuthError) Unwrap() error { return e.Err }
+
+// ExitCode makes the CLI exit 4 (authentication needed) on an AuthError.
+func (e *AuthError) ExitCode() int { return 4 }
 
 // NetworkError means Salesforce could not be reached or the connection broke
 // (refused, reset, timed out, TLS failure).

@@ -45,6 +45,11 @@ func (c *Client) QueryPage(ctx context.Context, soql string, all bool) (*QueryRe
 	return c.queryFirst(ctx, soql, QueryOptions{All: all})
 }
 
+// QueryFirstPage is QueryPage with options: queryAll and a page size hint.
+func (c *Client) QueryFirstPage(ctx context.Context, soql string, opts QueryOptions) (*QueryResult, error) {
+	return c.queryFirst(ctx, soql, opts)
+}
+
 func (c *Client) queryFirst(ctx context.Context, soql string, opts QueryOptions) (*QueryResult, error) {
 	if strings.TrimSpace(soql) == "" {
 		return nil, &ValidationError{Field: "soql", Message: "is empty"}
