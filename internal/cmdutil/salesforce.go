@@ -1,0 +1,127 @@
+package cmdutil
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/sfmcp/sfmcp/internal/salesforce"
+)
+
+// RetryBaseDelayEnv names the environment variable that overrides the first
+// retry's backoff (a Go duration, like "5ms"). Tests set it so that retry and
+// 500-forever cases run in milliseconds; people rarely need it.
+const RetryBaseDelayEnv = "SFMCP_RETRY_BASE_DELAY"
+
+// TokenSaver persists a refreshed token; the keyring work supplies one. nil
+// means refreshed tokens live only as long as the process.
+type TokenSaver func(ctx context.Context, t salesforce.Token) error
+
+// Salesforce resolves the command's login (f.Credentials) and returns a
+// client for it, sharing f's HTTP client and using the configured API
+// version. Refreshed tokens are not persisted (see SalesforceWith).
+func (f *Factory) Salesforce(ctx context.Context) (*salesforce.Client, error) {
+	return SalesforceWith(ctx, f, nil)
+}
+
+// SalesforceWith is Factory.Salesforce with a hook that receives each
+// refreshed token. When a refresh token and client id are known, an expired
+// session is renewed at the login URL's token endpoint (the configured token
+// URL if any) and the request is retried once.
+func SalesforceWith(ctx context.Context, f *Factory, onRefresh TokenSaver) (*salesforce.Client, error) {
+	if f.Credentials == nil {
+		return nil, NoLoginError("")
+	}
+	creds, err := f.Credentials(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := f.Config()
+	if err != nil {
+		return nil, err
+	}
+	hc, err := f.HTTPClient()
+	if err != nil {
+		return nil, err
+	}
+	tokenURL := cfg.TokenURL()
+	if tokenURL == "" && creds.LoginURL != "" {
+		tokenURL = strings.TrimRight(creds.LoginURL, "/") + "/services/oauth2/token"
+	}
+	tsc := salesforce.TokenSourceConfig{
+		Token:        salesforce.Token{AccessToken: creds.AccessToken, RefreshToken: creds.RefreshToken, InstanceURL: creds.InstanceURL},
+		ClientID:     creds.ClientID,
+		ClientSecret: creds.ClientSecret,
+		TokenURL:     tokenURL,
+	}
+	if onRefresh != nil {
+		tsc.OnRefresh = onRefresh
+	}
+	retry, err := retryPolicyFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	c, err := salesforce.New(salesforce.Config{
+		HTTPClient: hc,
+		Tokens:     salesforce.NewTokenSource(tsc),
+		APIVersion: cfg.APIVersion(),
+		UserAgent:  "sfmcp/" + f.AppVersion,
+		Retry:      retry,
+	})
+	if err != nil {
+		var ve *salesforce.ValidationError
+		if errors.As(err, &ve) {
+			// A malformed instance URL or version comes from the login or the config.
+			return nil, &AuthError{Msg: "cannot use this Salesforce login", Err: err}
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+func retryPolicyFromEnv() (salesforce.RetryPolicy, error) {
+	v := strings.TrimSpace(os.Getenv(RetryBaseDelayEnv))
+	if v == "" {
+		return salesforce.RetryPolicy{}, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return salesforce.RetryPolicy{}, FlagErrorf("%s=%q: want a positive duration like 10ms", RetryBaseDelayEnv, v)
+	}
+	p := salesforce.DefaultRetryPolicy()
+	p.BaseDelay = d
+	p.MaxDelay = min(p.MaxDelay, 16*d)
+	p.MaxRetryAfter = min(p.MaxRetryAfter, 16*d)
+	return p, nil
+}
+
+// SalesforceError makes a Salesforce answer read the way Salesforce wrote it
+// ("INVALID_FIELD: No such column ..."), without the call-site prefixes the
+// client adds, keeping the original in the chain for exit codes.
+func SalesforceError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var apiErr *salesforce.APIError
+	var authErr *salesforce.AuthError
+	var mm *salesforce.MultipleMatchesError
+	switch {
+	case errors.As(err, &authErr):
+		return err
+	case errors.As(err, &mm):
+		return err
+	case errors.As(err, &apiErr):
+		return &salesforceAnswer{err: apiErr}
+	}
+	return err
+}
+
+type salesforceAnswer struct{ err *salesforce.APIError }
+
+func (e *salesforceAnswer) Error() string { return e.err.Error() }
+func (e *salesforceAnswer) Unwrap() error { return e.err }
+
+// Ensure the client's auth failures keep exit code 4 through ExitCodeOf.
+var _ ExitCoder = (*salesforce.AuthError)(nil)

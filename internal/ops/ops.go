@@ -1,0 +1,147 @@
+// Package ops declares every Salesforce operation sfmcp offers, once: an
+// input struct (json and jsonschema tags, Validate), a small output struct,
+// the function that runs it against a *salesforce.Client, and its metadata
+// (tool name, annotations, toolset). The CLI commands in internal/cmd and the
+// MCP tools are thin adapters over these declarations; nothing here knows
+// about cobra or MCP.
+package ops
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"regexp"
+	"strings"
+
+	"github.com/sfmcp/sfmcp/internal/salesforce"
+	"github.com/sfmcp/sfmcp/internal/sfid"
+)
+
+// Toolset groups operations so an MCP server can offer a subset.
+type Toolset string
+
+// The toolsets.
+const (
+	ToolsetQuery    Toolset = "query"
+	ToolsetRecords  Toolset = "records"
+	ToolsetMetadata Toolset = "metadata"
+	ToolsetLimits   Toolset = "limits"
+)
+
+// Meta describes an operation to people and to AI clients. Name is the MCP
+// tool name, a compatibility promise (design.md §3). The four hints are the
+// MCP tool annotations and are always set explicitly.
+type Meta struct {
+	Name        string
+	Title       string
+	Description string
+	ReadOnly    bool // changes nothing in the org
+	Destructive bool // may delete or overwrite data
+	Idempotent  bool // repeating the call with the same input has no further effect
+	OpenWorld   bool // talks to a system outside sfmcp (always true: the org)
+	Toolset     Toolset
+}
+
+// Input is what every operation's input struct implements: Validate checks
+// the arguments before any request is made and returns a *InputError.
+type Input interface {
+	Validate() error
+}
+
+// Operation is one declared operation with its typed function.
+type Operation[In Input, Out any] struct {
+	Meta Meta
+	Run  func(ctx context.Context, c *salesforce.Client, in In) (Out, error)
+}
+
+// Entry is an operation without its types: what a catalogue lists. Input and
+// Output are the struct types, for deriving schemas.
+type Entry struct {
+	Meta   Meta
+	Input  reflect.Type
+	Output reflect.Type
+}
+
+// Entry describes op for the catalogue.
+func (op Operation[In, Out]) Entry() Entry {
+	return Entry{Meta: op.Meta, Input: reflect.TypeFor[In](), Output: reflect.TypeFor[Out]()}
+}
+
+// Call validates in and runs the operation.
+func (op Operation[In, Out]) Call(ctx context.Context, c *salesforce.Client, in In) (Out, error) {
+	if err := in.Validate(); err != nil {
+		var zero Out
+		return zero, err
+	}
+	return op.Run(ctx, c, in)
+}
+
+// Catalogue lists every operation, in the order tools are listed. A parity
+// test walks it: each entry needs a CLI command and an MCP tool.
+func Catalogue() []Entry {
+	return []Entry{
+		QueryOp().Entry(),
+		QueryAllOp().Entry(),
+		QueryMoreOp().Entry(),
+		SearchOp().Entry(),
+		GetRecordOp().Entry(),
+		CreateRecordOp().Entry(),
+		UpdateRecordOp().Entry(),
+		DeleteRecordOp().Entry(),
+		UpsertRecordOp().Entry(),
+		DescribeObjectOp().Entry(),
+		ListObjectsOp().Entry(),
+		GetObjectFieldsOp().Entry(),
+		LimitsOp().Entry(),
+	}
+}
+
+// InputError rejects an argument before anything is sent. Field is the
+// argument's JSON name ("sobject", "record_id").
+type InputError struct {
+	Field   string
+	Message string
+}
+
+func (e *InputError) Error() string { return e.Field + ": " + e.Message }
+
+func inputErrorf(field, format string, args ...any) error {
+	return &InputError{Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// apiName is the shape of an sObject or field API name ("Account", "Invoice__c", "ns__Field__c").
+var apiName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,119}$`)
+
+func checkName(field, v string) error {
+	switch {
+	case strings.TrimSpace(v) == "":
+		return inputErrorf(field, "is required")
+	case !apiName.MatchString(v):
+		return inputErrorf(field, "%q is not an API name (letters, digits and underscores, starting with a letter)", clip(v, 60))
+	}
+	return nil
+}
+
+func checkID(field, v string) error {
+	if strings.TrimSpace(v) == "" {
+		return inputErrorf(field, "is required")
+	}
+	if !sfid.Valid(strings.TrimSpace(v)) {
+		return inputErrorf(field, "%q is not a Salesforce id (15 or 18 letters and digits)", clip(v, 40))
+	}
+	return nil
+}
+
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
+
+// CheckSObject validates an sObject API name argument, as the inputs do.
+func CheckSObject(name string) error { return checkName("sobject", name) }
+
+// CheckRecordID validates a record id argument, as the inputs do.
+func CheckRecordID(id string) error { return checkID("record_id", id) }

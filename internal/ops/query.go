@@ -1,0 +1,364 @@
+package ops
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/sfmcp/sfmcp/internal/salesforce"
+)
+
+// Bounds of the bounded (MCP) query form.
+const (
+	DefaultMaxRecords = 200  // rows a query returns when max_records is not given
+	MaxMaxRecords     = 2000 // the most rows one call returns
+)
+
+// Salesforce's page size bounds (the batchSize query option).
+const (
+	minPageSize = 200
+	maxPageSize = 2000
+)
+
+// QueryInput is the input of salesforce_query.
+type QueryInput struct {
+	SOQL           string `json:"soql" jsonschema:"description=The SOQL query to run; for example SELECT Id and Name FROM Account WHERE Name LIKE 'A%'"`
+	IncludeDeleted bool   `json:"include_deleted,omitempty" jsonschema:"description=Also return deleted (recycle bin) and archived records (queryAll)"`
+	MaxRecords     int    `json:"max_records,omitempty" jsonschema:"description=The most records to return in this call (1 to 2000; default 200). When more match the result has a next_records_url cursor for salesforce_query_more"`
+}
+
+// Validate checks the input.
+func (in QueryInput) Validate() error {
+	if strings.TrimSpace(in.SOQL) == "" {
+		return inputErrorf("soql", "is required")
+	}
+	return checkMaxRecords(in.MaxRecords)
+}
+
+func checkMaxRecords(n int) error {
+	if n < 0 || n > MaxMaxRecords {
+		return inputErrorf("max_records", "%d is outside 1..%d", n, MaxMaxRecords)
+	}
+	return nil
+}
+
+// QueryAllInput is the input of salesforce_query_all.
+type QueryAllInput struct {
+	SOQL       string `json:"soql" jsonschema:"description=The SOQL query to run over live and deleted or archived records"`
+	MaxRecords int    `json:"max_records,omitempty" jsonschema:"description=The most records to return in this call (1 to 2000; default 200)"`
+}
+
+// Validate checks the input.
+func (in QueryAllInput) Validate() error {
+	return QueryInput{SOQL: in.SOQL, MaxRecords: in.MaxRecords}.Validate()
+}
+
+// QueryMoreInput is the input of salesforce_query_more.
+type QueryMoreInput struct {
+	NextRecordsURL string `json:"next_records_url" jsonschema:"description=The next_records_url cursor of an earlier query result (a Salesforce nextRecordsUrl path of the same org is accepted too)"`
+	MaxRecords     int    `json:"max_records,omitempty" jsonschema:"description=The most records to return in this call (1 to 2000; default 200)"`
+}
+
+// Validate checks the input, including that the cursor is one of ours or a
+// query locator path.
+func (in QueryMoreInput) Validate() error {
+	if strings.TrimSpace(in.NextRecordsURL) == "" {
+		return inputErrorf("next_records_url", "is required")
+	}
+	if _, err := parseCursor(in.NextRecordsURL); err != nil {
+		return err
+	}
+	return checkMaxRecords(in.MaxRecords)
+}
+
+// QueryOutput is one bounded batch of query results.
+type QueryOutput struct {
+	// TotalSize is how many records the whole query matches (the count of SELECT COUNT()).
+	TotalSize int `json:"total_size"`
+	// Returned is len(Records).
+	Returned int `json:"returned"`
+	// Done is true when no records remain after these.
+	Done bool `json:"done"`
+	// NextRecordsURL is an opaque cursor for salesforce_query_more; empty when done.
+	NextRecordsURL string `json:"next_records_url,omitempty"`
+	// Records are the rows as Salesforce sent them.
+	Records []json.RawMessage `json:"records"`
+}
+
+// QueryOp declares salesforce_query.
+func QueryOp() Operation[QueryInput, QueryOutput] {
+	return Operation[QueryInput, QueryOutput]{Meta: Meta{
+		Name:  "salesforce_query",
+		Title: "Run a SOQL query",
+		Description: "Run a SOQL query and return up to max_records rows (default 200). " +
+			"When more rows match, pass next_records_url to salesforce_query_more. " +
+			"include_deleted also returns deleted and archived rows.",
+		ReadOnly: true, Idempotent: true, OpenWorld: true, Toolset: ToolsetQuery,
+	}, Run: Query}
+}
+
+// QueryAllOp declares salesforce_query_all.
+func QueryAllOp() Operation[QueryAllInput, QueryOutput] {
+	return Operation[QueryAllInput, QueryOutput]{Meta: Meta{
+		Name:        "salesforce_query_all",
+		Title:       "Run a SOQL query including deleted records",
+		Description: "Run a SOQL query over live, deleted and archived records (queryAll); bounded and paged like salesforce_query.",
+		ReadOnly:    true, Idempotent: true, OpenWorld: true, Toolset: ToolsetQuery,
+	}, Run: QueryAll}
+}
+
+// QueryMoreOp declares salesforce_query_more.
+func QueryMoreOp() Operation[QueryMoreInput, QueryOutput] {
+	return Operation[QueryMoreInput, QueryOutput]{Meta: Meta{
+		Name:        "salesforce_query_more",
+		Title:       "Fetch more query results",
+		Description: "Continue a query from the next_records_url cursor of an earlier salesforce_query, salesforce_query_all or salesforce_query_more result.",
+		ReadOnly:    true, Idempotent: true, OpenWorld: true, Toolset: ToolsetQuery,
+	}, Run: QueryMore}
+}
+
+// Query runs a SOQL query and returns at most in.MaxRecords rows, with a
+// cursor to the rest.
+func Query(ctx context.Context, c *salesforce.Client, in QueryInput) (QueryOutput, error) {
+	if err := in.Validate(); err != nil {
+		return QueryOutput{}, err
+	}
+	limit := maxRecords(in.MaxRecords)
+	start := position{soql: in.SOQL, all: in.IncludeDeleted, pageSize: pageSizeFor(limit)}
+	return boundedQuery(ctx, c, start, limit)
+}
+
+// QueryAll is Query with include_deleted.
+func QueryAll(ctx context.Context, c *salesforce.Client, in QueryAllInput) (QueryOutput, error) {
+	return Query(ctx, c, QueryInput{SOQL: in.SOQL, IncludeDeleted: true, MaxRecords: in.MaxRecords})
+}
+
+// QueryMore continues a query from a cursor.
+func QueryMore(ctx context.Context, c *salesforce.Client, in QueryMoreInput) (QueryOutput, error) {
+	if err := in.Validate(); err != nil {
+		return QueryOutput{}, err
+	}
+	start, _ := parseCursor(in.NextRecordsURL)
+	return boundedQuery(ctx, c, start, maxRecords(in.MaxRecords))
+}
+
+func maxRecords(n int) int {
+	if n == 0 {
+		return DefaultMaxRecords
+	}
+	return n
+}
+
+// pageSizeFor asks Salesforce for pages no larger than needed, so a small
+// limit stops on a page boundary and the cursor needs no re-run.
+func pageSizeFor(limit int) int {
+	if limit <= 0 || limit >= maxPageSize {
+		return 0
+	}
+	return max(limit, minPageSize)
+}
+
+func boundedQuery(ctx context.Context, c *salesforce.Client, start position, limit int) (QueryOutput, error) {
+	out := QueryOutput{Records: []json.RawMessage{}}
+	res, err := walk(ctx, c, start, limit, func(rec json.RawMessage) error {
+		out.Records = append(out.Records, rec)
+		return nil
+	})
+	if err != nil {
+		return QueryOutput{}, err
+	}
+	out.TotalSize, out.Returned, out.Done = res.TotalSize, len(out.Records), res.Done
+	if !res.Done {
+		out.NextRecordsURL = res.Resume.encode()
+	}
+	return out, nil
+}
+
+// StreamInput is the streaming form of a query, for the CLI: every row (or
+// the first Limit) passes through a callback, page by page, in constant memory.
+type StreamInput struct {
+	SOQL           string
+	IncludeDeleted bool
+	// Limit stops after this many rows without fetching further pages; 0 means all.
+	Limit int
+	// PageDone, if set, is called after each page's rows (to flush output).
+	PageDone func() error
+}
+
+// Validate checks the input.
+func (in StreamInput) Validate() error {
+	if strings.TrimSpace(in.SOQL) == "" {
+		return inputErrorf("soql", "is required")
+	}
+	if in.Limit < 0 {
+		return inputErrorf("limit", "must not be negative")
+	}
+	return nil
+}
+
+// QueryStats sums up a streamed query.
+type QueryStats struct {
+	TotalSize int  // rows the query matches
+	Count     int  // rows passed to the callback
+	Done      bool // false when Limit stopped the stream early
+}
+
+// StreamQuery runs a query and hands each row to fn, fetching each page only
+// when the previous one is used up. It shares its paging with Query.
+func StreamQuery(ctx context.Context, c *salesforce.Client, in StreamInput, fn func(record json.RawMessage) error) (QueryStats, error) {
+	if err := in.Validate(); err != nil {
+		return QueryStats{}, err
+	}
+	start := position{soql: in.SOQL, all: in.IncludeDeleted, pageSize: pageSizeFor(in.Limit)}
+	res, err := walkPages(ctx, c, start, in.Limit, fn, in.PageDone)
+	return QueryStats{TotalSize: res.TotalSize, Count: res.Count, Done: res.Done}, err
+}
+
+// position is where a walk over query results starts: the first page of a
+// query (Locator empty), or a page located by Locator, Skip rows in.
+type position struct {
+	Locator  string // a query locator path of this org
+	Skip     int    // rows of that page already returned
+	soql     string
+	all      bool
+	pageSize int
+}
+
+// cursorState is what a cursor holds. A cursor either locates a page by its
+// locator path (always sent to the client's own instance: QueryMore accepts
+// nothing else), or—when the rows left unread are on a query's first page,
+// which has no locator—holds the query itself to be run again.
+type cursorState struct {
+	Locator  string `json:"p,omitempty"`
+	Skip     int    `json:"s,omitempty"`
+	SOQL     string `json:"q,omitempty"`
+	All      bool   `json:"a,omitempty"`
+	PageSize int    `json:"b,omitempty"`
+}
+
+func (p position) state() cursorState {
+	return cursorState{Locator: p.Locator, Skip: p.Skip, SOQL: p.soql, All: p.all, PageSize: p.pageSize}
+}
+
+func (p position) encode() string {
+	st := p.state()
+	if st.Locator != "" {
+		st.SOQL, st.All, st.PageSize = "", false, 0
+	}
+	b, _ := json.Marshal(st)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// locatorPath is the shape of a Salesforce nextRecordsUrl; QueryMore checks
+// it again, with the instance, before sending anything.
+var locatorPath = regexp.MustCompile(`^/services/data/v[0-9]{2,3}\.0/(query|queryAll)/[A-Za-z0-9]{15,18}-[0-9]{1,10}$`)
+
+// parseCursor accepts one of our cursors, or a nextRecordsUrl as Salesforce
+// wrote it (a path, or a full URL whose host QueryMore will check).
+func parseCursor(s string) (position, error) {
+	s = strings.TrimSpace(s)
+	bad := func(why string) (position, error) {
+		return position{}, inputErrorf("next_records_url", "%s", why)
+	}
+	if strings.HasPrefix(s, "/") || strings.Contains(s, "://") {
+		return position{Locator: s}, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return bad("is not a cursor from an earlier query result")
+	}
+	var st cursorState
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&st); err != nil {
+		return bad("is not a cursor from an earlier query result")
+	}
+	switch {
+	case st.Skip < 0 || st.Skip > maxPageSize:
+		return bad("holds an impossible row offset")
+	case st.Locator != "" && st.SOQL != "":
+		return bad("is not a cursor from an earlier query result")
+	case st.Locator != "" && !locatorPath.MatchString(st.Locator):
+		return bad("does not hold a query locator of this org")
+	case st.Locator == "" && strings.TrimSpace(st.SOQL) == "":
+		return bad("is empty")
+	case st.PageSize != 0 && (st.PageSize < minPageSize || st.PageSize > maxPageSize):
+		return bad("holds an impossible page size")
+	}
+	return position{Locator: st.Locator, Skip: st.Skip, soql: st.SOQL, all: st.All, pageSize: st.PageSize}, nil
+}
+
+// walkResult is how a walk ended.
+type walkResult struct {
+	TotalSize int
+	Count     int
+	Done      bool
+	Resume    position // where to continue when !Done
+}
+
+func walk(ctx context.Context, c *salesforce.Client, start position, limit int, fn func(json.RawMessage) error) (walkResult, error) {
+	return walkPages(ctx, c, start, limit, fn, nil)
+}
+
+// errStaleCursor means the page a cursor points into has fewer rows than it skips.
+var errStaleCursor = errors.New("next_records_url: the cursor no longer matches its query results; run the query again")
+
+// walkPages reads rows from start, page after page, until the results end or
+// limit rows (limit > 0) have gone to fn. It never fetches a page it will not
+// read from.
+func walkPages(ctx context.Context, c *salesforce.Client, start position, limit int, fn func(json.RawMessage) error, pageDone func() error) (walkResult, error) {
+	var (
+		page *salesforce.QueryResult
+		err  error
+		res  walkResult
+	)
+	cur := start // cur.Locator is the current page's own locator ("" for a first page)
+	if cur.Locator == "" {
+		page, err = c.QueryFirstPage(ctx, cur.soql, salesforce.QueryOptions{All: cur.all, PageSize: cur.pageSize})
+	} else {
+		page, err = c.QueryMore(ctx, cur.Locator)
+	}
+	if err != nil {
+		return res, err
+	}
+	res.TotalSize = page.TotalSize
+	if cur.Skip > len(page.Records) {
+		return res, &InputError{Field: "next_records_url", Message: strings.TrimPrefix(errStaleCursor.Error(), "next_records_url: ")}
+	}
+	idx := cur.Skip
+	for {
+		for ; idx < len(page.Records); idx++ {
+			if limit > 0 && res.Count >= limit {
+				cur.Skip = idx
+				res.Resume = cur
+				return res, nil
+			}
+			if err := fn(page.Records[idx]); err != nil {
+				return res, err
+			}
+			res.Count++
+		}
+		if pageDone != nil {
+			if err := pageDone(); err != nil {
+				return res, err
+			}
+		}
+		if page.NextRecordsURL == "" {
+			res.Done = true
+			return res, nil
+		}
+		next := position{Locator: page.NextRecordsURL}
+		if limit > 0 && res.Count >= limit {
+			res.Resume = next
+			return res, nil
+		}
+		if page, err = c.QueryMore(ctx, next.Locator); err != nil {
+			return res, fmt.Errorf("after %d records: %w", res.Count, err)
+		}
+		cur, idx = next, 0
+	}
+}
