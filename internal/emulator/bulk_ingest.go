@@ -5,9 +5,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"strings"
 
@@ -25,87 +28,140 @@ const uploadChunk = 1 << 20
 
 var ingestOperations = map[string]bool{"insert": true, "update": true, "upsert": true, "delete": true, "hardDelete": true}
 
-// createIngestJob serves POST /jobs/ingest.
+// createIngestJob serves POST /jobs/ingest: a JSON job, or a multipart
+// request with the job and its CSV (the job is then closed at once).
 func (e *Emulator) createIngestJob(q *apiRequest) {
+	if mt, params, err := mime.ParseMediaType(q.r.Header.Get("Content-Type")); err == nil && mt == "multipart/form-data" {
+		e.createMultipartJob(q, params["boundary"])
+		return
+	}
 	var r jobRequest
 	if aerr := e.readJSON(q, &r); aerr != nil {
 		writeError(q.w, aerr)
 		return
 	}
-	switch {
-	case r.Operation == "":
-		writeError(q.w, errf(400, "INVALIDJOB", nil, "InvalidJob : Operation is required"))
-		return
-	case !ingestOperations[r.Operation]:
-		writeError(q.w, enumError(r.Operation, "OperationEnum"))
-		return
-	case r.Object == "":
-		writeError(q.w, errf(400, "INVALIDJOB", nil, "InvalidJob : Object is required"))
-		return
-	}
-	obj := e.org.schema.Object(r.Object)
-	if obj == nil {
-		writeError(q.w, errf(400, "INVALIDJOB", nil, "Unable to find object: %s", r.Object))
-		return
-	}
-	if aerr := checkFormat(&r); aerr != nil {
-		writeError(q.w, aerr)
-		return
-	}
-	ext := ""
-	if r.Operation == "upsert" {
-		if strings.TrimSpace(r.ExternalIDFieldName) == "" {
-			writeError(q.w, errf(400, "INVALIDJOB", nil, "External ID was blank for %s. An External ID must be specified for upsert.", obj.Name))
-			return
-		}
-		f := obj.Field(r.ExternalIDFieldName)
-		if f == nil || !(f.ExternalID || f.Type == "id") {
-			writeError(q.w, errf(400, "INVALIDJOB", nil, "Field name provided, %s does not match an External ID, Salesforce Id, or indexed field for %s", r.ExternalIDFieldName, obj.Name))
-			return
-		}
-		ext = f.Name
-	}
-	r.Object = obj.Name
-	j, aerr := e.newJob(q, kindIngest, &r)
+	j, aerr := e.newIngestJob(q, &r)
 	if aerr != nil {
-		writeError(q.w, aerr)
-		return
-	}
-	j.State = stateOpen
-	j.ExternalIDFieldName = ext
-	if aerr := e.saveNewJob(q, j); aerr != nil {
 		writeError(q.w, aerr)
 		return
 	}
 	writeJSON(q.w, 200, j.info(false))
 }
 
+// newIngestJob validates a job request and stores the new, Open job.
+func (e *Emulator) newIngestJob(q *apiRequest, r *jobRequest) (*bulkJob, *apiError) {
+	switch {
+	case r.Operation == "":
+		return nil, errf(400, "INVALIDJOB", nil, "InvalidJob : Operation is required")
+	case !ingestOperations[r.Operation]:
+		return nil, enumError(r.Operation, "OperationEnum")
+	case r.Object == "":
+		return nil, errf(400, "INVALIDJOB", nil, "InvalidJob : Object is required")
+	}
+	obj := e.org.schema.Object(r.Object)
+	if obj == nil {
+		return nil, errf(400, "INVALIDJOB", nil, "Unable to find object: %s", r.Object)
+	}
+	if aerr := checkFormat(r); aerr != nil {
+		return nil, aerr
+	}
+	ext := ""
+	if r.Operation == "upsert" {
+		if strings.TrimSpace(r.ExternalIDFieldName) == "" {
+			return nil, errf(400, "INVALIDJOB", nil, "External ID was blank for %s. An External ID must be specified for upsert.", obj.Name)
+		}
+		f := obj.Field(r.ExternalIDFieldName)
+		if f == nil || !(f.ExternalID || f.Type == "id") {
+			return nil, errf(400, "INVALIDJOB", nil, "Field name provided, %s does not match an External ID, Salesforce Id, or indexed field for %s", r.ExternalIDFieldName, obj.Name)
+		}
+		ext = f.Name
+	}
+	r.Object = obj.Name
+	j, aerr := e.newJob(q, kindIngest, r)
+	if aerr != nil {
+		return nil, aerr
+	}
+	j.State = stateOpen
+	j.ExternalIDFieldName = ext
+	if aerr := e.saveNewJob(q, j); aerr != nil {
+		return nil, aerr
+	}
+	return j, nil
+}
+
+// createMultipartJob serves a multipart job creation: a "job" part with the
+// job's JSON, then a "content" part with its CSV.
+func (e *Emulator) createMultipartJob(q *apiRequest, boundary string) {
+	if boundary == "" {
+		writeError(q.w, errf(400, "INVALIDJOB", nil, "InvalidJob : The multipart request has no boundary"))
+		return
+	}
+	mr := multipart.NewReader(q.r.Body, boundary)
+	part, err := mr.NextPart()
+	if err != nil || part.FormName() != "job" {
+		writeError(q.w, errf(400, "INVALIDJOB", nil, "InvalidJob : The first part of a multipart job request must be the job"))
+		return
+	}
+	var r jobRequest
+	if err := json.NewDecoder(io.LimitReader(part, e.org.opts.MaxBodyBytes)).Decode(&r); err != nil {
+		writeError(q.w, errf(400, "JSON_PARSER_ERROR", nil, "%s", jsonErrorText(err)))
+		return
+	}
+	part, err = mr.NextPart()
+	if err != nil || part.FormName() != "content" {
+		writeError(q.w, errf(400, "INVALIDJOB", nil, "InvalidJob : The multipart job request has no content part"))
+		return
+	}
+	j, aerr := e.newIngestJob(q, &r)
+	if aerr != nil {
+		writeError(q.w, aerr)
+		return
+	}
+	if aerr := e.receiveUpload(q.r.Context(), j, part); aerr != nil {
+		_ = e.org.store.Update(context.WithoutCancel(q.r.Context()), func(tx *store.Tx) error { return tx.DeleteJob(context.WithoutCancel(q.r.Context()), j.ID) })
+		writeError(q.w, aerr)
+		return
+	}
+	j, err = e.org.bulk.modify(q.r.Context(), j.ID, func(cur *bulkJob) error {
+		cur.State = stateUploadComplete
+		return nil
+	})
+	if err != nil {
+		writeError(q.w, internalError(err))
+		return
+	}
+	e.org.bulk.start(j.ID)
+	writeJSON(q.w, 200, j.info(false))
+}
+
 // uploadJobData serves PUT /jobs/ingest/{id}/batches: the CSV is stored in
 // pieces as it arrives, and refused whole when it passes the upload limit.
 func (e *Emulator) uploadJobData(q *apiRequest, j *bulkJob) {
-	b := e.org.bulk
-	ctx := q.r.Context()
-	limit := e.org.opts.BulkUploadLimit
-	tooBig := func() *apiError {
-		return errf(413, "REQUEST_ENTITY_TOO_LARGE", nil,
-			"The upload exceeds the limit of %d bytes for one job's data; split the data into several jobs", limit)
-	}
-	notOpen := func(state string) *apiError {
-		return errf(400, "INVALIDJOBSTATE", nil, "Data can only be uploaded to a job in state Open; job %s is %s", j.ID, state)
-	}
 	if j.State != stateOpen {
-		writeError(q.w, notOpen(j.State))
+		writeError(q.w, uploadNotOpen(j))
 		return
 	}
-	if q.r.ContentLength > limit {
-		writeError(q.w, tooBig())
+	if limit := e.org.opts.BulkUploadLimit; q.r.ContentLength > limit {
+		writeError(q.w, uploadTooLarge(limit))
 		return
 	}
+	if aerr := e.receiveUpload(q.r.Context(), j, q.r.Body); aerr != nil {
+		writeError(q.w, aerr)
+		return
+	}
+	q.w.WriteHeader(http.StatusCreated)
+}
+
+// receiveUpload stores body as the job's data, in pieces as it arrives,
+// and refuses it whole (leaving the job as it was) when it passes the
+// upload limit.
+func (e *Emulator) receiveUpload(ctx context.Context, j *bulkJob, body io.Reader) *apiError {
+	b := e.org.bulk
+	limit := e.org.opts.BulkUploadLimit
 	b.mu.Lock()
 	if b.uploading[j.ID] {
 		b.mu.Unlock()
-		writeError(q.w, errf(409, "INVALIDJOBSTATE", nil, "Another upload to job %s is in progress", j.ID))
-		return
+		return errf(409, "INVALIDJOBSTATE", nil, "Another upload to job %s is in progress", j.ID)
 	}
 	b.uploading[j.ID] = true
 	b.mu.Unlock()
@@ -117,27 +173,24 @@ func (e *Emulator) uploadJobData(q *apiRequest, j *bulkJob) {
 
 	last, err := e.org.store.LastBlobSeq(ctx, j.ID, streamUpload)
 	if err != nil {
-		writeError(q.w, internalError(err))
-		return
+		return internalError(err)
 	}
 	first, seq := last+1, last
 	undo := func() { _ = e.org.store.DeleteBlobs(context.WithoutCancel(ctx), j.ID, streamUpload, first) }
 	buf := make([]byte, uploadChunk)
 	var total int64
 	for {
-		n, rerr := io.ReadFull(q.r.Body, buf)
+		n, rerr := io.ReadFull(body, buf)
 		if n > 0 {
 			total += int64(n)
 			if total > limit {
 				undo()
-				writeError(q.w, tooBig())
-				return
+				return uploadTooLarge(limit)
 			}
 			seq++
 			if err := e.org.store.AppendBlob(ctx, j.ID, streamUpload, seq, 0, buf[:n]); err != nil {
 				undo()
-				writeError(q.w, internalError(err))
-				return
+				return internalError(err)
 			}
 		}
 		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
@@ -145,14 +198,13 @@ func (e *Emulator) uploadJobData(q *apiRequest, j *bulkJob) {
 		}
 		if rerr != nil {
 			undo()
-			writeError(q.w, errf(400, "CLIENTINPUTERROR", nil, "Could not read the uploaded data: %v", rerr))
-			return
+			return errf(400, "CLIENTINPUTERROR", nil, "Could not read the uploaded data: %v", rerr)
 		}
 	}
 	var aerr *apiError
 	_, err = b.modify(ctx, j.ID, func(cur *bulkJob) error {
 		if cur.State != stateOpen {
-			aerr = notOpen(cur.State)
+			aerr = uploadNotOpen(cur)
 			return aerr
 		}
 		cur.Uploads++
@@ -164,10 +216,18 @@ func (e *Emulator) uploadJobData(q *apiRequest, j *bulkJob) {
 		if aerr == nil {
 			aerr = internalError(err)
 		}
-		writeError(q.w, aerr)
-		return
+		return aerr
 	}
-	q.w.WriteHeader(http.StatusCreated)
+	return nil
+}
+
+func uploadTooLarge(limit int64) *apiError {
+	return errf(413, "REQUEST_ENTITY_TOO_LARGE", nil,
+		"The upload exceeds the limit of %d bytes for one job's data; split the data into several jobs", limit)
+}
+
+func uploadNotOpen(j *bulkJob) *apiError {
+	return errf(400, "INVALIDJOBSTATE", nil, "Data can only be uploaded to a job in state Open; job %s is %s", j.ID, j.State)
 }
 
 // blobReader reads a stream of chunks from the store, one query per chunk.

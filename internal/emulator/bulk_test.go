@@ -743,3 +743,36 @@ func BenchmarkBulkInsert(b *testing.B) {
 
 // waitLimit bounds how long a test waits for a job to end.
 var waitLimit = 10 * time.Second
+
+func TestBulkMultipartJob(t *testing.T) {
+	t.Parallel()
+	s := emulatortest.New(t)
+	c := newBulk(t, s)
+	body := "--BOUNDARY\r\nContent-Type: application/json\r\nContent-Disposition: form-data; name=\"job\"\r\n\r\n" +
+		`{"object":"Contact","contentType":"CSV","operation":"insert","lineEnding":"LF"}` + "\r\n" +
+		"--BOUNDARY\r\nContent-Type: text/csv\r\nContent-Disposition: form-data; name=\"content\"; filename=\"content\"\r\n\r\n" +
+		"FirstName,LastName\nAstro,Multipart\nHootie,Multipart\n\r\n--BOUNDARY--\r\n"
+	req, err := http.NewRequest("POST", c.url+bulkV+"/jobs/ingest/", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Content-Type", "multipart/form-data; boundary=BOUNDARY")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info map[string]any
+	err = json.NewDecoder(resp.Body).Decode(&info)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 || info["state"] != "UploadComplete" {
+		t.Fatalf("multipart create: %d %v %v", resp.StatusCode, info, err)
+	}
+	info = c.wait("ingest", info["id"].(string))
+	if info["state"] != "JobComplete" || num(info["numberRecordsProcessed"]) != 2 || num(info["numberRecordsFailed"]) != 0 {
+		t.Fatalf("info: %v", info)
+	}
+	if recs := c.soql(false, "SELECT Id FROM Contact WHERE LastName = 'Multipart'"); len(recs) != 2 {
+		t.Fatalf("records: %v", recs)
+	}
+}
