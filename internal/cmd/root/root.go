@@ -7,7 +7,12 @@ import (
 
 	"github.com/sfmcp/sfmcp/internal/build"
 	"github.com/sfmcp/sfmcp/internal/cmd/completion"
+	"github.com/sfmcp/sfmcp/internal/cmd/describe"
 	"github.com/sfmcp/sfmcp/internal/cmd/emulator"
+	"github.com/sfmcp/sfmcp/internal/cmd/limits"
+	"github.com/sfmcp/sfmcp/internal/cmd/query"
+	"github.com/sfmcp/sfmcp/internal/cmd/record"
+	"github.com/sfmcp/sfmcp/internal/cmd/search"
 	"github.com/sfmcp/sfmcp/internal/cmd/version"
 	"github.com/sfmcp/sfmcp/internal/cmdutil"
 	"github.com/sfmcp/sfmcp/internal/config"
@@ -62,8 +67,12 @@ without logging in; SFMCP_CONFIG names the config file.`,
 // --help` lists them. New commands: add a line here.
 func addCommands(root *cobra.Command, f *cmdutil.Factory, info build.Info) {
 	root.AddCommand(
-		// login, logout, org, query, search, record, describe, bulk, lead,
-		// limits, serve and emulator go here as they land.
+		// login, logout, org, bulk, lead and serve go here as they land.
+		query.NewCmdQuery(f, nil),
+		search.NewCmdSearch(f, nil),
+		record.NewCmdRecord(f),
+		describe.NewCmdDescribe(f, nil),
+		limits.NewCmdLimits(f, nil),
 		emulator.NewCmdEmulator(f, nil),
 		completion.NewCmdCompletion(f, nil),
 		version.NewCmdVersion(f, info, nil),

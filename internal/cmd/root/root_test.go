@@ -22,8 +22,8 @@ func newRoot(t *testing.T) (*cobra.Command, *bytes.Buffer) {
 }
 
 func TestGroupCommandsRejectUnknownSubcommands(t *testing.T) {
-	cmd, out := newRoot(t)
-	group := &cobra.Command{Use: "record", Short: "Work with records"}
+	cmd, out := newRoot(t) // "widget" stands for any group, like record or bulk
+	group := &cobra.Command{Use: "widget", Short: "Work with widgets"}
 	group.AddCommand(&cobra.Command{Use: "get", Args: cobra.ExactArgs(2), RunE: func(*cobra.Command, []string) error { return nil }})
 	cmd.AddCommand(group)
 	finishTree(cmd)
@@ -32,10 +32,10 @@ func TestGroupCommandsRejectUnknownSubcommands(t *testing.T) {
 		args []string
 		want cmdutil.ExitCode
 	}{
-		{[]string{"record", "bogus"}, cmdutil.ExitUsage},
-		{[]string{"record", "get", "Account"}, cmdutil.ExitUsage}, // cobra.ExactArgs becomes a FlagError
-		{[]string{"record", "get", "Account", "001"}, cmdutil.ExitOK},
-		{[]string{"record"}, cmdutil.ExitOK},
+		{[]string{"widget", "bogus"}, cmdutil.ExitUsage},
+		{[]string{"widget", "get", "Account"}, cmdutil.ExitUsage}, // cobra.ExactArgs becomes a FlagError
+		{[]string{"widget", "get", "Account", "001"}, cmdutil.ExitOK},
+		{[]string{"widget"}, cmdutil.ExitOK},
 	} {
 		cmd.SetArgs(tt.args)
 		_, err := cmd.ExecuteC()
@@ -43,8 +43,8 @@ func TestGroupCommandsRejectUnknownSubcommands(t *testing.T) {
 			t.Errorf("%v: exit %d (%v), want %d", tt.args, got, err, tt.want)
 		}
 	}
-	if !strings.Contains(out.String(), "Work with records") {
-		t.Errorf("`sfmcp record` did not print help: %q", out.String())
+	if !strings.Contains(out.String(), "Work with widgets") {
+		t.Errorf("`sfmcp widget` did not print help: %q", out.String())
 	}
 }
 
