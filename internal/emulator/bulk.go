@@ -136,7 +136,7 @@ func (j *bulkJob) info(full bool) *jobInfo {
 	if j.StartedMS > 0 {
 		end := j.EndedMS
 		if end == 0 {
-			end = j.SystemModstampMS()
+			end = j.modstampMS()
 		}
 		elapsed = max(end-j.StartedMS, 0)
 	}
@@ -157,8 +157,8 @@ func (j *bulkJob) info(full bool) *jobInfo {
 	return out
 }
 
-// SystemModstampMS is the job's systemModstamp in unix milliseconds.
-func (j *bulkJob) SystemModstampMS() int64 {
+// modstampMS is the job's systemModstamp in unix milliseconds.
+func (j *bulkJob) modstampMS() int64 {
 	t, err := time.Parse("2006-01-02T15:04:05.000-0700", j.SystemModstamp)
 	if err != nil {
 		return 0

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sfmcp/sfmcp/internal/sfid"
 )
@@ -48,5 +50,60 @@ func TestBulkResultsBeforeCompletion(t *testing.T) {
 	code, body = get("/services/data/v62.0/jobs/query/" + j.ID)
 	if code != 200 || !strings.Contains(body, `"state":"InProgress"`) || !strings.Contains(body, `"numberRecordsProcessed":0`) {
 		t.Fatalf("job info: %d %s", code, body)
+	}
+}
+
+// TestBulkResume checks that a job a previous run left InProgress is taken
+// up again when the org reopens, skipping the rows already counted.
+func TestBulkResume(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "org.db")
+	e, err := New(ctx, Options{DataPath: path, NoSampleData: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := sfid.New("750", pod, 999998)
+	data := "Name\nAlready Loaded\nResumed One\nResumed Two\n"
+	j := &bulkJob{ID: id, Kind: kindIngest, Operation: "insert", Object: "Account", State: stateInProgress,
+		CreatedByID: e.org.AdminUserID(), APIVersion: "62.0", LineEnding: "LF", ColumnDelimiter: "COMMA",
+		Processed: 1, Uploads: 1, UploadBytes: int64(len(data))}
+	doc, _ := json.Marshal(j)
+	if err := e.org.store.PutJob(ctx, id, kindIngest, string(doc)); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.org.store.AppendBlob(ctx, id, streamUpload, 1, 0, []byte(data)); err != nil {
+		t.Fatal(err)
+	}
+	e.Close()
+
+	e, err = New(ctx, Options{DataPath: path, NoSampleData: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		cur, err := e.org.bulk.load(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cur.State == stateJobComplete {
+			if cur.Processed != 3 || cur.Failed != 0 {
+				t.Fatalf("resumed job: %+v", cur)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job not resumed: %+v", cur)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	var names []string
+	err = e.org.store.Scan(ctx, "Account", false, func(r map[string]any) error {
+		names = append(names, r["Name"].(string))
+		return nil
+	})
+	if err != nil || strings.Join(names, ",") != "Resumed One,Resumed Two" {
+		t.Fatalf("accounts: %v %v", names, err)
 	}
 }
