@@ -1,0 +1,208 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sync"
+
+	"github.com/sfmcp/sfmcp/internal/config"
+	"github.com/sfmcp/sfmcp/internal/keyring"
+	"github.com/sfmcp/sfmcp/internal/salesforce"
+)
+
+// Secrets are the tokens of one login: all that goes into the keyring, kept
+// small because some keyrings limit an item to about 3 KB.
+type Secrets struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+}
+
+// String hides the tokens.
+func (s Secrets) String() string { return "auth.Secrets{hidden}" }
+
+// GoString hides the tokens from %#v.
+func (s Secrets) GoString() string { return s.String() }
+
+// TokenStore keeps the tokens of each login in the OS keyring (or, for logins
+// made with --insecure-storage, in the tokens file) and the logins'
+// metadata in the config file.
+//
+// Every change takes an advisory lock on LockPath (flock on Unix, LockFileEx
+// on Windows), so several sfmcp processes can log in, log out and write back
+// refreshed tokens at once. The guarantee: a write-back never resurrects a
+// login that was logged out, never overwrites a newer login of the same
+// user, and never leaves the keyring and the config half-updated by two
+// writers interleaving. Two processes that refresh the same login at the same
+// time both succeed; the last one's access token stays, and both are valid.
+type TokenStore struct {
+	Keyring  keyring.Store // the OS keyring
+	File     keyring.Store // the --insecure-storage tokens file
+	LockPath string        // the lock file; "" disables locking (tests)
+}
+
+// NewTokenStore returns the production store for the config at cfgPath:
+// the system keyring, tokens.json and sfmcp.lock beside the config file.
+// notice receives the warning printed at each use of the tokens file.
+func NewTokenStore(cfgPath string, notice io.Writer) *TokenStore {
+	dir := filepath.Dir(cfgPath)
+	return &TokenStore{
+		Keyring:  keyring.System(),
+		File:     keyring.NewFileStore(filepath.Join(dir, "tokens.json"), notice),
+		LockPath: filepath.Join(dir, "sfmcp.lock"),
+	}
+}
+
+func (s *TokenStore) backend(l Login) keyring.Store {
+	if l.Storage == StorageFile {
+		return s.File
+	}
+	return s.Keyring
+}
+
+// Load returns the login's tokens. A missing entry is an *Error saying to log in again.
+func (s *TokenStore) Load(ctx context.Context, l Login) (Secrets, error) {
+	sec, err := s.load(ctx, l)
+	if errors.Is(err, keyring.ErrNotFound) {
+		return Secrets{}, &Error{Msg: fmt.Sprintf("the tokens of login %q are missing from the %s: run `sfmcp login --alias %s` again", l.Alias, storageName(l), l.Alias)}
+	}
+	return sec, err
+}
+
+func (s *TokenStore) load(ctx context.Context, l Login) (Secrets, error) {
+	raw, err := s.backend(l).Get(ctx, l.Service(), l.Username)
+	if err != nil {
+		return Secrets{}, err
+	}
+	var sec Secrets
+	if err := json.Unmarshal([]byte(raw), &sec); err != nil || sec.AccessToken == "" {
+		// Never quote raw: it is the secret.
+		return Secrets{}, &Error{Msg: fmt.Sprintf("the stored tokens of login %q are unreadable: run `sfmcp login --alias %s` again", l.Alias, l.Alias)}
+	}
+	return sec, nil
+}
+
+func (s *TokenStore) put(ctx context.Context, l Login, sec Secrets) error {
+	data, err := json.Marshal(sec)
+	if err != nil {
+		return err
+	}
+	return s.backend(l).Set(ctx, l.Service(), l.Username, string(data))
+}
+
+// Login stores a new login: its tokens, then its metadata in cfg's file
+// (re-read under the lock, so that concurrent logins do not drop each other).
+// The login becomes the default org when makeDefault is set or when there is
+// no default yet; Login reports whether it did.
+func (s *TokenStore) Login(ctx context.Context, cfg *config.Config, l Login, sec Secrets, makeDefault bool) (becameDefault bool, err error) {
+	err = withLock(ctx, s.LockPath, func() error {
+		if err := s.put(ctx, l, sec); err != nil {
+			return err
+		}
+		return updateConfig(cfg, func(c *config.Config) error {
+			def := DefaultAlias(c)
+			if !makeDefault && def != "" {
+				if _, ok, _ := FindLogin(c, def); ok && def != l.Alias {
+					return PutLogin(c, l, false)
+				}
+			}
+			becameDefault = true
+			return PutLogin(c, l, true)
+		})
+	})
+	return becameDefault, err
+}
+
+// Logout forgets a login: its tokens, then its metadata. A missing keyring
+// entry is not an error (the goal is that nothing remains).
+func (s *TokenStore) Logout(ctx context.Context, cfg *config.Config, l Login) error {
+	return withLock(ctx, s.LockPath, func() error {
+		if err := s.backend(l).Delete(ctx, l.Service(), l.Username); err != nil && !errors.Is(err, keyring.ErrNotFound) {
+			return err
+		}
+		return updateConfig(cfg, func(c *config.Config) error { return RemoveLogin(c, l.Alias) })
+	})
+}
+
+// SetDefault makes alias the default org.
+func (s *TokenStore) SetDefault(ctx context.Context, cfg *config.Config, alias string) error {
+	return withLock(ctx, s.LockPath, func() error {
+		return updateConfig(cfg, func(c *config.Config) error {
+			if _, ok, err := FindLogin(c, alias); err != nil {
+				return err
+			} else if !ok {
+				return &Error{Msg: fmt.Sprintf("there is no login called %q: see `sfmcp org list`", alias)}
+			}
+			return c.Set(config.KeyOrg, alias)
+		})
+	})
+}
+
+// WriteBack returns the hook the Salesforce client calls after each refresh
+// of l's session (salesforce.TokenSourceConfig.OnRefresh). current is the
+// tokens the session started from.
+//
+// Under the lock it re-reads the stored tokens and writes the new ones only
+// if the stored refresh token is still the one this process refreshed with:
+// if the login was removed, or replaced by a newer login meanwhile, the
+// newer state wins and the refreshed token simply lives as long as this
+// process.
+func (s *TokenStore) WriteBack(l Login, current Secrets) func(ctx context.Context, t salesforce.Token) error {
+	var mu sync.Mutex
+	from := current.RefreshToken
+	return func(ctx context.Context, t salesforce.Token) error {
+		mu.Lock()
+		defer mu.Unlock()
+		next := Secrets{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken}
+		if next.RefreshToken == "" {
+			next.RefreshToken = from
+		}
+		err := withLock(ctx, s.LockPath, func() error {
+			stored, err := s.load(ctx, l)
+			if errors.Is(err, keyring.ErrNotFound) {
+				return nil // logged out meanwhile: do not bring it back
+			}
+			if err != nil {
+				return err
+			}
+			if stored.RefreshToken != from && stored.RefreshToken != next.RefreshToken {
+				return nil // a newer login replaced this one
+			}
+			return s.put(ctx, l, next)
+		})
+		if err == nil {
+			from = next.RefreshToken
+		}
+		return err
+	}
+}
+
+func storageName(l Login) string {
+	if l.Storage == StorageFile {
+		return "tokens file"
+	}
+	return "keyring"
+}
+
+// updateConfig applies fn to the config file as it is on disk now (another
+// process may have changed it since cfg was loaded), saves it, and applies fn
+// to cfg too so this process sees the change. Callers hold the lock.
+func updateConfig(cfg *config.Config, fn func(*config.Config) error) error {
+	if cfg.Path() == "" { // a file-less config (tests): change it in memory only
+		return fn(cfg)
+	}
+	fresh, err := config.Load(config.Options{Path: cfg.Path(), NoEnv: true})
+	if err != nil {
+		return err
+	}
+	if err := fn(fresh); err != nil {
+		return err
+	}
+	if err := fresh.Save(); err != nil {
+		return fmt.Errorf("saving %s: %w", cfg.Path(), err)
+	}
+	return fn(cfg)
+}
