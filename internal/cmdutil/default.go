@@ -11,6 +11,8 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/sfmcp/sfmcp/internal/auth"
+	"github.com/sfmcp/sfmcp/internal/browser"
 	"github.com/sfmcp/sfmcp/internal/config"
 	"github.com/sfmcp/sfmcp/internal/iostreams"
 )
@@ -25,7 +27,9 @@ func NewFactory(appVersion string, globalFlags *pflag.FlagSet) *Factory {
 	f.IOStreams = iostreams.System()          // the real stdin/stdout/stderr
 	f.Config = configFunc(globalFlags)        // loaded on first use, then cached
 	f.HTTPClient = httpClientFunc(appVersion) // built on first use, then shared
-	f.KeyringLookup = noKeyring               // replaced when internal/keyring lands
+	f.TokenStore = tokenStoreFunc(f)          // keyring + tokens file beside the config
+	f.Browser = browserFunc(f)                // $BROWSER or the platform's opener
+	f.KeyringLookup = keyringLookupFunc(f)    // config file logins + their tokens
 	f.EmulatorCredentials = nil               // set when the emulator is wired in
 	f.Credentials = func(ctx context.Context) (*Credentials, error) { return ResolveCredentials(ctx, f) }
 	return f
@@ -90,9 +94,67 @@ func NoLoginError(org string) *AuthError {
 	return &AuthError{Msg: "no Salesforce login: run `sfmcp login` or set SALESFORCE_ACCESS_TOKEN and SALESFORCE_INSTANCE_URL"}
 }
 
-// noKeyring is KeyringLookup until logins are stored in the OS keyring.
+// noKeyring is a KeyringLookup that finds no login (for factories built
+// without a keyring, in tests).
 func noKeyring(_ context.Context, org string) (*Credentials, error) {
 	return nil, NoLoginError(org)
+}
+
+func tokenStoreFunc(f *Factory) func() (*auth.TokenStore, error) {
+	return sync.OnceValues(func() (*auth.TokenStore, error) {
+		cfg, err := f.Config()
+		if err != nil {
+			return nil, err
+		}
+		return auth.NewTokenStore(cfg.Path(), f.IOStreams.ErrOut), nil
+	})
+}
+
+func browserFunc(f *Factory) func() browser.Browser {
+	return func() browser.Browser { return browser.FromEnv(f.IOStreams.ErrOut) }
+}
+
+// keyringLookupFunc loads a stored login: its metadata from the config file,
+// its tokens from the keyring (or the tokens file), and a hook that writes
+// refreshed tokens back.
+func keyringLookupFunc(f *Factory) func(ctx context.Context, org string) (*Credentials, error) {
+	return func(ctx context.Context, org string) (*Credentials, error) {
+		cfg, err := f.Config()
+		if err != nil {
+			return nil, err
+		}
+		login, ok, err := auth.FindLogin(cfg, org)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			if org == "" && auth.DefaultAlias(cfg) != "" {
+				org = auth.DefaultAlias(cfg)
+			}
+			return nil, NoLoginError(org)
+		}
+		store, err := f.TokenStore()
+		if err != nil {
+			return nil, err
+		}
+		sec, err := store.Load(ctx, login)
+		if err != nil {
+			return nil, &AuthError{Msg: fmt.Sprintf("cannot read the tokens of login %q", login.Alias), Err: err}
+		}
+		creds := &Credentials{
+			AccessToken:  sec.AccessToken,
+			RefreshToken: sec.RefreshToken,
+			InstanceURL:  login.InstanceURL,
+			ClientID:     login.ClientID,
+			LoginURL:     login.LoginURL,
+			Source:       "keyring:" + login.Alias,
+			OnRefresh:    store.WriteBack(login, sec),
+		}
+		if cfg.ClientSecret() != "" && cfg.ClientID() == login.ClientID {
+			creds.ClientSecret = cfg.ClientSecret() // a confidential Connected App's secret, from the environment
+		}
+		return creds, nil
+	}
 }
 
 // ResolveCredentials finds the login a command should use, in order:

@@ -4,11 +4,12 @@ package cmdutil
 
 import (
 	"context"
+	"net/http"
 
+	"github.com/sfmcp/sfmcp/internal/auth"
+	"github.com/sfmcp/sfmcp/internal/browser"
 	"github.com/sfmcp/sfmcp/internal/config"
 	"github.com/sfmcp/sfmcp/internal/iostreams"
-
-	"net/http"
 )
 
 // Factory hands commands their dependencies. Each func field is lazy: nothing
@@ -30,8 +31,14 @@ type Factory struct {
 	Credentials func(ctx context.Context) (*Credentials, error)
 	// EmulatorCredentials starts or finds the local emulator org; nil until the emulator is wired in.
 	EmulatorCredentials func(ctx context.Context) (*Credentials, error)
-	// KeyringLookup loads the stored login for an org alias ("" = default org); the keyring is not wired in yet.
+	// KeyringLookup loads the stored login for an org alias ("" = default org)
+	// from the config file and the keyring (TokenStore).
 	KeyringLookup func(ctx context.Context, org string) (*Credentials, error)
+	// TokenStore keeps the logins' tokens: the OS keyring, or the tokens file
+	// for logins made with --insecure-storage.
+	TokenStore func() (*auth.TokenStore, error)
+	// Browser opens URLs in the user's browser ($BROWSER honoured).
+	Browser func() browser.Browser
 }
 
 // Credentials is one Salesforce login, wherever it came from. Never print it:
@@ -44,6 +51,9 @@ type Credentials struct {
 	ClientSecret string // "" for PKCE-only public clients
 	LoginURL     string // where refresh and re-login go: login.salesforce.com, test.salesforce.com, ...
 	Source       string // where it came from: "env", "emulator", "keyring:<alias>"
+	// OnRefresh, when set, persists a refreshed token (keyring logins write
+	// it back to the keyring); the Salesforce client calls it after a refresh.
+	OnRefresh TokenSaver
 }
 
 // String describes the credentials without their secrets.
