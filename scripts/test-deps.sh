@@ -5,8 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the tests need, e.g. redis-server, gnome-keyring, dbus.
-DEBIAN_PACKAGES=()
+# Debian packages the tests need.
+# - dbus (dbus-run-session), gnome-keyring (its Secret Service) and
+#   libsecret-tools (secret-tool): test/e2e/login_test.go logs in against a
+#   real keyring in a private D-Bus session; curl plays the browser.
+DEBIAN_PACKAGES=(dbus gnome-keyring libsecret-tools curl)
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do

@@ -95,25 +95,53 @@ func (s *TokenStore) put(ctx context.Context, l Login, sec Secrets) error {
 
 // Login stores a new login: its tokens, then its metadata in cfg's file
 // (re-read under the lock, so that concurrent logins do not drop each other).
-// The login becomes the default org when makeDefault is set or when there is
-// no default yet; Login reports whether it did.
-func (s *TokenStore) Login(ctx context.Context, cfg *config.Config, l Login, sec Secrets, makeDefault bool) (becameDefault bool, err error) {
+//
+// A login is one user at one login host: logging in again as the same user
+// replaces the earlier login (even under another alias), and reusing an alias
+// for another user forgets that user's tokens. The login becomes the default
+// org when makeDefault is set, when there is no default yet, or when it
+// replaces the default; Login reports whether it did.
+func (s *TokenStore) Login(ctx context.Context, cfg *config.Config, l Login, sec Secrets, makeDefault bool) (madeDefault bool, err error) {
 	err = withLock(ctx, s.LockPath, func() error {
 		if err := s.put(ctx, l, sec); err != nil {
 			return err
 		}
+		first := true
 		return updateConfig(cfg, func(c *config.Config) error {
+			logins, err := Logins(c)
+			if err != nil {
+				return err
+			}
 			def := DefaultAlias(c)
-			if !makeDefault && def != "" {
-				if _, ok, _ := FindLogin(c, def); ok && def != l.Alias {
-					return PutLogin(c, l, false)
+			becameDefault := makeDefault || def == ""
+			for _, old := range logins {
+				sameUser := old.Service() == l.Service() && old.Username == l.Username
+				switch {
+				case old.Alias == l.Alias:
+					if !sameUser || old.Storage != l.Storage {
+						_ = s.backend(old).Delete(ctx, old.Service(), old.Username)
+					}
+					becameDefault = becameDefault || def == old.Alias
+				case sameUser:
+					if old.Storage != l.Storage {
+						_ = s.backend(old).Delete(ctx, old.Service(), old.Username)
+					}
+					if err := RemoveLogin(c, old.Alias); err != nil {
+						return err
+					}
+					becameDefault = becameDefault || def == old.Alias
 				}
 			}
-			becameDefault = true
-			return PutLogin(c, l, true)
+			if _, ok, _ := FindLogin(c, DefaultAlias(c)); !ok {
+				becameDefault = true // the default named a login that is gone
+			}
+			if first { // the file on disk decides; cfg is this process's copy
+				madeDefault, first = becameDefault, false
+			}
+			return PutLogin(c, l, becameDefault)
 		})
 	})
-	return becameDefault, err
+	return madeDefault, err
 }
 
 // Logout forgets a login: its tokens, then its metadata. A missing keyring

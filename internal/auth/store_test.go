@@ -220,3 +220,31 @@ func TestCheckLoginURL(t *testing.T) {
 		}
 	}
 }
+
+func TestTokenStoreOneLoginPerUser(t *testing.T) {
+	s, cfg := newTestStore(t)
+	ctx := context.Background()
+	if _, err := s.Login(ctx, cfg, acme, Secrets{AccessToken: "00D!1"}, false); err != nil {
+		t.Fatal(err)
+	}
+	// The same user under a new alias replaces the old alias, default included.
+	renamed := acme
+	renamed.Alias = "prod"
+	def, err := s.Login(ctx, cfg, renamed, Secrets{AccessToken: "00D!2"}, false)
+	if err != nil || !def {
+		t.Fatalf("default %v, %v", def, err)
+	}
+	logins, _ := Logins(cfg)
+	if len(logins) != 1 || logins[0].Alias != "prod" || DefaultAlias(cfg) != "prod" {
+		t.Fatalf("logins %+v, default %q", logins, DefaultAlias(cfg))
+	}
+	// Reusing the alias for another user forgets the first user's tokens.
+	other := renamed
+	other.Username = "someone@else.com"
+	if _, err := s.Login(ctx, cfg, other, Secrets{AccessToken: "00D!3"}, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gokeyring.Get(acme.Service(), acme.Username); !errors.Is(err, gokeyring.ErrNotFound) {
+		t.Errorf("the replaced user's tokens are still in the keyring: %v", err)
+	}
+}

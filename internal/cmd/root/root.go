@@ -10,6 +10,9 @@ import (
 	"github.com/sfmcp/sfmcp/internal/cmd/describe"
 	"github.com/sfmcp/sfmcp/internal/cmd/emulator"
 	"github.com/sfmcp/sfmcp/internal/cmd/limits"
+	"github.com/sfmcp/sfmcp/internal/cmd/login"
+	"github.com/sfmcp/sfmcp/internal/cmd/logout"
+	"github.com/sfmcp/sfmcp/internal/cmd/org"
 	"github.com/sfmcp/sfmcp/internal/cmd/query"
 	"github.com/sfmcp/sfmcp/internal/cmd/record"
 	"github.com/sfmcp/sfmcp/internal/cmd/search"
@@ -67,7 +70,10 @@ without logging in; SFMCP_CONFIG names the config file.`,
 // --help` lists them. New commands: add a line here.
 func addCommands(root *cobra.Command, f *cmdutil.Factory, info build.Info) {
 	root.AddCommand(
-		// login, logout, org, bulk, lead and serve go here as they land.
+		// bulk, lead and serve go here as they land.
+		login.NewCmdLogin(f, nil),
+		logout.NewCmdLogout(f, nil),
+		org.NewCmdOrg(f),
 		query.NewCmdQuery(f, nil),
 		search.NewCmdSearch(f, nil),
 		record.NewCmdRecord(f),
