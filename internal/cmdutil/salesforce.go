@@ -21,7 +21,8 @@ type TokenSaver func(ctx context.Context, t salesforce.Token) error
 
 // Salesforce resolves the command's login (f.Credentials) and returns a
 // client for it, sharing f's HTTP client and using the configured API
-// version. Refreshed tokens are not persisted (see SalesforceWith).
+// version. A refreshed token goes to the login's OnRefresh (keyring logins
+// write it back); see SalesforceWith to override.
 func (f *Factory) Salesforce(ctx context.Context) (*salesforce.Client, error) {
 	return SalesforceWith(ctx, f, nil)
 }
@@ -55,6 +56,9 @@ func SalesforceWith(ctx context.Context, f *Factory, onRefresh TokenSaver) (*sal
 		ClientID:     creds.ClientID,
 		ClientSecret: creds.ClientSecret,
 		TokenURL:     tokenURL,
+	}
+	if onRefresh == nil {
+		onRefresh = creds.OnRefresh
 	}
 	if onRefresh != nil {
 		tsc.OnRefresh = onRefresh
