@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 
 	"github.com/sfmcp/sfmcp/internal/emulator"
@@ -16,6 +17,15 @@ import (
 
 // ClientID is the client id the test token is issued to.
 const ClientID = "sfmcp-test-client"
+
+// templates caches, per schema config and sample setting, a fresh org to
+// copy: building the sample org under the race detector takes seconds.
+var templates sync.Map // templateKey → *emulator.Template
+
+type templateKey struct {
+	schema   string
+	noSample bool
+}
 
 // Server is a running emulator.
 type Server struct {
@@ -34,9 +44,20 @@ func New(t testing.TB, opts ...func(*emulator.Options)) *Server {
 		fn(&o)
 	}
 	ctx := context.Background()
+	// Every org with the same schema starts identical, so build each kind
+	// once per test binary and start the others as copies of it.
+	key := templateKey{string(o.SchemaConfig), o.NoSampleData}
+	if tpl, ok := templates.Load(key); ok && o.DataPath == "" {
+		o.Template = tpl.(*emulator.Template)
+	}
 	em, err := emulator.New(ctx, o)
 	if err != nil {
 		t.Fatalf("emulator: %v", err)
+	}
+	if o.Template == nil && o.DataPath == "" {
+		if tpl, err := em.Template(ctx); err == nil {
+			templates.LoadOrStore(key, tpl)
+		}
 	}
 	ts := httptest.NewServer(em.Handler())
 	em.SetBaseURL(ts.URL)

@@ -39,7 +39,7 @@ func (s *Store) InitBulk(ctx context.Context) error {
 
 // PutJob stores a new job document.
 func (s *Store) PutJob(ctx context.Context, id, kind, info string) error {
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO bulk_jobs(id, kind, info) VALUES (?, ?, ?)`, id, kind, info); err != nil {
+	if _, err := s.q.ExecContext(ctx, `INSERT INTO bulk_jobs(id, kind, info) VALUES (?, ?, ?)`, id, kind, info); err != nil {
 		return fmt.Errorf("store: put job %s: %w", id, err)
 	}
 	return nil
@@ -92,7 +92,7 @@ func (tx *Tx) DeleteJob(ctx context.Context, id string) error {
 // ListJobs returns the documents of the jobs of kind ("" for every kind),
 // oldest first, skipping offset and returning at most limit.
 func (s *Store) ListJobs(ctx context.Context, kind string, offset, limit int) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT info FROM bulk_jobs WHERE (? = '' OR kind = ?) ORDER BY seq LIMIT ? OFFSET ?`,
+	rows, err := s.q.QueryContext(ctx, `SELECT info FROM bulk_jobs WHERE (? = '' OR kind = ?) ORDER BY seq LIMIT ? OFFSET ?`,
 		kind, kind, limit, offset)
 	if err != nil {
 		return nil, fmt.Errorf("store: list jobs: %w", err)
@@ -153,7 +153,7 @@ func lastBlobSeq(ctx context.Context, q queryer, job string, stream int) (int64,
 // Each call is its own short query, so a slow reader never holds the
 // database.
 func (s *Store) NextBlob(ctx context.Context, job string, stream int, after int64) (seq int64, rows int, data []byte, ok bool, err error) {
-	err = s.db.QueryRowContext(ctx, `SELECT seq, rows, data FROM bulk_blobs WHERE job = ? AND stream = ? AND seq > ? ORDER BY seq LIMIT 1`,
+	err = s.q.QueryRowContext(ctx, `SELECT seq, rows, data FROM bulk_blobs WHERE job = ? AND stream = ? AND seq > ? ORDER BY seq LIMIT 1`,
 		job, stream, after).Scan(&seq, &rows, &data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, 0, nil, false, nil
@@ -172,7 +172,7 @@ type BlobMeta struct {
 
 // BlobIndex lists the chunks of a stream (without their data), in order.
 func (s *Store) BlobIndex(ctx context.Context, job string, stream int) ([]BlobMeta, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT seq, rows FROM bulk_blobs WHERE job = ? AND stream = ? ORDER BY seq`, job, stream)
+	rows, err := s.q.QueryContext(ctx, `SELECT seq, rows FROM bulk_blobs WHERE job = ? AND stream = ? ORDER BY seq`, job, stream)
 	if err != nil {
 		return nil, fmt.Errorf("store: index %s/%d: %w", job, stream, err)
 	}

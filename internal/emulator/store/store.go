@@ -57,7 +57,9 @@ CREATE TABLE IF NOT EXISTS kv (
 
 // Store is an open database.
 type Store struct {
-	db *sql.DB
+	db    *sql.DB
+	stmts *stmtCache
+	q     dbQueryer
 }
 
 var memSeq atomic.Int64
@@ -88,7 +90,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: create schema in %s: %w", path, err)
 	}
-	return &Store{db: db}, nil
+	stmts := newStmtCache(db)
+	return &Store{db: db, stmts: stmts, q: dbQueryer{c: stmts}}, nil
 }
 
 func sep(dsn string) string {
@@ -99,7 +102,10 @@ func sep(dsn string) string {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.stmts.close()
+	return s.db.Close()
+}
 
 // queryer is what both *sql.DB and *sql.Tx offer.
 type queryer interface {
@@ -120,7 +126,11 @@ func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	if err := fn(&Tx{q: sqlTx}); err != nil {
+	q := &txQueryer{tx: sqlTx, c: s.stmts}
+	// Statements first seen inside this transaction are prepared once it
+	// has let go of the connection.
+	defer q.prepareMissed(context.WithoutCancel(ctx))
+	if err := fn(&Tx{q: q}); err != nil {
 		_ = sqlTx.Rollback()
 		return err
 	}
@@ -233,7 +243,9 @@ func (e *DuplicateError) Is(target error) bool { return target == ErrDuplicate }
 func (tx *Tx) Get(ctx context.Context, id string) (Record, string, error) { return get(ctx, tx.q, id) }
 
 // Get reads one record by its 18-character id, returning it and its object.
-func (s *Store) Get(ctx context.Context, id string) (Record, string, error) { return get(ctx, s.db, id) }
+func (s *Store) Get(ctx context.Context, id string) (Record, string, error) {
+	return get(ctx, s.db, id)
+}
 
 func get(ctx context.Context, q queryer, id string) (Record, string, error) {
 	var object, data string
@@ -305,7 +317,7 @@ func (s *Store) Scan(ctx context.Context, object string, all bool, fn func(Recor
 	batch := make([]row, 0, scanBatch)
 	for {
 		batch = batch[:0]
-		rows, err := s.db.QueryContext(ctx, query, object, after, scanBatch)
+		rows, err := s.q.QueryContext(ctx, query, object, after, scanBatch)
 		if err != nil {
 			return fmt.Errorf("store: scan %s: %w", object, err)
 		}
@@ -342,7 +354,7 @@ func (s *Store) Scan(ctx context.Context, object string, all bool, fn func(Recor
 // Count returns how many live records object has.
 func (s *Store) Count(ctx context.Context, object string) (int, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM records WHERE object = ? AND deleted = 0`, object).Scan(&n)
+	err := s.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM records WHERE object = ? AND deleted = 0`, object).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("store: count %s: %w", object, err)
 	}
@@ -377,7 +389,7 @@ func (s *Store) NextSeq(ctx context.Context, name string, n int64) (int64, error
 // Meta reads a metadata value ("" when unset).
 func (s *Store) Meta(ctx context.Context, key string) (string, error) {
 	var v string
-	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
+	err := s.q.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -398,7 +410,7 @@ func (tx *Tx) SetMeta(ctx context.Context, key, value string) error {
 
 // PutKV stores value under bucket/key, expiring at the unix time expires (0: never).
 func (s *Store) PutKV(ctx context.Context, bucket, key, value string, expires int64) error {
-	_, err := s.db.ExecContext(ctx, `INSERT OR REPLACE INTO kv(bucket, key, value, expires) VALUES (?, ?, ?, ?)`,
+	_, err := s.q.ExecContext(ctx, `INSERT OR REPLACE INTO kv(bucket, key, value, expires) VALUES (?, ?, ?, ?)`,
 		bucket, key, value, expires)
 	if err != nil {
 		return fmt.Errorf("store: put %s: %w", bucket, err)
@@ -409,7 +421,7 @@ func (s *Store) PutKV(ctx context.Context, bucket, key, value string, expires in
 // GetKV reads bucket/key; ok is false when missing or expired at now.
 func (s *Store) GetKV(ctx context.Context, bucket, key string, now int64) (value string, ok bool, err error) {
 	var expires int64
-	err = s.db.QueryRowContext(ctx, `SELECT value, expires FROM kv WHERE bucket = ? AND key = ?`, bucket, key).Scan(&value, &expires)
+	err = s.q.QueryRowContext(ctx, `SELECT value, expires FROM kv WHERE bucket = ? AND key = ?`, bucket, key).Scan(&value, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", false, nil
 	}
@@ -448,7 +460,7 @@ func (s *Store) TakeKV(ctx context.Context, bucket, key string, now int64) (valu
 
 // DeleteKV removes bucket/key.
 func (s *Store) DeleteKV(ctx context.Context, bucket, key string) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM kv WHERE bucket = ? AND key = ?`, bucket, key)
+	_, err := s.q.ExecContext(ctx, `DELETE FROM kv WHERE bucket = ? AND key = ?`, bucket, key)
 	if err != nil {
 		return fmt.Errorf("store: delete %s: %w", bucket, err)
 	}
@@ -458,7 +470,7 @@ func (s *Store) DeleteKV(ctx context.Context, bucket, key string) error {
 // ExpireKV makes every entry of bucket expire at the unix time at (when it
 // would otherwise live longer).
 func (s *Store) ExpireKV(ctx context.Context, bucket string, at int64) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE kv SET expires = ? WHERE bucket = ? AND (expires = 0 OR expires > ?)`, at, bucket, at)
+	_, err := s.q.ExecContext(ctx, `UPDATE kv SET expires = ? WHERE bucket = ? AND (expires = 0 OR expires > ?)`, at, bucket, at)
 	if err != nil {
 		return fmt.Errorf("store: expire %s: %w", bucket, err)
 	}
@@ -468,7 +480,7 @@ func (s *Store) ExpireKV(ctx context.Context, bucket string, at int64) error {
 // DeleteKVWhere removes every entry of bucket whose value contains needle;
 // revoking a refresh token removes the access tokens issued from it.
 func (s *Store) DeleteKVWhere(ctx context.Context, bucket, needle string) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM kv WHERE bucket = ? AND instr(value, ?) > 0`, bucket, needle)
+	_, err := s.q.ExecContext(ctx, `DELETE FROM kv WHERE bucket = ? AND instr(value, ?) > 0`, bucket, needle)
 	if err != nil {
 		return fmt.Errorf("store: delete from %s: %w", bucket, err)
 	}
