@@ -24,7 +24,7 @@ test: test-deps vet
 	$(GO) test -race ./...
 
 test-deps:
-	./scripts/test-deps.sh
+	./.ci/test-deps.sh
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

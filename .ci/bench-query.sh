@@ -4,8 +4,8 @@
 # sfmcp's peak RSS. Needs hyperfine, curl, jq and GNU time (/usr/bin/time).
 # Figures and the machine they came from go in BENCHMARKS.md.
 #
-#   scripts/bench-query.sh            # builds bin/sfmcp-bench, runs everything
-#   RECORDS=20000 scripts/bench-query.sh
+#   .ci/bench-query.sh            # builds bin/sfmcp-bench, runs everything
+#   RECORDS=20000 .ci/bench-query.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

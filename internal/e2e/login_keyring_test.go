@@ -26,17 +26,17 @@ type secretService struct {
 }
 
 // startSecretService starts the session, or skips the test when
-// dbus-run-session is missing (scripts/test-deps.sh installs it, so `make
+// dbus-run-session is missing (.ci/test-deps.sh installs it, so `make
 // test` never skips). gnome-keyring-daemon and secret-tool missing beside it
 // is a broken setup and fails.
 func startSecretService(t *testing.T) *secretService {
 	t.Helper()
 	if _, err := exec.LookPath("dbus-run-session"); err != nil {
-		t.Skip("dbus-run-session not found: the keyring tests need a D-Bus session (Debian: apt-get install dbus gnome-keyring libsecret-tools, or run scripts/test-deps.sh as root)")
+		t.Skip("dbus-run-session not found: the keyring tests need a D-Bus session (Debian: apt-get install dbus gnome-keyring libsecret-tools, or run .ci/test-deps.sh as root)")
 	}
 	for _, tool := range []string{"gnome-keyring-daemon", "secret-tool", "curl"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s not found: run scripts/test-deps.sh (as root) to install the keyring test dependencies", tool)
+			t.Fatalf("%s not found: run .ci/test-deps.sh (as root) to install the keyring test dependencies", tool)
 		}
 	}
 	dir := t.TempDir()

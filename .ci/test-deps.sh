@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the tests need.
 # - dbus (dbus-run-session), gnome-keyring (its Secret Service) and
-#   libsecret-tools (secret-tool): test/e2e/login_test.go logs in against a
+#   libsecret-tools (secret-tool): internal/e2e/login_test.go logs in against a
 #   real keyring in a private D-Bus session; curl plays the browser.
 DEBIAN_PACKAGES=(dbus gnome-keyring libsecret-tools curl)
 

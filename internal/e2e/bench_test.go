@@ -21,7 +21,7 @@ func BenchmarkStartup(b *testing.B) {
 }
 
 // BenchmarkQueryCSV streams 10,000 Accounts (5 pages of 2000) through the
-// binary to CSV. scripts/bench-query.sh does the same with 100,000 beside curl.
+// binary to CSV. .ci/bench-query.sh does the same with 100,000 beside curl.
 func BenchmarkQueryCSV(b *testing.B) {
 	const n = 10000
 	em := emulatortest.New(b, func(o *emulator.Options) { o.NoSampleData = true })
