@@ -37,6 +37,7 @@ type Token struct {
 }
 
 const (
+	bucketDevice  = "device"
 	bucketAccess  = "access"
 	bucketRefresh = "refresh"
 	bucketCode    = "code"
@@ -234,7 +235,13 @@ func (e *Emulator) handleToken(w http.ResponseWriter, r *http.Request) {
 			f.Set("client_id", user)
 		}
 	}
+	if f.Get("response_type") == "device_code" {
+		e.startDevice(w, r, f)
+		return
+	}
 	switch f.Get("grant_type") {
+	case "device":
+		e.grantDevice(w, r, f)
 	case "authorization_code":
 		e.grantCode(w, r, f)
 	case "refresh_token":
@@ -411,7 +418,7 @@ func (e *Emulator) handleOpenIDConfig(w http.ResponseWriter, r *http.Request) {
 		"jwks_uri":                              base + "/id/keys",
 		"scopes_supported":                      []string{"id", "api", "web", "full", "refresh_token", "offline_access", "openid", "profile", "email"},
 		"response_types_supported":              []string{"code"},
-		"grant_types_supported":                 []string{"authorization_code", "refresh_token"},
+		"grant_types_supported":                 []string{"authorization_code", "refresh_token", "device"},
 		"code_challenge_methods_supported":      []string{"S256"},
 		"token_endpoint_auth_methods_supported": []string{"client_secret_post", "client_secret_basic", "none"},
 		"subject_types_supported":               []string{"public"},

@@ -91,6 +91,7 @@ func (e *Emulator) routes() http.Handler {
 	mux.HandleFunc("/services/oauth2/revoke", e.withLog(e.handleRevoke))
 	mux.HandleFunc("/services/oauth2/userinfo", e.withLog(e.handleUserInfo))
 	mux.HandleFunc("/id/", e.withLog(e.handleUserInfo))
+	mux.HandleFunc("/setup/connect", e.withLog(e.handleConnect))
 	mux.HandleFunc("/.well-known/openid-configuration", e.withLog(e.handleOpenIDConfig))
 	mux.HandleFunc("/services/Soap/u/", e.withLog(e.handleSoap))
 	mux.HandleFunc("/__emulator/", e.withLog(e.handleAdmin))
