@@ -56,6 +56,7 @@ func SalesforceWith(ctx context.Context, f *Factory, onRefresh TokenSaver) (*sal
 		ClientID:     creds.ClientID,
 		ClientSecret: creds.ClientSecret,
 		TokenURL:     tokenURL,
+		Relogin:      reloginHint(creds),
 	}
 	if onRefresh == nil {
 		onRefresh = creds.OnRefresh
@@ -129,3 +130,19 @@ func (e *salesforceAnswer) Unwrap() error { return e.err }
 
 // Ensure the client's auth failures keep exit code 4 through ExitCodeOf.
 var _ ExitCoder = (*salesforce.AuthError)(nil)
+
+// reloginHint tells the user how to replace a login that can no longer be
+// renewed, according to where it came from.
+func reloginHint(creds *Credentials) string {
+	switch {
+	case strings.HasPrefix(creds.Source, "keyring:"):
+		alias := strings.TrimPrefix(creds.Source, "keyring:")
+		if alias == "" {
+			return "run `sfmcp login` again"
+		}
+		return "run `sfmcp login --alias " + alias + "` again"
+	case creds.Source == "env":
+		return "set a new SALESFORCE_ACCESS_TOKEN, or run `sfmcp login`"
+	}
+	return "log in again"
+}

@@ -318,7 +318,7 @@ func TestExpiredSession(t *testing.T) {
 	em.ExpireSessions(t)
 
 	// Without a refresh token: exit 4 and a hint to log in.
-	fails(t, orgEnv(t, em), 4, "log in again", "query", "SELECT Id FROM Account LIMIT 1")
+	fails(t, orgEnv(t, em), 4, "set a new SALESFORCE_ACCESS_TOKEN", "query", "SELECT Id FROM Account LIMIT 1")
 
 	// With one: the binary renews the session and succeeds.
 	env := append(orgEnv(t, em),

@@ -243,7 +243,7 @@ func TestLoginKeyring(t *testing.T) {
 			t.Fatalf("revoke: %v %v", resp, err)
 		}
 		resp.Body.Close()
-		r.fails(r.env(), 4, "log in again", "query", "--org", "revoked", "SELECT Id FROM Account")
+		r.fails(r.env(), 4, "run `sfmcp login --alias revoked` again", "query", "--org", "revoked", "SELECT Id FROM Account")
 		res = r.ok("org", "list", "--check")
 		if !strings.Contains(res.out, "run sfmcp login --alias revoked again") {
 			t.Errorf("org list --check: %q", res.out)

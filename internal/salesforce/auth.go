@@ -65,6 +65,9 @@ type TokenSourceConfig struct {
 	// OnRefresh receives each renewed token so a token store can persist it.
 	// An error is logged and otherwise ignored: the new token is already in use.
 	OnRefresh func(ctx context.Context, t Token) error
+	// Relogin says how to get a new login when this one cannot be renewed,
+	// e.g. "run `sfmcp login --alias prod` again"; default "log in again".
+	Relogin string
 }
 
 // TokenSource holds the current token of one login and renews it when
@@ -78,6 +81,7 @@ type TokenSource struct {
 	clientSecret string
 	tokenURL     string
 	onRefresh    func(context.Context, Token) error
+	relogin      string
 
 	mu  sync.Mutex
 	tok Token
@@ -103,7 +107,12 @@ func NewTokenSource(cfg TokenSourceConfig) *TokenSource {
 	if tokenURL == "" && cfg.Token.InstanceURL != "" {
 		tokenURL = strings.TrimRight(cfg.Token.InstanceURL, "/") + "/services/oauth2/token"
 	}
+	relogin := cfg.Relogin
+	if relogin == "" {
+		relogin = "log in again"
+	}
 	return &TokenSource{
+		relogin:      relogin,
 		clientID:     cfg.ClientID,
 		clientSecret: cfg.ClientSecret,
 		tokenURL:     tokenURL,
@@ -254,9 +263,9 @@ func (ts *TokenSource) requestRefresh(ctx context.Context, hc *http.Client, refr
 		apiErr := parseAPIError(resp.StatusCode, resp.Header.Get("Content-Type"), body)
 		apiErr.Message = ts.redact(apiErr.Message)
 		if resp.StatusCode >= 400 && resp.StatusCode < 500 {
-			msg := "refreshing the Salesforce session failed; log in again"
+			msg := "refreshing the Salesforce session failed; " + ts.relogin
 			if apiErr.ErrorCode == "invalid_grant" {
-				msg = "the saved Salesforce login has expired or was revoked; log in again"
+				msg = "the saved Salesforce login has expired or was revoked; " + ts.relogin
 			}
 			return Token{}, &AuthError{Message: msg, Err: apiErr}
 		}

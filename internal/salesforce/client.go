@@ -367,7 +367,7 @@ func (c *Client) roundTrip(ctx context.Context, r *request) (*http.Response, err
 		if apiErr.isExpiredSession() && !refreshed {
 			refreshed = true
 			if !c.tokens.CanRefresh() {
-				return nil, &AuthError{Message: "the session has expired or is invalid and no refresh token is available; log in again", Err: apiErr}
+				return nil, &AuthError{Message: "the session has expired or is invalid and no refresh token is available; " + c.tokens.relogin, Err: apiErr}
 			}
 			if _, err := c.tokens.refresh(ctx, c.hc, c.log, accessToken); err != nil {
 				return nil, err
