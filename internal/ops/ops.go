@@ -7,7 +7,10 @@
 package ops
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"regexp"
@@ -60,11 +63,72 @@ type Entry struct {
 	Meta   Meta
 	Input  reflect.Type
 	Output reflect.Type
+	// Call decodes JSON arguments into the input struct (unknown arguments
+	// and wrong types are an *InputError naming the argument), validates them
+	// and runs the operation: how the MCP server invokes any operation.
+	Call func(ctx context.Context, c *salesforce.Client, args json.RawMessage) (any, error)
 }
 
 // Entry describes op for the catalogue.
 func (op Operation[In, Out]) Entry() Entry {
-	return Entry{Meta: op.Meta, Input: reflect.TypeFor[In](), Output: reflect.TypeFor[Out]()}
+	return Entry{Meta: op.Meta, Input: reflect.TypeFor[In](), Output: reflect.TypeFor[Out](),
+		Call: func(ctx context.Context, c *salesforce.Client, args json.RawMessage) (any, error) {
+			var in In
+			if err := DecodeArgs(args, &in); err != nil {
+				return nil, err
+			}
+			return op.Call(ctx, c, in)
+		}}
+}
+
+// DecodeArgs decodes a JSON object of arguments into in, strictly: an
+// unknown argument or a value of the wrong type is an *InputError naming it.
+// Empty args and null mean no arguments.
+func DecodeArgs(args json.RawMessage, in any) error {
+	if t := bytes.TrimSpace(args); len(t) == 0 || bytes.Equal(t, []byte("null")) {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(args))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(in)
+	if err == nil {
+		return nil
+	}
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &typeErr) && typeErr.Field != "":
+		return inputErrorf(typeErr.Field, "must be %s, not a JSON %s", jsonKind(typeErr.Type), typeErr.Value)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return inputErrorf(name, "is not an argument of this operation")
+	case errors.As(err, &typeErr):
+		return inputErrorf("arguments", "must be a JSON object")
+	}
+	// A field's own UnmarshalJSON (FieldList) names its argument in its message.
+	field, msg, ok := strings.Cut(err.Error(), ": ")
+	if ok && apiName.MatchString(field) {
+		return inputErrorf(field, "%s", msg)
+	}
+	return inputErrorf("arguments", "%s", err.Error())
+}
+
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return t.String()
 }
 
 // Call validates in and runs the operation.

@@ -1,0 +1,314 @@
+package mcpserver
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"reflect"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/sfmcp/sfmcp/internal/ops"
+	"github.com/sfmcp/sfmcp/internal/salesforce"
+)
+
+// MaxArgumentBytes bounds one call's arguments (the HTTP transport also caps
+// whole request bodies at this size).
+const MaxArgumentBytes = 1 << 20
+
+// ClientFunc returns the Salesforce client for the user a call comes from.
+// Its error becomes an AUTHENTICATION_REQUIRED tool error.
+type ClientFunc func(ctx context.Context) (*salesforce.Client, error)
+
+// Options configure a server.
+type Options struct {
+	Version string       // sfmcp's version, sent as serverInfo.version
+	Tools   []Tool       // what to serve (after filtering)
+	Client  ClientFunc   // the caller's Salesforce client
+	Logger  *slog.Logger // nil: no logs
+}
+
+// NewServer returns an MCP server offering opts.Tools. Arguments are decoded
+// strictly by the operation (an unknown argument or a wrong type is an
+// isError result naming it, with a correlation_id; mcp-go's own schema
+// validation is left off because its failures carry none), and every other
+// failure is an isError result too.
+func NewServer(opts Options) *server.MCPServer {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := server.NewMCPServer("sfmcp", opts.Version,
+		server.WithToolCapabilities(false),
+		server.WithRecovery(),
+		server.WithInstructions("Salesforce tools: SOQL and SOSL queries (bounded, with a next_records_url cursor), "+
+			"record create/read/update/delete/upsert, object describes and org limits. "+
+			"Every result carries a correlation_id; failures carry Salesforce's error_code and message."),
+	)
+	for _, t := range opts.Tools {
+		h := &handler{entry: t.Entry, client: opts.Client, log: log}
+		s.AddTool(t.Def, h.handle)
+	}
+	return s
+}
+
+type handler struct {
+	entry  ops.Entry
+	client ClientFunc
+	log    *slog.Logger
+}
+
+// handle runs one call. It never returns a Go error: failures, including a
+// panic in an operation, are isError results the model can read.
+func (h *handler) handle(ctx context.Context, req mcp.CallToolRequest) (res *mcp.CallToolResult, _ error) {
+	cid := newCorrelationID()
+	start := time.Now()
+	defer func() {
+		if p := recover(); p != nil {
+			h.log.Error("tool panicked", "tool", h.entry.Meta.Name, "correlation_id", cid, "panic", fmt.Sprint(p))
+			res = errorResult(cid, errors.New("internal error in sfmcp (see its log)"))
+		}
+	}()
+	out, err := h.run(ctx, req)
+	if err != nil {
+		res = errorResult(cid, err)
+		h.log.Info("tool call failed", "tool", h.entry.Meta.Name, "correlation_id", cid,
+			"duration", time.Since(start), "error", errorLogValue(err))
+		return res, nil
+	}
+	res, err = successResult(cid, out)
+	if err != nil {
+		return errorResult(cid, err), nil
+	}
+	if h.log.Enabled(ctx, slog.LevelDebug) {
+		h.log.Debug("tool call", "tool", h.entry.Meta.Name, "correlation_id", cid, "duration", time.Since(start))
+	}
+	return res, nil
+}
+
+func (h *handler) run(ctx context.Context, req mcp.CallToolRequest) (any, error) {
+	var args json.RawMessage
+	if a := req.GetRawArguments(); a != nil {
+		b, err := json.Marshal(a)
+		if err != nil {
+			return nil, &ops.InputError{Field: "arguments", Message: "are not JSON"}
+		}
+		args = b
+	}
+	if len(args) > MaxArgumentBytes {
+		return nil, &ops.InputError{Field: "arguments", Message: fmt.Sprintf("are %d bytes; the most one call takes is %d", len(args), MaxArgumentBytes)}
+	}
+	if h.client == nil {
+		return nil, &authRequired{msg: "no Salesforce login is configured"}
+	}
+	c, err := h.client(ctx)
+	if err != nil {
+		return nil, &authRequired{msg: err.Error()}
+	}
+	return h.entry.Call(ctx, c, args)
+}
+
+// authRequired is a failure to find the caller's Salesforce login.
+type authRequired struct{ msg string }
+
+func (e *authRequired) Error() string { return e.msg }
+
+// newCorrelationID returns a random UUID (version 4).
+func newCorrelationID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var s [36]byte
+	hex.Encode(s[0:8], b[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], b[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], b[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], b[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:], b[10:])
+	return string(s[:])
+}
+
+// successResult carries out as structured content with the correlation_id
+// added, and as text: a one-line summary, then the same JSON.
+func successResult(cid string, out any) (*mcp.CallToolResult, error) {
+	b, err := json.Marshal(out)
+	if err != nil {
+		return nil, fmt.Errorf("encode result: %w", err)
+	}
+	if len(b) < 2 || b[0] != '{' {
+		wrapped, _ := json.Marshal(map[string]json.RawMessage{"result": b})
+		b = wrapped
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(b) + 64)
+	buf.WriteString(`{"correlation_id":"`)
+	buf.WriteString(cid)
+	buf.WriteByte('"')
+	if len(b) > 2 {
+		buf.WriteByte(',')
+	}
+	buf.Write(b[1:])
+	structured := json.RawMessage(buf.Bytes())
+	text := summary(out) + "\n" + string(structured)
+	return &mcp.CallToolResult{
+		Content:           []mcp.Content{mcp.TextContent{Type: mcp.ContentTypeText, Text: text}},
+		StructuredContent: structured,
+	}, nil
+}
+
+// summary is "ok: total_size=523 returned=200 done=false": the output's
+// top-level numbers, flags and short strings.
+func summary(out any) string {
+	v := reflect.ValueOf(out)
+	if v.Kind() == reflect.Pointer && !v.IsNil() {
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return "ok"
+	}
+	var parts []string
+	for i := range v.NumField() {
+		f := v.Type().Field(i)
+		name, omit, skip := jsonName(f)
+		if skip || !f.IsExported() {
+			continue
+		}
+		fv := v.Field(i)
+		switch fv.Kind() {
+		case reflect.Int, reflect.Int64, reflect.Int32, reflect.Bool:
+			parts = append(parts, fmt.Sprintf("%s=%v", name, fv.Interface()))
+		case reflect.String:
+			if s := fv.String(); (s != "" || !omit) && len(s) <= 80 {
+				parts = append(parts, fmt.Sprintf("%s=%q", name, s))
+			}
+		}
+	}
+	if len(parts) == 0 {
+		return "ok"
+	}
+	return "ok: " + strings.Join(parts, " ")
+}
+
+// ToolError is the structured content of a failed call. It keeps the
+// lead-sync server's shape (success false, error, details, correlation_id)
+// and adds Salesforce's own error_code, message and fields.
+type ToolError struct {
+	Success       bool          `json:"success"`
+	Error         string        `json:"error"`
+	ErrorCode     string        `json:"error_code"`
+	Message       string        `json:"message"`
+	Fields        []string      `json:"fields,omitempty"`
+	StatusCode    int           `json:"status_code,omitempty"`
+	Details       []ErrorDetail `json:"details,omitempty"`
+	CorrelationID string        `json:"correlation_id"`
+}
+
+// ErrorDetail is one problem of a failed call: an argument (Field) or one of
+// Salesforce's error entries.
+type ErrorDetail struct {
+	Field     string   `json:"field,omitempty"`
+	ErrorCode string   `json:"error_code,omitempty"`
+	Message   string   `json:"message"`
+	Fields    []string `json:"fields,omitempty"`
+}
+
+// toolError classifies err.
+func toolError(cid string, err error) ToolError {
+	te := ToolError{CorrelationID: cid, Message: err.Error()}
+	var (
+		inErr   *ops.InputError
+		valErr  *salesforce.ValidationError
+		apiErr  *salesforce.APIError
+		authErr *salesforce.AuthError
+		netErr  *salesforce.NetworkError
+		mmErr   *salesforce.MultipleMatchesError
+		noLogin *authRequired
+	)
+	switch {
+	case errors.As(err, &inErr):
+		te.Error, te.ErrorCode, te.Message = "Validation Error", "INVALID_ARGUMENT", inErr.Error()
+		te.Fields = []string{inErr.Field}
+		te.Details = []ErrorDetail{{Field: inErr.Field, Message: inErr.Message}}
+	case errors.As(err, &valErr):
+		// The client names arguments for people ("next records URL"); tools name them in snake case.
+		field := strings.ReplaceAll(strings.ToLower(valErr.Field), " ", "_")
+		te.Error, te.ErrorCode, te.Message = "Validation Error", "INVALID_ARGUMENT", field+": "+valErr.Message
+		te.Fields = []string{field}
+		te.Details = []ErrorDetail{{Field: field, Message: valErr.Message}}
+	case errors.As(err, &noLogin):
+		te.Error, te.ErrorCode = "AUTHENTICATION_REQUIRED", "AUTHENTICATION_REQUIRED"
+	case errors.As(err, &mmErr):
+		te.Error, te.ErrorCode, te.StatusCode = "MULTIPLE_CHOICES", "MULTIPLE_CHOICES", http.StatusMultipleChoices
+	case errors.As(err, &authErr):
+		te.Error, te.ErrorCode = "AUTHENTICATION_REQUIRED", "AUTHENTICATION_REQUIRED"
+		if errors.As(err, &apiErr) {
+			te.StatusCode = apiErr.StatusCode
+			te.Details = apiDetails(apiErr)
+		}
+	case errors.As(err, &apiErr):
+		te.ErrorCode = apiErr.ErrorCode
+		if te.ErrorCode == "" {
+			te.ErrorCode = fmt.Sprintf("HTTP_%d", apiErr.StatusCode)
+		}
+		te.Error, te.Message, te.Fields, te.StatusCode = te.ErrorCode, apiErr.Message, apiErr.Fields, apiErr.StatusCode
+		if te.Message == "" {
+			te.Message = apiErr.Error()
+		}
+		te.Details = apiDetails(apiErr)
+	case errors.As(err, &netErr):
+		te.Error, te.ErrorCode = "NETWORK_ERROR", "NETWORK_ERROR"
+	case errors.Is(err, context.DeadlineExceeded):
+		te.Error, te.ErrorCode = "TIMEOUT", "TIMEOUT"
+	case errors.Is(err, context.Canceled):
+		te.Error, te.ErrorCode = "CANCELLED", "CANCELLED"
+	default:
+		te.Error, te.ErrorCode = "ERROR", "ERROR"
+	}
+	return te
+}
+
+func apiDetails(e *salesforce.APIError) []ErrorDetail {
+	if len(e.Errors) < 2 {
+		return nil
+	}
+	out := make([]ErrorDetail, 0, len(e.Errors))
+	for _, d := range e.Errors {
+		out = append(out, ErrorDetail{ErrorCode: d.ErrorCode, Message: d.Message, Fields: d.Fields})
+	}
+	return out
+}
+
+func errorResult(cid string, err error) *mcp.CallToolResult {
+	te := toolError(cid, err)
+	text := te.ErrorCode + ": " + te.Message
+	if len(te.Fields) > 0 {
+		sorted := append([]string(nil), te.Fields...)
+		sort.Strings(sorted)
+		text += " (fields: " + strings.Join(sorted, ", ") + ")"
+	}
+	text += " [correlation_id " + cid + "]"
+	return &mcp.CallToolResult{
+		Content:           []mcp.Content{mcp.TextContent{Type: mcp.ContentTypeText, Text: text}},
+		StructuredContent: te,
+		IsError:           true,
+	}
+}
+
+func errorLogValue(err error) string {
+	te := toolError("", err)
+	return te.ErrorCode + ": " + te.Message
+}

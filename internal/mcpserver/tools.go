@@ -1,0 +1,129 @@
+// Package mcpserver serves the operations of internal/ops as MCP tools, over
+// stdio and streamable HTTP, with the HTTP authentication modes of design.md
+// §4. Tools are data: each is built from one catalogue entry, so a new
+// operation becomes a tool without code here.
+package mcpserver
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/sfmcp/sfmcp/internal/ops"
+)
+
+// Tool is one MCP tool: its definition and the operation it runs.
+type Tool struct {
+	Def   mcp.Tool
+	Entry ops.Entry
+}
+
+// NewTool builds the tool of one catalogue entry. Every annotation is set
+// from the entry's Meta explicitly (mcp-go's NewTool would otherwise default
+// destructiveHint to true), and both schemas come from the entry's types.
+func NewTool(e ops.Entry) (Tool, error) {
+	if e.Call == nil {
+		return Tool{}, fmt.Errorf("%s: catalogue entry has no Call", e.Meta.Name)
+	}
+	in, err := InputSchema(e.Input)
+	if err != nil {
+		return Tool{}, fmt.Errorf("%s: %w", e.Meta.Name, err)
+	}
+	out, err := OutputSchema(e.Output)
+	if err != nil {
+		return Tool{}, fmt.Errorf("%s: %w", e.Meta.Name, err)
+	}
+	m := e.Meta
+	def := mcp.NewTool(m.Name,
+		mcp.WithToolTitle(m.Title),
+		mcp.WithDescription(m.Description),
+		mcp.WithToolAnnotation(mcp.ToolAnnotation{
+			Title:           m.Title,
+			ReadOnlyHint:    mcp.ToBoolPtr(m.ReadOnly),
+			DestructiveHint: mcp.ToBoolPtr(m.Destructive),
+			IdempotentHint:  mcp.ToBoolPtr(m.Idempotent),
+			OpenWorldHint:   mcp.ToBoolPtr(m.OpenWorld),
+		}),
+		mcp.WithRawOutputSchema(out),
+	)
+	// The raw schema replaces the structured one NewTool starts with; mcp-go
+	// refuses to marshal a tool that has both.
+	def.InputSchema = mcp.ToolInputSchema{}
+	def.RawInputSchema = in
+	return Tool{Def: def, Entry: e}, nil
+}
+
+// Tools builds a tool for every entry of the catalogue, in its order.
+func Tools(catalogue []ops.Entry) ([]Tool, error) {
+	tools := make([]Tool, 0, len(catalogue))
+	for _, e := range catalogue {
+		t, err := NewTool(e)
+		if err != nil {
+			return nil, err
+		}
+		tools = append(tools, t)
+	}
+	return tools, nil
+}
+
+// KnownToolsets are the toolset names --toolsets accepts: those of
+// design.md, and any a catalogue entry declares.
+var KnownToolsets = []string{"query", "records", "metadata", "bulk", "leads", "limits"}
+
+// Filter chooses which tools a server offers. Read-only mode is a filter on
+// the tools' readOnly annotation, not a second list.
+type Filter struct {
+	ReadOnly bool     // only tools whose Meta.ReadOnly is set
+	Toolsets []string // only these toolsets; empty means all
+	Tools    []string // only these tools by name; empty means all
+}
+
+// Apply returns the tools that pass the filter, in their order. An unknown
+// toolset or tool name is an error, so a typo never silently serves nothing.
+func (f Filter) Apply(tools []Tool) ([]Tool, error) {
+	knownSets := slices.Clone(KnownToolsets)
+	byName := map[string]bool{}
+	for _, t := range tools {
+		knownSets = append(knownSets, string(t.Entry.Meta.Toolset))
+		byName[t.Def.Name] = true
+	}
+	for _, s := range f.Toolsets {
+		if !slices.Contains(knownSets, s) {
+			sort.Strings(knownSets)
+			return nil, fmt.Errorf("unknown toolset %q (known: %s)", s, strings.Join(slices.Compact(knownSets), ", "))
+		}
+	}
+	for _, n := range f.Tools {
+		if !byName[n] {
+			return nil, fmt.Errorf("unknown tool %q (sfmcp serve --list-tools lists them)", n)
+		}
+	}
+	var out []Tool
+	for _, t := range tools {
+		m := t.Entry.Meta
+		switch {
+		case f.ReadOnly && !m.ReadOnly:
+		case len(f.Toolsets) > 0 && !slices.Contains(f.Toolsets, string(m.Toolset)):
+		case len(f.Tools) > 0 && !slices.Contains(f.Tools, m.Name):
+		default:
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// SplitList splits a comma-separated flag value, dropping blanks.
+func SplitList(s []string) []string {
+	var out []string
+	for _, v := range s {
+		for part := range strings.SplitSeq(v, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				out = append(out, part)
+			}
+		}
+	}
+	return out
+}
