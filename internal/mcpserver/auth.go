@@ -1,0 +1,307 @@
+package mcpserver
+
+import (
+	"container/list"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sfmcp/sfmcp/internal/salesforce"
+)
+
+// AuthMode is how the HTTP transport learns who a request comes from (OAUTH_MODE).
+type AuthMode string
+
+// The modes of design.md §4.
+const (
+	AuthBearer  AuthMode = "bearer"  // a Salesforce token, validated at userinfo
+	AuthHeaders AuthMode = "headers" // the lead-sync server's headers, not validated up front
+	AuthProxy   AuthMode = "proxy"   // sfmcp as an OAuth 2.1 server (not yet)
+)
+
+// ParseAuthMode reads OAUTH_MODE; "" is bearer.
+func ParseAuthMode(s string) (AuthMode, error) {
+	switch m := AuthMode(strings.ToLower(strings.TrimSpace(s))); m {
+	case "", AuthBearer:
+		return AuthBearer, nil
+	case AuthHeaders:
+		return AuthHeaders, nil
+	case AuthProxy:
+		return "", errors.New("OAUTH_MODE=proxy (sfmcp as an OAuth 2.1 authorization server) is not implemented yet; use bearer or headers")
+	default:
+		return "", fmt.Errorf("OAUTH_MODE=%q: want bearer or headers", s)
+	}
+}
+
+// Request headers of the two modes.
+const (
+	headerInstance        = "X-Salesforce-Instance-URL" // bearer mode, optional
+	headerSFInstance      = "X-SF-Instance-Url"         // headers mode, required
+	headerSFRefreshToken  = "X-SF-Refresh-Token"        // headers mode, optional ("Bearer <token>" or the bare token)
+	defaultValidationTTL  = 2 * time.Minute
+	defaultMaxUserClients = 1000
+)
+
+// tokenKey identifies a token without holding it.
+type tokenKey [sha256.Size]byte
+
+func hashToken(parts ...string) tokenKey {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	var k tokenKey
+	copy(k[:], h.Sum(nil))
+	return k
+}
+
+// bearerToken returns the token of "Authorization: Bearer <token>".
+func bearerToken(r *http.Request) string {
+	scheme, tok, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(tok)
+}
+
+// authFailure is why a request was not let in; the middleware writes it.
+type authFailure struct {
+	status int
+	code   string // for the JSON body
+	msg    string
+}
+
+func (f *authFailure) Error() string { return f.msg }
+
+// clientBuilder makes Salesforce clients for requests.
+type clientBuilder struct {
+	hc           *http.Client
+	apiVersion   string
+	userAgent    string
+	tokenURL     string // headers mode refresh: SF_TOKEN_URL ("" = the instance's)
+	clientID     string
+	clientSecret string
+	retry        salesforce.RetryPolicy
+}
+
+func (b *clientBuilder) build(tok salesforce.Token, tokenURL string) (*salesforce.Client, error) {
+	return salesforce.New(salesforce.Config{
+		HTTPClient: b.hc,
+		Tokens: salesforce.NewTokenSource(salesforce.TokenSourceConfig{
+			Token: tok, ClientID: b.clientID, ClientSecret: b.clientSecret, TokenURL: tokenURL,
+		}),
+		APIVersion: b.apiVersion,
+		UserAgent:  b.userAgent,
+		Retry:      b.retry,
+	})
+}
+
+// validation is a cached userinfo answer for one token.
+type validation struct {
+	instance string // the org's instance URL
+	user     string // org id / user id: whose client to use
+	expires  time.Time
+}
+
+// bearerAuth validates Salesforce tokens at userinfo and hands out one client per user.
+type bearerAuth struct {
+	b        *clientBuilder
+	policy   InstancePolicy
+	loginURL string // where userinfo is asked when the request names no instance
+	ttl      time.Duration
+	now      func() time.Time
+
+	mu    sync.Mutex
+	valid map[tokenKey]validation
+
+	clients *clientLRU
+}
+
+func (a *bearerAuth) authenticate(r *http.Request) (*salesforce.Client, *authFailure) {
+	tok := bearerToken(r)
+	if tok == "" {
+		return nil, &authFailure{status: http.StatusUnauthorized, code: "invalid_request", msg: "a Salesforce access token is required (Authorization: Bearer <token>)"}
+	}
+	headerInst := ""
+	if h := r.Header.Get(headerInstance); h != "" {
+		origin, err := a.policy.Check(h)
+		if err != nil {
+			return nil, &authFailure{status: http.StatusBadRequest, code: "invalid_instance_url", msg: headerInstance + ": " + err.Error()}
+		}
+		headerInst = origin
+	}
+	base := headerInst
+	if base == "" {
+		base = a.loginURL
+	}
+	key := hashToken(tok, base)
+	v, ok := a.cached(key)
+	if !ok {
+		var fail *authFailure
+		if v, fail = a.validate(r.Context(), tok, base, headerInst); fail != nil {
+			return nil, fail
+		}
+		a.mu.Lock()
+		if len(a.valid) >= 4*defaultMaxUserClients { // bound the cache: drop it all rather than grow
+			clear(a.valid)
+		}
+		a.valid[key] = v
+		a.mu.Unlock()
+	}
+	c, err := a.clients.get(v.user+"@"+v.instance, hashToken(tok), func() (*salesforce.Client, error) {
+		return a.b.build(salesforce.Token{AccessToken: tok, InstanceURL: v.instance}, "")
+	})
+	if err != nil {
+		return nil, &authFailure{status: http.StatusUnauthorized, code: "invalid_token", msg: "cannot use this token: " + err.Error()}
+	}
+	return c, nil
+}
+
+func (a *bearerAuth) cached(k tokenKey) (validation, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	v, ok := a.valid[k]
+	if ok && a.now().After(v.expires) {
+		delete(a.valid, k)
+		return validation{}, false
+	}
+	return v, ok
+}
+
+// validate asks base's userinfo who tok belongs to.
+func (a *bearerAuth) validate(ctx context.Context, tok, base, headerInst string) (validation, *authFailure) {
+	c, err := a.b.build(salesforce.Token{AccessToken: tok, InstanceURL: base}, "")
+	if err != nil {
+		return validation{}, &authFailure{status: http.StatusInternalServerError, code: "server_error", msg: "token validation is misconfigured: " + err.Error()}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	ui, err := c.UserInfo(ctx)
+	if err != nil {
+		var apiErr *salesforce.APIError
+		if salesforce.IsAuthError(err) || (errors.As(err, &apiErr) && (apiErr.StatusCode == http.StatusForbidden || apiErr.StatusCode == http.StatusUnauthorized)) {
+			return validation{}, &authFailure{status: http.StatusUnauthorized, code: "invalid_token", msg: "Salesforce did not accept the access token"}
+		}
+		return validation{}, &authFailure{status: http.StatusBadGateway, code: "server_error", msg: "could not validate the token with Salesforce: " + err.Error()}
+	}
+	inst := headerInst
+	if inst == "" {
+		inst = originOf(ui.URLs["rest"])
+		if inst == "" {
+			inst = originOf(ui.URLs["custom_domain"])
+		}
+		if inst == "" {
+			inst = base
+		}
+		if inst, err = a.policy.Check(inst); err != nil {
+			return validation{}, &authFailure{status: http.StatusUnauthorized, code: "invalid_token", msg: "the token's org is at a refused address: " + err.Error()}
+		}
+	}
+	return validation{instance: inst, user: ui.OrganizationID + "/" + ui.UserID, expires: a.now().Add(a.ttl)}, nil
+}
+
+func originOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// headersAuth is the lead-sync server's contract: the caller's access token,
+// instance URL and optional refresh token in headers, used as given.
+type headersAuth struct {
+	b       *clientBuilder
+	policy  InstancePolicy
+	clients *clientLRU
+}
+
+func (a *headersAuth) authenticate(r *http.Request) (*salesforce.Client, *authFailure) {
+	tok := bearerToken(r)
+	inst := strings.TrimSpace(r.Header.Get(headerSFInstance))
+	if tok == "" || inst == "" {
+		return nil, &authFailure{status: http.StatusUnauthorized, code: "AUTHENTICATION_REQUIRED", msg: "Authentication required to access this resource"}
+	}
+	origin, err := a.policy.Check(inst)
+	if err != nil {
+		return nil, &authFailure{status: http.StatusBadRequest, code: "INVALID_INSTANCE_URL", msg: headerSFInstance + ": " + err.Error()}
+	}
+	refresh := strings.TrimSpace(r.Header.Get(headerSFRefreshToken))
+	if s, t, ok := strings.Cut(refresh, " "); ok && strings.EqualFold(s, "Bearer") {
+		refresh = strings.TrimSpace(t)
+	}
+	tokenURL := a.b.tokenURL
+	if tokenURL == "" {
+		tokenURL = origin + "/services/oauth2/token"
+	}
+	// The caller keeps sending the access token it has; after a refresh the
+	// cached client holds the new one, so the key is the caller's tokens.
+	key := fmt.Sprintf("%x", hashToken(tok, origin, refresh))
+	c, err := a.clients.get(key, hashToken(tok), func() (*salesforce.Client, error) {
+		return a.b.build(salesforce.Token{AccessToken: tok, RefreshToken: refresh, InstanceURL: origin}, tokenURL)
+	})
+	if err != nil {
+		return nil, &authFailure{status: http.StatusBadRequest, code: "INVALID_INSTANCE_URL", msg: err.Error()}
+	}
+	return c, nil
+}
+
+// clientLRU keeps a bounded number of Salesforce clients, one per user. A
+// user whose token changed gets a new client.
+type clientLRU struct {
+	mu  sync.Mutex
+	max int
+	ll  *list.List // front: most recently used
+	m   map[string]*list.Element
+}
+
+type lruEntry struct {
+	user   string
+	token  tokenKey
+	client *salesforce.Client
+}
+
+func newClientLRU(max int) *clientLRU {
+	if max <= 0 {
+		max = defaultMaxUserClients
+	}
+	return &clientLRU{max: max, ll: list.New(), m: map[string]*list.Element{}}
+}
+
+func (l *clientLRU) get(user string, token tokenKey, build func() (*salesforce.Client, error)) (*salesforce.Client, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if el, ok := l.m[user]; ok {
+		e := el.Value.(*lruEntry)
+		if e.token == token {
+			l.ll.MoveToFront(el)
+			return e.client, nil
+		}
+		l.ll.Remove(el)
+		delete(l.m, user)
+	}
+	c, err := build()
+	if err != nil {
+		return nil, err
+	}
+	l.m[user] = l.ll.PushFront(&lruEntry{user: user, token: token, client: c})
+	for l.ll.Len() > l.max {
+		old := l.ll.Back()
+		l.ll.Remove(old)
+		delete(l.m, old.Value.(*lruEntry).user)
+	}
+	return c, nil
+}
+
+func (l *clientLRU) len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.ll.Len()
+}

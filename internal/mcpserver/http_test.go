@@ -1,0 +1,415 @@
+package mcpserver
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sfmcp/sfmcp/internal/emulator/emulatortest"
+	"github.com/sfmcp/sfmcp/internal/salesforce"
+)
+
+// countingProxy stands in front of an emulator and counts requests by path.
+type countingProxy struct {
+	URL   string
+	mu    sync.Mutex
+	paths map[string]int
+	total atomic.Int64
+}
+
+func newCountingProxy(t *testing.T, target string) *countingProxy {
+	t.Helper()
+	u, _ := url.Parse(target)
+	p := &countingProxy{paths: map[string]int{}}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.total.Add(1)
+		p.mu.Lock()
+		p.paths[r.URL.Path]++
+		p.mu.Unlock()
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(ts.Close)
+	p.URL = ts.URL
+	return p
+}
+
+func (p *countingProxy) count(path string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.paths[path]
+}
+
+type httpServer struct {
+	URL string
+}
+
+// startHTTP serves all tools over HTTP on a loopback port.
+func startHTTP(t *testing.T, o HTTPOptions) *httpServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewServer(Options{Version: "test", Tools: allTools(t), Client: ClientFromContext})
+	h, err := HTTPHandler(s, ln.Addr().String(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ServeHTTP(ctx, ln, h, 5*time.Second, nil) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	})
+	return &httpServer{URL: "http://" + ln.Addr().String()}
+}
+
+type rpcReply struct {
+	status int
+	header http.Header
+	body   []byte
+	msg    struct {
+		Result json.RawMessage `json:"result"`
+		Error  *struct {
+			Code    int    `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+}
+
+func (s *httpServer) post(t *testing.T, headers map[string]string, body string) rpcReply {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/mcp", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Mcp-Protocol-Version", "2025-06-18")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	r := rpcReply{status: resp.StatusCode, header: resp.Header}
+	r.body, _ = io.ReadAll(resp.Body)
+	data := r.body
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		sc := bufio.NewScanner(bytes.NewReader(r.body))
+		sc.Buffer(nil, 16<<20)
+		for sc.Scan() {
+			if d, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				data = []byte(d)
+			}
+		}
+	}
+	_ = json.Unmarshal(data, &r.msg)
+	return r
+}
+
+func toolCall(name string, args any) string {
+	b, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+		"params": map[string]any{"name": name, "arguments": args}})
+	return string(b)
+}
+
+const toolsList = `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`
+
+// result decodes a tools/call result, failing on protocol errors.
+func (r rpcReply) result(t *testing.T) (isError bool, sc map[string]any) {
+	t.Helper()
+	if r.status != 200 || r.msg.Error != nil {
+		t.Fatalf("HTTP %d %s", r.status, r.body)
+	}
+	var res struct {
+		IsError           bool           `json:"isError"`
+		StructuredContent map[string]any `json:"structuredContent"`
+	}
+	if err := json.Unmarshal(r.msg.Result, &res); err != nil {
+		t.Fatalf("%v: %s", err, r.body)
+	}
+	if res.StructuredContent["correlation_id"] == nil {
+		t.Errorf("no correlation_id: %s", r.body)
+	}
+	return res.IsError, res.StructuredContent
+}
+
+func bearer(tok string) map[string]string { return map[string]string{"Authorization": "Bearer " + tok} }
+
+func hostOf(u string) string { p, _ := url.Parse(u); return p.Host }
+
+func TestBearerAuth(t *testing.T) {
+	em := emulatortest.New(t)
+	proxy := newCountingProxy(t, em.URL)
+	// Tokens are validated through the proxy; the org's own URL (from
+	// userinfo) is the emulator's, so both are allowed.
+	srv := startHTTP(t, HTTPOptions{Mode: AuthBearer, LoginURL: proxy.URL,
+		Instances: InstancePolicy{Allowed: []string{hostOf(proxy.URL), hostOf(em.URL)}}})
+
+	// No token: 401 pointing at the resource metadata, which is served.
+	r := srv.post(t, nil, toolsList)
+	wa := r.header.Get("WWW-Authenticate")
+	if r.status != 401 || !strings.Contains(wa, `resource_metadata="`+srv.URL+`/.well-known/oauth-protected-resource"`) {
+		t.Fatalf("no token: %d %q %s", r.status, wa, r.body)
+	}
+	resp, err := http.Get(srv.URL + "/.well-known/oauth-protected-resource")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var meta map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&meta)
+	resp.Body.Close()
+	if meta["resource"] != srv.URL+"/mcp" || meta["authorization_servers"] == nil {
+		t.Errorf("metadata: %v", meta)
+	}
+	// A bad token: 401, and nothing served.
+	r = srv.post(t, bearer("00Dbogus!token"), toolsList)
+	if r.status != 401 || !strings.Contains(r.header.Get("WWW-Authenticate"), `error="invalid_token"`) {
+		t.Fatalf("bad token: %d %v %s", r.status, r.header, r.body)
+	}
+	if strings.Contains(string(r.body), "00Dbogus") {
+		t.Error("the token was echoed")
+	}
+	// A good token: validated once at userinfo, then cached.
+	before := proxy.count("/services/oauth2/userinfo")
+	for range 3 {
+		isErr, sc := srv.post(t, bearer(em.Token.AccessToken), toolCall("salesforce_query", map[string]any{"soql": "SELECT Id FROM Account", "max_records": 2})).result(t)
+		if isErr || sc["returned"] != 2.0 {
+			t.Fatalf("query: %v", sc)
+		}
+	}
+	if n := proxy.count("/services/oauth2/userinfo") - before; n != 1 {
+		t.Errorf("userinfo asked %d times for one token; want 1 (cached)", n)
+	}
+	// An expired session: the cached validation lets the call through, and
+	// Salesforce's refusal comes back as a tool error.
+	em.ExpireSessions(t)
+	isErr, sc := srv.post(t, bearer(em.Token.AccessToken), toolCall("salesforce_limits", map[string]any{})).result(t)
+	if !isErr || sc["error_code"] != "AUTHENTICATION_REQUIRED" {
+		t.Errorf("expired session: %v", sc)
+	}
+}
+
+func TestBearerExpiredTokenIs401(t *testing.T) {
+	em := emulatortest.New(t)
+	srv := startHTTP(t, HTTPOptions{Mode: AuthBearer, LoginURL: em.URL, ValidationTTL: time.Nanosecond,
+		Instances: InstancePolicy{Allowed: []string{hostOf(em.URL)}}})
+	if r := srv.post(t, bearer(em.Token.AccessToken), toolsList); r.status != 200 {
+		t.Fatalf("fresh token: %d %s", r.status, r.body)
+	}
+	em.ExpireSessions(t)
+	if r := srv.post(t, bearer(em.Token.AccessToken), toolsList); r.status != 401 {
+		t.Errorf("expired token: %d %s", r.status, r.body)
+	}
+}
+
+// TestInstanceOutsideAllowlist: an instance URL the policy refuses is never fetched.
+func TestInstanceOutsideAllowlist(t *testing.T) {
+	em := emulatortest.New(t)
+	outsider := newCountingProxy(t, em.URL) // a working org, but not allowed
+	srv := startHTTP(t, HTTPOptions{Mode: AuthBearer, LoginURL: em.URL, Instances: InstancePolicy{Allowed: []string{hostOf(em.URL)}}})
+	for _, inst := range []string{outsider.URL, "https://evil.example.com", "http://acme.my.salesforce.com", "https://acme.my.salesforce.com.evil.com", "https://user@acme.my.salesforce.com"} {
+		h := bearer(em.Token.AccessToken)
+		h["X-Salesforce-Instance-URL"] = inst
+		if r := srv.post(t, h, toolsList); r.status != 400 {
+			t.Errorf("bearer %s: %d %s", inst, r.status, r.body)
+		}
+	}
+	hsrv := startHTTP(t, HTTPOptions{Mode: AuthHeaders, Instances: InstancePolicy{Allowed: []string{hostOf(em.URL)}}})
+	h := bearer(em.Token.AccessToken)
+	h["X-SF-Instance-Url"] = outsider.URL
+	if r := hsrv.post(t, h, toolCall("salesforce_limits", map[string]any{})); r.status != 400 || !strings.Contains(string(r.body), "INVALID_INSTANCE_URL") {
+		t.Errorf("headers: %d %s", r.status, r.body)
+	}
+	if n := outsider.total.Load(); n != 0 {
+		t.Errorf("the refused instance got %d requests", n)
+	}
+}
+
+func TestHeadersMode(t *testing.T) {
+	em := emulatortest.New(t)
+	srv := startHTTP(t, HTTPOptions{Mode: AuthHeaders, ClientID: emulatortest.ClientID,
+		Instances: InstancePolicy{Allowed: []string{hostOf(em.URL)}}})
+
+	r := srv.post(t, bearer(em.Token.AccessToken), toolsList) // no instance header
+	var body struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+			Details struct {
+				Reqs []map[string]any `json:"authentication_requirements"`
+			} `json:"details"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(r.body, &body); err != nil || r.status != 401 || body.Error.Code != "AUTHENTICATION_REQUIRED" ||
+		body.Error.Message != "Authentication required to access this resource" || len(body.Error.Details.Reqs) != 1 ||
+		body.Error.Details.Reqs[0]["header_format"] != "Bearer {access_token}" {
+		t.Fatalf("missing headers: %d %s", r.status, r.body)
+	}
+	h := map[string]string{
+		"Authorization":      "Bearer " + em.Token.AccessToken,
+		"X-SF-Instance-Url":  em.URL,
+		"X-SF-Refresh-Token": "Bearer " + em.Token.RefreshToken,
+	}
+	if isErr, sc := srv.post(t, h, toolCall("salesforce_limits", map[string]any{})).result(t); isErr {
+		t.Fatalf("limits: %v", sc)
+	}
+	// The session expires; the refresh token renews it and the call succeeds,
+	// this time and the next (the caller still sends its old access token).
+	em.ExpireSessions(t)
+	for range 2 {
+		if isErr, sc := srv.post(t, h, toolCall("salesforce_query", map[string]any{"soql": "SELECT Id FROM Lead", "max_records": 1})).result(t); isErr {
+			t.Fatalf("after expiry with a refresh token: %v", sc)
+		}
+	}
+}
+
+// TestTwoUsers: two users of two orgs at once; each sees only their org.
+func TestTwoUsers(t *testing.T) {
+	a, b := emulatortest.New(t), emulatortest.New(t)
+	srv := startHTTP(t, HTTPOptions{Mode: AuthBearer, LoginURL: a.URL,
+		Instances: InstancePolicy{Allowed: []string{hostOf(a.URL), hostOf(b.URL)}}})
+	hdr := func(em *emulatortest.Server) map[string]string {
+		h := bearer(em.Token.AccessToken)
+		h["X-Salesforce-Instance-URL"] = em.URL
+		return h
+	}
+	for name, em := range map[string]*emulatortest.Server{"Only In A": a, "Only In B": b} {
+		if isErr, sc := srv.post(t, hdr(em), toolCall("salesforce_create_record", map[string]any{"sobject": "Account", "data": map[string]any{"Name": name}})).result(t); isErr {
+			t.Fatal(sc)
+		}
+	}
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			em, mine, theirs := a, "Only In A", "Only In B"
+			if i%2 == 1 {
+				em, mine, theirs = b, theirs, mine
+			}
+			r := srv.post(t, hdr(em), toolCall("salesforce_query", map[string]any{"soql": "SELECT Name FROM Account WHERE Name LIKE 'Only In%'"}))
+			if r.status != 200 {
+				t.Errorf("HTTP %d", r.status)
+				return
+			}
+			s := string(r.body)
+			if !strings.Contains(s, mine) || strings.Contains(s, theirs) {
+				t.Errorf("user of %s saw %s", mine, s)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func TestBadRequestsKeepServing(t *testing.T) {
+	em := emulatortest.New(t)
+	srv := startHTTP(t, HTTPOptions{Mode: AuthBearer, LoginURL: em.URL, Instances: InstancePolicy{Allowed: []string{hostOf(em.URL)}}})
+	h := bearer(em.Token.AccessToken)
+
+	if r := srv.post(t, h, `{"jsonrpc":"2.0","id":1,"method":`); r.msg.Error == nil || r.msg.Error.Code != -32700 {
+		t.Errorf("malformed JSON: %d %s", r.status, r.body)
+	}
+	if r := srv.post(t, h, toolCall("salesforce_nope", map[string]any{})); r.msg.Error == nil || !strings.Contains(r.msg.Error.Message, "salesforce_nope") {
+		t.Errorf("unknown tool: %d %s", r.status, r.body)
+	}
+	if isErr, sc := srv.post(t, h, toolCall("salesforce_query", map[string]any{"soql": 42})).result(t); !isErr || sc["fields"].([]any)[0] != "soql" {
+		t.Errorf("wrong type: %v", sc)
+	}
+	big := toolCall("salesforce_query", map[string]any{"soql": "SELECT Id FROM Account WHERE Name = '" + strings.Repeat("x", 2<<20) + "'"})
+	if r := srv.post(t, h, big); r.status != http.StatusRequestEntityTooLarge {
+		t.Errorf("oversized: %d %.200s", r.status, r.body)
+	}
+	// DNS rebinding and foreign pages are refused.
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/mcp", strings.NewReader(toolsList))
+	req.Host = "evil.example.com"
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 403 {
+		t.Errorf("foreign Host: %v %v", resp, err)
+	}
+	req, _ = http.NewRequest(http.MethodPost, srv.URL+"/mcp", strings.NewReader(toolsList))
+	req.Header.Set("Origin", "https://evil.example.com")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 403 {
+		t.Errorf("foreign Origin: %v %v", resp, err)
+	}
+	// Still serving.
+	if isErr, sc := srv.post(t, h, toolCall("salesforce_limits", map[string]any{})).result(t); isErr {
+		t.Errorf("after bad requests: %v", sc)
+	}
+	if resp, err := http.Get(srv.URL + "/healthz"); err != nil || resp.StatusCode != 200 {
+		t.Errorf("healthz: %v %v", resp, err)
+	}
+}
+
+func TestInstancePolicy(t *testing.T) {
+	p := InstancePolicy{Allowed: []string{"127.0.0.1:8443", "sf.internal.example"}}
+	for raw, want := range map[string]string{
+		"https://acme.my.salesforce.com/":           "https://acme.my.salesforce.com",
+		"https://ACME.lightning.force.com":          "https://acme.lightning.force.com",
+		"https://x.sandbox.my.salesforce-setup.com": "https://x.sandbox.my.salesforce-setup.com",
+		"https://acme.my.sfcrmproducts.cn":          "https://acme.my.sfcrmproducts.cn",
+		"http://127.0.0.1:8443":                     "http://127.0.0.1:8443",
+		"https://sf.internal.example:9443":          "https://sf.internal.example:9443",
+		"http://acme.my.salesforce.com":             "",
+		"https://acme.my.salesforce.com:8443":       "",
+		"https://salesforce.com.evil.com":           "",
+		"https://evilsalesforce.com":                "",
+		"http://127.0.0.1:9999":                     "",
+		"http://sf.internal.example":                "",
+		"https://acme.my.salesforce.com/path":       "",
+		"javascript:alert(1)":                       "",
+	} {
+		got, err := p.Check(raw)
+		if got != want || (want == "") != (err != nil) {
+			t.Errorf("Check(%q) = %q, %v; want %q", raw, got, err, want)
+		}
+	}
+	if _, err := ParseAuthMode("proxy"); err == nil || !strings.Contains(err.Error(), "not implemented yet") {
+		t.Errorf("proxy: %v", err)
+	}
+	if m, err := ParseAuthMode(""); m != AuthBearer || err != nil {
+		t.Errorf("default mode: %v %v", m, err)
+	}
+}
+
+func TestClientLRU(t *testing.T) {
+	em := emulatortest.New(t)
+	l := newClientLRU(2)
+	builds := 0
+	get := func(user, tok string) *salesforce.Client {
+		c, err := l.get(user, hashToken(tok), func() (*salesforce.Client, error) { builds++; return emulatorClient(t, em), nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	a1 := get("a", "t1")
+	if get("a", "t1") != a1 || builds != 1 {
+		t.Error("same user and token: rebuilt")
+	}
+	if get("a", "t2") == a1 || builds != 2 {
+		t.Error("a changed token kept the old client")
+	}
+	get("b", "t")
+	get("c", "t") // evicts a
+	if l.len() != 2 {
+		t.Errorf("%d clients kept; max 2", l.len())
+	}
+	get("a", "t2")
+	if builds != 5 {
+		t.Errorf("%d builds; the evicted user should have been rebuilt", builds)
+	}
+}
