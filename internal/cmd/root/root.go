@@ -16,6 +16,7 @@ import (
 	"github.com/sfmcp/sfmcp/internal/cmd/query"
 	"github.com/sfmcp/sfmcp/internal/cmd/record"
 	"github.com/sfmcp/sfmcp/internal/cmd/search"
+	"github.com/sfmcp/sfmcp/internal/cmd/serve"
 	"github.com/sfmcp/sfmcp/internal/cmd/version"
 	"github.com/sfmcp/sfmcp/internal/cmdutil"
 	"github.com/sfmcp/sfmcp/internal/config"
@@ -79,6 +80,7 @@ func addCommands(root *cobra.Command, f *cmdutil.Factory, info build.Info) {
 		record.NewCmdRecord(f),
 		describe.NewCmdDescribe(f, nil),
 		limits.NewCmdLimits(f, nil),
+		serve.NewCmdServe(f, nil),
 		emulator.NewCmdEmulator(f, nil),
 		completion.NewCmdCompletion(f, nil),
 		version.NewCmdVersion(f, info, nil),

@@ -1,0 +1,295 @@
+// Package serve implements `sfmcp serve`: the operations of internal/ops as
+// an MCP server over stdio or streamable HTTP.
+package serve
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sfmcp/sfmcp/internal/cmdutil"
+	"github.com/sfmcp/sfmcp/internal/config"
+	"github.com/sfmcp/sfmcp/internal/iostreams"
+	"github.com/sfmcp/sfmcp/internal/mcpserver"
+	"github.com/sfmcp/sfmcp/internal/ops"
+	"github.com/sfmcp/sfmcp/internal/output"
+	"github.com/sfmcp/sfmcp/internal/salesforce"
+)
+
+// Environment variables of the HTTP transport that are not config keys.
+const (
+	envAllowedHosts = "SFMCP_ALLOWED_INSTANCE_HOSTS"
+	envCORSOrigins  = "SFMCP_CORS_ORIGINS"
+)
+
+// DefaultPort is the HTTP port when neither --port nor PORT, FASTMCP_PORT or MCP_PORT is set.
+const DefaultPort = 8000
+
+// Options are the inputs of `sfmcp serve`.
+type Options struct {
+	IO         *iostreams.IOStreams
+	Config     func() (*config.Config, error)
+	Salesforce func(context.Context) (*salesforce.Client, error)
+	HTTPClient func() (*http.Client, error)
+	Version    string
+
+	Transport    string
+	Addr         string // host or host:port
+	Port         int
+	ReadOnly     bool
+	Toolsets     []string
+	Tools        []string
+	ListTools    bool
+	JSON         bool
+	AllowedHosts []string
+	CORSOrigins  []string
+}
+
+// NewCmdServe builds the command; runF replaces serveRun in tests.
+func NewCmdServe(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{IO: f.IOStreams, Config: f.Config, Salesforce: f.Salesforce, HTTPClient: f.HTTPClient, Version: f.AppVersion}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the Salesforce operations to AI clients (MCP)",
+		Long: `Serve sfmcp's operations as MCP tools, the same operations the other commands run.
+
+--transport stdio (the default) speaks JSON-RPC on stdin and stdout, for a
+client that starts sfmcp itself; it uses the login the other commands use
+(--org, --emulator, SALESFORCE_ACCESS_TOKEN + SALESFORCE_INSTANCE_URL). Logs
+go to stderr (LOG_LEVEL).
+
+--transport http serves streamable HTTP at /mcp on --addr (127.0.0.1) and
+--port (PORT, FASTMCP_PORT or MCP_PORT; 8000), with /healthz. Each request
+brings its own Salesforce credentials, as OAUTH_MODE says:
+  bearer   Authorization: Bearer <Salesforce access token>, checked at
+           Salesforce's userinfo (SALESFORCE_INSTANCE_URL, else
+           SALESFORCE_LOGIN_URL, or the request's X-Salesforce-Instance-URL)
+  headers  Authorization, X-SF-Instance-Url and optional X-SF-Refresh-Token
+           (refreshed with SF_CLIENT_ID, SF_CLIENT_SECRET, SF_TOKEN_URL)
+Instance URLs from requests must be https on a Salesforce domain, or listed in
+SFMCP_ALLOWED_INSTANCE_HOSTS (host[:port], comma-separated). Browser origins
+allowed to call: SFMCP_CORS_ORIGINS.
+
+--read-only serves only tools that change nothing; --toolsets and --tools
+choose tools by group or by name. --list-tools prints what would be served.`,
+		Example: `  sfmcp serve --emulator
+  sfmcp serve --list-tools --read-only
+  sfmcp serve --transport http --port 8000 --toolsets query,metadata
+  sfmcp serve config claude-code`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			switch opts.Transport {
+			case "stdio", "http":
+			default:
+				return cmdutil.FlagErrorf("--transport %q: want stdio or http", opts.Transport)
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return serveRun(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Transport, "transport", "stdio", "How clients connect: `stdio` or http")
+	fl.StringVar(&opts.Addr, "addr", "", "HTTP listen `host` or host:port (default MCP_HOST, else 127.0.0.1)")
+	fl.IntVar(&opts.Port, "port", 0, "HTTP `port` (default PORT, FASTMCP_PORT or MCP_PORT, else 8000)")
+	fl.BoolVar(&opts.ReadOnly, "read-only", false, "Serve only tools that change nothing in the org")
+	fl.StringSliceVar(&opts.Toolsets, "toolsets", nil, "Serve only these `toolsets`: "+strings.Join(mcpserver.KnownToolsets, ","))
+	fl.StringSliceVar(&opts.Tools, "tools", nil, "Serve only these `tools` by name")
+	fl.BoolVar(&opts.ListTools, "list-tools", false, "Print the tools that would be served and exit")
+	fl.BoolVar(&opts.JSON, "json", false, "With --list-tools: print the tool definitions as JSON")
+	fl.StringSliceVar(&opts.AllowedHosts, "allowed-instance-hosts", splitEnv(envAllowedHosts), "Extra instance `hosts` (host[:port]) requests may name ("+envAllowedHosts+")")
+	fl.StringSliceVar(&opts.CORSOrigins, "cors-origins", splitEnv(envCORSOrigins), "Browser `origins` allowed to call the HTTP server ("+envCORSOrigins+")")
+
+	cmd.AddCommand(newCmdConfig(f))
+	return cmd
+}
+
+func splitEnv(name string) []string { return mcpserver.SplitList([]string{os.Getenv(name)}) }
+
+// tools returns the filtered tools of the catalogue.
+func (o *Options) tools() ([]mcpserver.Tool, error) {
+	all, err := mcpserver.Tools(ops.Catalogue())
+	if err != nil {
+		return nil, err
+	}
+	tools, err := mcpserver.Filter{ReadOnly: o.ReadOnly, Toolsets: mcpserver.SplitList(o.Toolsets), Tools: mcpserver.SplitList(o.Tools)}.Apply(all)
+	if err != nil {
+		return nil, cmdutil.FlagErrorWrap(err)
+	}
+	if len(tools) == 0 {
+		return nil, cmdutil.FlagErrorf("no tool matches --read-only, --toolsets and --tools together")
+	}
+	return tools, nil
+}
+
+func serveRun(ctx context.Context, opts *Options) error {
+	tools, err := opts.tools()
+	if err != nil {
+		return err
+	}
+	if opts.ListTools {
+		return listTools(opts, tools)
+	}
+	cfg, err := opts.Config()
+	if err != nil {
+		return err
+	}
+	log := newLogger(opts.IO, cfg.LogLevel())
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if opts.Transport == "http" {
+		return serveHTTP(ctx, opts, cfg, tools, log)
+	}
+	s := mcpserver.NewServer(mcpserver.Options{Version: opts.Version, Tools: tools, Client: onceClient(opts.Salesforce), Logger: log})
+	log.Info("serving MCP over stdio", "tools", len(tools), "version", opts.Version)
+	return mcpserver.ServeStdio(ctx, s, opts.IO.In, opts.IO.Out, log)
+}
+
+// onceClient resolves the login on the first call and keeps the client; a
+// failure is retried on the next call (the user may log in meanwhile).
+func onceClient(get func(context.Context) (*salesforce.Client, error)) mcpserver.ClientFunc {
+	var (
+		mu sync.Mutex
+		c  *salesforce.Client
+	)
+	return func(ctx context.Context) (*salesforce.Client, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if c != nil {
+			return c, nil
+		}
+		got, err := get(ctx)
+		if err != nil {
+			return nil, err
+		}
+		c = got
+		return c, nil
+	}
+}
+
+func newLogger(io *iostreams.IOStreams, level string) *slog.Logger {
+	var l slog.Level
+	switch strings.ToLower(level) {
+	case "debug":
+		l = slog.LevelDebug
+	case "warn", "warning":
+		l = slog.LevelWarn
+	case "error", "critical":
+		l = slog.LevelError
+	default:
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(io.ErrOut, &slog.HandlerOptions{Level: l}))
+}
+
+// listenAddr joins --addr / MCP_HOST and --port / PORT / FASTMCP_PORT / MCP_PORT.
+func listenAddr(opts *Options, cfg *config.Config) (string, error) {
+	host := opts.Addr
+	if host == "" {
+		host = cfg.String(config.KeyHost)
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	if h, p, err := net.SplitHostPort(host); err == nil {
+		return net.JoinHostPort(h, p), nil
+	}
+	port := opts.Port
+	if port == 0 {
+		if v := cfg.String(config.KeyPort); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 65535 {
+				return "", cmdutil.FlagErrorf("port %q: want a number from 0 to 65535", v)
+			}
+			port = n
+		} else {
+			port = DefaultPort
+		}
+	}
+	return net.JoinHostPort(strings.Trim(host, "[]"), strconv.Itoa(port)), nil
+}
+
+func serveHTTP(ctx context.Context, opts *Options, cfg *config.Config, tools []mcpserver.Tool, log *slog.Logger) error {
+	mode, err := mcpserver.ParseAuthMode(cfg.String(config.KeyOAuthMode))
+	if err != nil {
+		return cmdutil.FlagErrorWrap(err)
+	}
+	addr, err := listenAddr(opts, cfg)
+	if err != nil {
+		return err
+	}
+	hc, err := opts.HTTPClient()
+	if err != nil {
+		return err
+	}
+	login := cfg.InstanceURL()
+	if login == "" {
+		login = cfg.LoginURL()
+	}
+	allowed := mcpserver.SplitList(opts.AllowedHosts)
+	if cfg.Emulator() {
+		// The emulator org is the one to validate tokens at, and requests may name it.
+		c, err := opts.Salesforce(ctx)
+		if err != nil {
+			return err
+		}
+		login = c.InstanceURL()
+		allowed = append(allowed, strings.TrimPrefix(login, "http://"))
+		log.Info("serving the local emulator org (not a real Salesforce org)", "instance", login)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	s := mcpserver.NewServer(mcpserver.Options{Version: opts.Version, Tools: tools, Client: mcpserver.ClientFromContext, Logger: log})
+	h, err := mcpserver.HTTPHandler(s, ln.Addr().String(), mcpserver.HTTPOptions{
+		Mode: mode, BaseURL: cfg.String(config.KeyBaseURL), LoginURL: login,
+		Instances:   mcpserver.InstancePolicy{Allowed: allowed},
+		CORSOrigins: mcpserver.SplitList(opts.CORSOrigins),
+		TokenURL:    cfg.TokenURL(), ClientID: cfg.ClientID(), ClientSecret: cfg.ClientSecret(),
+		APIVersion: cfg.APIVersion(), UserAgent: "sfmcp/" + opts.Version, HTTPClient: hc, Logger: log,
+	})
+	if err != nil {
+		ln.Close()
+		return cmdutil.FlagErrorWrap(err)
+	}
+	log.Info("serving MCP over streamable HTTP", "url", "http://"+ln.Addr().String()+"/mcp", "auth", string(mode), "tools", len(tools))
+	return mcpserver.ServeHTTP(ctx, ln, h, 10*time.Second, log)
+}
+
+func listTools(opts *Options, tools []mcpserver.Tool) error {
+	if opts.JSON {
+		defs := make([]any, 0, len(tools))
+		for _, t := range tools {
+			defs = append(defs, t.Def)
+		}
+		enc := json.NewEncoder(opts.IO.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(defs)
+	}
+	yn := func(b bool) string {
+		if b {
+			return "yes"
+		}
+		return "no"
+	}
+	t := output.NewTable(opts.IO, "NAME", "TOOLSET", "READ-ONLY", "DESTRUCTIVE", "IDEMPOTENT", "TITLE")
+	for _, tool := range tools {
+		m := tool.Entry.Meta
+		t.AddRow(m.Name, string(m.Toolset), yn(m.ReadOnly), yn(m.Destructive), yn(m.Idempotent), m.Title)
+	}
+	return t.Render()
+}
