@@ -157,6 +157,13 @@ func Catalogue() []Entry {
 		ListObjectsOp().Entry(),
 		GetObjectFieldsOp().Entry(),
 		LimitsOp().Entry(),
+		SyncLeadOp(nil).Entry(),
+		ListLeadsOp().Entry(),
+		GetLeadOp().Entry(),
+		CreateLeadOp(nil).Entry(),
+		UpdateLeadOp(nil).Entry(),
+		DeleteLeadOp().Entry(),
+		UpdateLeadStatusOp(nil).Entry(),
 	}
 }
 
