@@ -9,6 +9,7 @@ import (
 	"github.com/sfmcp/sfmcp/internal/cmd/completion"
 	"github.com/sfmcp/sfmcp/internal/cmd/describe"
 	"github.com/sfmcp/sfmcp/internal/cmd/emulator"
+	"github.com/sfmcp/sfmcp/internal/cmd/lead"
 	"github.com/sfmcp/sfmcp/internal/cmd/limits"
 	"github.com/sfmcp/sfmcp/internal/cmd/login"
 	"github.com/sfmcp/sfmcp/internal/cmd/logout"
@@ -78,6 +79,7 @@ func addCommands(root *cobra.Command, f *cmdutil.Factory, info build.Info) {
 		query.NewCmdQuery(f, nil),
 		search.NewCmdSearch(f, nil),
 		record.NewCmdRecord(f),
+		lead.NewCmdLead(f),
 		describe.NewCmdDescribe(f, nil),
 		limits.NewCmdLimits(f, nil),
 		serve.NewCmdServe(f, nil),

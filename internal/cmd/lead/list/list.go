@@ -1,0 +1,89 @@
+// Package list implements `sfmcp lead list`.
+package list
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sfmcp/sfmcp/internal/cmd/lead/shared"
+	"github.com/sfmcp/sfmcp/internal/cmdutil"
+	"github.com/sfmcp/sfmcp/internal/iostreams"
+	"github.com/sfmcp/sfmcp/internal/ops"
+	"github.com/sfmcp/sfmcp/internal/output"
+	"github.com/sfmcp/sfmcp/internal/salesforce"
+)
+
+// Options are the inputs of `sfmcp lead list`.
+type Options struct {
+	IO         *iostreams.IOStreams
+	Salesforce func(context.Context) (*salesforce.Client, error)
+
+	Input    ops.ListLeadsInput
+	Exporter cmdutil.Exporter
+}
+
+// columns are the table and CSV columns.
+var columns = []string{"Id", "FirstName", "LastName", "Email", "Company", "Status", "IsConverted", "CreatedDate"}
+
+// NewCmdList builds the command; runF replaces listRun in tests.
+func NewCmdList(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{IO: f.IOStreams, Salesforce: f.Salesforce}
+	cmd := &cobra.Command{
+		Use:   "list [flags]",
+		Short: "List leads",
+		Long: fmt.Sprintf(`List leads by id, at most %d at a time (default %d). When more remain, the
+cursor for the next page is printed to stderr (and is next_cursor with
+--json): pass it to --cursor with the same filters.`, ops.MaxLeadLimit, ops.DefaultLeadLimit),
+		Example: `  sfmcp lead list --status "Open - Not Contacted" --limit 20
+  sfmcp lead list --email ada@example.com --json`,
+		Args:        cobra.NoArgs,
+		Annotations: map[string]string{"ops": "salesforce_list_leads"},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := opts.Input.Validate(); err != nil {
+				return shared.InputFlagError(err)
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return listRun(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.IntVar(&opts.Input.Limit, "limit", 0, fmt.Sprintf("The most leads to list (1 to %d; default %d)", ops.MaxLeadLimit, ops.DefaultLeadLimit))
+	fl.StringVar(&opts.Input.Status, "status", "", "Only leads with this Status `value`")
+	fl.StringVar(&opts.Input.Email, "email", "", "Only leads with this `email`")
+	fl.StringVar(&opts.Input.Cursor, "cursor", "", "Continue from the `cursor` an earlier list printed")
+	cmdutil.AddJSONFlags(cmd, &opts.Exporter)
+	cmdutil.AddCSVFlag(cmd, &opts.Exporter)
+	return cmd
+}
+
+func listRun(ctx context.Context, opts *Options) error {
+	ctx = shared.Begin(ctx)
+	c, err := opts.Salesforce(ctx)
+	if err != nil {
+		return err
+	}
+	out, err := ops.ListLeads(ctx, c, opts.Input)
+	if err != nil {
+		return shared.Fail(ctx, opts.IO, &opts.Exporter, err)
+	}
+	if opts.Exporter.JSON() {
+		return shared.PrintResult(ctx, opts.IO, &opts.Exporter, out, "", "", "")
+	}
+	rw := opts.Exporter.RecordWriter(ctx, opts.IO, output.RecordOptions{Columns: columns})
+	for _, l := range out.Leads {
+		if err := rw.WriteValue(l); err != nil {
+			return err
+		}
+	}
+	if err := rw.Close(); err != nil {
+		return err
+	}
+	if out.NextCursor != "" {
+		fmt.Fprintf(opts.IO.ErrOut, "More leads: --cursor %s\n", out.NextCursor)
+	}
+	return nil
+}

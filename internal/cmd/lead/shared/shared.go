@@ -1,0 +1,104 @@
+// Package shared holds what the `sfmcp lead` verbs have in common: the
+// correlation id of a run, printing results and failures, and the
+// LeadSyncer the process shares.
+package shared
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/sfmcp/sfmcp/internal/cmdutil"
+	"github.com/sfmcp/sfmcp/internal/iostreams"
+	"github.com/sfmcp/sfmcp/internal/ops"
+)
+
+// ConcurrencyHelp explains what sfmcp guarantees when leads are written
+// concurrently; the verbs that create leads show it.
+const ConcurrencyHelp = `Concurrent writes: within one sfmcp process, writes to one email run one at a
+time. Across processes, a command that creates a lead queries the email
+again afterwards; if an older lead has it, the new lead is deleted (the
+older one is kept and updated) and the output says so in duplicate_removed.`
+
+// Begin gives a run its correlation id.
+func Begin(ctx context.Context) context.Context {
+	return ops.WithCorrelationID(ctx, ops.NewCorrelationID())
+}
+
+// withCorrelation adds the run's correlation_id to out's JSON object.
+func withCorrelation(ctx context.Context, out any) (map[string]any, error) {
+	b, err := json.Marshal(out)
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]any{}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	m["correlation_id"] = ops.CorrelationID(ctx)
+	return m, nil
+}
+
+// PrintResult prints out: with --json/--jq as its JSON object plus the
+// correlation_id; on a terminal the message; piped, the lead id and the
+// action separated by a tab.
+func PrintResult(ctx context.Context, ios *iostreams.IOStreams, exp *cmdutil.Exporter, out any, leadID, action, message string) error {
+	if exp.Enabled() {
+		m, err := withCorrelation(ctx, out)
+		if err != nil {
+			return err
+		}
+		return exp.Write(ctx, ios, m)
+	}
+	if ios.IsStdoutTTY() {
+		_, err := fmt.Fprintf(ios.Out, "%s %s\n", ios.ColorScheme().Green("✓"), message)
+		return err
+	}
+	_, err := fmt.Fprintf(ios.Out, "%s\t%s\n", leadID, action)
+	return err
+}
+
+// Fail reports a failed operation. With --json/--jq the error body
+// ({success:false, error, details, correlation_id}) goes to stdout and the
+// message to stderr, and the returned error only carries the exit code;
+// otherwise the error is returned for the CLI to print.
+func Fail(ctx context.Context, ios *iostreams.IOStreams, exp *cmdutil.Exporter, err error) error {
+	if err == nil {
+		return nil
+	}
+	if !exp.JSON() {
+		return cmdutil.SalesforceError(err)
+	}
+	var le *ops.LeadError
+	if !errors.As(err, &le) {
+		le = &ops.LeadError{Err: err, CorrelationID: ops.CorrelationID(ctx)}
+	}
+	if werr := exp.Write(ctx, ios, le.Body()); werr != nil {
+		return werr
+	}
+	fmt.Fprintf(ios.ErrOut, "Error: %s\n", err)
+	return &printedError{err: err}
+}
+
+// printedError is a failure already shown to the user: the CLI prints
+// nothing more (it is cmdutil.ErrSilent) but keeps the cause's exit code.
+type printedError struct{ err error }
+
+func (e *printedError) Error() string        { return e.err.Error() }
+func (e *printedError) Unwrap() error        { return e.err }
+func (e *printedError) Is(target error) bool { return target == cmdutil.ErrSilent }
+
+// InputFlagError makes an argument that fails validation a usage error
+// (exit 2), like the other commands do.
+func InputFlagError(err error) error { return cmdutil.FlagErrorWrap(err) }
+
+// LeadRef splits a LEAD_ID|EMAIL argument: anything with an @ is an email.
+func LeadRef(arg string) (leadID, email string) {
+	for _, r := range arg {
+		if r == '@' {
+			return "", arg
+		}
+	}
+	return arg, ""
+}
