@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/sfmcp/sfmcp/internal/build"
+	"github.com/sfmcp/sfmcp/internal/cmd/bulk"
 	"github.com/sfmcp/sfmcp/internal/cmd/completion"
 	"github.com/sfmcp/sfmcp/internal/cmd/describe"
 	"github.com/sfmcp/sfmcp/internal/cmd/emulator"
@@ -80,6 +81,7 @@ func addCommands(root *cobra.Command, f *cmdutil.Factory, info build.Info) {
 		search.NewCmdSearch(f, nil),
 		record.NewCmdRecord(f),
 		lead.NewCmdLead(f),
+		bulk.NewCmdBulk(f),
 		describe.NewCmdDescribe(f, nil),
 		limits.NewCmdLimits(f, nil),
 		serve.NewCmdServe(f, nil),

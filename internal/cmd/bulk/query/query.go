@@ -1,0 +1,244 @@
+// Package query implements `sfmcp bulk query`.
+package query
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sfmcp/sfmcp/internal/cmd/bulk/shared"
+	"github.com/sfmcp/sfmcp/internal/cmdutil"
+	"github.com/sfmcp/sfmcp/internal/iostreams"
+	"github.com/sfmcp/sfmcp/internal/ops"
+	"github.com/sfmcp/sfmcp/internal/salesforce"
+)
+
+// Options are the inputs of `sfmcp bulk query`.
+type Options struct {
+	IO         *iostreams.IOStreams
+	Salesforce func(context.Context) (*salesforce.Client, error)
+	Quiet      bool
+
+	SOQL             string
+	All              bool
+	Output           string // a path, or "" / "-" for stdout
+	JSONLines        bool
+	Async            bool
+	PageRows         int
+	AbortOnInterrupt bool
+	Poll             salesforce.PollPolicy
+}
+
+// NewCmdQuery builds the command; runF replaces queryRun in tests.
+func NewCmdQuery(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{IO: f.IOStreams, Salesforce: f.Salesforce}
+	cmd := &cobra.Command{
+		Use:   "query <soql>",
+		Short: "Export a query's results as CSV through a Bulk query job",
+		Long: `Run a SOQL query as a Bulk API 2.0 query job and write its results as CSV, page
+by page as they arrive, in constant memory whatever their size: for exports
+of many rows. --json writes JSON lines instead (one object per row, every value
+a string; an empty cell is null). --all uses queryAll (deleted and archived rows too).
+
+Bulk query jobs take no aggregate functions and no child subqueries. On a
+terminal a progress line shows on stderr. Ctrl-C while the job runs leaves it
+running (see sfmcp bulk results JOB); --abort-on-interrupt aborts it.`,
+		Example: `  sfmcp bulk query "SELECT Id, Name, Owner.Name FROM Account" --output accounts.csv
+  sfmcp bulk query --all "SELECT Id FROM Contact WHERE IsDeleted = true" > deleted.csv
+  sfmcp bulk query --json "SELECT Id, Email FROM Lead" | jq -r .Email`,
+		Args:        cobra.MinimumNArgs(1),
+		Annotations: map[string]string{"ops": "salesforce_bulk_query"},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.SOQL = strings.TrimSpace(strings.Join(args, " "))
+			if opts.SOQL == "" {
+				return cmdutil.FlagErrorf("give a SOQL query")
+			}
+			if opts.PageRows < 0 {
+				return cmdutil.FlagErrorf("--page-rows must not be negative")
+			}
+			opts.Quiet = shared.Quiet(f)
+			opts.Poll = shared.Poll()
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return queryRun(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVarP(&opts.All, "all", "a", false, "Include deleted and archived records (queryAll)")
+	fl.StringVarP(&opts.Output, "output", "o", "", "Write to this `file` (default: standard output)")
+	fl.BoolVar(&opts.JSONLines, "json", false, "Write JSON lines instead of CSV")
+	fl.BoolVar(&opts.Async, "async", false, "Print the job id at once and do not wait (fetch with sfmcp bulk results)")
+	fl.IntVar(&opts.PageRows, "page-rows", 0, "Ask for result pages of this many `rows` (default: Salesforce's choice)")
+	fl.BoolVar(&opts.AbortOnInterrupt, "abort-on-interrupt", false, "Abort the job on Ctrl-C instead of leaving it running")
+	return cmd
+}
+
+func queryRun(ctx context.Context, opts *Options) error {
+	c, err := opts.Salesforce(ctx)
+	if err != nil {
+		return err
+	}
+	ios := opts.IO
+	job, err := c.CreateQueryJob(ctx, opts.SOQL, opts.All)
+	if err != nil {
+		return cmdutil.SalesforceError(err)
+	}
+	if opts.Async {
+		fmt.Fprintln(ios.Out, job.ID)
+		return nil
+	}
+	progress := ios.NewProgress(opts.Quiet)
+	defer progress.Stop()
+	progress.SetStage("Querying", "records", 0)
+	ended, err := c.WaitBulkJob(ctx, salesforce.BulkQuery, job.ID, opts.Poll, func(j *salesforce.BulkJob) {
+		progress.Set(j.NumberRecordsProcessed, "")
+	})
+	if err != nil {
+		progress.Stop()
+		if shared.Interrupted(ctx, err) {
+			if opts.AbortOnInterrupt {
+				shared.AbortAll(ctx, c, salesforce.BulkQuery, []string{job.ID}, ios.ErrOut)
+			} else {
+				fmt.Fprintf(ios.ErrOut, "The query job %s keeps running at Salesforce. Fetch its results with:\n  sfmcp bulk results %s --output FILE\n", job.ID, job.ID)
+			}
+			return cmdutil.ErrCancel
+		}
+		return cmdutil.SalesforceError(err)
+	}
+	if ended.State != salesforce.JobComplete {
+		progress.Stop()
+		msg := fmt.Sprintf("query job %s ended %s", job.ID, ended.State)
+		if ended.ErrorMessage != "" {
+			msg += ": " + ended.ErrorMessage
+		}
+		return errors.New(msg)
+	}
+	progress.SetStage("Downloading", "records", ended.NumberRecordsProcessed)
+	n, err := WriteResults(ctx, c, opts.IO, job.ID, opts.Output, opts.JSONLines, opts.PageRows, func(rows int64) { progress.Set(rows, "") })
+	progress.Stop()
+	if err != nil {
+		return err
+	}
+	if !opts.Quiet && ios.IsStderrTTY() && (opts.Output != "" && opts.Output != "-" || !ios.IsStdoutTTY()) {
+		where := "standard output"
+		if opts.Output != "" && opts.Output != "-" {
+			where = opts.Output
+		}
+		fmt.Fprintf(ios.ErrOut, "%d records from job %s written to %s\n", n, job.ID, where)
+	}
+	return nil
+}
+
+// WriteResults writes a completed query job's results to path ("" or "-":
+// stdout) as CSV or JSON lines and returns the rows written. A file is
+// written under a temporary name and renamed when complete.
+func WriteResults(ctx context.Context, c *salesforce.Client, ios *iostreams.IOStreams, jobID, path string, jsonLines bool, pageRows int, onPage func(int64)) (int64, error) {
+	var (
+		w      io.Writer = ios.Out
+		commit           = func() error { return nil }
+	)
+	if path != "" && path != "-" {
+		f, err := os.Create(path + ".partial")
+		if err != nil {
+			return 0, err
+		}
+		defer func() {
+			f.Close()
+			os.Remove(path + ".partial")
+		}()
+		w = f
+		commit = func() error {
+			if err := f.Close(); err != nil {
+				return err
+			}
+			return os.Rename(path+".partial", path)
+		}
+	}
+	var (
+		n   int64
+		err error
+	)
+	if jsonLines {
+		n, err = streamJSONLines(ctx, c, jobID, pageRows, w, onPage)
+	} else {
+		n, err = ops.StreamBulkQuery(ctx, c, jobID, pageRows, w, onPage)
+	}
+	if err != nil {
+		return n, cmdutil.SalesforceError(err)
+	}
+	return n, commit()
+}
+
+// streamJSONLines converts the CSV stream to one JSON object per row.
+func streamJSONLines(ctx context.Context, c *salesforce.Client, jobID string, pageRows int, w io.Writer, onPage func(int64)) (int64, error) {
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		_, err := ops.StreamBulkQuery(ctx, c, jobID, pageRows, pw, onPage)
+		pw.CloseWithError(err)
+		done <- err
+	}()
+	rd := csv.NewReader(pr)
+	rd.ReuseRecord = true
+	header, err := rd.Read()
+	if err == io.EOF {
+		return 0, <-done
+	}
+	if err != nil {
+		pr.CloseWithError(err)
+		<-done
+		return 0, err
+	}
+	header = append([]string(nil), header...)
+	var n int64
+	keys := header
+	for {
+		row, err := rd.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			pr.CloseWithError(err)
+			<-done
+			return n, err
+		}
+		if err := writeOrdered(w, keys, row); err != nil {
+			pr.CloseWithError(err)
+			<-done
+			return n, err
+		}
+		n++
+	}
+	return n, <-done
+}
+
+// writeOrdered writes one JSON object with the columns in header order.
+func writeOrdered(w io.Writer, keys, row []string) error {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		kb, _ := json.Marshal(k)
+		b.Write(kb)
+		b.WriteByte(':')
+		if i >= len(row) || row[i] == "" {
+			b.WriteString("null")
+			continue
+		}
+		vb, _ := json.Marshal(row[i])
+		b.Write(vb)
+	}
+	b.WriteString("}\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
