@@ -365,7 +365,7 @@ func ListLeadsOp() Operation[ListLeadsInput, ListLeadsOutput] {
 	return Operation[ListLeadsInput, ListLeadsOutput]{Meta: Meta{
 		Name:        "salesforce_list_leads",
 		Title:       "List leads",
-		Description: "List leads oldest first (at most 200 per call; default 50); filter by status or email; pass next_cursor as cursor for more.",
+		Description: "List leads in id order (at most 200 per call; default 50); filter by status or email; pass next_cursor as cursor for more.",
 		ReadOnly:    true, Idempotent: true, OpenWorld: true, Toolset: ToolsetLeads,
 	}, Run: ListLeads}
 }
