@@ -11,7 +11,7 @@ LDFLAGS  := -s -w \
 	-X $(PKG)/internal/build.Commit=$(COMMIT) \
 	-X $(PKG)/internal/build.Date=$(DATE)
 
-.PHONY: all build test test-deps bench fmt vet clean
+.PHONY: all build test test-deps bench fmt vet clean docs
 
 all: build
 
@@ -25,6 +25,11 @@ test: test-deps vet
 
 test-deps:
 	./.ci/test-deps.sh
+
+# Regenerate man/, completions/ and the README's tool table from the code;
+# internal/docs's tests fail until the result is committed.
+docs:
+	$(GO) run ./cmd/gen-docs
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
