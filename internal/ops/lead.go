@@ -324,13 +324,15 @@ type ListLeadsOutput struct {
 	NextCursor string `json:"next_cursor,omitempty"`
 }
 
-// leadCursor is what a list cursor holds: the last id returned and the
-// filters it was issued for. It names no URL, so it cannot send a call
-// anywhere but the org's query endpoint.
+// leadCursor is what a list cursor holds: the last id returned, the filters
+// it was issued for and the instanceTag of the org that issued it (ListLeads
+// refuses it elsewhere: another org's leads sort differently). It names no
+// URL, so it cannot send a call anywhere but the org's query endpoint.
 type leadCursor struct {
-	After  string `json:"a"`
-	Status string `json:"s,omitempty"`
-	Email  string `json:"e,omitempty"`
+	After    string `json:"a"`
+	Status   string `json:"s,omitempty"`
+	Email    string `json:"e,omitempty"`
+	Instance string `json:"i"`
 }
 
 func (c leadCursor) encode() string {
@@ -351,7 +353,7 @@ func parseLeadCursor(in ListLeadsInput) (leadCursor, error) {
 	var c leadCursor
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil || checkLeadID("cursor", c.After) != nil {
+	if err := dec.Decode(&c); err != nil || checkLeadID("cursor", c.After) != nil || c.Instance == "" {
 		return leadCursor{}, bad
 	}
 	if (in.Status != "" && in.Status != c.Status) || (in.Email != "" && normEmail(in.Email) != c.Email) {
@@ -379,6 +381,9 @@ func ListLeads(ctx context.Context, c *salesforce.Client, in ListLeadsInput) (Li
 	cur := leadCursor{Status: strings.TrimSpace(in.Status), Email: normEmail(in.Email)}
 	if strings.TrimSpace(in.Cursor) != "" {
 		cur, _ = parseLeadCursor(in)
+		if cur.Instance != instanceTag(c.InstanceURL()) {
+			return ListLeadsOutput{}, leadFail(ctx, errForeignCursor("cursor"))
+		}
 	}
 	limit := in.Limit
 	if limit == 0 {
@@ -410,7 +415,7 @@ func ListLeads(ctx context.Context, c *salesforce.Client, in ListLeadsInput) (Li
 	if len(leads) > limit {
 		out.Leads = leads[:limit]
 		next := cur
-		next.After = leads[limit-1].ID
+		next.After, next.Instance = leads[limit-1].ID, instanceTag(c.InstanceURL())
 		out.NextCursor = next.encode()
 	}
 	out.Count = len(out.Leads)

@@ -1,12 +1,22 @@
 package ops
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
+
+	"github.com/sfmcp/sfmcp/internal/emulator"
+	"github.com/sfmcp/sfmcp/internal/emulator/emulatortest"
+	"github.com/sfmcp/sfmcp/internal/salesforce"
 )
 
 func TestCatalogue(t *testing.T) {
@@ -148,12 +158,14 @@ func TestFieldListAcceptsStringOrArray(t *testing.T) {
 }
 
 func TestCursorRoundTrip(t *testing.T) {
+	const inst = "https://acme.my.salesforce.com"
 	for _, p := range []position{
 		{Locator: "/services/data/v66.0/query/01g000000000001AAA-2000", Skip: 17},
 		{Locator: "/services/data/v66.0/queryAll/01g000000000001AAA-400"},
 		{soql: "SELECT Id FROM Account WHERE Name = 'a,b'", all: true, pageSize: 200, Skip: 50},
 	} {
-		enc := p.encode()
+		enc := p.encode(inst)
+		p.instance = instanceTag(inst)
 		if strings.ContainsAny(enc, "+/=") {
 			t.Errorf("%q is not base64url without padding", enc)
 		}
@@ -173,14 +185,17 @@ func TestCursorRejects(t *testing.T) {
 	for _, c := range []string{
 		"%%%",
 		enc(`not json`),
-		enc(`{"p":"https://evil.example/services/data/v66.0/query/01g000000000001AAA-2000"}`),
-		enc(`{"p":"/services/data/v66.0/sobjects/Account"}`),
-		enc(`{"p":"/services/data/v66.0/query/../../x-1"}`),
-		enc(`{"p":"/services/data/v66.0/query/01g000000000001AAA-2000","q":"SELECT Id FROM Account"}`),
-		enc(`{"s":5}`),
-		enc(`{"q":"SELECT Id FROM Account","s":-1}`),
-		enc(`{"q":"SELECT Id FROM Account","b":5}`),
-		enc(`{"q":"SELECT Id FROM Account","x":1}`),
+		enc(`{"i":"x","p":"https://evil.example/services/data/v66.0/query/01g000000000001AAA-2000"}`),
+		enc(`{"i":"x","p":"/services/data/v66.0/sobjects/Account"}`),
+		enc(`{"i":"x","p":"/services/data/v66.0/query/../../x-1"}`),
+		enc(`{"i":"x","p":"/services/data/v66.0/query/01g000000000001AAA-2000","q":"SELECT Id FROM Account"}`),
+		enc(`{"i":"x","s":5}`),
+		enc(`{"i":"x","q":"SELECT Id FROM Account","s":-1}`),
+		enc(`{"i":"x","q":"SELECT Id FROM Account","b":5}`),
+		enc(`{"i":"x","q":"SELECT Id FROM Account","x":1}`),
+		// A cursor that names no org (as cursors did before they were bound).
+		enc(`{"p":"/services/data/v66.0/query/01g000000000001AAA-2000"}`),
+		enc(`{"q":"SELECT Id FROM Account"}`),
 	} {
 		if p, err := parseCursor(c); err == nil {
 			t.Errorf("parseCursor(%q) = %+v, want an error", c, p)
@@ -197,5 +212,77 @@ func TestPageSizeFor(t *testing.T) {
 		if got := pageSizeFor(tt.limit); got != tt.want {
 			t.Errorf("pageSizeFor(%d) = %d, want %d", tt.limit, got, tt.want)
 		}
+	}
+}
+
+// countingOrg is a client of em through a proxy that counts the requests
+// reaching em.
+func countingOrg(t *testing.T, em *emulatortest.Server) (*salesforce.Client, *atomic.Int64) {
+	t.Helper()
+	u, _ := url.Parse(em.URL)
+	rp := httputil.NewSingleHostReverseProxy(u)
+	var n atomic.Int64
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(ts.Close)
+	c, err := salesforce.New(salesforce.Config{
+		HTTPClient: http.DefaultClient,
+		Tokens:     salesforce.NewTokenSource(salesforce.TokenSourceConfig{Token: salesforce.Token{AccessToken: em.Token.AccessToken, InstanceURL: ts.URL}}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, &n
+}
+
+// TestCursorFromAnotherOrg: both emulators number their query locators
+// alike, so a cursor of org A would read org B's rows if B's client followed
+// it. It is refused, naming the argument, before any request reaches B.
+func TestCursorFromAnotherOrg(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, a := newOrg(t)
+	b, reqs := countingOrg(t, emulatortest.New(t, func(o *emulator.Options) { o.PageSize = 200 }))
+
+	var cursors []string
+	for _, in := range []QueryInput{
+		{SOQL: "SELECT Id FROM Account ORDER BY Id", MaxRecords: 100}, // a cursor into the first page: the query again
+		{SOQL: "SELECT Id FROM Account ORDER BY Id", MaxRecords: 200}, // a cursor holding a locator
+	} {
+		out, err := Query(ctx, a, in)
+		if err != nil || out.NextRecordsURL == "" {
+			t.Fatalf("query on A: %v %+v", err, out.NextRecordsURL)
+		}
+		// A's cursor still works on A.
+		if more, err := QueryMore(ctx, a, QueryMoreInput{NextRecordsURL: out.NextRecordsURL, MaxRecords: 10}); err != nil || more.Returned != 10 {
+			t.Fatalf("cursor on its own org: %v %d", err, more.Returned)
+		}
+		cursors = append(cursors, out.NextRecordsURL)
+	}
+	for _, cur := range cursors {
+		_, err := QueryMore(ctx, b, QueryMoreInput{NextRecordsURL: cur})
+		var inErr *InputError
+		if !errors.As(err, &inErr) || inErr.Field != "next_records_url" || !strings.Contains(inErr.Message, "another Salesforce org") {
+			t.Errorf("A's cursor on B: %v", err)
+		}
+	}
+
+	leads, err := ListLeads(ctx, a, ListLeadsInput{Limit: 1})
+	if err != nil || leads.NextCursor == "" {
+		t.Fatalf("list leads on A: %v %q", err, leads.NextCursor)
+	}
+	if _, err := ListLeads(ctx, a, ListLeadsInput{Limit: 1, Cursor: leads.NextCursor}); err != nil {
+		t.Fatalf("lead cursor on its own org: %v", err)
+	}
+	_, err = ListLeads(ctx, b, ListLeadsInput{Limit: 1, Cursor: leads.NextCursor})
+	var inErr *InputError
+	var le *LeadError
+	if !errors.As(err, &inErr) || inErr.Field != "cursor" || !strings.Contains(inErr.Message, "another Salesforce org") || !errors.As(err, &le) || le.CorrelationID == "" {
+		t.Errorf("A's lead cursor on B: %v", err)
+	}
+	if n := reqs.Load(); n != 0 {
+		t.Errorf("org B got %d requests for A's cursors; want none", n)
 	}
 }

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -137,13 +138,29 @@ func QueryAll(ctx context.Context, c *salesforce.Client, in QueryAllInput) (Quer
 	return Query(ctx, c, QueryInput{SOQL: in.SOQL, IncludeDeleted: true, MaxRecords: in.MaxRecords})
 }
 
-// QueryMore continues a query from a cursor.
+// QueryMore continues a query from a cursor. A cursor continues only on the
+// instance that issued it: two orgs number their query locators alike, so a
+// cursor of another org would otherwise read that org's rows.
 func QueryMore(ctx context.Context, c *salesforce.Client, in QueryMoreInput) (QueryOutput, error) {
 	if err := in.Validate(); err != nil {
 		return QueryOutput{}, err
 	}
 	start, _ := parseCursor(in.NextRecordsURL)
+	if start.instance != "" && start.instance != instanceTag(c.InstanceURL()) {
+		return QueryOutput{}, errForeignCursor("next_records_url")
+	}
 	return boundedQuery(ctx, c, start, maxRecords(in.MaxRecords))
+}
+
+// instanceTag names an instance in a cursor: 12 characters of a hash of its
+// URL, enough to tell one org from another without spelling out its address.
+func instanceTag(instanceURL string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimRight(instanceURL, "/"))))
+	return base64.RawURLEncoding.EncodeToString(sum[:9])
+}
+
+func errForeignCursor(field string) error {
+	return inputErrorf(field, "was issued by another Salesforce org (instance); a cursor continues only the results of the org that issued it")
 }
 
 func maxRecords(n int) int {
@@ -173,7 +190,7 @@ func boundedQuery(ctx context.Context, c *salesforce.Client, start position, lim
 	}
 	out.TotalSize, out.Returned, out.Done = res.TotalSize, len(out.Records), res.Done
 	if !res.Done {
-		out.NextRecordsURL = res.Resume.encode()
+		out.NextRecordsURL = res.Resume.encode(c.InstanceURL())
 	}
 	return out, nil
 }
@@ -226,13 +243,16 @@ type position struct {
 	soql     string
 	all      bool
 	pageSize int
+	instance string // the instanceTag of the org a cursor came from; "" for a raw Salesforce locator
 }
 
 // cursorState is what a cursor holds. A cursor either locates a page by its
 // locator path (always sent to the client's own instance: QueryMore accepts
 // nothing else), or—when the rows left unread are on a query's first page,
-// which has no locator—holds the query itself to be run again.
+// which has no locator—holds the query itself to be run again. Instance ties
+// it to the org that issued it.
 type cursorState struct {
+	Instance string `json:"i"`
 	Locator  string `json:"p,omitempty"`
 	Skip     int    `json:"s,omitempty"`
 	SOQL     string `json:"q,omitempty"`
@@ -240,12 +260,9 @@ type cursorState struct {
 	PageSize int    `json:"b,omitempty"`
 }
 
-func (p position) state() cursorState {
-	return cursorState{Locator: p.Locator, Skip: p.Skip, SOQL: p.soql, All: p.all, PageSize: p.pageSize}
-}
-
-func (p position) encode() string {
-	st := p.state()
+// encode is the cursor of p, issued by the org at instanceURL.
+func (p position) encode(instanceURL string) string {
+	st := cursorState{Instance: instanceTag(instanceURL), Locator: p.Locator, Skip: p.Skip, SOQL: p.soql, All: p.all, PageSize: p.pageSize}
 	if st.Locator != "" {
 		st.SOQL, st.All, st.PageSize = "", false, 0
 	}
@@ -278,6 +295,8 @@ func parseCursor(s string) (position, error) {
 		return bad("is not a cursor from an earlier query result")
 	}
 	switch {
+	case st.Instance == "":
+		return bad("names no org: it is not a cursor from an earlier query result of this sfmcp; run the query again")
 	case st.Skip < 0 || st.Skip > maxPageSize:
 		return bad("holds an impossible row offset")
 	case st.Locator != "" && st.SOQL != "":
@@ -289,7 +308,7 @@ func parseCursor(s string) (position, error) {
 	case st.PageSize != 0 && (st.PageSize < minPageSize || st.PageSize > maxPageSize):
 		return bad("holds an impossible page size")
 	}
-	return position{Locator: st.Locator, Skip: st.Skip, soql: st.SOQL, all: st.All, pageSize: st.PageSize}, nil
+	return position{Locator: st.Locator, Skip: st.Skip, soql: st.SOQL, all: st.All, pageSize: st.PageSize, instance: st.Instance}, nil
 }
 
 // walkResult is how a walk ended.
