@@ -420,3 +420,38 @@ func TestClientLRU(t *testing.T) {
 		t.Errorf("%d builds; the evicted user should have been rebuilt", builds)
 	}
 }
+
+// TestCursorOfAnotherOrg: a user of org B who replays org A's query cursor
+// gets an INVALID_ARGUMENT result naming next_records_url, and org B sees no
+// request for it (both orgs number their query locators alike).
+func TestCursorOfAnotherOrg(t *testing.T) {
+	a, b := emulatortest.New(t), emulatortest.New(t)
+	pb := newCountingProxy(t, b.URL)
+	srv := startHTTP(t, HTTPOptions{Mode: AuthBearer, LoginURL: a.URL,
+		Instances: InstancePolicy{Allowed: []string{hostOf(a.URL), hostOf(pb.URL)}}})
+	ha, hb := bearer(a.Token.AccessToken), bearer(b.Token.AccessToken)
+	ha["X-Salesforce-Instance-URL"], hb["X-Salesforce-Instance-URL"] = a.URL, pb.URL
+
+	isErr, sc := srv.post(t, ha, toolCall("salesforce_query", map[string]any{"soql": "SELECT Id FROM Contact ORDER BY Id", "max_records": 5})).result(t)
+	cursor, _ := sc["next_records_url"].(string)
+	if isErr || cursor == "" {
+		t.Fatalf("query on A: %v", sc)
+	}
+	if isErr, sc := srv.post(t, hb, toolCall("salesforce_limits", map[string]any{})).result(t); isErr { // B's token is validated now
+		t.Fatalf("limits on B: %v", sc)
+	}
+	before := pb.total.Load()
+	isErr, sc = srv.post(t, hb, toolCall("salesforce_query_more", map[string]any{"next_records_url": cursor})).result(t)
+	fields, _ := sc["fields"].([]any)
+	if !isErr || sc["error_code"] != "INVALID_ARGUMENT" || len(fields) != 1 || fields[0] != "next_records_url" ||
+		!strings.Contains(sc["message"].(string), "another Salesforce org") {
+		t.Errorf("A's cursor on B: %v", sc)
+	}
+	if n := pb.total.Load() - before; n != 0 {
+		t.Errorf("org B got %d requests for A's cursor", n)
+	}
+	// On A it continues.
+	if isErr, sc := srv.post(t, ha, toolCall("salesforce_query_more", map[string]any{"next_records_url": cursor, "max_records": 5})).result(t); isErr || sc["returned"] != 5.0 {
+		t.Errorf("A's cursor on A: %v", sc)
+	}
+}
