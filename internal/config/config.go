@@ -54,6 +54,11 @@ const (
 	KeyStorageEncryptionKey = "storage_encryption_key"
 	KeyHost                 = "host"
 	KeyPort                 = "port"
+	// The lead statuses of lead sync (CLI and MCP alike): the Status a
+	// conversion sets ("" = the org's first converted status) and the one
+	// "objected" sets ("" = Closed - Not Converted).
+	KeyLeadConvertedStatus    = "lead_converted_status"
+	KeyLeadNotConvertedStatus = "lead_not_converted_status"
 )
 
 // DefaultAPIVersion is the Salesforce API version used when none is configured.
@@ -95,6 +100,8 @@ var envNames = []struct {
 	{KeyHost, []string{"SFMCP_HOST", "MCP_HOST"}},
 	// PORT before FASTMCP_PORT is the general server's documented priority.
 	{KeyPort, []string{"SFMCP_PORT", "PORT", "FASTMCP_PORT", "MCP_PORT"}},
+	{KeyLeadConvertedStatus, []string{"SFMCP_LEAD_CONVERTED_STATUS"}},
+	{KeyLeadNotConvertedStatus, []string{"SFMCP_LEAD_NOT_CONVERTED_STATUS"}},
 }
 
 // EnvNames returns the environment variables that set key, in priority order.
@@ -304,6 +311,18 @@ func (c *Config) ClientID() string { return c.v.GetString(KeyClientID) }
 
 // ClientSecret is the Connected App's consumer secret ("" for PKCE-only public clients).
 func (c *Config) ClientSecret() string { return c.v.GetString(KeyClientSecret) }
+
+// LeadConvertedStatus is the Lead.Status a conversion sets; "" means the
+// org's first status with IsConverted = true.
+func (c *Config) LeadConvertedStatus() string {
+	return strings.TrimSpace(c.v.GetString(KeyLeadConvertedStatus))
+}
+
+// LeadNotConvertedStatus is the Lead.Status "objected" sets; "" means the
+// default (Closed - Not Converted).
+func (c *Config) LeadNotConvertedStatus() string {
+	return strings.TrimSpace(c.v.GetString(KeyLeadNotConvertedStatus))
+}
 
 // LogLevel is the log level name, lower case: debug, info, warning, error.
 func (c *Config) LogLevel() string { return strings.ToLower(c.v.GetString(KeyLogLevel)) }

@@ -312,3 +312,24 @@ func TestNoFile(t *testing.T) {
 		t.Fatal("Save without a file succeeded")
 	}
 }
+
+// TestLeadStatuses: the lead statuses come from the environment or the
+// config file, the environment first.
+func TestLeadStatuses(t *testing.T) {
+	clearEnv(t)
+	path := writeFile(t, "lead_converted_status: Qualified\nlead_not_converted_status: \" Unqualified \"\n")
+	c, err := Load(Options{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.LeadConvertedStatus() != "Qualified" || c.LeadNotConvertedStatus() != "Unqualified" {
+		t.Errorf("file: %q %q", c.LeadConvertedStatus(), c.LeadNotConvertedStatus())
+	}
+	t.Setenv("SFMCP_LEAD_CONVERTED_STATUS", "Closed - Converted")
+	if c, err = Load(Options{Path: path}); err != nil || c.LeadConvertedStatus() != "Closed - Converted" || c.LeadNotConvertedStatus() != "Unqualified" {
+		t.Errorf("env over file: %q %q %v", c.LeadConvertedStatus(), c.LeadNotConvertedStatus(), err)
+	}
+	if c, err = Load(Options{NoFile: true, NoEnv: true}); err != nil || c.LeadConvertedStatus() != "" || c.LeadNotConvertedStatus() != "" {
+		t.Errorf("unset: %v", err)
+	}
+}

@@ -32,10 +32,14 @@ type ClientFunc func(ctx context.Context) (*salesforce.Client, error)
 
 // Options configure a server.
 type Options struct {
-	Version string       // sfmcp's version, sent as serverInfo.version
-	Tools   []Tool       // what to serve (after filtering)
-	Client  ClientFunc   // the caller's Salesforce client
-	Logger  *slog.Logger // nil: no logs
+	Version string     // sfmcp's version, sent as serverInfo.version
+	Tools   []Tool     // what to serve (after filtering)
+	Client  ClientFunc // the caller's Salesforce client
+	// Leads runs the lead tools that write: its per-email locks and status
+	// cache are shared by every call. The process makes one (with the lead
+	// status configuration); nil gives the server one of its own.
+	Leads  *ops.LeadSyncer
+	Logger *slog.Logger // nil: no logs
 }
 
 // NewServer returns an MCP server offering opts.Tools. Arguments are decoded
@@ -55,8 +59,17 @@ func NewServer(opts Options) *server.MCPServer {
 			"record create/read/update/delete/upsert, object describes and org limits. "+
 			"Every result carries a correlation_id; failures carry Salesforce's error_code and message."),
 	)
-	for _, t := range opts.Tools {
-		h := &handler{entry: t.Entry, client: opts.Client, log: log}
+	leads := opts.Leads
+	if leads == nil {
+		leads = ops.NewLeadSyncer(ops.LeadSyncConfig{})
+	}
+	entries := make([]ops.Entry, len(opts.Tools))
+	for i, t := range opts.Tools {
+		entries[i] = t.Entry
+	}
+	entries = leads.Bind(entries)
+	for i, t := range opts.Tools {
+		h := &handler{entry: entries[i], client: opts.Client, log: log}
 		s.AddTool(t.Def, h.handle)
 	}
 	return s
@@ -79,7 +92,8 @@ func (h *handler) handle(ctx context.Context, req mcp.CallToolRequest) (res *mcp
 			res = errorResult(cid, errors.New("internal error in sfmcp (see its log)"))
 		}
 	}()
-	out, err := h.run(ctx, req)
+	// The operations name the call by the same id (lead errors carry it).
+	out, err := h.run(ops.WithCorrelationID(ctx, cid), req)
 	if err != nil {
 		res = errorResult(cid, err)
 		h.log.Info("tool call failed", "tool", h.entry.Meta.Name, "correlation_id", cid,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/sfmcp/sfmcp/internal/emulator"
 	"github.com/sfmcp/sfmcp/internal/emulator/emulatortest"
@@ -32,7 +33,12 @@ func emulatorClient(t *testing.T, em *emulatortest.Server) *salesforce.Client {
 // inProcess serves tools to an in-process MCP client.
 func inProcess(t *testing.T, tools []Tool, cf ClientFunc) *client.Client {
 	t.Helper()
-	s := NewServer(Options{Version: "test", Tools: tools, Client: cf})
+	return inProcessServer(t, NewServer(Options{Version: "test", Tools: tools, Client: cf}))
+}
+
+// inProcessServer connects an in-process MCP client to s.
+func inProcessServer(t *testing.T, s *server.MCPServer) *client.Client {
+	t.Helper()
 	c, err := client.NewInProcessClient(s)
 	if err != nil {
 		t.Fatal(err)

@@ -25,20 +25,12 @@ type LeadSyncConfig struct {
 // DefaultNotConvertedStatus is the status "objected" sets unless configured.
 const DefaultNotConvertedStatus = "Closed - Not Converted"
 
-// The environment variables LeadSyncConfigFromEnv reads.
+// The environment variables of the two statuses, named in messages; the
+// fronts read them (or the config file's keys) through internal/config.
 const (
 	EnvLeadConvertedStatus    = "SFMCP_LEAD_CONVERTED_STATUS"
 	EnvLeadNotConvertedStatus = "SFMCP_LEAD_NOT_CONVERTED_STATUS"
 )
-
-// LeadSyncConfigFromEnv reads the configuration through lookup (os.LookupEnv).
-func LeadSyncConfigFromEnv(lookup func(string) (string, bool)) LeadSyncConfig {
-	get := func(k string) string {
-		v, _ := lookup(k)
-		return strings.TrimSpace(v)
-	}
-	return LeadSyncConfig{ConvertedStatus: get(EnvLeadConvertedStatus), NotConvertedStatus: get(EnvLeadNotConvertedStatus)}
-}
 
 // LeadSyncer runs the lead operations that write. It serializes the
 // operations on one email address within the process (a lock per

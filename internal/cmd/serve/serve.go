@@ -153,9 +153,16 @@ func serveRun(ctx context.Context, opts *Options) error {
 	if opts.Transport == "http" {
 		return serveHTTP(ctx, opts, cfg, tools, log)
 	}
-	s := mcpserver.NewServer(mcpserver.Options{Version: opts.Version, Tools: tools, Client: onceClient(opts.Salesforce), Logger: log})
+	s := mcpserver.NewServer(mcpserver.Options{Version: opts.Version, Tools: tools, Client: onceClient(opts.Salesforce),
+		Leads: leadSyncer(cfg), Logger: log})
 	log.Info("serving MCP over stdio", "tools", len(tools), "version", opts.Version)
 	return mcpserver.ServeStdio(ctx, s, opts.IO.In, opts.IO.Out, log)
+}
+
+// leadSyncer is the process's one LeadSyncer: every lead tool call shares
+// its per-email locks and converted-status cache.
+func leadSyncer(cfg *config.Config) *ops.LeadSyncer {
+	return ops.NewLeadSyncer(ops.LeadSyncConfig{ConvertedStatus: cfg.LeadConvertedStatus(), NotConvertedStatus: cfg.LeadNotConvertedStatus()})
 }
 
 // onceClient resolves the login on the first call and keeps the client; a
@@ -254,7 +261,8 @@ func serveHTTP(ctx context.Context, opts *Options, cfg *config.Config, tools []m
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	s := mcpserver.NewServer(mcpserver.Options{Version: opts.Version, Tools: tools, Client: mcpserver.ClientFromContext, Logger: log})
+	s := mcpserver.NewServer(mcpserver.Options{Version: opts.Version, Tools: tools, Client: mcpserver.ClientFromContext,
+		Leads: leadSyncer(cfg), Logger: log})
 	h, err := mcpserver.HTTPHandler(s, ln.Addr().String(), mcpserver.HTTPOptions{
 		Mode: mode, BaseURL: cfg.String(config.KeyBaseURL), LoginURL: login,
 		Instances:   mcpserver.InstancePolicy{Allowed: allowed},

@@ -17,14 +17,14 @@ import (
 type Options struct {
 	IO         *iostreams.IOStreams
 	Salesforce func(context.Context) (*salesforce.Client, error)
-	Syncer     *ops.LeadSyncer
+	Syncer     func() (*ops.LeadSyncer, error) // the process's one
 
 	Input    ops.CreateLeadInput
 	Exporter cmdutil.Exporter
 }
 
 // NewCmdCreate builds the command; runF replaces createRun in tests.
-func NewCmdCreate(f *cmdutil.Factory, syncer *ops.LeadSyncer, runF func(context.Context, *Options) error) *cobra.Command {
+func NewCmdCreate(f *cmdutil.Factory, syncer func() (*ops.LeadSyncer, error), runF func(context.Context, *Options) error) *cobra.Command {
 	opts := &Options{IO: f.IOStreams, Salesforce: f.Salesforce, Syncer: syncer}
 	in := &opts.Input
 	cmd := &cobra.Command{
@@ -66,7 +66,11 @@ func createRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	out, err := opts.Syncer.CreateLead(ctx, c, opts.Input)
+	syncer, err := opts.Syncer()
+	if err != nil {
+		return err
+	}
+	out, err := syncer.CreateLead(ctx, c, opts.Input)
 	if err != nil {
 		return shared.Fail(ctx, opts.IO, &opts.Exporter, err)
 	}

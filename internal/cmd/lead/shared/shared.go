@@ -8,8 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/sfmcp/sfmcp/internal/cmdutil"
+	"github.com/sfmcp/sfmcp/internal/config"
 	"github.com/sfmcp/sfmcp/internal/iostreams"
 	"github.com/sfmcp/sfmcp/internal/ops"
 )
@@ -20,6 +22,29 @@ const ConcurrencyHelp = `Concurrent writes: within one sfmcp process, writes to 
 time. Across processes, a command that creates a lead queries the email
 again afterwards; if an older lead has it, the new lead is deleted (the
 older one is kept and updated) and the output says so in duplicate_removed.`
+
+// NewSyncer returns the process's LeadSyncer, made on first use with the
+// lead statuses of the configuration (lead_converted_status and
+// lead_not_converted_status: flags > environment > file), so that building
+// the command tree reads no configuration.
+func NewSyncer(cfg func() (*config.Config, error)) func() (*ops.LeadSyncer, error) {
+	var (
+		mu sync.Mutex
+		s  *ops.LeadSyncer
+	)
+	return func() (*ops.LeadSyncer, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if s == nil {
+			c, err := cfg()
+			if err != nil {
+				return nil, err
+			}
+			s = ops.NewLeadSyncer(ops.LeadSyncConfig{ConvertedStatus: c.LeadConvertedStatus(), NotConvertedStatus: c.LeadNotConvertedStatus()})
+		}
+		return s, nil
+	}
+}
 
 // Begin gives a run its correlation id.
 func Begin(ctx context.Context) context.Context {

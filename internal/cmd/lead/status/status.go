@@ -17,14 +17,14 @@ import (
 type Options struct {
 	IO         *iostreams.IOStreams
 	Salesforce func(context.Context) (*salesforce.Client, error)
-	Syncer     *ops.LeadSyncer
+	Syncer     func() (*ops.LeadSyncer, error) // the process's one
 
 	Input    ops.UpdateLeadStatusInput
 	Exporter cmdutil.Exporter
 }
 
 // NewCmdStatus builds the command; runF replaces statusRun in tests.
-func NewCmdStatus(f *cmdutil.Factory, syncer *ops.LeadSyncer, runF func(context.Context, *Options) error) *cobra.Command {
+func NewCmdStatus(f *cmdutil.Factory, syncer func() (*ops.LeadSyncer, error), runF func(context.Context, *Options) error) *cobra.Command {
 	opts := &Options{IO: f.IOStreams, Salesforce: f.Salesforce, Syncer: syncer}
 	cmd := &cobra.Command{
 		Use:   "status <lead-id|email> <status>",
@@ -59,7 +59,11 @@ func statusRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	out, err := opts.Syncer.UpdateLeadStatus(ctx, c, opts.Input)
+	syncer, err := opts.Syncer()
+	if err != nil {
+		return err
+	}
+	out, err := syncer.UpdateLeadStatus(ctx, c, opts.Input)
 	if err != nil {
 		return shared.Fail(ctx, opts.IO, &opts.Exporter, err)
 	}

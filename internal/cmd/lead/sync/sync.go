@@ -17,14 +17,14 @@ import (
 type Options struct {
 	IO         *iostreams.IOStreams
 	Salesforce func(context.Context) (*salesforce.Client, error)
-	Syncer     *ops.LeadSyncer
+	Syncer     func() (*ops.LeadSyncer, error) // the process's one
 
 	Input    ops.SyncLeadInput
 	Exporter cmdutil.Exporter
 }
 
 // NewCmdSync builds the command; runF replaces syncRun in tests.
-func NewCmdSync(f *cmdutil.Factory, syncer *ops.LeadSyncer, runF func(context.Context, *Options) error) *cobra.Command {
+func NewCmdSync(f *cmdutil.Factory, syncer func() (*ops.LeadSyncer, error), runF func(context.Context, *Options) error) *cobra.Command {
 	opts := &Options{IO: f.IOStreams, Salesforce: f.Salesforce, Syncer: syncer}
 	in := &opts.Input
 	cmd := &cobra.Command{
@@ -78,7 +78,11 @@ func syncRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	out, err := opts.Syncer.SyncLead(ctx, c, opts.Input)
+	syncer, err := opts.Syncer()
+	if err != nil {
+		return err
+	}
+	out, err := syncer.SyncLead(ctx, c, opts.Input)
 	if err != nil {
 		return shared.Fail(ctx, opts.IO, &opts.Exporter, err)
 	}

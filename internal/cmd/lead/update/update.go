@@ -18,7 +18,7 @@ import (
 type Options struct {
 	IO         *iostreams.IOStreams
 	Salesforce func(context.Context) (*salesforce.Client, error)
-	Syncer     *ops.LeadSyncer
+	Syncer     func() (*ops.LeadSyncer, error) // the process's one
 
 	LeadID, Email string
 	Assignments   []recshared.Assignment
@@ -26,7 +26,7 @@ type Options struct {
 }
 
 // NewCmdUpdate builds the command; runF replaces updateRun in tests.
-func NewCmdUpdate(f *cmdutil.Factory, syncer *ops.LeadSyncer, runF func(context.Context, *Options) error) *cobra.Command {
+func NewCmdUpdate(f *cmdutil.Factory, syncer func() (*ops.LeadSyncer, error), runF func(context.Context, *Options) error) *cobra.Command {
 	opts := &Options{IO: f.IOStreams, Salesforce: f.Salesforce, Syncer: syncer}
 	cmd := &cobra.Command{
 		Use:   "update <lead-id|email> <field>=<value>...",
@@ -77,7 +77,11 @@ func updateRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return shared.Fail(ctx, opts.IO, &opts.Exporter, err)
 	}
-	out, err := opts.Syncer.UpdateLead(ctx, c, ops.UpdateLeadInput{LeadID: opts.LeadID, Email: opts.Email, Fields: data})
+	syncer, err := opts.Syncer()
+	if err != nil {
+		return err
+	}
+	out, err := syncer.UpdateLead(ctx, c, ops.UpdateLeadInput{LeadID: opts.LeadID, Email: opts.Email, Fields: data})
 	if err != nil {
 		return shared.Fail(ctx, opts.IO, &opts.Exporter, err)
 	}
