@@ -7,13 +7,19 @@
 //	  -X github.com/sfmcp/sfmcp/internal/build.Date=2026-11-21T10:00:00Z"
 //
 // Builds without ldflags (go install, go run) fall back to what the Go
-// toolchain embeds: the module version and the vcs.revision / vcs.time settings.
+// toolchain embeds: the module version and the vcs.revision / vcs.time
+// settings. `go install github.com/sfmcp/sfmcp/cmd/sfmcp@<version>` builds
+// from a module zip, which has no VCS settings; for an untagged commit the
+// version is then a pseudo-version, which names the commit and its time, and
+// those are used.
 package build
 
 import (
+	"regexp"
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"time"
 )
 
 // Version is the release version, set with -ldflags "-X ...build.Version=...".
@@ -74,11 +80,38 @@ func resolve(version, commit, date string, bi *debug.BuildInfo) Info {
 			info.GoVersion = bi.GoVersion
 		}
 	}
+	if rev, when, ok := pseudoVersion(info.Version); ok {
+		if info.Commit == "" {
+			info.Commit = rev
+		}
+		if info.Date == "" {
+			info.Date = when
+		}
+	}
 	info.Version = strings.TrimPrefix(info.Version, "v")
 	if info.Version == "" {
 		info.Version = devVersion
 	}
 	return info
+}
+
+// pseudoRE matches the tail every Go pseudo-version ends with (vX.0.0-,
+// vX.Y.Z-pre.0. and vX.Y.Z-0. forms alike): a UTC timestamp and a 12-digit
+// commit prefix, maybe followed by +incompatible or +dirty.
+var pseudoRE = regexp.MustCompile(`^v[0-9]+\.[0-9]+\.[0-9]+-(?:.*[.-])?([0-9]{14})-([0-9a-f]{12})(?:\+[0-9A-Za-z.-]+)?$`)
+
+// pseudoVersion returns the commit prefix and the commit time (RFC 3339)
+// that a pseudo-version like v0.0.0-20261121103000-0123456789ab records.
+func pseudoVersion(v string) (rev, date string, ok bool) {
+	m := pseudoRE.FindStringSubmatch(v)
+	if m == nil {
+		return "", "", false
+	}
+	t, err := time.Parse("20060102150405", m[1])
+	if err != nil {
+		return "", "", false
+	}
+	return m[2], t.UTC().Format(time.RFC3339), true
 }
 
 // ShortCommit is the first seven characters of the commit, as git abbreviates it.
