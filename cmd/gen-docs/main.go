@@ -1,6 +1,7 @@
 // Command gen-docs writes sfmcp's generated documentation into the
-// repository: man pages (man/), shell completion scripts (completions/) and
-// the tool catalogue in README.md, all from the code they describe. Run it
+// repository: man pages (man/), shell completion scripts (completions/), the
+// tool catalogue in README.md and the Homebrew cask's list of man pages in
+// goreleaser.yaml, all from the code they describe. Run it
 // from the repository root with `make docs` (goreleaser runs it before every
 // release); internal/docs's tests fail when the committed files drift.
 package main
@@ -31,17 +32,30 @@ func run(dir string) error {
 	if err := docs.Generate(dir); err != nil {
 		return err
 	}
-	readme := filepath.Join(dir, "README.md")
-	old, err := os.ReadFile(readme)
+	if err := rewrite(filepath.Join(dir, "README.md"), docs.UpdateREADME); err != nil {
+		return err
+	}
+	pages, err := docs.ManPages(filepath.Join(dir, docs.ManDir))
 	if err != nil {
 		return err
 	}
-	updated, err := docs.UpdateREADME(old)
+	return rewrite(filepath.Join(dir, "goreleaser.yaml"), func(b []byte) ([]byte, error) {
+		return docs.UpdateManpageList(b, pages)
+	})
+}
+
+// rewrite applies update to the file at path and writes it back if it changed.
+func rewrite(path string, update func([]byte) ([]byte, error)) error {
+	old, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("%s: %w", readme, err)
+		return err
 	}
-	if !bytes.Equal(old, updated) {
-		return os.WriteFile(readme, updated, 0o644)
+	updated, err := update(old)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
 	}
-	return nil
+	if bytes.Equal(old, updated) {
+		return nil
+	}
+	return os.WriteFile(path, updated, 0o644)
 }

@@ -58,6 +58,45 @@ func TestCommittedREADMEToolTableIsCurrent(t *testing.T) {
 	}
 }
 
+func TestCommittedCaskManpagesAreCurrent(t *testing.T) {
+	cleanEnv(t)
+	dir := t.TempDir()
+	if err := Generate(dir); err != nil {
+		t.Fatal(err)
+	}
+	pages, err := ManPages(filepath.Join(dir, ManDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	config, err := os.ReadFile(filepath.Join(repoRoot, "goreleaser.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	updated, err := UpdateManpageList(config, pages)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(config, updated) {
+		t.Errorf("goreleaser.yaml's homebrew_casks manpages list is out of date with man/; run `make docs` and commit the result.%s",
+			firstDifference(updated, config))
+	}
+}
+
+func TestUpdateManpageList(t *testing.T) {
+	in := "casks:\n  manpages:\n    " + ManpagesBegin + "\n    - man/old.1\n    " + ManpagesEnd + "\n  other: x\n"
+	got, err := UpdateManpageList([]byte(in), []string{"man/a.1", "man/b.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "casks:\n  manpages:\n    " + ManpagesBegin + "\n    - man/a.1\n    - man/b.1\n    " + ManpagesEnd + "\n  other: x\n"
+	if string(got) != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	if _, err := UpdateManpageList([]byte("manpages: []\n"), nil); err == nil {
+		t.Error("accepted a file without markers")
+	}
+}
+
 func TestGenerateIsReproducibleAndPrunes(t *testing.T) {
 	cleanEnv(t)
 	a, b := t.TempDir(), t.TempDir()
