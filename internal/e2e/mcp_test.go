@@ -282,7 +282,8 @@ func TestMCPHTTPHeadersModeSDKClient(t *testing.T) {
 }
 
 // TestMCPInspectorCLI lists the tools with the MCP Inspector's CLI, --strict
-// (exit 6 on an error-severity schema portability problem).
+// (exit 6 on an error-severity schema portability problem), and wants no
+// warning either: every schema gives each value a single type.
 func TestMCPInspectorCLI(t *testing.T) {
 	t.Parallel()
 	node := nodeFor(t, true)
@@ -308,6 +309,14 @@ func TestMCPInspectorCLI(t *testing.T) {
 	}
 	if len(list.Tools) != len(ops.Catalogue()) {
 		t.Errorf("inspector listed %d tools; want %d", len(list.Tools), len(ops.Catalogue()))
+	}
+	// The server's own log lines share stderr; the Inspector's findings
+	// start with their severity.
+	for line := range strings.Lines(errOut.String()) {
+		if strings.HasPrefix(line, "Warning:") || strings.HasPrefix(line, "Error:") || strings.HasPrefix(strings.TrimSpace(line), "Issue:") {
+			t.Errorf("inspector --strict complains:\n%s", errOut.String())
+			break
+		}
 	}
 }
 

@@ -18,25 +18,52 @@ var (
 	unmarshalerT   = reflect.TypeFor[json.Unmarshaler]()
 )
 
-// schemaOverrides give types whose JSON form differs from their Go kind
-// their real shape. A type with its own UnmarshalJSON that accepts a string
-// or a list of strings (ops.FieldList) is recognised by probing, below.
-func typeSchema(t reflect.Type, seen map[reflect.Type]bool) map[string]any {
+// Every schema here gives each value one "type" (a list of types, though
+// legal, is refused by single-type dialects such as Gemini's function
+// declarations, and the MCP Inspector's --strict warns of it); where a value
+// may take two shapes they are anyOf branches of one type each.
+
+// schemaOpts say which side of a call a schema describes.
+type schemaOpts struct {
+	// output: a nil slice or map marshals as null, so such a property
+	// admits null (an anyOf branch). Inputs never advertise null: a missing
+	// or null argument is refused by the operation's validation anyway.
+	output bool
+	seen   map[reflect.Type]bool
+}
+
+// nullable is s or null.
+func nullable(s map[string]any) map[string]any {
+	desc, hasDesc := s["description"]
+	delete(s, "description")
+	out := map[string]any{"anyOf": []any{s, map[string]any{"type": "null"}}}
+	if hasDesc {
+		out["description"] = desc
+	}
+	return out
+}
+
+// typeSchema describes t. Types whose JSON form differs from their Go kind
+// get their real shape: json.RawMessage holds a record, a row or a describe
+// as Salesforce sent it (always a JSON object in ops' outputs), and a type
+// with its own UnmarshalJSON that accepts a string or a list of strings
+// (ops.FieldList) is recognised by probing, below.
+func typeSchema(t reflect.Type, o schemaOpts) map[string]any {
 	if t == rawMessageType {
-		return map[string]any{} // any JSON value, as Salesforce sent it
+		return map[string]any{"type": "object"}
 	}
 	if t.Kind() == reflect.Pointer {
-		s := typeSchema(t.Elem(), seen)
-		if ty, ok := s["type"].(string); ok {
-			s["type"] = []string{ty, "null"}
+		s := typeSchema(t.Elem(), o)
+		if o.output {
+			return nullable(s)
 		}
 		return s
 	}
 	if t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.String && reflect.PointerTo(t).Implements(unmarshalerT) && acceptsCommaString(t) {
-		return map[string]any{
-			"type":  []string{"array", "string"},
-			"items": map[string]any{"type": "string"},
-		}
+		return map[string]any{"anyOf": []any{
+			map[string]any{"type": "array", "items": map[string]any{"type": "string"}},
+			map[string]any{"type": "string"},
+		}}
 	}
 	switch t.Kind() {
 	case reflect.String:
@@ -49,15 +76,15 @@ func typeSchema(t reflect.Type, seen map[reflect.Type]bool) map[string]any {
 	case reflect.Float32, reflect.Float64:
 		return map[string]any{"type": "number"}
 	case reflect.Slice, reflect.Array:
-		return map[string]any{"type": "array", "items": typeSchema(t.Elem(), seen)}
+		return map[string]any{"type": "array", "items": typeSchema(t.Elem(), o)}
 	case reflect.Map:
 		s := map[string]any{"type": "object"}
 		if t.Elem().Kind() != reflect.Interface {
-			s["additionalProperties"] = typeSchema(t.Elem(), seen)
+			s["additionalProperties"] = typeSchema(t.Elem(), o)
 		}
 		return s
 	case reflect.Struct:
-		return structSchema(t, seen)
+		return structSchema(t, o)
 	case reflect.Interface:
 		return map[string]any{}
 	}
@@ -72,14 +99,14 @@ func acceptsCommaString(t reflect.Type) bool {
 
 // structSchema describes a struct as an object: one property per exported
 // JSON field, required unless omitempty, the jsonschema description tag as
-// the property's description. Nil slices and maps marshal as null, so those
-// properties also admit null.
-func structSchema(t reflect.Type, seen map[reflect.Type]bool) map[string]any {
-	if seen[t] {
+// the property's description. In an output, nil slices and maps marshal as
+// null, so those properties also admit null.
+func structSchema(t reflect.Type, o schemaOpts) map[string]any {
+	if o.seen[t] {
 		return map[string]any{"type": "object"}
 	}
-	seen[t] = true
-	defer delete(seen, t)
+	o.seen[t] = true
+	defer delete(o.seen, t)
 	props := map[string]any{}
 	required := []string{}
 	for i := range t.NumField() {
@@ -92,27 +119,27 @@ func structSchema(t reflect.Type, seen map[reflect.Type]bool) map[string]any {
 			continue
 		}
 		if f.Anonymous && f.Type.Kind() == reflect.Struct && f.Tag.Get("json") == "" {
-			inner := structSchema(f.Type, seen)
+			inner := structSchema(f.Type, o)
 			for k, v := range inner["properties"].(map[string]any) {
 				props[k] = v
 			}
 			required = append(required, inner["required"].([]string)...)
 			continue
 		}
-		p := typeSchema(f.Type, seen)
-		if d := tagDescription(f); d != "" {
-			p["description"] = d
-		}
+		p := typeSchema(f.Type, o)
 		if !omitempty {
 			switch f.Type.Kind() {
 			case reflect.Slice, reflect.Map:
-				if f.Type != rawMessageType {
-					if ty, ok := p["type"].(string); ok {
-						p["type"] = []string{ty, "null"}
+				if o.output && f.Type != rawMessageType {
+					if _, ok := p["type"].(string); ok {
+						p = nullable(p)
 					}
 				}
 			}
 			required = append(required, name)
+		}
+		if d := tagDescription(f); d != "" {
+			p["description"] = d
 		}
 		props[name] = p
 	}
@@ -155,7 +182,7 @@ func InputSchema(t reflect.Type) (json.RawMessage, error) {
 	if t.Kind() != reflect.Struct {
 		return nil, fmt.Errorf("input %s is not a struct", t)
 	}
-	s := structSchema(t, map[reflect.Type]bool{})
+	s := structSchema(t, schemaOpts{seen: map[reflect.Type]bool{}})
 	s["additionalProperties"] = false
 	return json.Marshal(s)
 }
@@ -166,7 +193,7 @@ func OutputSchema(t reflect.Type) (json.RawMessage, error) {
 	if t.Kind() != reflect.Struct {
 		return nil, fmt.Errorf("output %s is not a struct", t)
 	}
-	s := structSchema(t, map[reflect.Type]bool{})
+	s := structSchema(t, schemaOpts{output: true, seen: map[reflect.Type]bool{}})
 	s["properties"].(map[string]any)["correlation_id"] = map[string]any{
 		"type": "string", "description": "Identifies this call in sfmcp's logs",
 	}

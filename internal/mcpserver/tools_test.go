@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -216,3 +217,50 @@ func TestFilter(t *testing.T) {
 		t.Errorf("SplitList: %v", got)
 	}
 }
+
+// TestSchemasHaveOneTypeEach fails a schema that gives a value a list of
+// types (single-type dialects refuse it; the Inspector's --strict warns) or
+// no type at all, and an input schema that admits null.
+func TestSchemasHaveOneTypeEach(t *testing.T) {
+	var walk func(tool, path string, s map[string]any, input bool)
+	walk = func(tool, path string, s map[string]any, input bool) {
+		switch ty := s["type"].(type) {
+		case string:
+			if input && ty == "null" {
+				t.Errorf("%s %s: an input admits null", tool, path)
+			}
+		case nil:
+			if s["anyOf"] == nil {
+				t.Errorf("%s %s: no type", tool, path)
+			}
+		default:
+			t.Errorf("%s %s: type %v is a list", tool, path, ty)
+		}
+		for i, b := range asList(s["anyOf"]) {
+			walk(tool, fmt.Sprintf("%s.anyOf[%d]", path, i), b.(map[string]any), input)
+		}
+		if props, ok := s["properties"].(map[string]any); ok {
+			for k, p := range props {
+				walk(tool, path+"."+k, p.(map[string]any), input)
+			}
+		}
+		for _, k := range []string{"items", "additionalProperties"} {
+			if sub, ok := s[k].(map[string]any); ok {
+				walk(tool, path+"."+k, sub, input)
+			}
+		}
+	}
+	for _, tool := range allTools(t) {
+		var in, out map[string]any
+		if err := json.Unmarshal(tool.Def.RawInputSchema, &in); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(tool.Def.RawOutputSchema, &out); err != nil {
+			t.Fatal(err)
+		}
+		walk(tool.Def.Name, "inputSchema", in, true)
+		walk(tool.Def.Name, "outputSchema", out, false)
+	}
+}
+
+func asList(v any) []any { l, _ := v.([]any); return l }
