@@ -1,0 +1,645 @@
+package oauth
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sfmcp/sfmcp/internal/emulator/emulatortest"
+	"github.com/sfmcp/sfmcp/internal/mcpserver/oauth/store"
+)
+
+// clientRedirect is where test clients are sent back; nothing listens there:
+// the scripted browser stops before following it.
+const clientRedirect = "http://127.0.0.1:9/callback"
+
+type harness struct {
+	t    *testing.T
+	em   *emulatortest.Server
+	st   store.Store
+	srv  *Server
+	ts   *httptest.Server
+	skew atomic.Int64 // added to the server's clock
+}
+
+func testKey() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// newHarness serves a proxy in front of an emulator org on a loopback port.
+// st may be nil (a memory store).
+func newHarness(t *testing.T, st store.Store, adjust ...func(*Config)) *harness {
+	t.Helper()
+	h := &harness{t: t, em: emulatortest.New(t), st: st}
+	if h.st == nil {
+		h.st = store.NewMemory(nil)
+	}
+	cipher, err := store.ParseKeys(testKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	h.ts = httptest.NewServer(mux)
+	t.Cleanup(h.ts.Close)
+	cfg := Config{BaseURL: h.ts.URL, Store: h.st, Cipher: cipher, LoginURL: h.em.URL, ClientID: emulatortest.ClientID,
+		CheckInstance: func(raw string) (string, error) { return raw, nil },
+		Now:           func() time.Time { return time.Now().Add(time.Duration(h.skew.Load())) }}
+	for _, f := range adjust {
+		f(&cfg)
+	}
+	h.srv, err = New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.srv.Mount(mux)
+	return h
+}
+
+func (h *harness) post(path string, form url.Values, basicUser, basicPass string) (int, map[string]any) {
+	h.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, h.ts.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if basicUser != "" {
+		req.SetBasicAuth(basicUser, basicPass)
+	}
+	return h.do(req)
+}
+
+func (h *harness) do(req *http.Request) (int, map[string]any) {
+	h.t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	b, _ := io.ReadAll(resp.Body)
+	_ = json.Unmarshal(b, &out)
+	return resp.StatusCode, out
+}
+
+func (h *harness) register(meta map[string]any) (int, map[string]any) {
+	h.t.Helper()
+	b, _ := json.Marshal(meta)
+	req, _ := http.NewRequest(http.MethodPost, h.ts.URL+PathRegister, strings.NewReader(string(b)))
+	req.Header.Set("Content-Type", "application/json")
+	return h.do(req)
+}
+
+// client registers a public client with clientRedirect.
+func (h *harness) client() string {
+	h.t.Helper()
+	status, out := h.register(map[string]any{"redirect_uris": []string{clientRedirect}, "token_endpoint_auth_method": "none", "client_name": "Test <b>client</b>"})
+	if status != 201 {
+		h.t.Fatalf("register: %d %v", status, out)
+	}
+	return out["client_id"].(string)
+}
+
+// pkce returns a verifier and its S256 challenge.
+func pkce() (string, string) {
+	v := newSecret("")
+	return v, s256(v)
+}
+
+// browser plays the user: it follows redirects with cookies and stops at
+// the client's redirect URI (or any answer that is not a redirect).
+type browser struct {
+	t  *testing.T
+	hc *http.Client
+}
+
+func newBrowser(t *testing.T) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, hc: &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, _ []*http.Request) error {
+		if strings.HasPrefix(req.URL.String(), clientRedirect) {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}}}
+}
+
+var consentIDPattern = regexp.MustCompile(`name="consent_id" value="([^"]+)"`)
+
+// authorize opens the authorization URL with params, answers the consent
+// page with action, and returns the last response (the redirect to the
+// client, or an error page) and the page's HTML.
+func (b *browser) authorize(base string, params url.Values, action string) (*http.Response, string) {
+	b.t.Helper()
+	resp, err := b.hc.Get(base + PathAuthorize + "?" + params.Encode())
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := consentIDPattern.FindSubmatch(page)
+	if resp.StatusCode != 200 || m == nil {
+		return resp, string(page)
+	}
+	resp, err = b.hc.PostForm(base+PathConsent, url.Values{"consent_id": {string(m[1])}, "action": {action}})
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, string(page) + string(body)
+}
+
+func authParams(clientID, challenge string) url.Values {
+	return url.Values{"response_type": {"code"}, "client_id": {clientID}, "redirect_uri": {clientRedirect},
+		"state": {"st-123"}, "code_challenge": {challenge}, "code_challenge_method": {"S256"}}
+}
+
+// backAt returns the query of the redirect to the client, or fails.
+func backAt(t *testing.T, resp *http.Response, page string) url.Values {
+	t.Helper()
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusFound || !strings.HasPrefix(loc, clientRedirect) {
+		t.Fatalf("not sent back to the client: %d %s\n%s", resp.StatusCode, loc, page)
+	}
+	u, _ := url.Parse(loc)
+	return u.Query()
+}
+
+// code runs a whole approved authorization and returns sfmcp's code.
+func (h *harness) code(clientID, challenge string) string {
+	h.t.Helper()
+	resp, page := newBrowser(h.t).authorize(h.ts.URL, authParams(clientID, challenge), "approve")
+	q := backAt(h.t, resp, page)
+	if q.Get("code") == "" || q.Get("state") != "st-123" || q.Get("iss") != h.ts.URL {
+		h.t.Fatalf("redirect back: %v", q)
+	}
+	return q.Get("code")
+}
+
+func (h *harness) exchange(clientID, code, verifier string) (int, map[string]any) {
+	return h.post(PathToken, url.Values{"grant_type": {"authorization_code"}, "client_id": {clientID}, "code": {code},
+		"redirect_uri": {clientRedirect}, "code_verifier": {verifier}}, "", "")
+}
+
+func (h *harness) refresh(clientID, rt string) (int, map[string]any) {
+	return h.post(PathToken, url.Values{"grant_type": {"refresh_token"}, "client_id": {clientID}, "refresh_token": {rt}}, "", "")
+}
+
+func (h *harness) resolves(at string) bool {
+	h.t.Helper()
+	_, err := h.srv.Resolve(context.Background(), at)
+	if err != nil && !errors.Is(err, ErrInvalidToken) {
+		h.t.Fatalf("resolve: %v", err)
+	}
+	return err == nil
+}
+
+func wantError(t *testing.T, what string, status int, body map[string]any, wantStatus int, code string) {
+	t.Helper()
+	if status != wantStatus || body["error"] != code {
+		t.Errorf("%s: %d %v; want %d %s", what, status, body, wantStatus, code)
+	}
+}
+
+func TestMetadata(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	resp, err := http.Get(h.ts.URL + PathMetadata)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&m)
+	want := map[string]any{"issuer": h.ts.URL, "authorization_endpoint": h.ts.URL + "/authorize", "token_endpoint": h.ts.URL + "/token",
+		"registration_endpoint": h.ts.URL + "/register", "revocation_endpoint": h.ts.URL + "/revoke"}
+	for k, v := range want {
+		if m[k] != v {
+			t.Errorf("%s = %v; want %v", k, m[k], v)
+		}
+	}
+	if fmt.Sprint(m["code_challenge_methods_supported"]) != "[S256]" ||
+		fmt.Sprint(m["token_endpoint_auth_methods_supported"]) != "[none client_secret_post client_secret_basic]" ||
+		fmt.Sprint(m["scopes_supported"]) != "[api refresh_token]" ||
+		fmt.Sprint(m["grant_types_supported"]) != "[authorization_code refresh_token]" {
+		t.Errorf("metadata: %v", m)
+	}
+	if prm := h.srv.ProtectedResourceMetadata(); prm["resource"] != h.ts.URL+"/mcp" || fmt.Sprint(prm["authorization_servers"]) != "["+h.ts.URL+"]" {
+		t.Errorf("protected resource metadata: %v", prm)
+	}
+}
+
+// TestFlow is the happy path, then refresh rotation and reuse.
+func TestFlow(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	id := h.client()
+	verifier, challenge := pkce()
+	code := h.code(id, challenge)
+	status, tok := h.exchange(id, code, verifier)
+	if status != 200 || tok["token_type"] != "Bearer" || tok["scope"] != "api refresh_token" {
+		t.Fatalf("token: %d %v", status, tok)
+	}
+	at, rt := tok["access_token"].(string), tok["refresh_token"].(string)
+	sess, err := h.srv.Resolve(context.Background(), at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sess.InstanceURL != h.em.URL || sess.UserID == "" || !strings.HasPrefix(sess.OrgID, "00D") || sess.AccessToken == "" || sess.RefreshToken == "" {
+		t.Fatalf("session: %v", sess)
+	}
+	if strings.Contains(fmt.Sprint(sess), sess.AccessToken) {
+		t.Error("a session prints its Salesforce token")
+	}
+	// The Salesforce token works at the org.
+	req, _ := http.NewRequest("GET", h.em.URL+"/services/oauth2/userinfo", nil)
+	req.Header.Set("Authorization", "Bearer "+sess.AccessToken)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("userinfo with the stored Salesforce token: %v %v", resp, err)
+	}
+
+	// A renewed Salesforce token is written back.
+	if err := h.srv.SaveSalesforceToken(context.Background(), sess.GrantID, "00Dnew!access", ""); err != nil {
+		t.Fatal(err)
+	}
+	if s2, _ := h.srv.Resolve(context.Background(), at); s2.AccessToken != "00Dnew!access" || s2.RefreshToken != sess.RefreshToken {
+		t.Fatalf("after write-back: %v", s2)
+	}
+
+	// Rotation: a new pair each time; both access tokens work.
+	status, tok2 := h.refresh(id, rt)
+	if status != 200 || tok2["refresh_token"] == rt || tok2["access_token"] == at {
+		t.Fatalf("refresh: %d %v", status, tok2)
+	}
+	if !h.resolves(tok2["access_token"].(string)) {
+		t.Fatal("the refreshed access token does not work")
+	}
+	// The old refresh token again: refused, and the family is revoked.
+	status, body := h.refresh(id, rt)
+	wantError(t, "reused refresh token", status, body, 400, "invalid_grant")
+	if h.resolves(tok2["access_token"].(string)) || h.resolves(at) {
+		t.Error("tokens of a family whose refresh token was reused still work")
+	}
+	status, body = h.refresh(id, tok2["refresh_token"].(string))
+	wantError(t, "refresh after the family's revocation", status, body, 400, "invalid_grant")
+}
+
+func TestPKCE(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	id := h.client()
+	verifier, challenge := pkce()
+
+	t.Run("wrong verifier", func(t *testing.T) {
+		code := h.code(id, challenge)
+		other, _ := pkce()
+		status, body := h.exchange(id, code, other)
+		wantError(t, "wrong verifier", status, body, 400, "invalid_grant")
+		// The code is spent: the right verifier no longer helps.
+		status, body = h.exchange(id, code, verifier)
+		wantError(t, "right verifier after a wrong one", status, body, 400, "invalid_grant")
+	})
+	t.Run("missing verifier", func(t *testing.T) {
+		code := h.code(id, challenge)
+		status, body := h.exchange(id, code, "")
+		wantError(t, "no verifier", status, body, 400, "invalid_grant")
+	})
+	for name, p := range map[string]url.Values{
+		"plain":        {"code_challenge_method": {"plain"}, "code_challenge": {verifier}},
+		"no method":    {"code_challenge_method": {""}},
+		"no challenge": {"code_challenge": {""}, "code_challenge_method": {""}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			params := authParams(id, challenge)
+			for k, v := range p {
+				params[k] = v
+			}
+			resp, page := newBrowser(t).authorize(h.ts.URL, params, "approve")
+			q := backAt(t, resp, page)
+			if q.Get("error") != "invalid_request" || q.Get("state") != "st-123" || q.Get("code") != "" {
+				t.Errorf("%s: %v", name, q)
+			}
+		})
+	}
+}
+
+func TestRedirectURI(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	id := h.client()
+	verifier, challenge := pkce()
+	for _, bad := range []string{"http://127.0.0.1:9/callback/../evil", "http://127.0.0.1:10/callback", "http://evil.example/callback", clientRedirect + "?x=1"} {
+		params := authParams(id, challenge)
+		params.Set("redirect_uri", bad)
+		resp, page := newBrowser(t).authorize(h.ts.URL, params, "approve")
+		if resp.StatusCode != 400 || resp.Header.Get("Location") != "" || !strings.Contains(page, "redirect") {
+			t.Errorf("redirect_uri %s: %d %s", bad, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	// Unknown client: an error page, never a redirect.
+	params := authParams("sfmcp_client_nobody", challenge)
+	if resp, _ := newBrowser(t).authorize(h.ts.URL, params, "approve"); resp.StatusCode != 400 || resp.Header.Get("Location") != "" {
+		t.Errorf("unknown client: %d", resp.StatusCode)
+	}
+	// At the token endpoint, another redirect_uri than the authorization's.
+	code := h.code(id, challenge)
+	status, body := h.post(PathToken, url.Values{"grant_type": {"authorization_code"}, "client_id": {id}, "code": {code},
+		"redirect_uri": {"http://127.0.0.1:9/other"}, "code_verifier": {verifier}}, "", "")
+	wantError(t, "altered redirect_uri", status, body, 400, "invalid_grant")
+}
+
+func TestCodeReplayRevokes(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	id := h.client()
+	verifier, challenge := pkce()
+	code := h.code(id, challenge)
+	status, tok := h.exchange(id, code, verifier)
+	if status != 200 {
+		t.Fatalf("first exchange: %d %v", status, tok)
+	}
+	status, body := h.exchange(id, code, verifier)
+	wantError(t, "replayed code", status, body, 400, "invalid_grant")
+	if h.resolves(tok["access_token"].(string)) {
+		t.Error("the access token of a replayed code still works")
+	}
+	status, body = h.refresh(id, tok["refresh_token"].(string))
+	wantError(t, "refresh token of a replayed code", status, body, 400, "invalid_grant")
+}
+
+func TestCodeExpires(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	id := h.client()
+	verifier, challenge := pkce()
+	code := h.code(id, challenge)
+	h.skew.Store(int64(61 * time.Second))
+	status, body := h.exchange(id, code, verifier)
+	wantError(t, "expired code", status, body, 400, "invalid_grant")
+}
+
+func TestCodeOfAnotherClient(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	a, b := h.client(), h.client()
+	verifier, challenge := pkce()
+	code := h.code(a, challenge)
+	status, body := h.exchange(b, code, verifier)
+	wantError(t, "code of another client", status, body, 400, "invalid_grant")
+}
+
+func TestResourceIndicator(t *testing.T) {
+	t.Parallel()
+	st := store.NewMemory(nil)
+	h := newHarness(t, st)
+	id := h.client()
+	verifier, challenge := pkce()
+
+	params := authParams(id, challenge)
+	params.Set("resource", "https://other.example/mcp")
+	resp, page := newBrowser(t).authorize(h.ts.URL, params, "approve")
+	if q := backAt(t, resp, page); q.Get("error") != "invalid_target" {
+		t.Errorf("authorize for another resource: %v", q)
+	}
+
+	params.Set("resource", h.srv.Resource())
+	resp, page = newBrowser(t).authorize(h.ts.URL, params, "approve")
+	q := backAt(t, resp, page)
+	status, body := h.post(PathToken, url.Values{"grant_type": {"authorization_code"}, "client_id": {id}, "code": {q.Get("code")},
+		"redirect_uri": {clientRedirect}, "code_verifier": {verifier}, "resource": {"https://other.example/mcp"}}, "", "")
+	wantError(t, "token for another resource", status, body, 400, "invalid_target")
+
+	// A token of this server is no good at another (same store, other resource).
+	code := h.code(id, challenge)
+	status, tok := h.exchange(id, code, verifier)
+	if status != 200 {
+		t.Fatalf("exchange: %d %v", status, tok)
+	}
+	other := newHarness(t, st)
+	if _, err := other.srv.Resolve(context.Background(), tok["access_token"].(string)); !errors.Is(err, ErrInvalidToken) {
+		t.Errorf("a token for %s was accepted by %s: %v", h.srv.Resource(), other.srv.Resource(), err)
+	}
+	status, body = h.post(PathToken, url.Values{"grant_type": {"refresh_token"}, "client_id": {id},
+		"refresh_token": {tok["refresh_token"].(string)}, "resource": {other.srv.Resource()}}, "", "")
+	wantError(t, "refresh for another resource", status, body, 400, "invalid_target")
+}
+
+func TestDenial(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	id := h.client()
+	_, challenge := pkce()
+
+	resp, page := newBrowser(t).authorize(h.ts.URL, authParams(id, challenge), "deny")
+	if q := backAt(t, resp, page); q.Get("error") != "access_denied" || q.Get("state") != "st-123" || q.Get("code") != "" {
+		t.Errorf("denied at the consent page: %v", q)
+	}
+	h.em.Admin(t, "POST", "deny-next", nil)
+	resp, page = newBrowser(t).authorize(h.ts.URL, authParams(id, challenge), "approve")
+	if q := backAt(t, resp, page); q.Get("error") != "access_denied" || q.Get("state") != "st-123" || q.Get("code") != "" {
+		t.Errorf("denied at Salesforce: %v", q)
+	}
+}
+
+func TestConsentPage(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	id := h.client()
+	_, challenge := pkce()
+	b := newBrowser(t)
+	resp, err := b.hc.Get(h.ts.URL + PathAuthorize + "?" + authParams(id, challenge).Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), "Test &lt;b&gt;client&lt;/b&gt;") || !strings.Contains(string(page), "http://127.0.0.1:9") {
+		t.Errorf("consent page does not name the client (escaped) and its redirect host:\n%s", page)
+	}
+	if resp.Header.Get("X-Frame-Options") != "DENY" || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+		t.Errorf("consent page may be framed: %v", resp.Header)
+	}
+	consentID := string(consentIDPattern.FindSubmatch(page)[1])
+
+	// Another browser (no cookie) cannot answer for this one; nor can a page of another site.
+	post := func(hc *http.Client, origin string) int {
+		req, _ := http.NewRequest("POST", h.ts.URL+PathConsent, strings.NewReader(url.Values{"consent_id": {consentID}, "action": {"approve"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if s := post(b.hc, "https://evil.example"); s != 403 {
+		t.Errorf("cross-site consent: %d", s)
+	}
+	if s := post(newBrowser(t).hc, ""); s != 403 {
+		t.Errorf("consent from another browser: %d", s)
+	}
+	// The id is single use: a forged attempt spends it.
+	if s := post(b.hc, ""); s != 400 {
+		t.Errorf("consent id used again: %d", s)
+	}
+}
+
+func TestConfidentialClient(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	status, reg := h.register(map[string]any{"redirect_uris": []string{clientRedirect}, "client_name": "Server app"})
+	if status != 201 || reg["token_endpoint_auth_method"] != "client_secret_basic" || reg["client_secret"] == nil {
+		t.Fatalf("register: %d %v", status, reg)
+	}
+	id, secret := reg["client_id"].(string), reg["client_secret"].(string)
+	verifier, challenge := pkce()
+	code := h.code(id, challenge)
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {clientRedirect}, "code_verifier": {verifier}}
+
+	status, body := h.post(PathToken, withClient(form, id, ""), "", "")
+	wantError(t, "no secret", status, body, 401, "invalid_client")
+	status, body = h.post(PathToken, form, id, "wrong")
+	wantError(t, "wrong secret", status, body, 401, "invalid_client")
+	status, body = h.post(PathToken, form, id, secret)
+	if status != 200 {
+		t.Fatalf("basic auth: %d %v", status, body)
+	}
+	status, body = h.post(PathToken, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {body["refresh_token"].(string)},
+		"client_id": {id}, "client_secret": {secret}}, "", "")
+	if status != 200 {
+		t.Fatalf("refresh with client_secret_post: %d %v", status, body)
+	}
+	status, body = h.post(PathToken, url.Values{"grant_type": {"password"}, "client_id": {id}, "client_secret": {secret}}, "", "")
+	wantError(t, "password grant", status, body, 400, "unsupported_grant_type")
+}
+
+func withClient(f url.Values, id, secret string) url.Values {
+	g := url.Values{}
+	for k, v := range f {
+		g[k] = v
+	}
+	g.Set("client_id", id)
+	if secret != "" {
+		g.Set("client_secret", secret)
+	}
+	return g
+}
+
+func TestRevoke(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	id := h.client()
+	verifier, challenge := pkce()
+	_, tok := h.exchange(id, h.code(id, challenge), verifier)
+	at := tok["access_token"].(string)
+	if status, _ := h.post(PathRevoke, url.Values{"client_id": {id}, "token": {"unknown"}}, "", ""); status != 200 {
+		t.Errorf("revoke an unknown token: %d", status)
+	}
+	if status, _ := h.post(PathRevoke, url.Values{"client_id": {id}, "token": {tok["refresh_token"].(string)}}, "", ""); status != 200 {
+		t.Errorf("revoke: %d", status)
+	}
+	if h.resolves(at) {
+		t.Error("the access token survived the revocation of its refresh token")
+	}
+}
+
+func TestRegistration(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil, func(c *Config) { c.RegistrationsPerMinute = 1000 })
+	ok := []string{"http://localhost:33418/cb", "http://127.0.0.1/cb", "http://[::1]:8080/cb", "https://app.example/cb",
+		"vscode://vscode.github-authentication/did-authenticate", "cursor://anysphere.cursor-retrieval/oauth/callback", "claude://callback"}
+	for _, u := range ok {
+		if status, out := h.register(map[string]any{"redirect_uris": []string{u}, "token_endpoint_auth_method": "none"}); status != 201 {
+			t.Errorf("%s: %d %v", u, status, out)
+		} else if out["client_secret"] != nil {
+			t.Errorf("a public client got a secret")
+		}
+	}
+	for _, u := range []string{"http://evil.example/cb", "javascript:alert(1)", "data:text/html,x", "file:///etc/passwd", "https://app.example/cb#frag", "relative/cb", "http://user:pw@localhost/cb"} {
+		status, out := h.register(map[string]any{"redirect_uris": []string{u}})
+		wantError(t, "redirect "+u, status, out, 400, "invalid_redirect_uri")
+	}
+	status, out := h.register(map[string]any{})
+	wantError(t, "no redirect_uris", status, out, 400, "invalid_redirect_uri")
+
+	many := make([]string, 11)
+	for i := range many {
+		many[i] = fmt.Sprintf("http://localhost:%d/cb", 1000+i)
+	}
+	for what, meta := range map[string]map[string]any{
+		"too many URIs":   {"redirect_uris": many},
+		"long name":       {"redirect_uris": []string{clientRedirect}, "client_name": strings.Repeat("n", 201)},
+		"bad auth method": {"redirect_uris": []string{clientRedirect}, "token_endpoint_auth_method": "private_key_jwt"},
+		"implicit grant":  {"redirect_uris": []string{clientRedirect}, "grant_types": []string{"implicit"}},
+		"token response":  {"redirect_uris": []string{clientRedirect}, "response_types": []string{"token"}},
+		"foreign scope":   {"redirect_uris": []string{clientRedirect}, "scope": "api full"},
+	} {
+		status, out := h.register(meta)
+		wantError(t, what, status, out, 400, "invalid_client_metadata")
+	}
+	status, out = h.register(map[string]any{"redirect_uris": []string{clientRedirect}, "client_name": strings.Repeat("x", 20<<10)})
+	wantError(t, "oversized body", status, out, 413, "invalid_client_metadata")
+	req, _ := http.NewRequest("POST", h.ts.URL+PathRegister, strings.NewReader("{not json"))
+	status, out = h.do(req)
+	wantError(t, "not JSON", status, out, 400, "invalid_client_metadata")
+}
+
+func TestRegistrationFlood(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil, func(c *Config) { c.RegistrationsPerMinute = 5 })
+	for i := range 5 {
+		if status, out := h.register(map[string]any{"redirect_uris": []string{clientRedirect}}); status != 201 {
+			t.Fatalf("registration %d: %d %v", i, status, out)
+		}
+	}
+	req, _ := http.NewRequest("POST", h.ts.URL+PathRegister, strings.NewReader(`{"redirect_uris":["`+clientRedirect+`"]}`))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("sixth registration in a minute: %d %v", resp.StatusCode, resp.Header)
+	}
+	// A minute later the address may register again.
+	mem := h.st.(*store.Memory)
+	_ = mem.Delete(context.Background(), "rl:register:127.0.0.1")
+	if status, _ := h.register(map[string]any{"redirect_uris": []string{clientRedirect}}); status != 201 {
+		t.Errorf("after the window: %d", status)
+	}
+}
+
+func TestNewRefusesBadConfig(t *testing.T) {
+	t.Parallel()
+	c, _ := store.ParseKeys(testKey())
+	good := Config{BaseURL: "http://localhost:8000", Store: store.NewMemory(nil), Cipher: c, ClientID: "id"}
+	if _, err := New(good); err != nil {
+		t.Fatal(err)
+	}
+	for what, f := range map[string]func(*Config){
+		"no client id": func(c *Config) { c.ClientID = "" },
+		"no base":      func(c *Config) { c.BaseURL = "" },
+		"ftp base":     func(c *Config) { c.BaseURL = "ftp://x" },
+		"no cipher":    func(c *Config) { c.Cipher = nil },
+	} {
+		cfg := good
+		f(&cfg)
+		if _, err := New(cfg); err == nil {
+			t.Errorf("%s: accepted", what)
+		}
+	}
+}
