@@ -42,6 +42,7 @@ type Options struct {
 	IO         *iostreams.IOStreams
 	Config     func() (*config.Config, error)
 	Salesforce func(context.Context) (*salesforce.Client, error)
+	// HTTPClient reaches Salesforce in HTTP mode; nil means serverHTTPClient.
 	HTTPClient func() (*http.Client, error)
 	Version    string
 
@@ -59,7 +60,7 @@ type Options struct {
 
 // NewCmdServe builds the command; runF replaces serveRun in tests.
 func NewCmdServe(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Config: f.Config, Salesforce: f.Salesforce, HTTPClient: f.HTTPClient, Version: f.AppVersion}
+	opts := &Options{IO: f.IOStreams, Config: f.Config, Salesforce: f.Salesforce, Version: f.AppVersion}
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the Salesforce operations to AI clients (MCP)",
@@ -238,9 +239,11 @@ func serveHTTP(ctx context.Context, opts *Options, cfg *config.Config, tools []m
 	if err != nil {
 		return err
 	}
-	hc, err := opts.HTTPClient()
-	if err != nil {
-		return err
+	hc := serverHTTPClient()
+	if opts.HTTPClient != nil {
+		if hc, err = opts.HTTPClient(); err != nil {
+			return err
+		}
 	}
 	login := cfg.InstanceURL()
 	if login == "" {
@@ -276,6 +279,21 @@ func serveHTTP(ctx context.Context, opts *Options, cfg *config.Config, tools []m
 	}
 	log.Info("serving MCP over streamable HTTP", "url", "http://"+ln.Addr().String()+"/mcp", "auth", string(mode), "tools", len(tools))
 	return mcpserver.ServeHTTP(ctx, ln, h, 10*time.Second, log)
+}
+
+// serverHTTPClient is the HTTP server's client to Salesforce. Many callers
+// share one org's instance at once, so it keeps up to 256 idle connections
+// per host: with the CLI's 16, a burst of concurrent calls closes and reopens
+// connections on every call (1026 connections for 10 000 calls of 50 clients,
+// BENCHMARKS.md). Response headers may take as long as a slow SOQL query.
+func serverHTTPClient() *http.Client {
+	hc := salesforce.NewHTTPClient()
+	if t, ok := hc.Transport.(*http.Transport); ok {
+		t.MaxIdleConns = 1024
+		t.MaxIdleConnsPerHost = 256
+		t.ResponseHeaderTimeout = 150 * time.Second
+	}
+	return hc
 }
 
 func listTools(opts *Options, tools []mcpserver.Tool) error {
