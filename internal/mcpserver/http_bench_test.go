@@ -1,0 +1,60 @@
+package mcpserver
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/sfmcp/sfmcp/internal/ops"
+)
+
+// BenchmarkHTTPQueryCall is one salesforce_query call through the HTTP
+// transport (bearer, validation cached) to an upstream that answers at once:
+// sfmcp's own cost per call, for profiling.
+//
+//	go test -run '^$' -bench BenchmarkHTTPQueryCall -benchmem -cpuprofile cpu.out ./internal/mcpserver/
+func BenchmarkHTTPQueryCall(b *testing.B) {
+	var base string
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /services/oauth2/userinfo", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintf(w, `{"user_id":"005000000000001AAA","organization_id":"00D000000000001AAA","urls":{"rest":"%s/services/data/v{version}/"}}`, base)
+	})
+	mux.HandleFunc("GET /services/data/{version}/query", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"totalSize":2,"done":true,"records":[{"attributes":{"type":"Account"},"Id":"001000000000001AAA","Name":"Acme"},{"attributes":{"type":"Account"},"Id":"001000000000002AAA","Name":"Globex"}]}`)
+	})
+	up := httptest.NewServer(mux)
+	defer up.Close()
+	base = up.URL
+	s := NewServer(Options{Version: "bench", Tools: allToolsB(b), Client: ClientFromContext})
+	h, err := HTTPHandler(s, "127.0.0.1:0", HTTPOptions{Mode: AuthBearer, LoginURL: up.URL, Instances: InstancePolicy{Allowed: []string{hostOf(up.URL)}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := toolCall("salesforce_query", map[string]any{"soql": "SELECT Id, Name FROM Account", "max_records": 10})
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1/mcp", strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer 00Dbench!token")
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Accept", "application/json, text/event-stream")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"returned":2`) {
+				b.Fatalf("%d %s", rec.Code, rec.Body)
+			}
+		}
+	})
+}
+
+func allToolsB(b *testing.B) []Tool {
+	tools, err := Tools(ops.Catalogue())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return tools
+}
