@@ -22,7 +22,7 @@ type AuthMode string
 const (
 	AuthBearer  AuthMode = "bearer"  // a Salesforce token, validated at userinfo
 	AuthHeaders AuthMode = "headers" // the lead-sync server's headers, not validated up front
-	AuthProxy   AuthMode = "proxy"   // sfmcp as an OAuth 2.1 server (not yet)
+	AuthProxy   AuthMode = "proxy"   // sfmcp as an OAuth 2.1 server in front of Salesforce
 )
 
 // ParseAuthMode reads OAUTH_MODE; "" is bearer.
@@ -33,9 +33,9 @@ func ParseAuthMode(s string) (AuthMode, error) {
 	case AuthHeaders:
 		return AuthHeaders, nil
 	case AuthProxy:
-		return "", errors.New("OAUTH_MODE=proxy (sfmcp as an OAuth 2.1 authorization server) is not implemented yet; use bearer or headers")
+		return AuthProxy, nil
 	default:
-		return "", fmt.Errorf("OAUTH_MODE=%q: want bearer or headers", s)
+		return "", fmt.Errorf("OAUTH_MODE=%q: want bearer, headers or proxy", s)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/sfmcp/sfmcp/internal/mcpserver/oauth"
 	"github.com/sfmcp/sfmcp/internal/salesforce"
 )
 
@@ -39,9 +40,12 @@ type HTTPOptions struct {
 	UserAgent                        string
 	HTTPClient                       *http.Client // to Salesforce; nil: salesforce.NewHTTPClient()
 	Retry                            salesforce.RetryPolicy
-	ValidationTTL                    time.Duration // how long a validated bearer token is trusted; default 2m
-	MaxClients                       int           // per-user clients kept; default 1000
-	Logger                           *slog.Logger
+	// Proxy is the authorization server of OAUTH_MODE=proxy (NewProxy): its
+	// endpoints are mounted and its tokens stand for users' Salesforce sessions.
+	Proxy         *oauth.Server
+	ValidationTTL time.Duration // how long a validated bearer token is trusted; default 2m
+	MaxClients    int           // per-user clients kept; default 1000
+	Logger        *slog.Logger
 }
 
 type clientKey struct{}
@@ -93,6 +97,13 @@ func HTTPHandler(s *server.MCPServer, listenAddr string, o HTTPOptions) (http.Ha
 			valid: map[tokenKey]validation{}, clients: newClientLRU(o.MaxClients)}
 	case AuthHeaders:
 		auth = &headersAuth{b: b, policy: o.Instances, clients: newClientLRU(o.MaxClients)}
+	case AuthProxy:
+		if o.Proxy == nil {
+			return nil, errors.New("OAUTH_MODE=proxy: no authorization server configured")
+		}
+		pb := *b
+		pb.tokenURL = o.Proxy.UpstreamTokenURL()
+		auth = &proxyAuth{srv: o.Proxy, b: &pb, clients: newClientLRU(o.MaxClients)}
 	default:
 		if _, err := ParseAuthMode(string(o.Mode)); err != nil {
 			return nil, err
@@ -108,6 +119,9 @@ func HTTPHandler(s *server.MCPServer, listenAddr string, o HTTPOptions) (http.Ha
 		"scopes_supported":         []string{"api", "refresh_token"},
 		"resource_name":            "sfmcp (Salesforce)",
 	})
+	if o.Mode == AuthProxy {
+		metadata, _ = json.Marshal(o.Proxy.ProtectedResourceMetadata())
+	}
 	streamable := server.NewStreamableHTTPServer(s, server.WithStateLess(true), server.WithEndpointPath("/mcp"),
 		server.WithStreamableHTTPLogger(log))
 
@@ -122,6 +136,9 @@ func HTTPHandler(s *server.MCPServer, listenAddr string, o HTTPOptions) (http.Ha
 	}
 	mux.HandleFunc("GET "+metadataPath, serveMetadata)
 	mux.HandleFunc("GET "+metadataPath+"/mcp", serveMetadata)
+	if o.Mode == AuthProxy {
+		o.Proxy.Mount(mux)
+	}
 	mux.Handle("/mcp", limitBody(MaxArgumentBytes+64<<10, authMiddleware(auth, o.Mode, base+metadataPath, log, streamable)))
 
 	loopback := isLoopbackListen(listenAddr)

@@ -384,7 +384,7 @@ func TestInstancePolicy(t *testing.T) {
 			t.Errorf("Check(%q) = %q, %v; want %q", raw, got, err, want)
 		}
 	}
-	if _, err := ParseAuthMode("proxy"); err == nil || !strings.Contains(err.Error(), "not implemented yet") {
+	if m, err := ParseAuthMode("proxy"); m != AuthProxy || err != nil {
 		t.Errorf("proxy: %v", err)
 	}
 	if m, err := ParseAuthMode(""); m != AuthBearer || err != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/sfmcp/sfmcp/internal/config"
 	"github.com/sfmcp/sfmcp/internal/iostreams"
 	"github.com/sfmcp/sfmcp/internal/mcpserver"
+	"github.com/sfmcp/sfmcp/internal/mcpserver/oauth"
 	"github.com/sfmcp/sfmcp/internal/ops"
 	"github.com/sfmcp/sfmcp/internal/output"
 	"github.com/sfmcp/sfmcp/internal/salesforce"
@@ -32,6 +33,9 @@ import (
 const (
 	envAllowedHosts = "SFMCP_ALLOWED_INSTANCE_HOSTS"
 	envCORSOrigins  = "SFMCP_CORS_ORIGINS"
+	// envRedirectSchemes lists the private-use redirect URI schemes OAuth
+	// clients may register in proxy mode (default vscode, cursor, vscode-webview, claude).
+	envRedirectSchemes = "SFMCP_OAUTH_REDIRECT_SCHEMES"
 )
 
 // DefaultPort is the HTTP port when neither --port nor PORT, FASTMCP_PORT or MCP_PORT is set.
@@ -79,6 +83,12 @@ brings its own Salesforce credentials, as OAUTH_MODE says:
            SALESFORCE_LOGIN_URL, or the request's X-Salesforce-Instance-URL)
   headers  Authorization, X-SF-Instance-Url and optional X-SF-Refresh-Token
            (refreshed with SF_CLIENT_ID, SF_CLIENT_SECRET, SF_TOKEN_URL)
+  proxy    sfmcp is an OAuth 2.1 authorization server (discovery, dynamic
+           registration, PKCE) in front of the connected app
+           SALESFORCE_CLIENT_ID (+ SALESFORCE_CLIENT_SECRET) at
+           SALESFORCE_LOGIN_URL; public URL BASE_URL; state in
+           OAUTH_STORAGE_TYPE=memory|redis (REDIS_URL), Salesforce tokens
+           encrypted with STORAGE_ENCRYPTION_KEY (required with redis)
 Instance URLs from requests must be https on a Salesforce domain, or listed in
 SFMCP_ALLOWED_INSTANCE_HOSTS (host[:port], comma-separated). Browser origins
 allowed to call: SFMCP_CORS_ORIGINS.
@@ -264,10 +274,31 @@ func serveHTTP(ctx context.Context, opts *Options, cfg *config.Config, tools []m
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
+	var proxy *oauth.Server
+	if mode == mcpserver.AuthProxy {
+		upstream := cfg.LoginURL()
+		if cfg.Emulator() {
+			upstream = login
+		}
+		p, closeStore, err := mcpserver.NewProxy(ctx, ln.Addr().String(), mcpserver.ProxyConfig{
+			BaseURL: cfg.String(config.KeyBaseURL), StorageType: cfg.String(config.KeyOAuthStorageType),
+			RedisURL: cfg.String(config.KeyRedisURL), EncryptionKey: cfg.String(config.KeyStorageEncryptionKey),
+			LoginURL: upstream, ClientID: cfg.ClientID(), ClientSecret: cfg.ClientSecret(),
+			Scopes: cfg.String(config.KeyOAuthRequiredScopes), RedirectSchemes: os.Getenv(envRedirectSchemes),
+			Instances: mcpserver.InstancePolicy{Allowed: allowed}, HTTPClient: hc, Logger: log,
+		})
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer closeStore()
+		proxy = p
+	}
 	s := mcpserver.NewServer(mcpserver.Options{Version: opts.Version, Tools: tools, Client: mcpserver.ClientFromContext,
 		Leads: leadSyncer(cfg), Logger: log})
 	h, err := mcpserver.HTTPHandler(s, ln.Addr().String(), mcpserver.HTTPOptions{
-		Mode: mode, BaseURL: cfg.String(config.KeyBaseURL), LoginURL: login,
+		Proxy: proxy,
+		Mode:  mode, BaseURL: cfg.String(config.KeyBaseURL), LoginURL: login,
 		Instances:   mcpserver.InstancePolicy{Allowed: allowed},
 		CORSOrigins: mcpserver.SplitList(opts.CORSOrigins),
 		TokenURL:    cfg.TokenURL(), ClientID: cfg.ClientID(), ClientSecret: cfg.ClientSecret(),

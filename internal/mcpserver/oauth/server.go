@@ -273,3 +273,6 @@ func mustJSON(v any) []byte {
 	}
 	return b
 }
+
+// UpstreamTokenURL is Salesforce's token endpoint, where sessions are renewed.
+func (s *Server) UpstreamTokenURL() string { return s.cfg.LoginURL + "/services/oauth2/token" }
