@@ -9,7 +9,10 @@ cd "$(dirname "$0")/.."
 # - dbus (dbus-run-session), gnome-keyring (its Secret Service) and
 #   libsecret-tools (secret-tool): internal/e2e/login_test.go logs in against a
 #   real keyring in a private D-Bus session; curl plays the browser.
-DEBIAN_PACKAGES=(dbus gnome-keyring libsecret-tools curl)
+# - redis-server: the OAuth proxy's Redis storage is tested against a real
+#   server started on a free loopback port (internal/mcpserver/oauth/store,
+#   internal/e2e/oauth_proxy_test.go); those tests skip without it.
+DEBIAN_PACKAGES=(dbus gnome-keyring libsecret-tools curl redis-server)
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
