@@ -19,7 +19,9 @@ import (
 )
 
 // blankConfig is a configuration with no file and no environment.
-func blankConfig() (*config.Config, error) { return config.Load(config.Options{NoFile: true, NoEnv: true}) }
+func blankConfig() (*config.Config, error) {
+	return config.Load(config.Options{NoFile: true, NoEnv: true})
+}
 
 func parse(t *testing.T, args ...string) (*Options, error) {
 	t.Helper()
