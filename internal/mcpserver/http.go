@@ -142,7 +142,12 @@ func HTTPHandler(s *server.MCPServer, listenAddr string, o HTTPOptions) (http.Ha
 	mux.Handle("/mcp", limitBody(MaxArgumentBytes+64<<10, authMiddleware(auth, o.Mode, base+metadataPath, log, streamable)))
 
 	loopback := isLoopbackListen(listenAddr)
-	return guard(loopback, o.CORSOrigins, mux), nil
+	origins := o.CORSOrigins
+	if o.Mode == AuthProxy {
+		// The consent page posts its form from the server's own origin.
+		origins = append(slices.Clip(origins), originOf(base))
+	}
+	return guard(loopback, origins, mux), nil
 }
 
 func firstNonEmpty(s ...string) string {

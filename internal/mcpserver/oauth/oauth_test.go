@@ -20,6 +20,7 @@ import (
 
 	"github.com/sfmcp/sfmcp/internal/emulator/emulatortest"
 	"github.com/sfmcp/sfmcp/internal/mcpserver/oauth/store"
+	"github.com/sfmcp/sfmcp/internal/mcpserver/oauth/store/redistest"
 )
 
 // clientRedirect is where test clients are sent back; nothing listens there:
@@ -641,5 +642,55 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		if _, err := New(cfg); err == nil {
 			t.Errorf("%s: accepted", what)
 		}
+	}
+}
+
+func TestClientWithoutRefreshGrant(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	status, reg := h.register(map[string]any{"redirect_uris": []string{clientRedirect}, "token_endpoint_auth_method": "none",
+		"grant_types": []string{"authorization_code"}})
+	if status != 201 {
+		t.Fatalf("register: %d %v", status, reg)
+	}
+	id := reg["client_id"].(string)
+	verifier, challenge := pkce()
+	status, tok := h.exchange(id, h.code(id, challenge), verifier)
+	if status != 200 || tok["refresh_token"] != nil {
+		t.Fatalf("token: %d %v", status, tok)
+	}
+	status, body := h.refresh(id, "sfmcp_rt_anything")
+	wantError(t, "refresh by a client without the grant", status, body, 400, "unauthorized_client")
+}
+
+// TestRedisDown: every endpoint answers 503 temporarily_unavailable, never
+// "unknown client" or "invalid token", when Redis is gone.
+func TestRedisDown(t *testing.T) {
+	t.Parallel()
+	rs := redistest.Start(t)
+	st, err := store.NewRedis(context.Background(), rs.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	h := newHarness(t, st)
+	id := h.client()
+	verifier, challenge := pkce()
+	_, tok := h.exchange(id, h.code(id, challenge), verifier)
+	rs.Stop()
+	time.Sleep(50 * time.Millisecond)
+
+	status, body := h.register(map[string]any{"redirect_uris": []string{clientRedirect}})
+	wantError(t, "register", status, body, 503, "temporarily_unavailable")
+	status, body = h.refresh(id, tok["refresh_token"].(string))
+	wantError(t, "refresh", status, body, 503, "temporarily_unavailable")
+	status, body = h.post(PathRevoke, url.Values{"client_id": {id}, "token": {"x"}}, "", "")
+	wantError(t, "revoke", status, body, 503, "temporarily_unavailable")
+	if _, err := h.srv.Resolve(context.Background(), tok["access_token"].(string)); !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("resolve: %v", err)
+	}
+	resp, page := newBrowser(t).authorize(h.ts.URL, authParams(id, challenge), "approve")
+	if resp.StatusCode != 503 || !strings.Contains(page, "unavailable") {
+		t.Errorf("authorize: %d %s", resp.StatusCode, page)
 	}
 }

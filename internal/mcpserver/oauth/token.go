@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -133,12 +134,15 @@ func (s *Server) exchangeCode(ctx context.Context, c *clientRecord, r *http.Requ
 	}
 	// Nobody else can hold this grant yet (its code was single use), so
 	// writing it again cannot undo a concurrent change.
-	return s.issue(ctx, cr.GrantID, g, cr.ClientID, cr.Resource, cr.Scope,
+	return s.issue(ctx, cr.GrantID, g, cr.ClientID, cr.Resource, cr.Scope, slices.Contains(c.GrantTypes, "refresh_token"),
 		store.Entry{Key: "grant:" + cr.GrantID, Value: sealed, TTL: g.Expires.Sub(s.now())})
 }
 
 func (s *Server) rotateRefresh(ctx context.Context, c *clientRecord, r *http.Request) (map[string]any, *oauthError) {
 	f := r.PostForm
+	if !slices.Contains(c.GrantTypes, "refresh_token") {
+		return nil, &oauthError{400, "unauthorized_client", "this client did not register the refresh_token grant"}
+	}
 	rt := f.Get("refresh_token")
 	if rt == "" {
 		return nil, errInvalidRequest("refresh_token is required")
@@ -185,7 +189,7 @@ func (s *Server) rotateRefresh(ctx context.Context, c *clientRecord, r *http.Req
 	if oerr != nil {
 		return nil, oerr
 	}
-	return s.issue(ctx, tr.GrantID, g, tr.ClientID, tr.Resource, scope)
+	return s.issue(ctx, tr.GrantID, g, tr.ClientID, tr.Resource, scope, true)
 }
 
 // checkResource enforces RFC 8707 at the token endpoint: a resource sent
@@ -219,7 +223,7 @@ func (s *Server) loadGrant(ctx context.Context, id string) (*grantRecord, *oauth
 }
 
 // issue writes a new access and refresh token of the grant, together.
-func (s *Server) issue(ctx context.Context, grantID string, g *grantRecord, clientID, resource, scope string, also ...store.Entry) (map[string]any, *oauthError) {
+func (s *Server) issue(ctx context.Context, grantID string, g *grantRecord, clientID, resource, scope string, withRefresh bool, also ...store.Entry) (map[string]any, *oauthError) {
 	now := s.now()
 	left := g.Expires.Sub(now)
 	if left <= 0 {
@@ -229,20 +233,23 @@ func (s *Server) issue(ctx context.Context, grantID string, g *grantRecord, clie
 	at, rt := newSecret("sfmcp_at_"), newSecret("sfmcp_rt_")
 	atRec := tokenRecord{GrantID: grantID, ClientID: clientID, Resource: resource, Scope: scope, Expires: now.Add(accessTTL)}
 	rtRec := tokenRecord{GrantID: grantID, ClientID: clientID, Resource: resource, Scope: scope, Expires: g.Expires}
-	entries := append([]store.Entry{
-		{Key: "at:" + hashOf(at), Value: mustJSON(atRec), TTL: accessTTL},
-		{Key: "rt:{" + hashOf(rt) + "}", Value: mustJSON(rtRec), TTL: left},
-	}, also...)
+	entries := append([]store.Entry{{Key: "at:" + hashOf(at), Value: mustJSON(atRec), TTL: accessTTL}}, also...)
+	if withRefresh {
+		entries = append(entries, store.Entry{Key: "rt:{" + hashOf(rt) + "}", Value: mustJSON(rtRec), TTL: left})
+	}
 	if err := s.cfg.Store.Set(ctx, entries...); err != nil {
 		return nil, s.storeError(err)
 	}
-	return map[string]any{
-		"access_token":  at,
-		"token_type":    "Bearer",
-		"expires_in":    int(accessTTL / time.Second),
-		"refresh_token": rt,
-		"scope":         scope,
-	}, nil
+	out := map[string]any{
+		"access_token": at,
+		"token_type":   "Bearer",
+		"expires_in":   int(accessTTL / time.Second),
+		"scope":        scope,
+	}
+	if withRefresh {
+		out["refresh_token"] = rt
+	}
+	return out, nil
 }
 
 // handleRevoke is RFC 7009: revoking a refresh token revokes its whole
