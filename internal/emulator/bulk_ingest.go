@@ -71,7 +71,7 @@ func (e *Emulator) newIngestJob(q *apiRequest, r *jobRequest) (*bulkJob, *apiErr
 			return nil, errf(400, "INVALIDJOB", nil, "External ID was blank for %s. An External ID must be specified for upsert.", obj.Name)
 		}
 		f := obj.Field(r.ExternalIDFieldName)
-		if f == nil || !(f.ExternalID || f.Type == "id") {
+		if !usableAsKey(f) {
 			return nil, errf(400, "INVALIDJOB", nil, "Field name provided, %s does not match an External ID, Salesforce Id, or indexed field for %s", r.ExternalIDFieldName, obj.Name)
 		}
 		ext = f.Name
@@ -310,7 +310,7 @@ func (o *Org) resolveColumns(obj *schema.Object, header []string) (cols []bulkCo
 			return nil, h
 		}
 		key := target.Field(leaf)
-		if key == nil || !(key.ExternalID || key.Type == "id") {
+		if !usableAsKey(key) {
 			return nil, h
 		}
 		cols = append(cols, bulkColumn{field: rf, target: target, key: key})
