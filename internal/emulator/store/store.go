@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync/atomic"
 
@@ -89,6 +90,13 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if _, err := db.ExecContext(ctx, schemaSQL); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: create schema in %s: %w", path, err)
+	}
+	if path != "" {
+		// The org's data and its (hashed) sessions are the user's alone.
+		if err := os.Chmod(path, 0o600); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("store: %w", err)
+		}
 	}
 	stmts := newStmtCache(db)
 	return &Store{db: db, stmts: stmts, q: dbQueryer{c: stmts}}, nil

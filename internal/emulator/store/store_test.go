@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"testing"
 )
@@ -40,11 +41,15 @@ func TestRecordsIndexAndSnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := Open(ctx, filepath.Join(t.TempDir(), "copy.db"))
+	path := filepath.Join(t.TempDir(), "copy.db")
+	c, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("data file mode = %v, %v; want 0600", fi.Mode().Perm(), err)
+	}
 	if err := c.Restore(ctx, snap); err != nil {
 		t.Fatal(err)
 	}
