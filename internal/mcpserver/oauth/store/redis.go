@@ -131,7 +131,8 @@ func (s *Redis) Consume(ctx context.Context, key, tombstone string, tombTTL time
 		return nil, false, s.fail(err)
 	}
 	if len(res) != 2 {
-		return nil, false, fmt.Errorf("redis consume: unexpected answer %v", res)
+		// The answer holds the consumed value: never quote it.
+		return nil, false, fmt.Errorf("redis consume: unexpected answer of %d values, want 2", len(res))
 	}
 	fresh, _ := res[0].(int64)
 	v, _ := res[1].(string)
