@@ -10,6 +10,7 @@ import (
 	"github.com/sfmcp/sfmcp/internal/cmd/bulk/shared"
 	"github.com/sfmcp/sfmcp/internal/cmdutil"
 	"github.com/sfmcp/sfmcp/internal/iostreams"
+	"github.com/sfmcp/sfmcp/internal/ops"
 	"github.com/sfmcp/sfmcp/internal/salesforce"
 )
 
@@ -51,14 +52,7 @@ func abortRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	job, err := c.FindBulkJob(ctx, opts.JobID)
-	if err != nil {
-		return cmdutil.SalesforceError(err)
-	}
-	if job.Ended() {
-		return fmt.Errorf("job %s has already ended (%s)", job.ID, job.State)
-	}
-	j, err := c.AbortJob(ctx, job.Kind(), job.ID)
+	j, err := ops.AbortBulkJob(ctx, c, opts.JobID)
 	if err != nil {
 		return cmdutil.SalesforceError(err)
 	}

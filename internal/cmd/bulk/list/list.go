@@ -3,12 +3,12 @@ package list
 
 import (
 	"context"
-	"sort"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sfmcp/sfmcp/internal/cmdutil"
 	"github.com/sfmcp/sfmcp/internal/iostreams"
+	"github.com/sfmcp/sfmcp/internal/ops"
 	"github.com/sfmcp/sfmcp/internal/output"
 	"github.com/sfmcp/sfmcp/internal/salesforce"
 )
@@ -22,14 +22,7 @@ type Options struct {
 }
 
 // Job is one listed job.
-type Job struct {
-	ID        string `json:"id"`
-	Type      string `json:"type"`
-	Operation string `json:"operation"`
-	Object    string `json:"object"`
-	State     string `json:"state"`
-	Created   string `json:"created"`
-}
+type Job = ops.BulkJobSummary
 
 // NewCmdList builds the command; runF replaces listRun in tests.
 func NewCmdList(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
@@ -57,21 +50,10 @@ func listRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	jobs := []Job{}
-	for _, kind := range []salesforce.BulkJobKind{salesforce.BulkIngest, salesforce.BulkQuery} {
-		list, err := c.ListBulkJobs(ctx, kind)
-		if err != nil {
-			return cmdutil.SalesforceError(err)
-		}
-		for _, j := range list {
-			typ := "ingest"
-			if j.JobType == "V2Query" || kind == salesforce.BulkQuery {
-				typ = "query"
-			}
-			jobs = append(jobs, Job{ID: j.ID, Type: typ, Operation: j.Operation, Object: j.Object, State: j.State, Created: j.CreatedDate})
-		}
+	jobs, err := ops.ListBulkJobs(ctx, c)
+	if err != nil {
+		return cmdutil.SalesforceError(err)
 	}
-	sort.SliceStable(jobs, func(i, k int) bool { return jobs[i].Created > jobs[k].Created })
 	if opts.Exporter.Enabled() {
 		return opts.Exporter.Write(ctx, opts.IO, jobs)
 	}

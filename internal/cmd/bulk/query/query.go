@@ -3,8 +3,6 @@ package query
 
 import (
 	"context"
-	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -87,7 +85,7 @@ func queryRun(ctx context.Context, opts *Options) error {
 		return err
 	}
 	ios := opts.IO
-	job, err := c.CreateQueryJob(ctx, opts.SOQL, opts.All)
+	job, err := ops.StartBulkQuery(ctx, c, opts.SOQL, opts.All)
 	if err != nil {
 		return cmdutil.SalesforceError(err)
 	}
@@ -98,12 +96,16 @@ func queryRun(ctx context.Context, opts *Options) error {
 	progress := ios.NewProgress(opts.Quiet)
 	defer progress.Stop()
 	progress.SetStage("Querying", "records", 0)
-	ended, err := c.WaitBulkJob(ctx, salesforce.BulkQuery, job.ID, opts.Poll, func(j *salesforce.BulkJob) {
+	ended, err := ops.WaitBulkQuery(ctx, c, job.ID, opts.Poll, func(j *salesforce.BulkJob) {
 		progress.Set(j.NumberRecordsProcessed, "")
 	})
 	if err != nil {
 		progress.Stop()
-		if shared.Interrupted(ctx, err) {
+		var endedErr *ops.BulkJobEndedError
+		switch {
+		case errors.As(err, &endedErr):
+			return err
+		case shared.Interrupted(ctx, err):
 			if opts.AbortOnInterrupt {
 				shared.AbortAll(ctx, c, salesforce.BulkQuery, []string{job.ID}, ios.ErrOut)
 			} else {
@@ -112,14 +114,6 @@ func queryRun(ctx context.Context, opts *Options) error {
 			return cmdutil.ErrCancel
 		}
 		return cmdutil.SalesforceError(err)
-	}
-	if ended.State != salesforce.JobComplete {
-		progress.Stop()
-		msg := fmt.Sprintf("query job %s ended %s", job.ID, ended.State)
-		if ended.ErrorMessage != "" {
-			msg += ": " + ended.ErrorMessage
-		}
-		return errors.New(msg)
 	}
 	progress.SetStage("Downloading", "records", ended.NumberRecordsProcessed)
 	n, err := WriteResults(ctx, c, opts.IO, job.ID, opts.Output, opts.JSONLines, opts.PageRows, func(rows int64) { progress.Set(rows, "") })
@@ -167,7 +161,7 @@ func WriteResults(ctx context.Context, c *salesforce.Client, ios *iostreams.IOSt
 		err error
 	)
 	if jsonLines {
-		n, err = streamJSONLines(ctx, c, jobID, pageRows, w, onPage)
+		n, err = ops.StreamBulkQueryJSONLines(ctx, c, jobID, pageRows, w, onPage)
 	} else {
 		n, err = ops.StreamBulkQuery(ctx, c, jobID, pageRows, w, onPage)
 	}
@@ -175,70 +169,4 @@ func WriteResults(ctx context.Context, c *salesforce.Client, ios *iostreams.IOSt
 		return n, cmdutil.SalesforceError(err)
 	}
 	return n, commit()
-}
-
-// streamJSONLines converts the CSV stream to one JSON object per row.
-func streamJSONLines(ctx context.Context, c *salesforce.Client, jobID string, pageRows int, w io.Writer, onPage func(int64)) (int64, error) {
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		_, err := ops.StreamBulkQuery(ctx, c, jobID, pageRows, pw, onPage)
-		pw.CloseWithError(err)
-		done <- err
-	}()
-	rd := csv.NewReader(pr)
-	rd.ReuseRecord = true
-	header, err := rd.Read()
-	if err == io.EOF {
-		return 0, <-done
-	}
-	if err != nil {
-		pr.CloseWithError(err)
-		<-done
-		return 0, err
-	}
-	header = append([]string(nil), header...)
-	var n int64
-	keys := header
-	for {
-		row, err := rd.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			pr.CloseWithError(err)
-			<-done
-			return n, err
-		}
-		if err := writeOrdered(w, keys, row); err != nil {
-			pr.CloseWithError(err)
-			<-done
-			return n, err
-		}
-		n++
-	}
-	return n, <-done
-}
-
-// writeOrdered writes one JSON object with the columns in header order.
-func writeOrdered(w io.Writer, keys, row []string) error {
-	var b strings.Builder
-	b.WriteByte('{')
-	for i, k := range keys {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		kb, _ := json.Marshal(k)
-		b.Write(kb)
-		b.WriteByte(':')
-		if i >= len(row) || row[i] == "" {
-			b.WriteString("null")
-			continue
-		}
-		vb, _ := json.Marshal(row[i])
-		b.Write(vb)
-	}
-	b.WriteString("}\n")
-	_, err := io.WriteString(w, b.String())
-	return err
 }

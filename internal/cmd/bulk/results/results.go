@@ -14,6 +14,7 @@ import (
 	"github.com/sfmcp/sfmcp/internal/cmd/bulk/shared"
 	"github.com/sfmcp/sfmcp/internal/cmdutil"
 	"github.com/sfmcp/sfmcp/internal/iostreams"
+	"github.com/sfmcp/sfmcp/internal/ops"
 	"github.com/sfmcp/sfmcp/internal/salesforce"
 )
 
@@ -83,7 +84,7 @@ func resultsRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	job, err := c.FindBulkJob(ctx, opts.JobID)
+	job, err := ops.FindBulkJob(ctx, c, opts.JobID)
 	if err != nil {
 		return cmdutil.SalesforceError(err)
 	}
@@ -94,7 +95,7 @@ func resultsRun(ctx context.Context, opts *Options) error {
 		_, err := bulkquery.WriteResults(ctx, c, opts.IO, job.ID, opts.Output, opts.JSONLines, 0, nil)
 		return err
 	}
-	rc, err := c.IngestResults(ctx, job.ID, opts.Which)
+	rc, err := ops.IngestJobResults(ctx, c, job.ID, opts.Which)
 	if err != nil {
 		return cmdutil.SalesforceError(err)
 	}

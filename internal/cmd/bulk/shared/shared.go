@@ -53,15 +53,13 @@ func ResumeHint(w io.Writer, ids []string) {
 // AbortAll aborts jobs even though ctx has ended (the user pressed Ctrl-C
 // and asked for --abort-on-interrupt); it reports each outcome to w.
 func AbortAll(ctx context.Context, c *salesforce.Client, kind salesforce.BulkJobKind, ids []string, w io.Writer) {
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	for _, id := range ids {
-		if j, err := c.AbortJob(actx, kind, id); err != nil {
+	ops.AbortBulkJobs(ctx, c, kind, ids, func(id string, j *salesforce.BulkJob, err error) {
+		if err != nil {
 			fmt.Fprintf(w, "Could not abort job %s: %v\n", id, err)
 		} else {
 			fmt.Fprintf(w, "Aborted job %s (%s)\n", id, j.State)
 		}
-	}
+	})
 }
 
 // Interrupted reports whether err is the user's Ctrl-C.
