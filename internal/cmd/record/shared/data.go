@@ -6,15 +6,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/sfmcp/sfmcp/internal/cmdutil"
-	"github.com/sfmcp/sfmcp/internal/salesforce"
+	"github.com/sfmcp/sfmcp/internal/ops"
 )
 
 // DataHelp is the help text every verb that writes fields shares.
@@ -112,79 +112,31 @@ func rawValue(text string) any {
 	return v
 }
 
-// needsTypes reports whether a Field=value text could mean something other
-// than text, so that the object's describe must decide.
-func needsTypes(text string) bool {
-	if _, err := strconv.ParseFloat(text, 64); err == nil {
-		return true
-	}
-	switch strings.ToLower(text) {
-	case "true", "false":
-		return true
-	}
-	return false
-}
-
 // Describer is the part of the client BuildData needs.
-type Describer interface {
-	DescribeSObject(ctx context.Context, name string) (*salesforce.SObjectDescribe, error)
-}
+type Describer = ops.SObjectDescriber
 
 // BuildData merges data (from --data) with the assignments, typing each
-// Field=value by the object's describe. The describe is fetched only when
-// some value looks like a number or a boolean.
+// Field=value by the object's describe (ops.FieldTyper). The describe is
+// fetched only when some value looks like a number or a boolean.
 func BuildData(ctx context.Context, d Describer, sobject string, data map[string]any, assigns []Assignment) (map[string]any, error) {
 	if data == nil {
 		data = map[string]any{}
 	}
-	var types map[string]string // lower-cased field name → describe type
+	typer := ops.NewFieldTyper(d, sobject)
 	for _, a := range assigns {
-		switch {
-		case a.Raw:
+		if a.Raw {
 			data[a.Field] = rawValue(a.Text)
 			continue
-		case a.Text == "":
-			data[a.Field] = nil
-			continue
 		}
-		if types == nil && needsTypes(a.Text) {
-			desc, err := d.DescribeSObject(ctx, sobject)
-			if err != nil {
-				return nil, err
-			}
-			types = make(map[string]string, len(desc.Fields))
-			for _, f := range desc.Fields {
-				types[strings.ToLower(f.Name)] = f.Type
-			}
-		}
-		v, err := typed(a, types[strings.ToLower(a.Field)])
+		v, err := typer.Value(ctx, a.Field, a.Text)
 		if err != nil {
+			var ie *ops.InputError
+			if errors.As(err, &ie) {
+				return nil, cmdutil.FlagErrorWrap(err)
+			}
 			return nil, err
 		}
 		data[a.Field] = v
 	}
 	return data, nil
-}
-
-func typed(a Assignment, fieldType string) (any, error) {
-	switch fieldType {
-	case "int":
-		n, err := strconv.ParseInt(a.Text, 10, 64)
-		if err != nil {
-			return nil, cmdutil.FlagErrorf("%s=%s: %s is a whole-number field", a.Field, a.Text, a.Field)
-		}
-		return n, nil
-	case "double", "currency", "percent":
-		if _, err := strconv.ParseFloat(a.Text, 64); err != nil {
-			return nil, cmdutil.FlagErrorf("%s=%s: %s is a number field", a.Field, a.Text, a.Field)
-		}
-		return json.Number(a.Text), nil
-	case "boolean":
-		b, err := strconv.ParseBool(a.Text)
-		if err != nil {
-			return nil, cmdutil.FlagErrorf("%s=%s: %s is a checkbox (true or false)", a.Field, a.Text, a.Field)
-		}
-		return b, nil
-	}
-	return a.Text, nil
 }
