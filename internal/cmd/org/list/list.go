@@ -14,6 +14,7 @@ import (
 	"github.com/sfmcp/sfmcp/internal/config"
 	"github.com/sfmcp/sfmcp/internal/iostreams"
 	"github.com/sfmcp/sfmcp/internal/keyring"
+	"github.com/sfmcp/sfmcp/internal/ops"
 	"github.com/sfmcp/sfmcp/internal/output"
 	"github.com/sfmcp/sfmcp/internal/salesforce"
 )
@@ -142,10 +143,10 @@ func check(ctx context.Context, hc *http.Client, store *auth.TokenStore, l auth.
 	if err != nil {
 		return "unusable login: run sfmcp login --alias " + l.Alias
 	}
-	if _, err := c.UserInfo(ctx); err != nil {
-		if salesforce.IsAuthError(err) {
-			return "expired or revoked: run sfmcp login --alias " + l.Alias + " again"
-		}
+	switch ops.CheckSession(ctx, c) {
+	case ops.SessionRefused:
+		return "expired or revoked: run sfmcp login --alias " + l.Alias + " again"
+	case ops.SessionUnreachable:
 		return "unreachable"
 	}
 	return "ok"
