@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -45,11 +46,17 @@ type Tokens struct {
 	ID           string // the identity URL, .../id/<org id>/<user id>
 }
 
-// String hides the tokens.
-func (t *Tokens) String() string { return "auth.Tokens{" + t.InstanceURL + ", hidden}" }
+// String hides the tokens. Its value receiver covers Tokens printed by
+// value as well as by pointer.
+func (t Tokens) String() string { return "auth.Tokens{" + t.InstanceURL + ", hidden}" }
 
 // GoString hides the tokens from %#v.
-func (t *Tokens) GoString() string { return t.String() }
+func (t Tokens) GoString() string { return t.String() }
+
+// LogValue hides the tokens from slog.
+func (t Tokens) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("instance", t.InstanceURL), slog.String("tokens", "hidden"))
+}
 
 // BrowserFlow is the OAuth 2.0 authorization code flow with PKCE (S256): the
 // user approves in the browser, Salesforce redirects to a one-shot server on

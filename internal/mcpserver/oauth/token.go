@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -320,9 +321,18 @@ type Session struct {
 	RefreshToken string // Salesforce's
 }
 
-// String keeps the Salesforce tokens out of prints and logs.
-func (s *Session) String() string {
+// String keeps the Salesforce tokens out of prints and logs. Its value
+// receiver covers a Session printed by value as well as by pointer.
+func (s Session) String() string {
 	return "oauth.Session{" + s.OrgID + "/" + s.UserID + " at " + s.InstanceURL + "}"
+}
+
+// GoString keeps %#v from printing the Salesforce tokens.
+func (s Session) GoString() string { return s.String() }
+
+// LogValue keeps slog from printing the Salesforce tokens.
+func (s Session) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("user", s.OrgID+"/"+s.UserID), slog.String("instance", s.InstanceURL))
 }
 
 // Resolve maps one of sfmcp's access tokens to the Salesforce session of
