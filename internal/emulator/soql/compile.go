@@ -9,8 +9,6 @@ import (
 	"github.com/sfmcp/sfmcp/internal/sfid"
 )
 
-var timeNow = func() time.Time { return time.Now().UTC() }
-
 // Record is one stored record: canonical field names (exactly as in schema)
 // to values. Values are nil, string, float64, bool. Date fields hold
 // "2006-01-02", datetime fields "2006-01-02T15:04:05.000+0000" (always UTC).

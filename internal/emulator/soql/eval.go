@@ -3,6 +3,7 @@ package soql
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/sfmcp/sfmcp/internal/emulator/schema"
 	"github.com/sfmcp/sfmcp/internal/sfid"
@@ -128,7 +129,7 @@ func (ec *evalCtx) dateRange(i int, datetime bool) (string, string) {
 	if !ec.dset[i] {
 		now := ec.opts.Now
 		if now.IsZero() {
-			now = timeNow()
+			now = time.Now().UTC()
 		}
 		r := ec.sh.dates[i].dayRange(now)
 		ec.dates[i] = [2]string{r.lo.Format(dateLayout), r.hi.Format(dateLayout)}
