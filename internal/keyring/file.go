@@ -124,7 +124,16 @@ func (s *FileStore) read() (*fileData, error) {
 	return d, nil
 }
 
-func (s *FileStore) write(d *fileData) (err error) {
+// write replaces the tokens file with d. Its errors name the file and never
+// quote its content.
+func (s *FileStore) write(d *fileData) error {
+	if err := s.replace(d); err != nil {
+		return fmt.Errorf("writing the tokens file %s: %w", s.Path, err)
+	}
+	return nil
+}
+
+func (s *FileStore) replace(d *fileData) (err error) {
 	data, err := json.MarshalIndent(d, "", "  ")
 	if err != nil {
 		return err

@@ -43,10 +43,10 @@ func (s *Store) Snapshot(ctx context.Context) (*Snapshot, error) {
 			snap.tables[t.name] = append(snap.tables[t.name], vals)
 		}
 		if err := rows.Close(); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("store: snapshot %s: %w", t.name, err)
 		}
 		if err := rows.Err(); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("store: snapshot %s: %w", t.name, err)
 		}
 	}
 	return snap, nil
