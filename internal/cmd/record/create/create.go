@@ -40,14 +40,8 @@ func NewCmdCreate(f *cmdutil.Factory, runF func(context.Context, *Options) error
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.SObject = args[0]
 			var err error
-			if opts.Assignments, err = shared.ParseAssignments(args[1:]); err != nil {
+			if opts.Assignments, opts.Data, err = shared.ParseValues(args[1:], dataSpec, opts.IO.In, true); err != nil {
 				return err
-			}
-			if opts.Data, err = shared.ReadData(dataSpec, opts.IO.In); err != nil {
-				return err
-			}
-			if len(opts.Assignments) == 0 && len(opts.Data) == 0 {
-				return cmdutil.FlagErrorf("give field values as Field=value arguments or --data")
 			}
 			if err := ops.CheckSObject(opts.SObject); err != nil {
 				return cmdutil.FlagErrorWrap(err)
@@ -58,7 +52,7 @@ func NewCmdCreate(f *cmdutil.Factory, runF func(context.Context, *Options) error
 			return createRun(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVarP(&dataSpec, "data", "d", "", "Field values as a JSON object, @file or - (stdin)")
+	shared.AddDataFlag(cmd, &dataSpec)
 	cmdutil.AddJSONFlags(cmd, &opts.Exporter)
 	return cmd
 }

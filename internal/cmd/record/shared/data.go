@@ -13,6 +13,8 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/sfmcp/sfmcp/internal/cmdutil"
 	"github.com/sfmcp/sfmcp/internal/ops"
 )
@@ -59,6 +61,29 @@ func ParseAssignments(args []string) ([]Assignment, error) {
 		out = append(out, as)
 	}
 	return out, nil
+}
+
+// ParseValues reads a writing verb's field values: the Field=value
+// arguments and --data (dataSpec, read from stdin when "-"). When required,
+// giving neither is a usage error.
+func ParseValues(args []string, dataSpec string, stdin io.Reader, required bool) ([]Assignment, map[string]any, error) {
+	assigns, err := ParseAssignments(args)
+	if err != nil {
+		return nil, nil, err
+	}
+	data, err := ReadData(dataSpec, stdin)
+	if err != nil {
+		return nil, nil, err
+	}
+	if required && len(assigns) == 0 && len(data) == 0 {
+		return nil, nil, cmdutil.FlagErrorf("give field values as Field=value arguments or --data")
+	}
+	return assigns, data, nil
+}
+
+// AddDataFlag adds --data (-d), the JSON object of field values, to cmd.
+func AddDataFlag(cmd *cobra.Command, spec *string) {
+	cmd.Flags().StringVarP(spec, "data", "d", "", "Field values as a JSON object, @file or - (stdin)")
 }
 
 // ReadData reads --data: a JSON object given inline, @file, or - for stdin.

@@ -40,14 +40,8 @@ func NewCmdUpdate(f *cmdutil.Factory, runF func(context.Context, *Options) error
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.SObject, opts.RecordID = args[0], args[1]
 			var err error
-			if opts.Assignments, err = shared.ParseAssignments(args[2:]); err != nil {
+			if opts.Assignments, opts.Data, err = shared.ParseValues(args[2:], dataSpec, opts.IO.In, true); err != nil {
 				return err
-			}
-			if opts.Data, err = shared.ReadData(dataSpec, opts.IO.In); err != nil {
-				return err
-			}
-			if len(opts.Assignments) == 0 && len(opts.Data) == 0 {
-				return cmdutil.FlagErrorf("give field values as Field=value arguments or --data")
 			}
 			if err := ops.CheckSObject(opts.SObject); err != nil {
 				return cmdutil.FlagErrorWrap(err)
@@ -61,7 +55,7 @@ func NewCmdUpdate(f *cmdutil.Factory, runF func(context.Context, *Options) error
 			return updateRun(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVarP(&dataSpec, "data", "d", "", "Field values as a JSON object, @file or - (stdin)")
+	shared.AddDataFlag(cmd, &dataSpec)
 	cmdutil.AddJSONFlags(cmd, &opts.Exporter)
 	return cmd
 }

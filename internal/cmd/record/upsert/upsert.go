@@ -45,10 +45,7 @@ matching records change nothing and fail with MULTIPLE_CHOICES.
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.SObject, opts.ExternalIDField, opts.ExternalIDValue = args[0], args[1], args[2]
 			var err error
-			if opts.Assignments, err = shared.ParseAssignments(args[3:]); err != nil {
-				return err
-			}
-			if opts.Data, err = shared.ReadData(dataSpec, opts.IO.In); err != nil {
+			if opts.Assignments, opts.Data, err = shared.ParseValues(args[3:], dataSpec, opts.IO.In, false); err != nil {
 				return err
 			}
 			in := ops.UpsertRecordInput{SObject: opts.SObject, ExternalIDField: opts.ExternalIDField, ExternalIDValue: opts.ExternalIDValue, Data: opts.Data}
@@ -61,7 +58,7 @@ matching records change nothing and fail with MULTIPLE_CHOICES.
 			return upsertRun(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVarP(&dataSpec, "data", "d", "", "Field values as a JSON object, @file or - (stdin)")
+	shared.AddDataFlag(cmd, &dataSpec)
 	cmdutil.AddJSONFlags(cmd, &opts.Exporter)
 	return cmd
 }
