@@ -19,6 +19,7 @@ type Error struct {
 	Err error // the cause, if any (never one carrying a token)
 }
 
+// Error is Msg, followed by the cause when there is one.
 func (e *Error) Error() string {
 	if e.Err != nil {
 		return e.Msg + ": " + e.Err.Error()
@@ -47,6 +48,7 @@ type OAuthError struct {
 	Status      int    // HTTP status, 0 when it came on a redirect
 }
 
+// Error is Salesforce's error code and description.
 func (e *OAuthError) Error() string {
 	switch {
 	case e.Description != "" && e.Code != "":

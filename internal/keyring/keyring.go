@@ -120,6 +120,7 @@ type UnavailableError struct {
 	Err error  // what the keyring (or D-Bus) said
 }
 
+// Error says what failed and how to get a working keyring or do without one.
 func (e *UnavailableError) Error() string {
 	return fmt.Sprintf("%s (keyring %s: %v); on a desktop, unlock or start the keyring (GNOME Keyring, KWallet); on a server, run sfmcp login --insecure-storage to keep tokens in a file instead, or set SALESFORCE_ACCESS_TOKEN", ErrUnavailable, e.Op, e.Err)
 }

@@ -12,6 +12,7 @@ type Error struct {
 	Message string
 }
 
+// Error is "CODE: message".
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
 
 // Error codes the engine answers with.

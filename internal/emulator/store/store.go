@@ -240,6 +240,7 @@ type DuplicateError struct {
 	ID    string
 }
 
+// Error names the duplicated field and the record that holds the value.
 func (e *DuplicateError) Error() string {
 	return fmt.Sprintf("store: duplicate value on %s (record %s)", e.Field, e.ID)
 }
