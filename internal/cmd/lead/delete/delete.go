@@ -48,14 +48,10 @@ func NewCmdDelete(f *cmdutil.Factory, runF func(context.Context, *Options) error
 }
 
 func deleteRun(ctx context.Context, opts *Options) error {
-	ctx = shared.Begin(ctx)
-	c, err := opts.Salesforce(ctx)
+	ctx, c, err := shared.Start(ctx, opts.Salesforce)
 	if err != nil {
 		return err
 	}
 	out, err := ops.DeleteLead(ctx, c, opts.Input)
-	if err != nil {
-		return shared.Fail(ctx, opts.IO, &opts.Exporter, err)
-	}
-	return shared.PrintResult(ctx, opts.IO, &opts.Exporter, out, out.LeadID, out.Action, out.Message)
+	return shared.Finish(ctx, opts.IO, &opts.Exporter, out, err, out.LeadID, out.Action, out.Message)
 }

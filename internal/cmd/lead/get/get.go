@@ -52,8 +52,7 @@ regard to case; the oldest when several leads share it).`,
 }
 
 func getRun(ctx context.Context, opts *Options) error {
-	ctx = shared.Begin(ctx)
-	c, err := opts.Salesforce(ctx)
+	ctx, c, err := shared.Start(ctx, opts.Salesforce)
 	if err != nil {
 		return err
 	}

@@ -61,8 +61,7 @@ cursor for the next page is printed to stderr (and is next_cursor with
 }
 
 func listRun(ctx context.Context, opts *Options) error {
-	ctx = shared.Begin(ctx)
-	c, err := opts.Salesforce(ctx)
+	ctx, c, err := shared.Start(ctx, opts.Salesforce)
 	if err != nil {
 		return err
 	}

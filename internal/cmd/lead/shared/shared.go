@@ -14,6 +14,7 @@ import (
 	"github.com/sfmcp/sfmcp/internal/config"
 	"github.com/sfmcp/sfmcp/internal/iostreams"
 	"github.com/sfmcp/sfmcp/internal/ops"
+	"github.com/sfmcp/sfmcp/internal/salesforce"
 )
 
 // ConcurrencyHelp explains what sfmcp guarantees when leads are written
@@ -49,6 +50,22 @@ func NewSyncer(cfg func() (*config.Config, error)) func() (*ops.LeadSyncer, erro
 // Begin gives a run its correlation id.
 func Begin(ctx context.Context) context.Context {
 	return ops.WithCorrelationID(ctx, ops.NewCorrelationID())
+}
+
+// Start begins a run (Begin) and returns the org's client for it.
+func Start(ctx context.Context, client func(context.Context) (*salesforce.Client, error)) (context.Context, *salesforce.Client, error) {
+	ctx = Begin(ctx)
+	c, err := client(ctx)
+	return ctx, c, err
+}
+
+// Finish reports a lead write: its failure (Fail) when err is set, else
+// its result (PrintResult).
+func Finish(ctx context.Context, ios *iostreams.IOStreams, exp *cmdutil.Exporter, out any, err error, leadID, action, message string) error {
+	if err != nil {
+		return Fail(ctx, ios, exp, err)
+	}
+	return PrintResult(ctx, ios, exp, out, leadID, action, message)
 }
 
 // withCorrelation adds the run's correlation_id to out's JSON object.

@@ -54,8 +54,7 @@ set as it is. Piped, it prints the lead id and the action.`,
 }
 
 func statusRun(ctx context.Context, opts *Options) error {
-	ctx = shared.Begin(ctx)
-	c, err := opts.Salesforce(ctx)
+	ctx, c, err := shared.Start(ctx, opts.Salesforce)
 	if err != nil {
 		return err
 	}
@@ -64,8 +63,5 @@ func statusRun(ctx context.Context, opts *Options) error {
 		return err
 	}
 	out, err := syncer.UpdateLeadStatus(ctx, c, opts.Input)
-	if err != nil {
-		return shared.Fail(ctx, opts.IO, &opts.Exporter, err)
-	}
-	return shared.PrintResult(ctx, opts.IO, &opts.Exporter, out, out.LeadID, out.Action, out.Message)
+	return shared.Finish(ctx, opts.IO, &opts.Exporter, out, err, out.LeadID, out.Action, out.Message)
 }

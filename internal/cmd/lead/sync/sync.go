@@ -73,8 +73,7 @@ converted, already_converted).
 }
 
 func syncRun(ctx context.Context, opts *Options) error {
-	ctx = shared.Begin(ctx)
-	c, err := opts.Salesforce(ctx)
+	ctx, c, err := shared.Start(ctx, opts.Salesforce)
 	if err != nil {
 		return err
 	}
@@ -83,8 +82,5 @@ func syncRun(ctx context.Context, opts *Options) error {
 		return err
 	}
 	out, err := syncer.SyncLead(ctx, c, opts.Input)
-	if err != nil {
-		return shared.Fail(ctx, opts.IO, &opts.Exporter, err)
-	}
-	return shared.PrintResult(ctx, opts.IO, &opts.Exporter, out, out.LeadID, out.Action, out.Message)
+	return shared.Finish(ctx, opts.IO, &opts.Exporter, out, err, out.LeadID, out.Action, out.Message)
 }

@@ -68,8 +68,7 @@ be changed.
 }
 
 func updateRun(ctx context.Context, opts *Options) error {
-	ctx = shared.Begin(ctx)
-	c, err := opts.Salesforce(ctx)
+	ctx, c, err := shared.Start(ctx, opts.Salesforce)
 	if err != nil {
 		return err
 	}
@@ -82,8 +81,5 @@ func updateRun(ctx context.Context, opts *Options) error {
 		return err
 	}
 	out, err := syncer.UpdateLead(ctx, c, ops.UpdateLeadInput{LeadID: opts.LeadID, Email: opts.Email, Fields: data})
-	if err != nil {
-		return shared.Fail(ctx, opts.IO, &opts.Exporter, err)
-	}
-	return shared.PrintResult(ctx, opts.IO, &opts.Exporter, out, out.LeadID, out.Action, out.Message)
+	return shared.Finish(ctx, opts.IO, &opts.Exporter, out, err, out.LeadID, out.Action, out.Message)
 }
