@@ -201,7 +201,7 @@ func (e *Emulator) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	code := "aPrx" + randomString(60)
 	v, _ := json.Marshal(authCode{ClientID: q.Get("client_id"), RedirectURI: redirect, Challenge: challenge, Method: method, Scope: scope, UserID: e.org.adminID})
-	if err := e.org.store.PutKV(r.Context(), bucketCode, code, string(v), e.org.now().Add(15*time.Minute).Unix()); err != nil {
+	if err := e.org.store.PutKV(r.Context(), bucketCode, hashToken(code), string(v), e.org.now().Add(15*time.Minute).Unix()); err != nil {
 		oauthPage(w, 500, "server_error", "the emulator could not store the code")
 		return
 	}
@@ -258,7 +258,7 @@ func (e *Emulator) grantCode(w http.ResponseWriter, r *http.Request, f url.Value
 		oauthError(w, 400, "invalid_client_id", "client identifier invalid")
 		return
 	}
-	v, ok, err := e.org.store.TakeKV(r.Context(), bucketCode, f.Get("code"), e.org.now().Unix())
+	v, ok, err := e.org.store.TakeKV(r.Context(), bucketCode, hashToken(f.Get("code")), e.org.now().Unix())
 	if err != nil {
 		oauthError(w, 500, "server_error", "the emulator could not read the code")
 		return
