@@ -384,3 +384,14 @@ func TestLocalEmulatorKeepsData(t *testing.T) {
 		t.Errorf("the record created in one run is not there in the next: %v (id %s)", rows, id)
 	}
 }
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort(tb testing.TB) int {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}

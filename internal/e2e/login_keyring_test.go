@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -121,15 +120,6 @@ func (s *secretService) secretTool(t *testing.T, args ...string) (string, bool) 
 }
 
 // loginFreePort returns a loopback port nobody listens on now.
-func loginFreePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
 
 // loginBrowser writes a $BROWSER script into dir and returns its path.
 // body is the script after the shebang; "$1" is the URL to open.

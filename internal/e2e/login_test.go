@@ -102,7 +102,7 @@ func (r *loginRig) fails(env []string, code int, want string, args ...string) lo
 
 func (r *loginRig) login(extra ...string) loginResult {
 	r.t.Helper()
-	args := append([]string{"login", "--instance-url", r.em.URL, "--client-id", "x", "--port", fmt.Sprint(loginFreePort(r.t))}, extra...)
+	args := append([]string{"login", "--instance-url", r.em.URL, "--client-id", "x", "--port", fmt.Sprint(freePort(r.t))}, extra...)
 	return r.ok(args...)
 }
 
@@ -282,7 +282,7 @@ func TestLoginKeyring(t *testing.T) {
 	})
 
 	t.Run("failures", func(t *testing.T) {
-		port := fmt.Sprint(loginFreePort(t))
+		port := fmt.Sprint(freePort(t))
 		base := []string{"login", "--instance-url", r.em.URL, "--client-id", "x", "--port", port}
 
 		r.em.Admin(t, http.MethodPost, "deny-next", nil)
@@ -316,7 +316,7 @@ exec curl -s -o /dev/null "$loc"`)
 
 	t.Run("insecure storage without a keyring", func(t *testing.T) {
 		env := []string{"PATH=" + os.Getenv("PATH"), "XDG_CONFIG_HOME=" + filepath.Join(r.home, "config"), "BROWSER=" + r.browser, "DBUS_SESSION_BUS_ADDRESS=unix:path=" + filepath.Join(r.home, "no-bus")}
-		args := []string{"login", "--instance-url", r.em.URL, "--client-id", "x", "--port", fmt.Sprint(loginFreePort(t))}
+		args := []string{"login", "--instance-url", r.em.URL, "--client-id", "x", "--port", fmt.Sprint(freePort(t))}
 		r.fails(env, 1, "--insecure-storage", args...)
 		res := r.run(env, "", append(args, "--insecure-storage")...)
 		if res.code != 0 || !strings.Contains(res.err, "plain-text file") {

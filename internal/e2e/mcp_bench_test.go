@@ -239,7 +239,7 @@ func toolCallBody(name string, args any) string {
 
 func startServeBench(b *testing.B, env []string) (string, int) {
 	b.Helper()
-	port := mcpBenchFreePort(b)
+	port := freePort(b)
 	cmd := exec.Command(binary, "serve", "--transport", "http", "--port", fmt.Sprint(port))
 	cmd.Env = env
 	cmd.Stderr = os.Stderr
@@ -296,12 +296,3 @@ func BenchmarkServeStdioStart(b *testing.B) {
 }
 
 // mcpBenchFreePort is a loopback port nothing listens on.
-func mcpBenchFreePort(b testing.TB) int {
-	b.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}

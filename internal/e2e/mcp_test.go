@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -200,47 +199,7 @@ func TestMCPStdioSDKClient(t *testing.T) {
 // startServeHTTP runs `sfmcp serve --transport http` on a free port and waits for /healthz.
 func startServeHTTP(t *testing.T, env []string, args ...string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	cmd := exec.Command(binary, append([]string{"serve", "--transport", "http", "--port", fmt.Sprint(port)}, args...)...)
-	cmd.Env = env
-	var errOut bytes.Buffer
-	cmd.Stderr = &errOut
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve did not shut down cleanly: %v\n%s", err, errOut.String())
-			}
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Errorf("serve ignored SIGINT")
-		}
-	})
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	for i := 0; ; i++ {
-		resp, err := http.Get(base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return base
-			}
-		}
-		if i > 200 {
-			t.Fatalf("serve never answered /healthz: %v\n%s", err, errOut.String())
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
+	return startServeHTTPOnPort(t, env, freePort(t), args...)
 }
 
 func emulatorHost(em *emulatortest.Server) string {

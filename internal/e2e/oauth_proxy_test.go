@@ -135,16 +135,6 @@ func proxyEnv(em *emulatortest.Server, base string) []string {
 		"SALESFORCE_CLIENT_ID=" + emulatortest.ClientID, "SFMCP_ALLOWED_INSTANCE_HOSTS=" + emulatorHost(em), "LOG_LEVEL=debug"}
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // TestOAuthProxySDKClient: one replica, memory storage, a public client, a
 // PKCE-only upstream (no client secret).
 func TestOAuthProxySDKClient(t *testing.T) {
@@ -314,10 +304,11 @@ func getJSONURL(t *testing.T, u string, v any) {
 }
 
 // startServeHTTPOnPort runs `sfmcp serve --transport http` on a chosen port
-// (BASE_URL must be known before it starts) and waits for /healthz.
-func startServeHTTPOnPort(t *testing.T, env []string, port int) string {
+// (the proxy's BASE_URL must be known before it starts), waits for /healthz,
+// and when the test ends stops it and checks no token reached its log.
+func startServeHTTPOnPort(t *testing.T, env []string, port int, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(binary, "serve", "--transport", "http", "--port", fmt.Sprint(port))
+	cmd := exec.Command(binary, append([]string{"serve", "--transport", "http", "--port", fmt.Sprint(port)}, args...)...)
 	cmd.Env = env
 	var errOut syncBuffer
 	cmd.Stderr = &errOut
