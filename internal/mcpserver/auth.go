@@ -92,11 +92,17 @@ type clientBuilder struct {
 }
 
 func (b *clientBuilder) build(tok salesforce.Token, tokenURL string) (*salesforce.Client, error) {
+	return b.buildWith(salesforce.TokenSourceConfig{Token: tok, TokenURL: tokenURL})
+}
+
+// buildWith makes a client with the server's shared HTTP client, version,
+// user agent, retries and connected app; tsc gives the login's token and
+// whatever else it needs (a refresh write-back, a re-login hint).
+func (b *clientBuilder) buildWith(tsc salesforce.TokenSourceConfig) (*salesforce.Client, error) {
+	tsc.ClientID, tsc.ClientSecret = b.clientID, b.clientSecret
 	return salesforce.New(salesforce.Config{
 		HTTPClient: b.hc,
-		Tokens: salesforce.NewTokenSource(salesforce.TokenSourceConfig{
-			Token: tok, ClientID: b.clientID, ClientSecret: b.clientSecret, TokenURL: tokenURL,
-		}),
+		Tokens:     salesforce.NewTokenSource(tsc),
 		APIVersion: b.apiVersion,
 		UserAgent:  b.userAgent,
 		Retry:      b.retry,

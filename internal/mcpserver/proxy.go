@@ -122,17 +122,13 @@ func (a *proxyAuth) authenticate(r *http.Request) (*salesforce.Client, *authFail
 	}
 	grant := sess.GrantID
 	c, err := a.clients.get(grant, hashToken(sess.AccessToken), func() (*salesforce.Client, error) {
-		return salesforce.New(salesforce.Config{
-			HTTPClient: a.b.hc,
-			Tokens: salesforce.NewTokenSource(salesforce.TokenSourceConfig{
-				Token:    salesforce.Token{AccessToken: sess.AccessToken, RefreshToken: sess.RefreshToken, InstanceURL: sess.InstanceURL},
-				ClientID: a.b.clientID, ClientSecret: a.b.clientSecret, TokenURL: a.b.tokenURL,
-				OnRefresh: func(ctx context.Context, t salesforce.Token) error {
-					return a.srv.SaveSalesforceToken(ctx, grant, t.AccessToken, t.RefreshToken)
-				},
-				Relogin: "authorize this MCP client again",
-			}),
-			APIVersion: a.b.apiVersion, UserAgent: a.b.userAgent, Retry: a.b.retry,
+		return a.b.buildWith(salesforce.TokenSourceConfig{
+			Token:    salesforce.Token{AccessToken: sess.AccessToken, RefreshToken: sess.RefreshToken, InstanceURL: sess.InstanceURL},
+			TokenURL: a.b.tokenURL,
+			OnRefresh: func(ctx context.Context, t salesforce.Token) error {
+				return a.srv.SaveSalesforceToken(ctx, grant, t.AccessToken, t.RefreshToken)
+			},
+			Relogin: "authorize this MCP client again",
 		})
 	})
 	if err != nil {
