@@ -13,7 +13,7 @@
 ARG SFMCP_BINARY=source
 
 # --- the binary, compiled here ------------------------------------------------
-FROM --platform=$BUILDPLATFORM golang:1.26 AS source
+FROM --platform=$BUILDPLATFORM golang:1.27 AS source
 ARG TARGETOS
 ARG TARGETARCH
 ARG VERSION=dev
