@@ -128,6 +128,21 @@ type compiler struct {
 	semiDepth int // semi-join subqueries being compiled
 }
 
+// scopeAllowed reports whether USING SCOPE name is valid on o: one of the
+// object's describe supportedScopes, or of the documented values when the
+// describe lists none.
+func scopeAllowed(o *schema.Object, name string) bool {
+	if len(o.Scopes) == 0 {
+		return scopes[strings.ToLower(name)]
+	}
+	for _, s := range o.Scopes {
+		if strings.EqualFold(s, name) {
+			return true
+		}
+	}
+	return false
+}
+
 // maxSubDepth is how deep child subqueries nest: five levels of
 // parent-to-child relationships (API 58.0 and later).
 const maxSubDepth = 5
@@ -260,7 +275,7 @@ func (c *compiler) compileQuery(qn *queryNode, parent *schema.Object) (*Query, *
 	if qn.offset > 2000 {
 		return nil, c.errAt(qn.offsetAt, CodeOutOfRange, "Maximum SOQL offset allowed is 2000")
 	}
-	if qn.scope.kind == tIdent && !scopes[strings.ToLower(qn.scope.text)] {
+	if qn.scope.kind == tIdent && !scopeAllowed(q.obj, qn.scope.text) {
 		return nil, c.errAt(qn.scope.pos, CodeMalformed, "Invalid scope:"+qn.scope.text)
 	}
 	sc := scope{obj: q.obj, alias: qn.alias}

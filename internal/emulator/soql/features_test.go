@@ -136,6 +136,7 @@ func TestRefusedLikeSalesforce(t *testing.T) {
 		{"SELECT Id FROM Account WHERE Id IN (SELECT AccountId FROM Contact WHERE Id IN (SELECT WhoId FROM Event))", CodeMalformed, "Nesting of semi join sub-selects is not supported"},
 		{"SELECT Id FROM Account WHERE CreatedDate > 2024-01-01", CodeInvalidField, "value of filter criterion for field 'CreatedDate' must be of type dateTime and should not be enclosed in quotes"},
 		{"SELECT Id FROM Account USING SCOPE Nobody", CodeMalformed, "Invalid scope:Nobody"},
+		{"SELECT Id FROM Account USING SCOPE delegated", CodeMalformed, "Invalid scope:delegated"}, // not among Account's supportedScopes
 		{"SELECT Id FROM Account WITH NOTHING", CodeMalformed, "unexpected token: 'NOTHING'"},
 		{"SELECT Id FROM Account WHERE DISTANCE(BillingAddress, GEOLOCATION(1, 2), 'ft') < 5", CodeMalformed, "Invalid distance unit"},
 		{"SELECT Id FROM Account WHERE DISTANCE(Name, GEOLOCATION(1, 2), 'mi') < 5", CodeInvalidField, "location or address"},
@@ -164,6 +165,7 @@ func TestRefusedLikeSalesforce(t *testing.T) {
 		"SELECT Id FROM Account WHERE Id IN (SELECT AccountId FROM Contact) AND Name = 'x'",
 		"SELECT Id FROM Account WHERE (Id IN (SELECT AccountId FROM Contact))",
 		"SELECT Id FROM Account USING SCOPE mine",
+		"SELECT Id FROM Event USING SCOPE Delegated",
 		"SELECT Id FROM Account USING SCOPE Everything WHERE Name = 'x'",
 		"SELECT Id FROM Account WITH SECURITY_ENFORCED",
 		"SELECT Id FROM Account WITH USER_MODE",
