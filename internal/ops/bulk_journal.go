@@ -437,9 +437,9 @@ func settlePart(ctx context.Context, c *salesforce.Client, j *LoadJournal, p *Jo
 	}
 }
 
-// WriteUnsentRows writes the input's rows that no job holds—the parts the
-// journal does not show as taken—to w as CSV, the header first when header
-// is set. It returns the rows written.
+// WriteUnsentRows writes the input's rows that no job holds or may hold—the
+// parts the journal shows neither as taken nor as being closed—to w as CSV,
+// the header first when header is set. It returns the rows written.
 func WriteUnsentRows(open LoadSource, j *LoadJournal, w io.Writer, header bool) (int64, error) {
 	rc, err := open()
 	if err != nil {
@@ -452,7 +452,7 @@ func WriteUnsentRows(open LoadSource, j *LoadJournal, w io.Writer, header bool) 
 	}
 	var rows int64
 	for part := split.Next(); part != nil; part = split.Next() {
-		if p := j.part(part.Index); p != nil && p.Taken() {
+		if p := j.part(part.Index); p != nil && (p.Taken() || p.State == PartUploaded) {
 			if _, err := io.Copy(io.Discard, part); err != nil {
 				return rows, err
 			}

@@ -76,8 +76,20 @@ extension; in --results-dir if given), so that successful + failed +
 unprocessed rows add up to the input's rows; the summary says whether they do.
 It exits 1 when any row failed or was not processed.
 
+Before a job is created a journal (<input>.load-journal.json, beside the
+results files) records it, and the byte range of the input it takes, so that
+a load that did not end—Ctrl-C, a lost connection, a killed process—is
+finished by ` + "`sfmcp bulk resume`" + `, which sends only the rows no job took. Running
+the same command again while that journal is there refuses (it would send
+rows twice) and points to resume. The journal is removed when the results
+files are written.
+
 Ctrl-C while waiting leaves the jobs running at Salesforce and prints how to
-follow them; with --abort-on-interrupt it aborts them instead.`
+resume; with --abort-on-interrupt it aborts them instead. Ctrl-C during the
+upload also writes the rows never sent to <input>.unprocessed.csv.
+
+delete and hard-delete ask for confirmation on a terminal; elsewhere (and
+with --file -) they need --yes.`
 
 // NewCmdLoad builds the verb for operation; runF replaces loadRun in tests.
 func NewCmdLoad(f *cmdutil.Factory, operation string, runF func(context.Context, *Options) error) *cobra.Command {
