@@ -13,7 +13,7 @@ import (
 
 // SearchInput is the input of salesforce_search.
 type SearchInput struct {
-	SOSL string `json:"sosl" jsonschema:"description=The SOSL search; for example FIND {Acme} IN NAME FIELDS RETURNING Account(Id and Name)"`
+	SOSL string `json:"sosl" jsonschema_description:"The SOSL search; for example FIND {Acme} IN NAME FIELDS RETURNING Account(Id, Name)"`
 }
 
 // Validate checks the input.
