@@ -58,7 +58,7 @@ func (o *Org) create(ctx context.Context, tx *store.Tx, obj *schema.Object, body
 			}
 		}
 	}
-	derive(obj, rec)
+	derive(obj, rec, body, true)
 	if aerr := requireFields(obj, rec, nil); aerr != nil {
 		return "", aerr
 	}
@@ -102,7 +102,7 @@ func (o *Org) update(ctx context.Context, tx *store.Tx, obj *schema.Object, id s
 	if obj.Field("LastModifiedById") != nil {
 		rec["LastModifiedById"] = userID
 	}
-	derive(obj, rec)
+	derive(obj, rec, body, false)
 	if aerr := requireFields(obj, rec, touched); aerr != nil {
 		return aerr
 	}
@@ -359,8 +359,12 @@ func (o *Org) checkReference(ctx context.Context, tx *store.Tx, f *schema.Field,
 	return nil
 }
 
-// derive fills the fields Salesforce computes: Name of people.
-func derive(obj *schema.Object, rec store.Record) {
+// derive fills the fields Salesforce computes: Name of people, an
+// Opportunity's stage and fiscal fields.
+func derive(obj *schema.Object, rec store.Record, body map[string]any, creating bool) {
+	if obj.Name == "Opportunity" {
+		deriveOpportunity(rec, body, creating)
+	}
 	if personNamed[obj.Name] {
 		first, _ := rec["FirstName"].(string)
 		last, _ := rec["LastName"].(string)
