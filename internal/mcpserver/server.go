@@ -341,7 +341,7 @@ func toolError(cid string, err error) ToolError {
 	case errors.As(err, &inErr):
 		te.Error, te.ErrorCode, te.Message = "Validation Error", "INVALID_ARGUMENT", inErr.Error()
 		te.Fields = []string{inErr.Field}
-		te.Details = []ErrorDetail{{Field: inErr.Field, Message: inErr.Message}}
+		te.Details = []ErrorDetail{{Field: inErr.Field, Message: inErr.RenderMessage(ops.Names{})}}
 	case errors.As(err, &valErr):
 		// The client names arguments for people ("next records URL"); tools name them in snake case.
 		field := strings.ReplaceAll(strings.ToLower(valErr.Field), " ", "_")
