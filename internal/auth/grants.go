@@ -216,3 +216,22 @@ func tokenRequest(ctx context.Context, hc *http.Client, tokenURL string, form ur
 	}
 	return checkTokens(&Tokens{AccessToken: tj.AccessToken, RefreshToken: tj.RefreshToken, InstanceURL: tj.InstanceURL, ID: tj.ID})
 }
+
+// JWTAudience is the aud claim Salesforce expects for a JWT sent to
+// loginURL: https://login.salesforce.com for production hosts and My
+// Domains, https://test.salesforce.com for sandboxes, and the URL itself
+// otherwise (an Experience Cloud site, or the emulator).
+func JWTAudience(loginURL string) string {
+	u, err := url.Parse(loginURL)
+	if err != nil {
+		return loginURL
+	}
+	host := strings.ToLower(u.Hostname())
+	switch {
+	case host == "test.salesforce.com" || strings.HasSuffix(host, ".sandbox.my.salesforce.com"):
+		return "https://test.salesforce.com"
+	case host == "login.salesforce.com" || strings.HasSuffix(host, ".salesforce.com"):
+		return "https://login.salesforce.com"
+	}
+	return strings.TrimRight(loginURL, "/")
+}

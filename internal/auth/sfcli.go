@@ -27,7 +27,9 @@ type SFOrg struct {
 }
 
 // String hides the tokens.
-func (o SFOrg) String() string { return "auth.SFOrg{" + o.Username + ", " + o.InstanceURL + ", hidden}" }
+func (o SFOrg) String() string {
+	return "auth.SFOrg{" + o.Username + ", " + o.InstanceURL + ", hidden}"
+}
 
 // GoString hides the tokens from %#v.
 func (o SFOrg) GoString() string { return o.String() }
