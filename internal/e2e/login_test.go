@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfmcp/sfmcp/internal/emulator"
 	"github.com/sfmcp/sfmcp/internal/emulator/emulatortest"
 )
 
@@ -32,9 +33,9 @@ type loginRig struct {
 	printed bytes.Buffer // every stdout and stderr, for the token grep
 }
 
-func newLoginRig(t *testing.T) *loginRig {
+func newLoginRig(t *testing.T, opts ...func(*emulator.Options)) *loginRig {
 	ss := startSecretService(t)
-	em := emulatortest.New(t)
+	em := emulatortest.New(t, opts...)
 	r := &loginRig{t: t, em: em, ss: ss, home: t.TempDir()}
 	r.browser = loginBrowser(t, r.home, "browser", `exec curl -s -S -L -o /dev/null "$1"`)
 	return r
