@@ -245,7 +245,8 @@ func TestLoginKeyring(t *testing.T) {
 		}
 		resp.Body.Close()
 		r.fails(r.env(), 4, "run `sfmcp login --alias revoked` again", "query", "--org", "revoked", "SELECT Id FROM Account")
-		res = r.ok("org", "list", "--check")
+		// The list still shows it, and the exit code says a login is dead.
+		res = r.fails(r.env(), 4, "1 of 1 logins do not work: revoked", "org", "list", "--check")
 		if !strings.Contains(res.out, "run sfmcp login --alias revoked again") {
 			t.Errorf("org list --check: %q", res.out)
 		}
