@@ -448,6 +448,10 @@ func finish(ctx context.Context, opts *Options, cfg *config.Config, hc *http.Cli
 	for _, old := range res.Replaced {
 		fmt.Fprintf(opts.IO.ErrOut, "This login replaces the login %s of the same user: sfmcp keeps one login per user, now called %s\n", old, login.Alias)
 	}
+	if login.Storage == auth.StorageFile && !cfg.Quiet() {
+		// Said at login and in org list, not on every command.
+		fmt.Fprintln(opts.IO.ErrOut, store.InsecureWarning())
+	}
 	if res.MadeDefault {
 		fmt.Fprintf(opts.IO.ErrOut, "%s is the default org\n", login.Alias)
 	}

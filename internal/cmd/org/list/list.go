@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -63,6 +64,7 @@ could not be reached.`,
 	}
 	cmd.Flags().BoolVar(&opts.Check, "check", false, "Check with Salesforce that each login still works")
 	cmdutil.AddJSONFlags(cmd, &opts.Exporter)
+	cmdutil.AddCSVFlag(cmd, &opts.Exporter, opts.IO)
 	return cmd
 }
 
@@ -97,15 +99,20 @@ func listRun(opts *Options) error {
 			entries[i].Status = check(ctx, hc, store, entries[i].Login)
 		}
 	}
+	if !cfg.Quiet() && slices.ContainsFunc(entries, func(e Entry) bool { return e.Storage == auth.StorageFile }) {
+		if store, err := opts.TokenStore(); err == nil && store.InsecureWarning() != "" {
+			fmt.Fprintln(opts.IO.ErrOut, store.InsecureWarning())
+		}
+	}
+	if len(entries) == 0 && !opts.Exporter.JSON() {
+		fmt.Fprintln(opts.IO.ErrOut, "No logins. Run sfmcp login to add one.")
+		return nil
+	}
 	if opts.Exporter.Enabled() {
 		if err := opts.Exporter.Write(ctx, opts.IO, entries); err != nil {
 			return err
 		}
 		return checkFailures(opts, entries)
-	}
-	if len(entries) == 0 {
-		fmt.Fprintln(opts.IO.ErrOut, "No logins. Run sfmcp login to add one.")
-		return nil
 	}
 	header := []string{"", "ALIAS", "USERNAME", "INSTANCE"}
 	if opts.Check {
