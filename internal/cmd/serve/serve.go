@@ -120,7 +120,7 @@ callable by name. --toolsets all lists every tool. --list-tools prints what woul
 	fl.StringVar(&opts.Addr, "addr", "", "HTTP listen `host` or host:port (default MCP_HOST, else 127.0.0.1)")
 	fl.IntVar(&opts.Port, "port", 0, "HTTP `port` (default PORT, FASTMCP_PORT or MCP_PORT, else 8000)")
 	fl.BoolVar(&opts.ReadOnly, "read-only", false, "Serve only tools that change nothing in the org")
-	fl.StringSliceVar(&opts.Toolsets, "toolsets", nil, "Serve only these `toolsets` (all: every toolset, all listed): "+strings.Join(mcpserver.KnownToolsets, ","))
+	fl.StringSliceVar(&opts.Toolsets, "toolsets", nil, "Serve only these `toolsets` (all: every toolset, all listed): "+strings.Join(mcpserver.KnownToolsets(), ","))
 	fl.StringSliceVar(&opts.Tools, "tools", nil, "Serve only these `tools` by name")
 	fl.BoolVar(&opts.ListTools, "list-tools", false, "Print the tools that would be served and exit")
 	fl.BoolVar(&opts.JSON, "json", false, "With --list-tools: print the tool definitions as JSON")
@@ -156,7 +156,7 @@ func (o *Options) listToolsets() []string {
 	if len(mcpserver.SplitList(o.Toolsets)) > 0 || len(mcpserver.SplitList(o.Tools)) > 0 {
 		return nil
 	}
-	return mcpserver.DefaultListedToolsets
+	return mcpserver.DefaultListedToolsets()
 }
 
 func serveRun(ctx context.Context, opts *Options) error {
