@@ -25,8 +25,8 @@ type Options struct {
 	Config     func() (*config.Config, error)
 	TokenStore func() (*auth.TokenStore, error)
 	// Client builds the Salesforce client of a stored login, as every command does.
-	Client func(ctx context.Context, alias string) (*salesforce.Client, error)
-	Exporter   cmdutil.Exporter
+	Client   func(ctx context.Context, alias string) (*salesforce.Client, error)
+	Exporter cmdutil.Exporter
 
 	Check bool
 	ctx   context.Context
