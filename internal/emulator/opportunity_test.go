@@ -13,13 +13,13 @@ import (
 func TestSampleOpportunitiesAreConsistent(t *testing.T) {
 	s := emulatortest.New(t)
 	for soql, want := range map[string]int{
-		"SELECT Id FROM Opportunity WHERE IsWon = true AND StageName != 'Closed Won'":                       0,
-		"SELECT Id FROM Opportunity WHERE StageName = 'Closed Won' AND (IsWon = false OR IsClosed = false)": 0,
-		"SELECT Id FROM Opportunity WHERE StageName = 'Closed Lost' AND (IsWon = true OR IsClosed = false)": 0,
+		"SELECT Id FROM Opportunity WHERE IsWon = true AND StageName != 'Closed Won'":                         0,
+		"SELECT Id FROM Opportunity WHERE StageName = 'Closed Won' AND (IsWon = false OR IsClosed = false)":   0,
+		"SELECT Id FROM Opportunity WHERE StageName = 'Closed Lost' AND (IsWon = true OR IsClosed = false)":   0,
 		"SELECT Id FROM Opportunity WHERE IsClosed = true AND StageName NOT IN ('Closed Won', 'Closed Lost')": 0,
-		"SELECT Id FROM Opportunity WHERE StageName = 'Closed Won' AND Probability != 100":                   0,
-		"SELECT Id FROM Opportunity WHERE StageName = 'Closed Lost' AND Probability != 0":                    0,
-		"SELECT Id FROM Opportunity WHERE FiscalYear = null OR FiscalQuarter = null":                         0,
+		"SELECT Id FROM Opportunity WHERE StageName = 'Closed Won' AND Probability != 100":                    0,
+		"SELECT Id FROM Opportunity WHERE StageName = 'Closed Lost' AND Probability != 0":                     0,
+		"SELECT Id FROM Opportunity WHERE FiscalYear = null OR FiscalQuarter = null":                          0,
 	} {
 		if n := countOf(t, s, soql); n != want {
 			t.Errorf("%s: %d, want %d", soql, n, want)
