@@ -22,15 +22,21 @@ var SampleSizes = struct{ Users, Accounts, Contacts, Leads, Opportunities, Cases
 
 // LeadStatuses are the org's lead statuses, in order; the one with
 // IsConverted is what a conversion sets.
-var LeadStatuses = []struct {
+// A new slice each call: callers cannot change the org's seed.
+func LeadStatuses() []LeadStatus {
+	return []LeadStatus{
+		{"Open - Not Contacted", true, false},
+		{"Working - Contacted", false, false},
+		{"Closed - Converted", false, true},
+		{"Closed - Not Converted", false, false},
+	}
+}
+
+// LeadStatus is one lead status of the emulator's org.
+type LeadStatus struct {
 	Label     string
 	Default   bool
 	Converted bool
-}{
-	{"Open - Not Contacted", true, false},
-	{"Working - Contacted", false, false},
-	{"Closed - Converted", false, true},
-	{"Closed - Not Converted", false, false},
 }
 
 func seedOrg(ctx context.Context, o *Org, tx *store.Tx) error {
@@ -66,6 +72,15 @@ func seedOrg(ctx context.Context, o *Org, tx *store.Tx) error {
 		{"Tom", "Lindqvist", "Sales Development Rep"},
 		{"Ana", "Souza", "Support Engineer"},
 	}
+	// Profiles: every user has one (User.Profile.Name is a common query).
+	profileObj := o.schema.Object("Profile")
+	profiles := []string{"System Administrator", "Standard User"}
+	profileIDs := make([]string, len(profiles))
+	for i := range profiles {
+		if profileIDs[i], err = o.newID(ctx, tx, profileObj); err != nil {
+			return err
+		}
+	}
 	userObj := o.schema.Object("User")
 	var userIDs []string
 	for i, u := range users[:SampleSizes.Users] {
@@ -84,7 +99,8 @@ func seedOrg(ctx context.Context, o *Org, tx *store.Tx) error {
 			"Username": strings.ToLower(u.first+"."+u.last) + "@sfmcp-emulator.invalid", "Alias": alias,
 			"Email": strings.ToLower(u.first+"."+u.last) + "@sfmcp-emulator.invalid", "Title": u.title, "IsActive": true,
 			"TimeZoneSidKey": "America/Los_Angeles", "LocaleSidKey": "en_US", "LanguageLocaleKey": "en_US",
-			"EmailEncodingKey": "UTF-8", "UserType": "Standard", "CompanyName": Label}, o.adminID)
+			"EmailEncodingKey": "UTF-8", "UserType": "Standard", "CompanyName": Label,
+			"ProfileId": profileIDs[min(i, 1)]}, o.adminID)
 		if i == 0 {
 			rec["CreatedById"], rec["LastModifiedById"] = id, id
 		}
@@ -93,6 +109,12 @@ func seedOrg(ctx context.Context, o *Org, tx *store.Tx) error {
 		}
 		userIDs = append(userIDs, id)
 	}
+	for i, name := range profiles {
+		rec := audit(store.Record{"Id": profileIDs[i], "Name": name, "UserType": "Standard"}, o.adminID)
+		if err := tx.Insert(ctx, "Profile", rec, indexValues(profileObj, rec)); err != nil {
+			return err
+		}
+	}
 	orgRec := audit(store.Record{"Id": o.orgID, "Name": Label, "Country": "US", "PrimaryContact": "Emulator Admin",
 		"DefaultLocaleSidKey": "en_US", "TimeZoneSidKey": "America/Los_Angeles", "LanguageLocaleKey": "en_US",
 		"OrganizationType": "Developer Edition", "InstanceName": "EMU1", "IsSandbox": false, "FiscalYearStartMonth": 1.0}, o.adminID)
@@ -100,7 +122,7 @@ func seedOrg(ctx context.Context, o *Org, tx *store.Tx) error {
 		return err
 	}
 	statusObj := o.schema.Object("LeadStatus")
-	for i, s := range LeadStatuses {
+	for i, s := range LeadStatuses() {
 		id, err := o.newID(ctx, tx, statusObj)
 		if err != nil {
 			return err
@@ -207,7 +229,7 @@ func seedSample(ctx context.Context, o *Org, tx *store.Tx, rng *rand.Rand, users
 	for i := 0; i < SampleSizes.Leads; i++ {
 		first, last := pick(firstNames), pick(lastNames)
 		company := pick(companyWords1) + " " + pick(companyWords2)
-		status := LeadStatuses[rng.IntN(2)].Label
+		status := LeadStatuses()[rng.IntN(2)].Label
 		if rng.IntN(10) == 0 {
 			status = "Closed - Not Converted"
 		}
@@ -224,7 +246,12 @@ func seedSample(ctx context.Context, o *Org, tx *store.Tx, rng *rand.Rand, users
 		close := seedEpoch.AddDate(0, 0, rng.IntN(540)).Format("2006-01-02")
 		body := map[string]any{"Name": a.name + " - " + pick([]string{"Renewal", "Expansion", "New Business", "Pilot"}),
 			"AccountId": a.id, "StageName": stage, "CloseDate": close, "Amount": float64(5000 * (1 + rng.IntN(200))),
-			"Probability": float64(10 * rng.IntN(11)), "LeadSource": pick(leadSources), "OwnerId": owner()}
+			"LeadSource": pick(leadSources), "OwnerId": owner()}
+		// Probability, IsClosed, IsWon and the fiscal fields follow the
+		// stage and close date (deriveOpportunity). The draw that used to
+		// pick a random probability stays, so the rest of the sample org
+		// (names, owners, cases) is the same as before.
+		_ = rng.IntN(11)
 		if _, err := mk("Opportunity", body, users[0]); err != nil {
 			return err
 		}

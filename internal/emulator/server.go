@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -18,6 +19,7 @@ import (
 // Emulator is a running emulated org: an Org behind an http.Handler.
 type Emulator struct {
 	org     *Org
+	apps    apps // the connected apps
 	handler http.Handler
 	baseURL atomic.Value // string: the URL clients reach this emulator at
 }
@@ -29,6 +31,17 @@ func New(ctx context.Context, opts Options) (*Emulator, error) {
 		return nil, err
 	}
 	e := &Emulator{org: org}
+	fromSchema, err := appsFromSchemaConfig(opts.SchemaConfig)
+	if err != nil {
+		org.Close()
+		return nil, err
+	}
+	for _, app := range slices.Concat(builtinApps(), fromSchema, opts.Apps) {
+		if err := e.AddApp(app); err != nil {
+			org.Close()
+			return nil, err
+		}
+	}
 	e.handler = e.routes()
 	e.baseURL.Store("")
 	return e, nil
@@ -90,15 +103,21 @@ func (e *Emulator) routes() http.Handler {
 	mux.HandleFunc("/services/oauth2/token", e.withLog(e.handleToken))
 	mux.HandleFunc("/services/oauth2/revoke", e.withLog(e.handleRevoke))
 	mux.HandleFunc("/services/oauth2/userinfo", e.withLog(e.handleUserInfo))
-	mux.HandleFunc("/id/", e.withLog(e.handleUserInfo))
+	mux.HandleFunc("/id/", e.withLog(e.handleIdentity))
 	mux.HandleFunc("/setup/connect", e.withLog(e.handleConnect))
 	mux.HandleFunc("/.well-known/openid-configuration", e.withLog(e.handleOpenIDConfig))
 	mux.HandleFunc("/services/Soap/u/", e.withLog(e.handleSoap))
 	mux.HandleFunc("/__emulator/", e.withLog(e.handleAdmin))
-	mux.HandleFunc("/", e.withLog(func(w http.ResponseWriter, r *http.Request) {
+	notFoundHandler := e.withLog(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, notFound())
-	}))
-	return mux
+	})
+	mux.HandleFunc("/", notFoundHandler)
+	// ServeMux redirects a subtree's root without its slash (/id to /id/);
+	// Salesforce answers it, so these get their own (not found) answer.
+	for _, root := range []string{"/id", "/services/Soap/u", "/__emulator"} {
+		mux.HandleFunc(root, notFoundHandler)
+	}
+	return e.recoverPanics(cleanPaths(mux))
 }
 
 func (e *Emulator) withLog(h http.HandlerFunc) http.HandlerFunc {
@@ -172,8 +191,18 @@ func releaseLabel(v int) string {
 	return fmt.Sprintf("%s '%02d", seasons[i%3], year)
 }
 
-func methodNotAllowed(m string) *apiError {
-	return errf(405, "METHOD_NOT_ALLOWED", nil, "HTTP Method '%s' not allowed. Allowed are GET,HEAD,PATCH,POST,DELETE", m)
+// methodNotAllowed is Salesforce's 405. allowed lists the methods the
+// resource takes; without it the message names the usual ones less m, so it
+// never offers the method it refuses.
+func methodNotAllowed(m string, allowed ...string) *apiError {
+	if len(allowed) == 0 {
+		for _, a := range []string{"GET", "HEAD", "PATCH", "POST", "DELETE"} {
+			if a != m {
+				allowed = append(allowed, a)
+			}
+		}
+	}
+	return errf(405, "METHOD_NOT_ALLOWED", nil, "HTTP Method '%s' not allowed. Allowed are %s", m, strings.Join(allowed, ","))
 }
 
 // handleData serves /services/data/vNN.0/...
@@ -230,20 +259,16 @@ func (e *Emulator) dispatch(q *apiRequest) {
 	case "limits":
 		e.handleLimits(q)
 	case "jobs":
+		if len(q.parts) == 1 {
+			e.listSubresources(q, "jobs", "ingest", "query")
+			return
+		}
 		e.handleJobs(q)
 	default:
-		writeError(q.w, notFound())
+		if !e.handleMinorResource(q) {
+			writeError(q.w, notFound())
+		}
 	}
-}
-
-func (e *Emulator) handleResources(q *apiRequest) {
-	base := "/services/data/v" + q.version
-	res := map[string]string{}
-	for _, name := range []string{"sobjects", "query", "queryAll", "search", "composite", "limits", "jobs/ingest", "jobs/query"} {
-		res[strings.Split(name, "/")[0]] = base + "/" + strings.Split(name, "/")[0]
-	}
-	res["jobs"] = base + "/jobs"
-	writeJSON(q.w, 200, res)
 }
 
 // readJSON decodes a request body of at most the configured size into v.

@@ -40,8 +40,9 @@ func NewTool(e ops.Entry) (Tool, error) {
 	def := mcp.NewTool(m.Name,
 		mcp.WithToolTitle(m.Title),
 		mcp.WithDescription(m.Description),
+		// The title is the tool's own (top-level) title; annotations.title,
+		// its older place, would repeat it in every listing.
 		mcp.WithToolAnnotation(mcp.ToolAnnotation{
-			Title:           m.Title,
 			ReadOnlyHint:    mcp.ToBoolPtr(m.ReadOnly),
 			DestructiveHint: mcp.ToBoolPtr(m.Destructive),
 			IdempotentHint:  mcp.ToBoolPtr(m.Idempotent),
@@ -71,26 +72,32 @@ func Tools(catalogue []ops.Entry) ([]Tool, error) {
 
 // KnownToolsets are the toolset names --toolsets accepts: those of
 // design.md, and any a catalogue entry declares.
-var KnownToolsets = []string{"query", "records", "metadata", "bulk", "leads", "limits"}
+func KnownToolsets() []string {
+	return []string{"query", "records", "metadata", "bulk", "leads", "limits"}
+}
 
 // Filter chooses which tools a server offers. Read-only mode is a filter on
 // the tools' readOnly annotation, not a second list.
 type Filter struct {
 	ReadOnly bool     // only tools whose Meta.ReadOnly is set
-	Toolsets []string // only these toolsets; empty means all
+	Toolsets []string // only these toolsets; empty or "all" means all
 	Tools    []string // only these tools by name; empty means all
 }
 
 // Apply returns the tools that pass the filter, in their order. An unknown
 // toolset or tool name is an error, so a typo never silently serves nothing.
 func (f Filter) Apply(tools []Tool) ([]Tool, error) {
-	knownSets := slices.Clone(KnownToolsets)
+	knownSets := KnownToolsets()
 	byName := map[string]bool{}
 	for _, t := range tools {
 		knownSets = append(knownSets, string(t.Entry.Meta.Toolset))
 		byName[t.Def.Name] = true
 	}
-	for _, s := range f.Toolsets {
+	toolsets := f.Toolsets
+	if slices.Contains(toolsets, "all") {
+		toolsets = nil
+	}
+	for _, s := range toolsets {
 		if !slices.Contains(knownSets, s) {
 			sort.Strings(knownSets)
 			return nil, fmt.Errorf("unknown toolset %q (known: %s)", s, strings.Join(slices.Compact(knownSets), ", "))
@@ -106,7 +113,7 @@ func (f Filter) Apply(tools []Tool) ([]Tool, error) {
 		m := t.Entry.Meta
 		switch {
 		case f.ReadOnly && !m.ReadOnly:
-		case len(f.Toolsets) > 0 && !slices.Contains(f.Toolsets, string(m.Toolset)):
+		case len(toolsets) > 0 && !slices.Contains(toolsets, string(m.Toolset)):
 		case len(f.Tools) > 0 && !slices.Contains(f.Tools, m.Name):
 		default:
 			out = append(out, t)

@@ -34,6 +34,7 @@ func TestOrgCommands(t *testing.T) {
 		HTTPClient: func() (*http.Client, error) { return http.DefaultClient, nil },
 		TokenStore: func() (*auth.TokenStore, error) { return store, nil },
 	}
+	f.KeyringLookup = cmdutil.NewKeyringLookup(f)
 	ctx := context.Background()
 	emu := auth.Login{Alias: "emu", Username: "admin@emu", InstanceURL: em.URL, LoginURL: em.URL, ClientID: emulatortest.ClientID, Storage: auth.StorageKeyring}
 	dead := auth.Login{Alias: "dead", Username: "u@dead", InstanceURL: em.URL, LoginURL: em.URL, ClientID: "x", Storage: auth.StorageKeyring}
@@ -54,12 +55,14 @@ func TestOrgCommands(t *testing.T) {
 	if err := run("list"); err != nil {
 		t.Fatal(err)
 	}
-	if want := "\tdead\tu@dead\t" + em.URL + "\n*\temu\tadmin@emu\t" + em.URL + "\n"; stdout.String() != want {
+	// Piped: CSV with a header, like every command off a terminal.
+	if want := "alias,username,instance_url,login_url,client_id,storage,default\ndead,u@dead," + em.URL + "," + em.URL + ",x,keyring,false\nemu,admin@emu," + em.URL + "," + em.URL + ",sfmcp-test-client,keyring,true\n"; stdout.String() != want {
 		t.Errorf("org list:\n%q\nwant\n%q", stdout.String(), want)
 	}
 
-	if err := run("list", "--check", "--json"); err != nil {
-		t.Fatal(err)
+	// One login no longer works: the list is printed, and the exit code says so.
+	if err := run("list", "--check", "--json"); cmdutil.ExitCodeOf(err) != cmdutil.ExitAuth || !strings.Contains(err.Error(), "1 of 2 logins do not work: dead") {
+		t.Fatalf("org list --check with a dead login: %v, want exit 4 naming it", err)
 	}
 	var entries []map[string]any
 	if err := json.Unmarshal(stdout.Bytes(), &entries); err != nil || len(entries) != 2 {

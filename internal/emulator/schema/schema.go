@@ -70,6 +70,8 @@ type ChildRelationship struct {
 	Field            string
 	RelationshipName string
 	CascadeDelete    bool
+	// RestrictedDelete: a parent with such children cannot be deleted.
+	RestrictedDelete bool
 }
 
 // Object is one sObject type.
@@ -86,6 +88,7 @@ type Object struct {
 	Searchable         bool
 	Fields             []*Field
 	ChildRelationships []ChildRelationship
+	Scopes             []string // supportedScopes names (USING SCOPE values)
 
 	raw       map[string]any
 	global    map[string]any
@@ -289,6 +292,13 @@ func (s *Schema) add(doc map[string]any, global map[string]any) error {
 			o.global[k] = v
 		}
 	}
+	if scopes, ok := doc["supportedScopes"].([]any); ok {
+		for _, sv := range scopes {
+			if sm, ok := sv.(map[string]any); ok && str(sm["name"]) != "" {
+				o.Scopes = append(o.Scopes, str(sm["name"]))
+			}
+		}
+	}
 	if fields, ok := doc["fields"].([]any); ok {
 		for _, fv := range fields {
 			fm, ok := fv.(map[string]any)
@@ -306,6 +316,7 @@ func (s *Schema) add(doc map[string]any, global map[string]any) error {
 			}
 			cr := ChildRelationship{ChildSObject: str(rm["childSObject"]), Field: str(rm["field"]), RelationshipName: str(rm["relationshipName"])}
 			cr.CascadeDelete, _ = rm["cascadeDelete"].(bool)
+			cr.RestrictedDelete, _ = rm["restrictedDelete"].(bool)
 			o.ChildRelationships = append(o.ChildRelationships, cr)
 		}
 	}
@@ -336,6 +347,13 @@ func fieldFrom(m map[string]any) *Field {
 	f.Aggregatable, _ = m["aggregatable"].(bool)
 	f.NameField, _ = m["nameField"].(bool)
 	f.RelationshipName = str(m["relationshipName"])
+	if f.Type == "reference" && strings.HasSuffix(f.Name, "__c") && !strings.HasSuffix(f.RelationshipName, "__r") {
+		// A custom lookup's relationship is always its name with __r
+		// (Foo__c → Foo__r, ns__Bar__c → ns__Bar__r), whatever a recording
+		// edited by hand says.
+		f.RelationshipName = strings.TrimSuffix(f.Name, "__c") + "__r"
+		m["relationshipName"] = f.RelationshipName
+	}
 	if refs, ok := m["referenceTo"].([]any); ok {
 		for _, r := range refs {
 			f.ReferenceTo = append(f.ReferenceTo, str(r))
@@ -360,7 +378,9 @@ func fieldFrom(m map[string]any) *Field {
 // parent relationships, child relationships whose child object exists, and
 // key prefixes.
 func (s *Schema) link() {
-	for _, o := range s.objects {
+	// Sorted, so that when objects share a key prefix (the field history
+	// objects all use 017) the same one answers for it every time.
+	for _, o := range s.Objects() {
 		o.byName = make(map[string]*Field, len(o.Fields))
 		o.byRel = map[string]*Field{}
 		for _, f := range o.Fields {
@@ -377,7 +397,7 @@ func (s *Schema) link() {
 			}
 			o.childRels[strings.ToLower(cr.RelationshipName)] = cr
 		}
-		if o.KeyPrefix != "" {
+		if _, taken := s.byPrefix[o.KeyPrefix]; o.KeyPrefix != "" && !taken {
 			s.byPrefix[o.KeyPrefix] = o
 		}
 	}
@@ -391,4 +411,26 @@ func str(v any) string {
 func num(v any) int {
 	f, _ := v.(float64)
 	return int(f)
+}
+
+// CompoundParts maps the keys of a compound field's value (street, city, …
+// for an address; latitude, longitude for a geolocation) to the component
+// fields that hold them, or returns nil when f is not compound.
+func (o *Object) CompoundParts(f *Field) map[string]string {
+	if f == nil || (f.Type != "address" && f.Type != "location") {
+		return nil
+	}
+	base := strings.TrimSuffix(strings.TrimSuffix(f.Name, "__c"), "Address")
+	parts := map[string]string{}
+	for _, c := range o.Fields {
+		if str(c.Raw["compoundFieldName"]) != f.Name || c == f {
+			continue
+		}
+		key := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(c.Name, base), "__"), "__s")
+		if key == "" {
+			continue
+		}
+		parts[strings.ToLower(key[:1])+key[1:]] = c.Name
+	}
+	return parts
 }

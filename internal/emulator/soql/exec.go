@@ -242,6 +242,10 @@ func (ec *evalCtx) renderRecord(cols []*outCol, r Record, typ string, subRows []
 				}
 				name = n
 			}
+			if c.compound != nil {
+				row.add(c.key, compoundOf(c.compound, r))
+				continue
+			}
 			row.add(c.key, outValue(f, r[name]))
 		case colRel:
 			pid, _ := r[c.rel.Name].(string)
@@ -261,6 +265,8 @@ func (ec *evalCtx) renderRecord(cols []*outCol, r Record, typ string, subRows []
 				}
 			}
 			row.add(c.key, ec.renderRecord(kids, p, ec.typeOf(p, c.targets), nil, 0))
+		case colExpr:
+			row.add(c.key, c.get(ec, r))
 		case colSub:
 			rows := subRows[c.subIndex][i]
 			if len(rows) == 0 {

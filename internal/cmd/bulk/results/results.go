@@ -4,7 +4,6 @@ package results
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"io"
 	"os"
 
@@ -74,7 +73,8 @@ rows the job never reached. For a query job: its rows (--json: JSON lines).`,
 	fl.BoolVar(&successful, "successful", false, "The rows that succeeded (the default)")
 	fl.BoolVar(&failed, "failed", false, "The rows that failed, with their errors")
 	fl.BoolVar(&unprocessed, "unprocessed", false, "The rows the job did not process")
-	fl.StringVarP(&opts.Output, "output", "o", "", "Write to this `file` (default: standard output)")
+	fl.StringVar(&opts.Output, "output", "", // no -o: that selects the org everywhere, as in sf
+		"Write to this `file` (default: standard output)")
 	fl.BoolVar(&opts.JSONLines, "json", false, "Query jobs: write JSON lines instead of CSV")
 	return cmd
 }
@@ -88,10 +88,10 @@ func resultsRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return cmdutil.SalesforceError(err)
 	}
+	if err := ops.BulkResultsReady(job); err != nil {
+		return err
+	}
 	if job.Kind() == salesforce.BulkQuery {
-		if job.State != salesforce.JobComplete {
-			return fmt.Errorf("query job %s is %s; its results are ready once it is JobComplete", job.ID, job.State)
-		}
 		_, err := bulkquery.WriteResults(ctx, c, opts.IO, job.ID, opts.Output, opts.JSONLines, 0, nil)
 		return err
 	}
