@@ -355,14 +355,14 @@ func TestRedisLeadLockerRenewsAndReleases(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rc.Close()
-	l := RedisLeadLocker{Client: rc, TTL: 150 * time.Millisecond}
+	l := RedisLeadLocker{Client: rc, TTL: 900 * time.Millisecond}
 	ctx := context.Background()
 	unlock, err := l.Lock(ctx, "k")
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Held past several TTLs (renewed), a second taker waits.
-	short, cancel := context.WithTimeout(ctx, 600*time.Millisecond)
+	short, cancel := context.WithTimeout(ctx, 2700*time.Millisecond)
 	defer cancel()
 	if _, err := l.Lock(short, "k"); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("second Lock while held: %v", err)
