@@ -151,7 +151,10 @@ func keyringLookupFunc(f *Factory) func(ctx context.Context, org string) (*Crede
 			Source:       "keyring:" + login.Alias,
 			OnRefresh:    store.WriteBack(login, sec),
 		}
-		if cfg.ClientSecret() != "" && cfg.ClientID() == login.ClientID {
+		switch {
+		case sec.ClientSecret != "":
+			creds.ClientSecret = sec.ClientSecret // kept with the login (an auth URL's, or client credentials')
+		case cfg.ClientSecret() != "" && cfg.ClientID() == login.ClientID:
 			creds.ClientSecret = cfg.ClientSecret() // a confidential Connected App's secret, from the environment
 		}
 		return creds, nil

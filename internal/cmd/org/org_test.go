@@ -59,8 +59,9 @@ func TestOrgCommands(t *testing.T) {
 		t.Errorf("org list:\n%q\nwant\n%q", stdout.String(), want)
 	}
 
-	if err := run("list", "--check", "--json"); err != nil {
-		t.Fatal(err)
+	// One login no longer works: the list is printed, and the exit code says so.
+	if err := run("list", "--check", "--json"); cmdutil.ExitCodeOf(err) != cmdutil.ExitAuth || !strings.Contains(err.Error(), "1 of 2 logins do not work: dead") {
+		t.Fatalf("org list --check with a dead login: %v, want exit 4 naming it", err)
 	}
 	var entries []map[string]any
 	if err := json.Unmarshal(stdout.Bytes(), &entries); err != nil || len(entries) != 2 {

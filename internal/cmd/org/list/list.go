@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -47,7 +48,9 @@ func NewCmdList(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 		Short: "List the logins",
 		Long: `List the logins sfmcp keeps: alias, username, instance, and which is the
 default org. --check asks Salesforce whether each stored token still works
-(refreshing it when it has expired).`,
+(refreshing it when it has expired), and exits non-zero when any login does
+not: 4 when Salesforce refused one or its tokens are gone, 1 when an org
+could not be reached.`,
 		Example: `  sfmcp org list
   sfmcp org list --check --json`,
 		Args: cobra.NoArgs,
@@ -106,7 +109,10 @@ func listRun(opts *Options) error {
 		return nil
 	}
 	if opts.Exporter.Enabled() {
-		return opts.Exporter.Write(ctx, opts.IO, entries)
+		if err := opts.Exporter.Write(ctx, opts.IO, entries); err != nil {
+			return err
+		}
+		return checkFailures(opts, entries)
 	}
 	header := []string{"", "ALIAS", "USERNAME", "INSTANCE"}
 	if opts.Check {
@@ -124,8 +130,45 @@ func listRun(opts *Options) error {
 		}
 		t.AddRow(row...)
 	}
-	return t.Render()
+	if err := t.Render(); err != nil {
+		return err
+	}
+	return checkFailures(opts, entries)
 }
+
+// checkFailures makes `org list --check` fail when any login does not work,
+// after the list is printed (as `gh auth status` does): a script can rely
+// on the exit code alone.
+func checkFailures(opts *Options, entries []Entry) error {
+	if !opts.Check {
+		return nil
+	}
+	var bad []string
+	refused := false
+	for _, e := range entries {
+		if e.Status == statusOK {
+			continue
+		}
+		bad = append(bad, e.Alias+" ("+e.Status+")")
+		if e.Status != statusUnreachable {
+			refused = true
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("%d of %d logins do not work: %s", len(bad), len(entries), strings.Join(bad, ", "))
+	if refused {
+		return &cmdutil.AuthError{Msg: msg}
+	}
+	return errors.New(msg)
+}
+
+// The statuses of `org list --check` that are not a problem to fix by logging in.
+const (
+	statusOK          = "ok"
+	statusUnreachable = "unreachable"
+)
 
 // check asks userinfo with the stored token, refreshing it (and writing the
 // new one back) when the session has expired. It returns "ok" or what is wrong.
@@ -140,10 +183,11 @@ func check(ctx context.Context, hc *http.Client, store *auth.TokenStore, l auth.
 	c, err := salesforce.New(salesforce.Config{
 		HTTPClient: hc,
 		Tokens: salesforce.NewTokenSource(salesforce.TokenSourceConfig{
-			Token:     salesforce.Token{AccessToken: sec.AccessToken, RefreshToken: sec.RefreshToken, InstanceURL: l.InstanceURL},
-			ClientID:  l.ClientID,
-			TokenURL:  l.LoginURL + "/services/oauth2/token",
-			OnRefresh: store.WriteBack(l, sec),
+			Token:        salesforce.Token{AccessToken: sec.AccessToken, RefreshToken: sec.RefreshToken, InstanceURL: l.InstanceURL},
+			ClientID:     l.ClientID,
+			ClientSecret: sec.ClientSecret,
+			TokenURL:     l.LoginURL + "/services/oauth2/token",
+			OnRefresh:    store.WriteBack(l, sec),
 		}),
 		Retry: salesforce.RetryPolicy{MaxAttempts: 2},
 	})
@@ -154,7 +198,7 @@ func check(ctx context.Context, hc *http.Client, store *auth.TokenStore, l auth.
 	case ops.SessionRefused:
 		return "expired or revoked: run sfmcp login --alias " + l.Alias + " again"
 	case ops.SessionUnreachable:
-		return "unreachable"
+		return statusUnreachable
 	}
-	return "ok"
+	return statusOK
 }
