@@ -101,7 +101,7 @@ only local servers from its config file.`,
 	cmd.Flags().IntVar(&opts.Port, "port", DefaultPort, "The HTTP server's `port`")
 	cmd.Flags().StringVar(&opts.Auth, "auth", "", "The HTTP server's `mode`: bearer or proxy (default OAUTH_MODE, else bearer)")
 	cmd.Flags().BoolVar(&opts.ReadOnly, "read-only", false, "Serve only tools that change nothing (stdio)")
-	cmd.Flags().StringSliceVar(&opts.Toolsets, "toolsets", nil, "Serve only these `toolsets` (stdio): "+strings.Join(mcpserver.KnownToolsets, ","))
+	cmd.Flags().StringSliceVar(&opts.Toolsets, "toolsets", nil, "Serve only these `toolsets` (stdio): "+strings.Join(mcpserver.KnownToolsets(), ","))
 	return cmd
 }
 
