@@ -34,6 +34,7 @@ func TestOrgCommands(t *testing.T) {
 		HTTPClient: func() (*http.Client, error) { return http.DefaultClient, nil },
 		TokenStore: func() (*auth.TokenStore, error) { return store, nil },
 	}
+	f.KeyringLookup = cmdutil.NewKeyringLookup(f)
 	ctx := context.Background()
 	emu := auth.Login{Alias: "emu", Username: "admin@emu", InstanceURL: em.URL, LoginURL: em.URL, ClientID: emulatortest.ClientID, Storage: auth.StorageKeyring}
 	dead := auth.Login{Alias: "dead", Username: "u@dead", InstanceURL: em.URL, LoginURL: em.URL, ClientID: "x", Storage: auth.StorageKeyring}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 
@@ -25,9 +24,10 @@ import (
 type Options struct {
 	IO         *iostreams.IOStreams
 	Config     func() (*config.Config, error)
-	HTTPClient func() (*http.Client, error)
 	TokenStore func() (*auth.TokenStore, error)
-	Exporter   cmdutil.Exporter
+	// Client builds the Salesforce client of a stored login, as every command does.
+	Client   func(ctx context.Context, alias string) (*salesforce.Client, error)
+	Exporter cmdutil.Exporter
 
 	Check bool
 	ctx   context.Context
@@ -42,7 +42,7 @@ type Entry struct {
 
 // NewCmdList builds the command; runF replaces listRun in tests.
 func NewCmdList(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Config: f.Config, HTTPClient: f.HTTPClient, TokenStore: f.TokenStore}
+	opts := &Options{IO: f.IOStreams, Config: f.Config, TokenStore: f.TokenStore, Client: f.SalesforceFor}
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the logins",
@@ -86,17 +86,9 @@ func listRun(opts *Options) error {
 	for _, l := range logins {
 		entries = append(entries, Entry{Login: l, Default: l.Alias == def})
 	}
-	if opts.Check && len(entries) > 0 {
-		store, err := opts.TokenStore()
-		if err != nil {
-			return err
-		}
-		hc, err := opts.HTTPClient()
-		if err != nil {
-			return err
-		}
+	if opts.Check {
 		for i := range entries {
-			entries[i].Status = check(ctx, hc, store, entries[i].Login)
+			entries[i].Status = check(ctx, opts.Client, entries[i].Login)
 		}
 	}
 	if !cfg.Quiet() && slices.ContainsFunc(entries, func(e Entry) bool { return e.Storage == auth.StorageFile }) {
@@ -170,29 +162,16 @@ const (
 	statusUnreachable = "unreachable"
 )
 
-// check asks userinfo with the stored token, refreshing it (and writing the
-// new one back) when the session has expired. It returns "ok" or what is wrong.
-func check(ctx context.Context, hc *http.Client, store *auth.TokenStore, l auth.Login) string {
-	sec, err := store.Load(ctx, l)
-	if err != nil {
-		if errors.Is(err, keyring.ErrUnavailable) {
-			return "keyring unavailable"
-		}
-		return "tokens missing: run sfmcp login --alias " + l.Alias
-	}
-	c, err := salesforce.New(salesforce.Config{
-		HTTPClient: hc,
-		Tokens: salesforce.NewTokenSource(salesforce.TokenSourceConfig{
-			Token:        salesforce.Token{AccessToken: sec.AccessToken, RefreshToken: sec.RefreshToken, InstanceURL: l.InstanceURL},
-			ClientID:     l.ClientID,
-			ClientSecret: sec.ClientSecret,
-			TokenURL:     l.LoginURL + "/services/oauth2/token",
-			OnRefresh:    store.WriteBack(l, sec),
-		}),
-		Retry: salesforce.RetryPolicy{MaxAttempts: 2},
-	})
-	if err != nil {
-		return "unusable login: run sfmcp login --alias " + l.Alias
+// check asks userinfo with the stored token, through the client every
+// command builds (refreshing it, and writing the new one back, when the
+// session has expired). It returns "ok" or what is wrong.
+func check(ctx context.Context, client func(context.Context, string) (*salesforce.Client, error), l auth.Login) string {
+	c, err := client(ctx, l.Alias)
+	switch {
+	case errors.Is(err, keyring.ErrUnavailable):
+		return "keyring unavailable"
+	case err != nil:
+		return "tokens missing or unusable: run sfmcp login --alias " + l.Alias
 	}
 	switch ops.CheckSession(ctx, c) {
 	case ops.SessionRefused:
