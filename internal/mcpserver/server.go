@@ -87,6 +87,9 @@ func NewServer(opts Options) *server.MCPServer {
 	s := server.NewMCPServer("sfmcp", opts.Version,
 		server.WithToolCapabilities(false),
 		server.WithRecovery(),
+		// logging/setLevel, and notifications/message at the level the
+		// client set (a failed call is logged to it as a warning).
+		server.WithLogging(),
 		server.WithHooks(hooks),
 		server.WithMethodCacheHints(mcp.MethodToolsList, toolsListTTL, mcp.CacheScopePrivate),
 		server.WithInstructions(instructions(len(hidden) > 0)),
@@ -148,6 +151,10 @@ func (h *handler) handle(ctx context.Context, req mcp.CallToolRequest) (res *mcp
 	}
 	if err != nil {
 		res = errorResult(cid, err)
+		if srv := server.ServerFromContext(ctx); srv != nil {
+			_ = srv.SendLogMessageToClient(ctx, mcp.NewLoggingMessageNotification(mcp.LoggingLevelWarning, "sfmcp",
+				map[string]any{"tool": h.entry.Meta.Name, "correlation_id": cid, "error": errorLogValue(err)}))
+		}
 		h.log.Info("tool call failed", "tool", h.entry.Meta.Name, "correlation_id", cid,
 			"duration", time.Since(start), "error", errorLogValue(err))
 		return res, nil
