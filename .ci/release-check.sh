@@ -7,7 +7,8 @@
 #  4. the same for a tagged build, in a throwaway clone tagged v0.0.0-check,
 #     so that a tag's version reaches the archives, the cask's URLs and
 #     `sfmcp version` alike.
-# GoReleaser and actionlint come from tools/go.mod (pinned, apart from the
+# GoReleaser comes from tools/go.mod and actionlint from tools/actionlint/go.mod
+# (pinned, apart from the
 # product's go.mod). Skipped here: publish and sign (nothing to publish to),
 # docker (no container engine on this machine; the release workflow builds
 # the image) and sbom (syft is installed by the release workflow only).
@@ -18,7 +19,7 @@ tool=(go tool -modfile="$PWD/tools/go.mod")
 skip=publish,sign,docker,sbom
 
 echo "release-check: actionlint" >&2
-"${tool[@]}" actionlint -color=false
+go tool -modfile="$PWD/tools/actionlint/go.mod" actionlint -color=false
 
 echo "release-check: goreleaser check" >&2
 "${tool[@]}" goreleaser check
