@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sfmcp/sfmcp/internal/salesforce"
+	"github.com/sfmcp/sfmcp/internal/telemetry"
 )
 
 // AuthMode is how the HTTP transport learns who a request comes from (OAUTH_MODE).
@@ -89,6 +90,8 @@ type clientBuilder struct {
 	clientID     string
 	clientSecret string
 	retry        salesforce.RetryPolicy
+	usage        *salesforce.Usage
+	obs          salesforce.Observer
 }
 
 func (b *clientBuilder) build(tok salesforce.Token, tokenURL string) (*salesforce.Client, error) {
@@ -99,6 +102,11 @@ func (b *clientBuilder) build(tok salesforce.Token, tokenURL string) (*salesforc
 // user agent, retries and connected app; tsc gives the login's token and
 // whatever else it needs (a refresh write-back, a re-login hint).
 func (b *clientBuilder) buildWith(tsc salesforce.TokenSourceConfig) (*salesforce.Client, error) {
+	return b.buildAs(tsc, telemetry.Identity{})
+}
+
+// buildAs is buildWith for a login whose org and user are known.
+func (b *clientBuilder) buildAs(tsc salesforce.TokenSourceConfig, id telemetry.Identity) (*salesforce.Client, error) {
 	tsc.ClientID, tsc.ClientSecret = b.clientID, b.clientSecret
 	return salesforce.New(salesforce.Config{
 		HTTPClient: b.hc,
@@ -106,6 +114,10 @@ func (b *clientBuilder) buildWith(tsc salesforce.TokenSourceConfig) (*salesforce
 		APIVersion: b.apiVersion,
 		UserAgent:  b.userAgent,
 		Retry:      b.retry,
+		Usage:      b.usage,
+		Observer:   b.obs,
+		OrgID:      id.OrgID,
+		UserID:     id.UserID,
 	})
 }
 
@@ -123,6 +135,7 @@ type bearerAuth struct {
 	loginURL string // where userinfo is asked when the request names no instance
 	ttl      time.Duration
 	now      func() time.Time
+	metrics  *telemetry.Metrics // nil: not counted
 
 	mu    sync.Mutex
 	valid map[tokenKey]validation
@@ -149,11 +162,15 @@ func (a *bearerAuth) authenticate(r *http.Request) (*salesforce.Client, *authFai
 	}
 	key := hashToken(tok, base)
 	v, ok := a.cached(key)
-	if !ok {
+	if ok {
+		a.metrics.TokenValidation("cache_hit")
+	} else {
 		var fail *authFailure
 		if v, fail = a.validate(r.Context(), tok, base, headerInst); fail != nil {
+			a.metrics.TokenValidation("refused")
 			return nil, fail
 		}
+		a.metrics.TokenValidation("ok")
 		a.mu.Lock()
 		if len(a.valid) >= 4*defaultMaxUserClients { // bound the cache: drop it all rather than grow
 			clear(a.valid)
@@ -162,7 +179,8 @@ func (a *bearerAuth) authenticate(r *http.Request) (*salesforce.Client, *authFai
 		a.mu.Unlock()
 	}
 	c, err := a.clients.get(v.user+"@"+v.instance, hashToken(tok), func() (*salesforce.Client, error) {
-		return a.b.build(salesforce.Token{AccessToken: tok, InstanceURL: v.instance}, "")
+		org, user, _ := strings.Cut(v.user, "/")
+		return a.b.buildAs(salesforce.TokenSourceConfig{Token: salesforce.Token{AccessToken: tok, InstanceURL: v.instance}}, telemetry.Identity{OrgID: org, UserID: user})
 	})
 	if err != nil {
 		return nil, &authFailure{status: http.StatusUnauthorized, code: "invalid_token", msg: "cannot use this token: " + err.Error()}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/sfmcp/sfmcp/internal/mcpserver/oauth"
 	"github.com/sfmcp/sfmcp/internal/salesforce"
+	"github.com/sfmcp/sfmcp/internal/telemetry"
 )
 
 // HTTPOptions configure the streamable HTTP transport.
@@ -46,6 +47,13 @@ type HTTPOptions struct {
 	ValidationTTL time.Duration // how long a validated bearer token is trusted; default 2m
 	MaxClients    int           // per-user clients kept; default 1000
 	Logger        *slog.Logger
+	// Telemetry observes the Salesforce requests of every client built for
+	// a request, and counts token validations; nil: none.
+	Telemetry *telemetry.Telemetry
+	// Usage is the process's API usage tracker and budget; nil: one without a budget.
+	Usage *salesforce.Usage
+	// Limits bound each user's calls; zero values: unlimited.
+	Limits UserLimits
 }
 
 type clientKey struct{}
@@ -81,7 +89,11 @@ func HTTPHandler(s *server.MCPServer, listenAddr string, o HTTPOptions) (http.Ha
 		base = "http://" + listenAddr
 	}
 	b := &clientBuilder{hc: hc, apiVersion: o.APIVersion, userAgent: o.UserAgent, tokenURL: o.TokenURL,
-		clientID: o.ClientID, clientSecret: o.ClientSecret, retry: o.Retry}
+		clientID: o.ClientID, clientSecret: o.ClientSecret, retry: o.Retry, usage: o.Usage, obs: o.Telemetry.Observer()}
+	var metrics *telemetry.Metrics
+	if o.Telemetry != nil {
+		metrics = o.Telemetry.Metrics
+	}
 	ttl := o.ValidationTTL
 	if ttl <= 0 {
 		ttl = defaultValidationTTL
@@ -94,7 +106,7 @@ func HTTPHandler(s *server.MCPServer, listenAddr string, o HTTPOptions) (http.Ha
 			login = "https://login.salesforce.com"
 		}
 		auth = &bearerAuth{b: b, policy: o.Instances, loginURL: login, ttl: ttl, now: time.Now,
-			valid: map[tokenKey]validation{}, clients: newClientLRU(o.MaxClients)}
+			valid: map[tokenKey]validation{}, clients: newClientLRU(o.MaxClients), metrics: metrics}
 	case AuthHeaders:
 		auth = &headersAuth{b: b, policy: o.Instances, clients: newClientLRU(o.MaxClients)}
 	case AuthProxy:
@@ -139,7 +151,8 @@ func HTTPHandler(s *server.MCPServer, listenAddr string, o HTTPOptions) (http.Ha
 	if o.Mode == AuthProxy {
 		o.Proxy.Mount(mux)
 	}
-	mux.Handle("/mcp", limitBody(MaxArgumentBytes+64<<10, authMiddleware(auth, o.Mode, base+metadataPath, log, streamable)))
+	limiter := newUserLimiter(o.Limits, metrics)
+	mux.Handle("/mcp", limitBody(MaxArgumentBytes+64<<10, authMiddleware(auth, o.Mode, base+metadataPath, log, limiter.wrap(streamable))))
 
 	loopback := isLoopbackListen(listenAddr)
 	origins := o.CORSOrigins
@@ -174,7 +187,11 @@ func authMiddleware(auth authenticator, mode AuthMode, metadataURL string, log *
 			writeAuthFailure(w, mode, metadataURL, fail)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientKey{}, c)))
+		ctx := context.WithValue(r.Context(), clientKey{}, c)
+		if org, user := c.Identity(); org != "" || user != "" {
+			ctx = telemetry.WithIdentity(ctx, telemetry.Identity{OrgID: org, UserID: user})
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

@@ -20,6 +20,7 @@ import (
 
 	"github.com/sfmcp/sfmcp/internal/ops"
 	"github.com/sfmcp/sfmcp/internal/salesforce"
+	"github.com/sfmcp/sfmcp/internal/telemetry"
 )
 
 // MaxArgumentBytes bounds one call's arguments (the HTTP transport also caps
@@ -40,6 +41,10 @@ type Options struct {
 	// status configuration); nil gives the server one of its own.
 	Leads  *ops.LeadSyncer
 	Logger *slog.Logger // nil: no logs
+	// Telemetry receives every call (metrics, a trace span, an audit line);
+	// nil: none. Build the Salesforce clients with its Observer too, so
+	// their requests join the call.
+	Telemetry *telemetry.Telemetry
 }
 
 // NewServer returns an MCP server offering opts.Tools. Arguments are decoded
@@ -69,7 +74,7 @@ func NewServer(opts Options) *server.MCPServer {
 	}
 	entries = leads.Bind(entries)
 	for i, t := range opts.Tools {
-		h := &handler{entry: entries[i], client: opts.Client, log: log}
+		h := &handler{entry: entries[i], client: opts.Client, log: log, tel: opts.Telemetry}
 		s.AddTool(t.Def, h.handle)
 	}
 	return s
@@ -79,6 +84,7 @@ type handler struct {
 	entry  ops.Entry
 	client ClientFunc
 	log    *slog.Logger
+	tel    *telemetry.Telemetry
 }
 
 // handle runs one call. It never returns a Go error: failures, including a
@@ -86,39 +92,69 @@ type handler struct {
 func (h *handler) handle(ctx context.Context, req mcp.CallToolRequest) (res *mcp.CallToolResult, _ error) {
 	cid := newCorrelationID()
 	start := time.Now()
+	args, argErr := rawArguments(req)
+	var sizes []telemetry.ArgumentSize
+	if h.tel != nil && h.tel.Audit != nil && argErr == nil {
+		sizes = argumentSizes(args)
+	}
+	// The operations name the call by the same id (lead errors carry it).
+	ctx, call := h.tel.StartCall(ops.WithCorrelationID(ctx, cid), h.entry.Meta.Name, "", cid, sizes)
+	errorCode := ""
 	defer func() {
 		if p := recover(); p != nil {
 			h.log.Error("tool panicked", "tool", h.entry.Meta.Name, "correlation_id", cid, "panic", fmt.Sprint(p))
-			res = errorResult(cid, errors.New("internal error in sfmcp (see its log)"))
+			te := toolError(cid, errors.New("internal error in sfmcp (see its log)"))
+			res, errorCode = errorResultOf(te), te.ErrorCode
 		}
+		call.End(ctx, errorCode)
 	}()
-	// The operations name the call by the same id (lead errors carry it).
-	out, err := h.run(ops.WithCorrelationID(ctx, cid), req)
-	if err != nil {
-		res = errorResult(cid, err)
-		h.log.Info("tool call failed", "tool", h.entry.Meta.Name, "correlation_id", cid,
-			"duration", time.Since(start), "error", errorLogValue(err))
-		return res, nil
+	var out any
+	err := argErr
+	if err == nil {
+		out, err = h.run(ctx, args)
 	}
-	res, err = successResult(cid, out)
-	if err != nil {
-		return errorResult(cid, err), nil
+	if err == nil {
+		if res, err = successResult(cid, out); err == nil {
+			if h.log.Enabled(ctx, slog.LevelDebug) {
+				h.log.Debug("tool call", "tool", h.entry.Meta.Name, "correlation_id", cid, "duration", time.Since(start))
+			}
+			return res, nil
+		}
 	}
-	if h.log.Enabled(ctx, slog.LevelDebug) {
-		h.log.Debug("tool call", "tool", h.entry.Meta.Name, "correlation_id", cid, "duration", time.Since(start))
-	}
-	return res, nil
+	te := toolError(cid, err)
+	errorCode = te.ErrorCode
+	h.log.Info("tool call failed", "tool", h.entry.Meta.Name, "correlation_id", cid,
+		"duration", time.Since(start), "error", te.ErrorCode+": "+te.Message)
+	return errorResultOf(te), nil
 }
 
-func (h *handler) run(ctx context.Context, req mcp.CallToolRequest) (any, error) {
-	var args json.RawMessage
-	if a := req.GetRawArguments(); a != nil {
-		b, err := json.Marshal(a)
-		if err != nil {
-			return nil, &ops.InputError{Field: "arguments", Message: "are not JSON"}
-		}
-		args = b
+// rawArguments returns the call's arguments as JSON (nil when there are none).
+func rawArguments(req mcp.CallToolRequest) (json.RawMessage, error) {
+	a := req.GetRawArguments()
+	if a == nil {
+		return nil, nil
 	}
+	if raw, ok := a.(json.RawMessage); ok {
+		return raw, nil
+	}
+	b, err := json.Marshal(a)
+	if err != nil {
+		return nil, &ops.InputError{Field: "arguments", Message: "are not JSON"}
+	}
+	return b, nil
+}
+
+// argumentSizes names the arguments of a JSON object with the size of each
+// value, for the audit log; anything but an object has no names.
+func argumentSizes(args json.RawMessage) []telemetry.ArgumentSize {
+	var m map[string]json.RawMessage
+	if len(args) == 0 || json.Unmarshal(args, &m) != nil {
+		return nil
+	}
+	return telemetry.ArgumentSizes(m)
+}
+
+func (h *handler) run(ctx context.Context, args json.RawMessage) (any, error) {
 	if len(args) > MaxArgumentBytes {
 		return nil, &ops.InputError{Field: "arguments", Message: fmt.Sprintf("are %d bytes; the most one call takes is %d", len(args), MaxArgumentBytes)}
 	}
@@ -311,7 +347,11 @@ func apiDetails(e *salesforce.APIError) []ErrorDetail {
 // (the TypeScript SDK among them) check structured content against the
 // tool's output schema even on errors.
 func errorResult(cid string, err error) *mcp.CallToolResult {
-	te := toolError(cid, err)
+	return errorResultOf(toolError(cid, err))
+}
+
+func errorResultOf(te ToolError) *mcp.CallToolResult {
+	cid := te.CorrelationID
 	text := te.ErrorCode + ": " + te.Message
 	if len(te.Fields) > 0 {
 		sorted := append([]string(nil), te.Fields...)
@@ -331,9 +371,4 @@ func ErrorFromText(text string) (ToolError, bool) {
 	var te ToolError
 	i := strings.LastIndexByte(text, '\n') // the message may hold newlines; JSON never does
 	return te, i >= 0 && json.Unmarshal([]byte(text[i+1:]), &te) == nil && te.CorrelationID != ""
-}
-
-func errorLogValue(err error) string {
-	te := toolError("", err)
-	return te.ErrorCode + ": " + te.Message
 }
