@@ -238,3 +238,38 @@ func TestAPIBudget(t *testing.T) {
 	}
 	t.Fatal("the emulator never refused past --api-limit")
 }
+
+// TestCLIWritesAreAudited: a CLI write leaves one audit line (command,
+// flag and argument names with sizes, outcome, Salesforce requests); a read
+// leaves none, and no value reaches the file.
+func TestCLIWritesAreAudited(t *testing.T) {
+	t.Parallel()
+	em := emulatortest.New(t)
+	audit := filepath.Join(t.TempDir(), "audit.jsonl")
+	env := append(orgEnv(t, em), "SFMCP_AUDIT_LOG="+audit)
+	ok(t, env, "query", "--json", "SELECT Id FROM Account LIMIT 1")
+	ok(t, env, "record", "create", "Account", "Name=Secret Name Zyx", "--json")
+	fails(t, env, 1, "INVALID_FIELD", "record", "create", "Account", "Nope__c=1", "--json")
+	b, err := os.ReadFile(audit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 2 || strings.Contains(string(b), "Secret Name") || strings.Contains(string(b), em.Token.AccessToken) {
+		t.Fatalf("audit log, want 2 lines without values:\n%s", b)
+	}
+	var ok1, bad jsonAudit
+	_ = json.Unmarshal([]byte(lines[0]), &ok1)
+	_ = json.Unmarshal([]byte(lines[1]), &bad)
+	var cmd struct {
+		Command string `json:"command"`
+	}
+	_ = json.Unmarshal([]byte(lines[0]), &cmd)
+	if cmd.Command != "sfmcp record create" || ok1.Outcome != "ok" || ok1.SalesforceRequests < 1 || ok1.CorrelationID == "" ||
+		len(ok1.Arguments) != 3 || ok1.Arguments[2].Name != "arg2" || ok1.Arguments[2].Bytes != len("Name=Secret Name Zyx") {
+		t.Errorf("write's audit line: %s", lines[0])
+	}
+	if bad.Outcome != "error" || bad.ErrorCode != "INVALID_FIELD" {
+		t.Errorf("failed write's audit line: %s", lines[1])
+	}
+}
