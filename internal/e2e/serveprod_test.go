@@ -37,7 +37,7 @@ func callTool(t *testing.T, base, token, name string, args map[string]any) (stat
 	var rpc struct {
 		Result struct {
 			Content []struct{ Text string } `json:"content"`
-			IsError bool                     `json:"isError"`
+			IsError bool                    `json:"isError"`
 		} `json:"result"`
 	}
 	if err := json.Unmarshal(raw, &rpc); err != nil || len(rpc.Result.Content) == 0 {

@@ -82,15 +82,17 @@ func (u *userLimiter) wrap(next http.Handler) http.Handler {
 	})
 }
 
-// userKey is who the request comes from, as the auth middleware found it.
+// userKey is who the request comes from, as the auth middleware found it:
+// the user at their org's instance, else their Salesforce client.
 func userKey(r *http.Request) any {
-	if id := telemetry.IdentityFrom(r.Context()); id.UserID != "" {
-		return id
+	c, err := ClientFromContext(r.Context())
+	if err != nil {
+		return nil
 	}
-	if c, err := ClientFromContext(r.Context()); err == nil {
-		return c
+	if org, user := c.Identity(); user != "" {
+		return struct{ instance, org, user string }{c.InstanceURL(), org, user}
 	}
-	return nil
+	return c
 }
 
 // acquire takes one request slot for key, or says which limit refused it
