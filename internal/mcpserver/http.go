@@ -212,6 +212,10 @@ func writeAuthFailure(w http.ResponseWriter, mode AuthMode, metadataURL string, 
 		_ = json.NewEncoder(w).Encode(body)
 		return
 	}
+	if f.status == http.StatusServiceUnavailable {
+		// The proxy's state storage is down: worth a retry soon.
+		w.Header().Set("Retry-After", "5")
+	}
 	if f.status == http.StatusUnauthorized {
 		v := fmt.Sprintf(`Bearer resource_metadata=%q`, metadataURL)
 		if f.code != "invalid_request" {

@@ -11,15 +11,16 @@ import (
 	"github.com/sfmcp/sfmcp/internal/emulator/emulatortest"
 )
 
-// TestUserRateLimit: past a user's requests per second the server answers
-// 429 with Retry-After, another user is unaffected, and the user is served
-// again once the bucket refills.
+// TestUserRateLimit: past a user's burst the server answers 429 with
+// Retry-After, and another user is unaffected. The rate is one request per
+// 100 s so that no refill can happen during the test, however slow the
+// machine; TestUserLimiterRefills checks the refill with a clock.
 func TestUserRateLimit(t *testing.T) {
 	em := emulatortest.New(t)
 	other := emulatortest.New(t) // bob is a user of another org
 	alice := em.Token.AccessToken
 	srv := startHTTP(t, HTTPOptions{Mode: AuthBearer, LoginURL: em.URL, Instances: InstancePolicy{Allowed: []string{hostOf(em.URL), hostOf(other.URL)}},
-		Limits: UserLimits{RequestsPerSecond: 2, Burst: 2}})
+		Limits: UserLimits{RequestsPerSecond: 0.01, Burst: 2}})
 	bob := bearer(other.Token.AccessToken)
 	bob["X-Salesforce-Instance-URL"] = other.URL
 	for i := range 2 {
@@ -29,10 +30,10 @@ func TestUserRateLimit(t *testing.T) {
 	}
 	r := srv.post(t, bearer(alice), toolsList)
 	if r.status != 429 {
-		t.Fatalf("third request at once: %d %s", r.status, r.body)
+		t.Fatalf("third request: %d %.200s", r.status, r.body)
 	}
-	if secs, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || secs < 1 {
-		t.Errorf("Retry-After = %q", r.header.Get("Retry-After"))
+	if secs, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || secs < 50 || secs > 100 {
+		t.Errorf("Retry-After = %q, want the ~100 s until the next token", r.header.Get("Retry-After"))
 	}
 	if !strings.Contains(string(r.body), "too many requests from this user") {
 		t.Errorf("429 body: %s", r.body)
@@ -40,9 +41,41 @@ func TestUserRateLimit(t *testing.T) {
 	if r := srv.post(t, bob, toolsList); r.status != 200 {
 		t.Errorf("another user was limited too: %d", r.status)
 	}
-	time.Sleep(600 * time.Millisecond) // 2/s refills one request in 0.5 s
-	if r := srv.post(t, bearer(alice), toolsList); r.status != 200 {
-		t.Errorf("after the bucket refilled: %d %s", r.status, r.body)
+}
+
+// TestUserLimiterRefills: the bucket refills at the rate, up to the burst.
+func TestUserLimiterRefills(t *testing.T) {
+	now := time.Unix(1000, 0)
+	u := newUserLimiter(UserLimits{RequestsPerSecond: 2, Burst: 2}, nil)
+	u.now = func() time.Time { return now }
+	take := func() (time.Duration, string) {
+		d, which := u.acquire("alice")
+		if which == "" {
+			u.release("alice")
+		}
+		return d, which
+	}
+	for i := range 2 {
+		if _, which := take(); which != "" {
+			t.Fatalf("request %d within the burst refused (%s)", i, which)
+		}
+	}
+	if d, which := take(); which != "rate" || d != 500*time.Millisecond {
+		t.Fatalf("past the burst: %v %q, want rate and 500ms", d, which)
+	}
+	now = now.Add(500 * time.Millisecond)
+	if _, which := take(); which != "" {
+		t.Fatalf("after half a second (one token): refused (%s)", which)
+	}
+	if _, which := take(); which != "rate" {
+		t.Fatal("the bucket gave more than it had")
+	}
+	now = now.Add(time.Hour)
+	for i := range 3 {
+		_, which := take()
+		if (which == "") != (i < 2) {
+			t.Fatalf("after an hour, request %d: %q (the burst caps the bucket at 2)", i, which)
+		}
 	}
 }
 
@@ -57,7 +90,7 @@ func TestUserConcurrencyLimit(t *testing.T) {
 	if r := srv.post(t, bearer(tok), toolsList); r.status != 200 {
 		t.Fatal(r.status)
 	}
-	em.AddFault(t, emulator.Fault{PathPrefix: "/services/data/", LatencyMS: 800, Times: 1})
+	em.AddFault(t, emulator.Fault{PathPrefix: "/services/data/", LatencyMS: 4000, Times: 1})
 	var wg sync.WaitGroup
 	var slow rpcReply
 	wg.Add(1)
@@ -65,7 +98,7 @@ func TestUserConcurrencyLimit(t *testing.T) {
 		defer wg.Done()
 		slow = srv.post(t, bearer(tok), toolCall("salesforce_query", map[string]any{"soql": "SELECT Id FROM Account LIMIT 1"}))
 	}()
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(1500 * time.Millisecond) // the slow call is in flight by then, even on a loaded machine
 	r := srv.post(t, bearer(tok), toolsList)
 	wg.Wait()
 	if r.status != 429 || r.header.Get("Retry-After") == "" || !strings.Contains(string(r.body), "already has 1 requests running") {
