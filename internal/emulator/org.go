@@ -272,7 +272,8 @@ func (s soqlSource) get(ctx context.Context, id string) (map[string]any, error) 
 	if err != nil {
 		return nil, nil
 	}
-	rec, _, err := s.st.Get(ctx, norm)
+	// The SOQL engine only reads records: the cache's copy will do.
+	rec, _, err := s.st.GetShared(ctx, norm)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}

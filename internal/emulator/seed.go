@@ -240,7 +240,12 @@ func seedSample(ctx context.Context, o *Org, tx *store.Tx, rng *rand.Rand, users
 		close := seedEpoch.AddDate(0, 0, rng.IntN(540)).Format("2006-01-02")
 		body := map[string]any{"Name": a.name + " - " + pick([]string{"Renewal", "Expansion", "New Business", "Pilot"}),
 			"AccountId": a.id, "StageName": stage, "CloseDate": close, "Amount": float64(5000 * (1 + rng.IntN(200))),
-			"Probability": float64(10 * rng.IntN(11)), "LeadSource": pick(leadSources), "OwnerId": owner()}
+			"LeadSource": pick(leadSources), "OwnerId": owner()}
+		// Probability, IsClosed, IsWon and the fiscal fields follow the
+		// stage and close date (deriveOpportunity). The draw that used to
+		// pick a random probability stays, so the rest of the sample org
+		// (names, owners, cases) is the same as before.
+		_ = rng.IntN(11)
 		if _, err := mk("Opportunity", body, users[0]); err != nil {
 			return err
 		}

@@ -178,8 +178,18 @@ func releaseLabel(v int) string {
 	return fmt.Sprintf("%s '%02d", seasons[i%3], year)
 }
 
-func methodNotAllowed(m string) *apiError {
-	return errf(405, "METHOD_NOT_ALLOWED", nil, "HTTP Method '%s' not allowed. Allowed are GET,HEAD,PATCH,POST,DELETE", m)
+// methodNotAllowed is Salesforce's 405. allowed lists the methods the
+// resource takes; without it the message names the usual ones less m, so it
+// never offers the method it refuses.
+func methodNotAllowed(m string, allowed ...string) *apiError {
+	if len(allowed) == 0 {
+		for _, a := range []string{"GET", "HEAD", "PATCH", "POST", "DELETE"} {
+			if a != m {
+				allowed = append(allowed, a)
+			}
+		}
+	}
+	return errf(405, "METHOD_NOT_ALLOWED", nil, "HTTP Method '%s' not allowed. Allowed are %s", m, strings.Join(allowed, ","))
 }
 
 // handleData serves /services/data/vNN.0/...

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -41,11 +42,22 @@ type Options struct {
 	// status configuration); nil gives the server one of its own.
 	Leads  *ops.LeadSyncer
 	Logger *slog.Logger // nil: no logs
+	// ListToolsets are the toolsets whose tools tools/list shows; nil shows
+	// every tool. The others stay callable by name, and the discovery tool
+	// salesforce_tools (added when some tool is not listed) gives their
+	// definitions: the agent pays for them in context only when it needs them.
+	ListToolsets []string
+	// Confirm says which calls ask the user first (see confirm.go).
+	Confirm ConfirmPolicy
 	// Telemetry receives every call (metrics, a trace span, an audit line);
 	// nil: none. Build the Salesforce clients with its Observer too, so
 	// their requests join the call.
 	Telemetry *telemetry.Telemetry
 }
+
+// toolsListTTL is how long a client may cache tools/list (a hint of the
+// 2026-07-28 protocol): the tools of a running server never change.
+const toolsListTTL = int64(time.Hour / time.Millisecond)
 
 // NewServer returns an MCP server offering opts.Tools. Arguments are decoded
 // strictly by the operation (an unknown argument or a wrong type is an
@@ -57,12 +69,29 @@ func NewServer(opts Options) *server.MCPServer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	hidden := map[string]bool{}
+	for _, t := range opts.Tools {
+		if !listed(t, opts.ListToolsets) {
+			hidden[t.Def.Name] = true
+		}
+	}
+	hooks := &server.Hooks{}
+	if len(hidden) > 0 {
+		// mcp-go lists every registered tool and has no "callable but not
+		// listed" state; its tool filters also gate calls. So the listing is
+		// trimmed after it is built, and the tools stay registered.
+		hooks.AddAfterListTools(func(_ context.Context, _ any, _ *mcp.ListToolsRequest, res *mcp.ListToolsResult) {
+			if res != nil {
+				res.Tools = slices.DeleteFunc(res.Tools, func(t mcp.Tool) bool { return hidden[t.Name] })
+			}
+		})
+	}
 	s := server.NewMCPServer("sfmcp", opts.Version,
 		server.WithToolCapabilities(false),
 		server.WithRecovery(),
-		server.WithInstructions("Salesforce tools: SOQL and SOSL queries (bounded, with a next_records_url cursor), "+
-			"record create/read/update/delete/upsert, object describes and org limits. "+
-			"Every result carries a correlation_id; failures carry Salesforce's error_code and message."),
+		server.WithHooks(hooks),
+		server.WithMethodCacheHints(mcp.MethodToolsList, toolsListTTL, mcp.CacheScopePrivate),
+		server.WithInstructions(instructions(len(hidden) > 0)),
 	)
 	leads := opts.Leads
 	if leads == nil {
@@ -74,18 +103,38 @@ func NewServer(opts Options) *server.MCPServer {
 	}
 	entries = leads.Bind(entries)
 	for i, t := range opts.Tools {
-		h := &handler{entry: entries[i], client: opts.Client, log: log, tel: opts.Telemetry}
+		h := &handler{entry: entries[i], client: opts.Client, log: log, confirm: opts.Confirm, tel: opts.Telemetry}
 		s.AddTool(t.Def, h.handle)
+	}
+	if len(hidden) > 0 {
+		s.AddTool(discoveryTool(opts.Tools, opts.ListToolsets))
+	}
+	return s
+}
+
+// instructions are the server's instructions for the model.
+func instructions(discovery bool) string {
+	s := "Salesforce tools: SOQL and SOSL queries (bounded, with a next_records_url cursor), " +
+		"record create/read/update/delete/upsert, object describes and org limits. " +
+		"Every result carries a correlation_id (it names the call in sfmcp's logs); failures carry Salesforce's error_code and message. " +
+		"Records come as CSV text and as JSON in structuredContent."
+	if discovery {
+		s += " salesforce_tools lists every tool, including those tools/list leaves out (bulk, leads), with their definitions."
 	}
 	return s
 }
 
 type handler struct {
-	entry  ops.Entry
-	client ClientFunc
-	log    *slog.Logger
-	tel    *telemetry.Telemetry
+	entry   ops.Entry
+	client  ClientFunc
+	log     *slog.Logger
+	confirm ConfirmPolicy
+	tel     *telemetry.Telemetry
 }
+
+// outcomePending is the outcome telemetry records for a call that waits for
+// the user's confirmation (it has not run).
+const outcomePending = "CONFIRMATION_PENDING"
 
 // handle runs one call. It never returns a Go error: failures, including a
 // panic in an operation, are isError results the model can read.
@@ -111,7 +160,12 @@ func (h *handler) handle(ctx context.Context, req mcp.CallToolRequest) (res *mcp
 	var out any
 	err := argErr
 	if err == nil {
-		out, err = h.run(ctx, args)
+		var pending *mcp.CallToolResult
+		out, pending, err = h.run(ctx, req, args)
+		if pending != nil {
+			errorCode = outcomePending
+			return pending, nil
+		}
 	}
 	if err == nil {
 		if res, err = successResult(cid, out); err == nil {
@@ -154,18 +208,42 @@ func argumentSizes(args json.RawMessage) []telemetry.ArgumentSize {
 	return telemetry.ArgumentSizes(m)
 }
 
-func (h *handler) run(ctx context.Context, args json.RawMessage) (any, error) {
+// run runs the call, or returns pending: the request for the user's
+// confirmation that a destructive call waits for.
+func (h *handler) run(ctx context.Context, req mcp.CallToolRequest, args json.RawMessage) (out any, pending *mcp.CallToolResult, err error) {
 	if len(args) > MaxArgumentBytes {
-		return nil, &ops.InputError{Field: "arguments", Message: fmt.Sprintf("are %d bytes; the most one call takes is %d", len(args), MaxArgumentBytes)}
+		return nil, nil, &ops.InputError{Field: "arguments", Message: fmt.Sprintf("are %d bytes; the most one call takes is %d", len(args), MaxArgumentBytes)}
+	}
+	if h.needsConfirmation() {
+		// Bad arguments fail before the user is asked about them.
+		if err := checkArgs(h.entry, args); err != nil {
+			return nil, nil, err
+		}
+		if pending, err := h.confirmation(ctx, req, args); pending != nil || err != nil {
+			return nil, pending, err
+		}
 	}
 	if h.client == nil {
-		return nil, &authRequired{msg: "no Salesforce login is configured"}
+		return nil, nil, &authRequired{msg: "no Salesforce login is configured"}
 	}
 	c, err := h.client(ctx)
 	if err != nil {
-		return nil, &authRequired{msg: err.Error()}
+		return nil, nil, &authRequired{msg: err.Error()}
 	}
-	return h.entry.Call(ctx, c, args)
+	out, err = h.entry.Call(ctx, c, args)
+	return out, nil, err
+}
+
+// checkArgs decodes and validates args as the operation will.
+func checkArgs(e ops.Entry, args json.RawMessage) error {
+	in := reflect.New(e.Input)
+	if err := ops.DecodeArgs(args, in.Interface()); err != nil {
+		return err
+	}
+	if v, ok := in.Elem().Interface().(ops.Input); ok {
+		return v.Validate()
+	}
+	return nil
 }
 
 // authRequired is a failure to find the caller's Salesforce login.
@@ -193,7 +271,8 @@ func newCorrelationID() string {
 }
 
 // successResult carries out as structured content with the correlation_id
-// added, and as text: a one-line summary, then the same JSON.
+// added, and as text: a one-line summary, then the same JSON (or, for a
+// result with records, its other fields as JSON and the records as CSV).
 func successResult(cid string, out any) (*mcp.CallToolResult, error) {
 	b, err := json.Marshal(out)
 	if err != nil {
@@ -214,6 +293,9 @@ func successResult(cid string, out any) (*mcp.CallToolResult, error) {
 	buf.Write(b[1:])
 	structured := json.RawMessage(buf.Bytes())
 	text := summary(out) + "\n" + string(structured)
+	if recs, ok := recordsOf(out); ok {
+		text = recordsText(cid, out, recs)
+	}
 	return &mcp.CallToolResult{
 		Content:           []mcp.Content{mcp.TextContent{Type: mcp.ContentTypeText, Text: text}},
 		StructuredContent: structured,
@@ -222,7 +304,10 @@ func successResult(cid string, out any) (*mcp.CallToolResult, error) {
 
 // summary is "ok: total_size=523 returned=200 done=false": the output's
 // top-level numbers, flags and short strings.
-func summary(out any) string {
+func summary(out any) string { return summaryOf(out, 80) }
+
+// summaryOf is summary with strings up to maxString bytes (-1: any length).
+func summaryOf(out any, maxString int) string {
 	v := reflect.ValueOf(out)
 	if v.Kind() == reflect.Pointer && !v.IsNil() {
 		v = v.Elem()
@@ -242,7 +327,7 @@ func summary(out any) string {
 		case reflect.Int, reflect.Int64, reflect.Int32, reflect.Bool:
 			parts = append(parts, fmt.Sprintf("%s=%v", name, fv.Interface()))
 		case reflect.String:
-			if s := fv.String(); (s != "" || !omit) && len(s) <= 80 {
+			if s := fv.String(); (s != "" || !omit) && (maxString < 0 || len(s) <= maxString) {
 				parts = append(parts, fmt.Sprintf("%s=%q", name, s))
 			}
 		}
@@ -287,12 +372,18 @@ func toolError(cid string, err error) ToolError {
 		netErr  *salesforce.NetworkError
 		mmErr   *salesforce.MultipleMatchesError
 		noLogin *authRequired
+		decl    *ErrDeclined
+		refused *ErrConfirmationRequired
 	)
 	switch {
+	case errors.As(err, &decl):
+		te.Error, te.ErrorCode = "DECLINED_BY_USER", "DECLINED_BY_USER"
+	case errors.As(err, &refused):
+		te.Error, te.ErrorCode = "CONFIRMATION_REQUIRED", "CONFIRMATION_REQUIRED"
 	case errors.As(err, &inErr):
 		te.Error, te.ErrorCode, te.Message = "Validation Error", "INVALID_ARGUMENT", inErr.Error()
 		te.Fields = []string{inErr.Field}
-		te.Details = []ErrorDetail{{Field: inErr.Field, Message: inErr.Message}}
+		te.Details = []ErrorDetail{{Field: inErr.Field, Message: inErr.RenderMessage(ops.Names{})}}
 	case errors.As(err, &valErr):
 		// The client names arguments for people ("next records URL"); tools name them in snake case.
 		field := strings.ReplaceAll(strings.ToLower(valErr.Field), " ", "_")
@@ -371,4 +462,9 @@ func ErrorFromText(text string) (ToolError, bool) {
 	var te ToolError
 	i := strings.LastIndexByte(text, '\n') // the message may hold newlines; JSON never does
 	return te, i >= 0 && json.Unmarshal([]byte(text[i+1:]), &te) == nil && te.CorrelationID != ""
+}
+
+func errorLogValue(err error) string {
+	te := toolError("", err)
+	return te.ErrorCode + ": " + te.Message
 }

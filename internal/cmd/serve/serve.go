@@ -75,6 +75,10 @@ type Options struct {
 	RateLimit     float64 // per-user requests per second in HTTP mode; 0 is unlimited
 	RateBurst     int     // per-user burst above RateLimit
 	MaxConcurrent int     // per-user requests at once in HTTP mode; 0 is unlimited
+	// ConfirmDestructive refuses destructive calls from clients that cannot
+	// ask their user; ConfirmUpdates also asks before updates and upserts.
+	ConfirmDestructive bool
+	ConfirmUpdates     bool
 }
 
 // NewCmdServe builds the command; runF replaces serveRun in tests.
@@ -110,7 +114,17 @@ SFMCP_ALLOWED_INSTANCE_HOSTS (host[:port], comma-separated). Browser origins
 allowed to call: SFMCP_CORS_ORIGINS.
 
 --read-only serves only tools that change nothing; --toolsets and --tools
-choose tools by group or by name. --list-tools prints what would be served.
+choose tools by group or by name. Without them, tools/list shows the query,
+records, metadata and limits toolsets and the salesforce_tools discovery tool,
+which gives the definitions of the others (bulk, leads); every served tool is
+callable by name. --toolsets all lists every tool.
+
+Destructive tools (deletes, bulk delete and hard delete; with
+--confirm-updates also updates and upserts) ask the user first when the
+client can ask (elicitation, or input_required from MCP 2026-07-28): declined
+changes nothing. A client that cannot ask runs them as before, unless
+--confirm-destructive, which refuses them with a clear message.
+--list-tools prints what would be served.
 
 Operations: --metrics-addr serves Prometheus /metrics on its own listener;
 OTEL_EXPORTER_OTLP_ENDPOINT (and the other standard OTEL_* variables) turns
@@ -140,8 +154,10 @@ user's requests over HTTP (429 with Retry-After past them).`,
 	fl.StringVar(&opts.Addr, "addr", "", "HTTP listen `host` or host:port (default MCP_HOST, else 127.0.0.1)")
 	fl.IntVar(&opts.Port, "port", 0, "HTTP `port` (default PORT, FASTMCP_PORT or MCP_PORT, else 8000)")
 	fl.BoolVar(&opts.ReadOnly, "read-only", false, "Serve only tools that change nothing in the org")
-	fl.StringSliceVar(&opts.Toolsets, "toolsets", nil, "Serve only these `toolsets`: "+strings.Join(mcpserver.KnownToolsets, ","))
+	fl.StringSliceVar(&opts.Toolsets, "toolsets", nil, "Serve only these `toolsets` (all: every toolset, all listed): "+strings.Join(mcpserver.KnownToolsets, ","))
 	fl.StringSliceVar(&opts.Tools, "tools", nil, "Serve only these `tools` by name")
+	fl.BoolVar(&opts.ConfirmDestructive, "confirm-destructive", false, "Refuse destructive tools (deletes) when the client cannot ask its user to confirm")
+	fl.BoolVar(&opts.ConfirmUpdates, "confirm-updates", false, "Also ask the user before tools that overwrite records (updates, upserts)")
 	fl.BoolVar(&opts.ListTools, "list-tools", false, "Print the tools that would be served and exit")
 	fl.BoolVar(&opts.JSON, "json", false, "With --list-tools: print the tool definitions as JSON")
 	fl.StringSliceVar(&opts.AllowedHosts, "allowed-instance-hosts", splitEnv(envAllowedHosts), "Extra instance `hosts` (host[:port]) requests may name ("+envAllowedHosts+")")
@@ -187,6 +203,20 @@ func (o *Options) tools() ([]mcpserver.Tool, error) {
 	return tools, nil
 }
 
+func (o *Options) confirmPolicy() mcpserver.ConfirmPolicy {
+	return mcpserver.ConfirmPolicy{Required: o.ConfirmDestructive, Updates: o.ConfirmUpdates}
+}
+
+// listToolsets are the toolsets tools/list shows: the default ones when the
+// user chose no toolsets or tools (the rest are found with salesforce_tools),
+// else every tool chosen.
+func (o *Options) listToolsets() []string {
+	if len(mcpserver.SplitList(o.Toolsets)) > 0 || len(mcpserver.SplitList(o.Tools)) > 0 {
+		return nil
+	}
+	return mcpserver.DefaultListedToolsets
+}
+
 func serveRun(ctx context.Context, opts *Options) error {
 	tools, err := opts.tools()
 	if err != nil {
@@ -214,7 +244,7 @@ func serveRun(ctx context.Context, opts *Options) error {
 		return serveHTTP(ctx, opts, cfg, tools, tel, log)
 	}
 	s := mcpserver.NewServer(mcpserver.Options{Version: opts.Version, Tools: tools, Client: onceClient(opts.Salesforce),
-		Leads: leadSyncer(cfg), Logger: log, Telemetry: tel})
+		Leads: leadSyncer(cfg), Logger: log, ListToolsets: opts.listToolsets(), Confirm: opts.confirmPolicy(), Telemetry: tel})
 	log.Info("serving MCP over stdio", "tools", len(tools), "version", opts.Version)
 	return mcpserver.ServeStdio(ctx, s, opts.IO.In, opts.IO.Out, log)
 }
@@ -343,8 +373,8 @@ func serveHTTP(ctx context.Context, opts *Options, cfg *config.Config, tools []m
 		defer closeStore()
 		proxy = p
 	}
-	s := mcpserver.NewServer(mcpserver.Options{Version: opts.Version, Tools: tools, Client: mcpserver.ClientFromContext,
-		Leads: leadSyncer(cfg), Logger: log, Telemetry: tel})
+	s := mcpserver.NewServer(mcpserver.Options{Version: opts.Version, Tools: tools, Client: mcpserver.ClientFromContext, ListToolsets: opts.listToolsets(),
+		Confirm: opts.confirmPolicy(), Leads: leadSyncer(cfg), Logger: log, Telemetry: tel})
 	var usage *salesforce.Usage
 	if opts.APIUsage != nil {
 		if usage, err = opts.APIUsage(); err != nil {

@@ -70,6 +70,8 @@ type ChildRelationship struct {
 	Field            string
 	RelationshipName string
 	CascadeDelete    bool
+	// RestrictedDelete: a parent with such children cannot be deleted.
+	RestrictedDelete bool
 }
 
 // Object is one sObject type.
@@ -314,6 +316,7 @@ func (s *Schema) add(doc map[string]any, global map[string]any) error {
 			}
 			cr := ChildRelationship{ChildSObject: str(rm["childSObject"]), Field: str(rm["field"]), RelationshipName: str(rm["relationshipName"])}
 			cr.CascadeDelete, _ = rm["cascadeDelete"].(bool)
+			cr.RestrictedDelete, _ = rm["restrictedDelete"].(bool)
 			o.ChildRelationships = append(o.ChildRelationships, cr)
 		}
 	}

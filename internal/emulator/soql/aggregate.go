@@ -210,6 +210,18 @@ func (c *compiler) compileAggregate(q *Query, qn *queryNode, sc scope, isChild b
 		}
 	}
 	res := func(e exprNode) (operand, *Error) {
+		if e.fn == "GROUPING" {
+			fr, err := c.resolvePath(sc, e.path, e.argPos)
+			if err != nil {
+				return operand{}, err
+			}
+			g := plan.findGroup(fr)
+			if g == nil || plan.sets == nil {
+				return operand{}, c.errAt(e.pos, CodeMalformed, "GROUPING() argument must be a GROUP BY ROLLUP or CUBE field: "+e.path)
+			}
+			key := g.flag
+			return operand{get: func(_ *evalCtx, r Record) any { return r[key] }, cls: clsNumber, name: e.String()}, nil
+		}
 		if isDateFn(e.fn) {
 			s, err := c.compileScalar(sc, e, "HAVING")
 			if err != nil {

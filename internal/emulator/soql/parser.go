@@ -341,6 +341,19 @@ func (p *parser) parseSelectItem() (selectItem, *Error) {
 // call (FORMAT(MIN(x)), HOUR_IN_DAY(convertTimezone(x))), or DISTANCE's
 // arguments. inSelect allows COUNT() and FIELDS(ALL).
 func (p *parser) parseExpr(inSelect ...bool) (exprNode, *Error) {
+	return p.parseCall(len(inSelect) > 0 && inSelect[0], false)
+}
+
+// knownFns are the functions SOQL has; any other name before '(' is a syntax error.
+var knownFns = map[string]bool{"COUNT": true, "COUNT_DISTINCT": true, "SUM": true, "AVG": true, "MIN": true, "MAX": true,
+	"FIELDS": true, "GROUPING": true, "TOLABEL": true, "CONVERTCURRENCY": true, "FORMAT": true, "DISTANCE": true,
+	"CONVERTTIMEZONE": true, "CALENDAR_MONTH": true, "CALENDAR_QUARTER": true, "CALENDAR_YEAR": true, "DAY_IN_MONTH": true,
+	"DAY_IN_WEEK": true, "DAY_IN_YEAR": true, "DAY_ONLY": true, "FISCAL_MONTH": true, "FISCAL_QUARTER": true,
+	"FISCAL_YEAR": true, "HOUR_IN_DAY": true, "WEEK_IN_MONTH": true, "WEEK_IN_YEAR": true}
+
+// parseCall parses a path or a call; inSelect allows COUNT() and FIELDS(),
+// inDateFn allows convertTimezone().
+func (p *parser) parseCall(inSelect, inDateFn bool) (exprNode, *Error) {
 	t := p.next()
 	if t.kind != tIdent || (isReserved(t) && !p.peek().is("(")) {
 		return exprNode{}, p.unexpected(t)
@@ -351,17 +364,25 @@ func (p *parser) parseExpr(inSelect ...bool) (exprNode, *Error) {
 	if strings.Contains(t.text, ".") {
 		return exprNode{}, p.unexpected(p.peek())
 	}
-	p.next()
 	e := exprNode{pos: t.pos, fn: strings.ToUpper(t.text)}
+	if !knownFns[e.fn] || (e.fn == "CONVERTTIMEZONE" && !inDateFn) || (e.fn == "FIELDS" && !inSelect) {
+		return exprNode{}, p.unexpected(t)
+	}
+	p.next()
 	a := p.peek()
 	e.argPos = a.pos
+	if e.fn == "FIELDS" {
+		if !(a.is("ALL") || a.is("STANDARD") || a.is("CUSTOM")) {
+			return exprNode{}, p.unexpected(a)
+		}
+	}
 	switch {
 	case a.is(")") && e.fn == "COUNT":
 		p.next()
 		return e, nil
 	case a.kind == tIdent && (!isReserved(a) || p.peekAt(1).is("(")):
 		if p.peekAt(1).is("(") {
-			in, err := p.parseExpr()
+			in, err := p.parseCall(inSelect, isDateFn(e.fn))
 			if err != nil {
 				return exprNode{}, err
 			}
@@ -754,7 +775,7 @@ func (p *parser) parseTypeof(pos int) (selectItem, *Error) {
 	for p.peek().is("WHEN") {
 		p.next()
 		obj := p.next()
-		if obj.kind != tIdent || isReserved(obj) {
+		if obj.kind != tIdent || (isReserved(obj) && !obj.is("GROUP") && !obj.is("ORDER")) {
 			return selectItem{}, p.unexpected(obj)
 		}
 		if _, err := p.expect("THEN"); err != nil {
