@@ -463,8 +463,3 @@ func ErrorFromText(text string) (ToolError, bool) {
 	i := strings.LastIndexByte(text, '\n') // the message may hold newlines; JSON never does
 	return te, i >= 0 && json.Unmarshal([]byte(text[i+1:]), &te) == nil && te.CorrelationID != ""
 }
-
-func errorLogValue(err error) string {
-	te := toolError("", err)
-	return te.ErrorCode + ": " + te.Message
-}
