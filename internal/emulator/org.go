@@ -60,6 +60,10 @@ type Options struct {
 	APILimit int
 	// Logger receives request logs (discarded when nil).
 	Logger *slog.Logger
+	// Apps are connected apps registered besides the built-in ones (the
+	// emulator's own ClientID and the sf CLI's PlatformCLI) and those of
+	// SchemaConfig's connectedApps section.
+	Apps []ConnectedApp
 	// Template starts the org as a copy of another one, made with the same
 	// SchemaConfig and NoSampleData (see Emulator.Template).
 	Template *Template

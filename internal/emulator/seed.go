@@ -22,15 +22,21 @@ var SampleSizes = struct{ Users, Accounts, Contacts, Leads, Opportunities, Cases
 
 // LeadStatuses are the org's lead statuses, in order; the one with
 // IsConverted is what a conversion sets.
-var LeadStatuses = []struct {
+// A new slice each call: callers cannot change the org's seed.
+func LeadStatuses() []LeadStatus {
+	return []LeadStatus{
+		{"Open - Not Contacted", true, false},
+		{"Working - Contacted", false, false},
+		{"Closed - Converted", false, true},
+		{"Closed - Not Converted", false, false},
+	}
+}
+
+// LeadStatus is one lead status of the emulator's org.
+type LeadStatus struct {
 	Label     string
 	Default   bool
 	Converted bool
-}{
-	{"Open - Not Contacted", true, false},
-	{"Working - Contacted", false, false},
-	{"Closed - Converted", false, true},
-	{"Closed - Not Converted", false, false},
 }
 
 func seedOrg(ctx context.Context, o *Org, tx *store.Tx) error {
@@ -116,7 +122,7 @@ func seedOrg(ctx context.Context, o *Org, tx *store.Tx) error {
 		return err
 	}
 	statusObj := o.schema.Object("LeadStatus")
-	for i, s := range LeadStatuses {
+	for i, s := range LeadStatuses() {
 		id, err := o.newID(ctx, tx, statusObj)
 		if err != nil {
 			return err
@@ -223,7 +229,7 @@ func seedSample(ctx context.Context, o *Org, tx *store.Tx, rng *rand.Rand, users
 	for i := 0; i < SampleSizes.Leads; i++ {
 		first, last := pick(firstNames), pick(lastNames)
 		company := pick(companyWords1) + " " + pick(companyWords2)
-		status := LeadStatuses[rng.IntN(2)].Label
+		status := LeadStatuses()[rng.IntN(2)].Label
 		if rng.IntN(10) == 0 {
 			status = "Closed - Not Converted"
 		}

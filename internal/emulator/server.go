@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -18,6 +19,7 @@ import (
 // Emulator is a running emulated org: an Org behind an http.Handler.
 type Emulator struct {
 	org     *Org
+	apps    apps // the connected apps
 	handler http.Handler
 	baseURL atomic.Value // string: the URL clients reach this emulator at
 }
@@ -29,6 +31,17 @@ func New(ctx context.Context, opts Options) (*Emulator, error) {
 		return nil, err
 	}
 	e := &Emulator{org: org}
+	fromSchema, err := appsFromSchemaConfig(opts.SchemaConfig)
+	if err != nil {
+		org.Close()
+		return nil, err
+	}
+	for _, app := range slices.Concat(builtinApps(), fromSchema, opts.Apps) {
+		if err := e.AddApp(app); err != nil {
+			org.Close()
+			return nil, err
+		}
+	}
 	e.handler = e.routes()
 	e.baseURL.Store("")
 	return e, nil

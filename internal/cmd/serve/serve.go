@@ -154,7 +154,7 @@ user's requests over HTTP (429 with Retry-After past them).`,
 	fl.StringVar(&opts.Addr, "addr", "", "HTTP listen `host` or host:port (default MCP_HOST, else 127.0.0.1)")
 	fl.IntVar(&opts.Port, "port", 0, "HTTP `port` (default PORT, FASTMCP_PORT or MCP_PORT, else 8000)")
 	fl.BoolVar(&opts.ReadOnly, "read-only", false, "Serve only tools that change nothing in the org")
-	fl.StringSliceVar(&opts.Toolsets, "toolsets", nil, "Serve only these `toolsets` (all: every toolset, all listed): "+strings.Join(mcpserver.KnownToolsets, ","))
+	fl.StringSliceVar(&opts.Toolsets, "toolsets", nil, "Serve only these `toolsets` (all: every toolset, all listed): "+strings.Join(mcpserver.KnownToolsets(), ","))
 	fl.StringSliceVar(&opts.Tools, "tools", nil, "Serve only these `tools` by name")
 	fl.BoolVar(&opts.ConfirmDestructive, "confirm-destructive", false, "Refuse destructive tools (deletes) when the client cannot ask its user to confirm")
 	fl.BoolVar(&opts.ConfirmUpdates, "confirm-updates", false, "Also ask the user before tools that overwrite records (updates, upserts)")
@@ -214,7 +214,7 @@ func (o *Options) listToolsets() []string {
 	if len(mcpserver.SplitList(o.Toolsets)) > 0 || len(mcpserver.SplitList(o.Tools)) > 0 {
 		return nil
 	}
-	return mcpserver.DefaultListedToolsets
+	return mcpserver.DefaultListedToolsets()
 }
 
 func serveRun(ctx context.Context, opts *Options) error {
