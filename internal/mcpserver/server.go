@@ -49,6 +49,9 @@ type Options struct {
 	ListToolsets []string
 	// Confirm says which calls ask the user first (see confirm.go).
 	Confirm ConfirmPolicy
+	// Guard limits the objects and fields every tool may reach
+	// (--allow-objects, --deny-fields); nil: no limit.
+	Guard *ops.Guard
 	// Telemetry receives every call (metrics, a trace span, an audit line);
 	// nil: none. Build the Salesforce clients with its Observer too, so
 	// their requests join the call.
@@ -103,7 +106,7 @@ func NewServer(opts Options) *server.MCPServer {
 	}
 	entries = leads.Bind(entries)
 	for i, t := range opts.Tools {
-		h := &handler{entry: entries[i], client: opts.Client, log: log, confirm: opts.Confirm, tel: opts.Telemetry}
+		h := &handler{entry: entries[i], client: opts.Client, log: log, confirm: opts.Confirm, guard: opts.Guard, tel: opts.Telemetry}
 		s.AddTool(t.Def, h.handle)
 	}
 	if len(hidden) > 0 {
@@ -129,6 +132,7 @@ type handler struct {
 	client  ClientFunc
 	log     *slog.Logger
 	confirm ConfirmPolicy
+	guard   *ops.Guard
 	tel     *telemetry.Telemetry
 }
 
@@ -214,15 +218,6 @@ func (h *handler) run(ctx context.Context, req mcp.CallToolRequest, args json.Ra
 	if len(args) > MaxArgumentBytes {
 		return nil, nil, &ops.InputError{Field: "arguments", Message: fmt.Sprintf("are %d bytes; the most one call takes is %d", len(args), MaxArgumentBytes)}
 	}
-	if h.needsConfirmation() {
-		// Bad arguments fail before the user is asked about them.
-		if err := checkArgs(h.entry, args); err != nil {
-			return nil, nil, err
-		}
-		if pending, err := h.confirmation(ctx, req, args); pending != nil || err != nil {
-			return nil, pending, err
-		}
-	}
 	if h.client == nil {
 		return nil, nil, &authRequired{msg: "no Salesforce login is configured"}
 	}
@@ -230,7 +225,19 @@ func (h *handler) run(ctx context.Context, req mcp.CallToolRequest, args json.Ra
 	if err != nil {
 		return nil, nil, &authRequired{msg: err.Error()}
 	}
-	out, err = h.entry.Call(ctx, c, args)
+	if err := h.guard.CheckCall(ctx, c, h.entry.Meta, args); err != nil {
+		return nil, nil, err
+	}
+	if h.needsConfirmation() {
+		// Bad arguments (and calls the guard refuses) fail before the user is asked about them.
+		if err := checkArgs(h.entry, args); err != nil {
+			return nil, nil, err
+		}
+		if pending, err := h.confirmation(ctx, req, args); pending != nil || err != nil {
+			return nil, pending, err
+		}
+	}
+	out, err = h.entry.Call(ops.WithGuard(ctx, h.guard), c, args)
 	return out, nil, err
 }
 
@@ -372,10 +379,13 @@ func toolError(cid string, err error) ToolError {
 		netErr  *salesforce.NetworkError
 		mmErr   *salesforce.MultipleMatchesError
 		noLogin *authRequired
+		guard   *ops.GuardError
 		decl    *ErrDeclined
 		refused *ErrConfirmationRequired
 	)
 	switch {
+	case errors.As(err, &guard):
+		te.Error, te.ErrorCode = "NOT_ALLOWED", "NOT_ALLOWED"
 	case errors.As(err, &decl):
 		te.Error, te.ErrorCode = "DECLINED_BY_USER", "DECLINED_BY_USER"
 	case errors.As(err, &refused):

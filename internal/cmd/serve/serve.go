@@ -79,6 +79,8 @@ type Options struct {
 	// ask their user; ConfirmUpdates also asks before updates and upserts.
 	ConfirmDestructive bool
 	ConfirmUpdates     bool
+	AllowObjects       []string
+	DenyFields         []string
 }
 
 // NewCmdServe builds the command; runF replaces serveRun in tests.
@@ -124,7 +126,14 @@ Destructive tools (deletes, bulk delete and hard delete; with
 client can ask (elicitation, or input_required from MCP 2026-07-28): declined
 changes nothing. A client that cannot ask runs them as before, unless
 --confirm-destructive, which refuses them with a clear message.
+
+--allow-objects limits the objects any tool may read or write, and
+--deny-fields hides fields (PII) from every result, describes included.
+Queries are checked before they are sent (objects named in FROM, subqueries,
+semi-joins, TYPEOF and RETURNING, the objects relationship paths lead to, and
+hidden fields anywhere, WHERE included), and results are filtered again.
 --list-tools prints what would be served.
+
 
 Operations: --metrics-addr serves Prometheus /metrics on its own listener;
 OTEL_EXPORTER_OTLP_ENDPOINT (and the other standard OTEL_* variables) turns
@@ -158,6 +167,8 @@ user's requests over HTTP (429 with Retry-After past them).`,
 	fl.StringSliceVar(&opts.Tools, "tools", nil, "Serve only these `tools` by name")
 	fl.BoolVar(&opts.ConfirmDestructive, "confirm-destructive", false, "Refuse destructive tools (deletes) when the client cannot ask its user to confirm")
 	fl.BoolVar(&opts.ConfirmUpdates, "confirm-updates", false, "Also ask the user before tools that overwrite records (updates, upserts)")
+	fl.StringSliceVar(&opts.AllowObjects, "allow-objects", nil, "Only these `objects` may be read or written by any tool (Account,Lead,...)")
+	fl.StringSliceVar(&opts.DenyFields, "deny-fields", nil, "Hide these `fields` (Object.Field or Field) from every result, describe included, and refuse them in queries and writes")
 	fl.BoolVar(&opts.ListTools, "list-tools", false, "Print the tools that would be served and exit")
 	fl.BoolVar(&opts.JSON, "json", false, "With --list-tools: print the tool definitions as JSON")
 	fl.StringSliceVar(&opts.AllowedHosts, "allowed-instance-hosts", splitEnv(envAllowedHosts), "Extra instance `hosts` (host[:port]) requests may name ("+envAllowedHosts+")")
@@ -203,6 +214,10 @@ func (o *Options) tools() ([]mcpserver.Tool, error) {
 	return tools, nil
 }
 
+func (o *Options) guard() *ops.Guard {
+	return &ops.Guard{AllowObjects: mcpserver.SplitList(o.AllowObjects), DenyFields: mcpserver.SplitList(o.DenyFields)}
+}
+
 func (o *Options) confirmPolicy() mcpserver.ConfirmPolicy {
 	return mcpserver.ConfirmPolicy{Required: o.ConfirmDestructive, Updates: o.ConfirmUpdates}
 }
@@ -244,7 +259,7 @@ func serveRun(ctx context.Context, opts *Options) error {
 		return serveHTTP(ctx, opts, cfg, tools, tel, log)
 	}
 	s := mcpserver.NewServer(mcpserver.Options{Version: opts.Version, Tools: tools, Client: onceClient(opts.Salesforce),
-		Leads: leadSyncer(cfg), Logger: log, ListToolsets: opts.listToolsets(), Confirm: opts.confirmPolicy(), Telemetry: tel})
+		Leads: leadSyncer(cfg), Logger: log, ListToolsets: opts.listToolsets(), Confirm: opts.confirmPolicy(), Guard: opts.guard(), Telemetry: tel})
 	log.Info("serving MCP over stdio", "tools", len(tools), "version", opts.Version)
 	return mcpserver.ServeStdio(ctx, s, opts.IO.In, opts.IO.Out, log)
 }
@@ -374,7 +389,7 @@ func serveHTTP(ctx context.Context, opts *Options, cfg *config.Config, tools []m
 		proxy = p
 	}
 	s := mcpserver.NewServer(mcpserver.Options{Version: opts.Version, Tools: tools, Client: mcpserver.ClientFromContext, ListToolsets: opts.listToolsets(),
-		Confirm: opts.confirmPolicy(), Leads: leadSyncer(cfg), Logger: log, Telemetry: tel})
+		Confirm: opts.confirmPolicy(), Guard: opts.guard(), Leads: leadSyncer(cfg), Logger: log, Telemetry: tel})
 	var usage *salesforce.Usage
 	if opts.APIUsage != nil {
 		if usage, err = opts.APIUsage(); err != nil {
