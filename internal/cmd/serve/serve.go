@@ -134,7 +134,6 @@ semi-joins, TYPEOF and RETURNING, the objects relationship paths lead to, and
 hidden fields anywhere, WHERE included), and results are filtered again.
 --list-tools prints what would be served.
 
-
 Operations: --metrics-addr serves Prometheus /metrics on its own listener;
 OTEL_EXPORTER_OTLP_ENDPOINT (and the other standard OTEL_* variables) turns
 on OpenTelemetry traces over OTLP/HTTP; --audit-log appends one JSON line per
