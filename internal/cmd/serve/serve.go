@@ -257,16 +257,35 @@ func serveRun(ctx context.Context, opts *Options) error {
 	if opts.Transport == "http" {
 		return serveHTTP(ctx, opts, cfg, tools, tel, log)
 	}
+	// A stdio server is one process of this machine, like the CLI: lead
+	// writes lock the same files.
 	s := mcpserver.NewServer(mcpserver.Options{Version: opts.Version, Tools: tools, Client: onceClient(opts.Salesforce),
-		Leads: leadSyncer(cfg), Logger: log, ListToolsets: opts.listToolsets(), Confirm: opts.confirmPolicy(), Guard: opts.guard(), Telemetry: tel})
+		Leads: leadSyncer(cfg, ops.FileLeadLocker{Dir: ops.LeadLockDir(cfg.Path())}), Logger: log, ListToolsets: opts.listToolsets(), Confirm: opts.confirmPolicy(), Guard: opts.guard(), Telemetry: tel})
 	log.Info("serving MCP over stdio", "tools", len(tools), "version", opts.Version)
 	return mcpserver.ServeStdio(ctx, s, opts.IO.In, opts.IO.Out, log)
 }
 
 // leadSyncer is the process's one LeadSyncer: every lead tool call shares
-// its per-email locks and converted-status cache.
-func leadSyncer(cfg *config.Config) *ops.LeadSyncer {
-	return ops.NewLeadSyncer(ops.LeadSyncConfig{ConvertedStatus: cfg.LeadConvertedStatus(), NotConvertedStatus: cfg.LeadNotConvertedStatus()})
+// its per-email locks and converted-status cache; locker (nil: none)
+// serializes lead writes beyond the process.
+func leadSyncer(cfg *config.Config, locker ops.LeadLocker) *ops.LeadSyncer {
+	return ops.NewLeadSyncer(ops.LeadSyncConfig{ConvertedStatus: cfg.LeadConvertedStatus(), NotConvertedStatus: cfg.LeadNotConvertedStatus(), Locker: locker})
+}
+
+// httpLeadLocker chooses how an HTTP server's lead writes are serialized:
+// through Redis when a Redis URL is configured (replicas share it), else
+// within the process alone.
+func httpLeadLocker(ctx context.Context, cfg *config.Config, log *slog.Logger) (ops.LeadLocker, func(), error) {
+	raw := cfg.String(config.KeyRedisURL)
+	if raw == "" {
+		return nil, func() {}, nil
+	}
+	rc, err := ops.NewRedisClient(ctx, raw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("lead locks: %w", err)
+	}
+	log.Info("lead writes are serialized by email through redis")
+	return ops.RedisLeadLocker{Client: rc}, func() { _ = rc.Close() }, nil
 }
 
 // onceClient resolves the login on the first call and keeps the client; a
@@ -387,8 +406,14 @@ func serveHTTP(ctx context.Context, opts *Options, cfg *config.Config, tools []m
 		defer closeStore()
 		proxy = p
 	}
+	locker, closeLocker, err := httpLeadLocker(ctx, cfg, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer closeLocker()
 	s := mcpserver.NewServer(mcpserver.Options{Version: opts.Version, Tools: tools, Client: mcpserver.ClientFromContext, ListToolsets: opts.listToolsets(),
-		Confirm: opts.confirmPolicy(), Guard: opts.guard(), Leads: leadSyncer(cfg), Logger: log, Telemetry: tel})
+		Confirm: opts.confirmPolicy(), Guard: opts.guard(), Leads: leadSyncer(cfg, locker), Logger: log, Telemetry: tel})
 	var usage *salesforce.Usage
 	if opts.APIUsage != nil {
 		if usage, err = opts.APIUsage(); err != nil {
