@@ -92,6 +92,9 @@ func NewServer(opts Options) *server.MCPServer {
 	s := server.NewMCPServer("sfmcp", opts.Version,
 		server.WithToolCapabilities(false),
 		server.WithRecovery(),
+		// logging/setLevel, and notifications/message at the level the
+		// client set (a failed call is logged to it as a warning).
+		server.WithLogging(),
 		server.WithHooks(hooks),
 		server.WithMethodCacheHints(mcp.MethodToolsList, toolsListTTL, mcp.CacheScopePrivate),
 		server.WithInstructions(instructions(len(hidden) > 0)),
@@ -181,6 +184,10 @@ func (h *handler) handle(ctx context.Context, req mcp.CallToolRequest) (res *mcp
 	}
 	te := toolError(cid, err)
 	errorCode = te.ErrorCode
+	if srv := server.ServerFromContext(ctx); srv != nil {
+		_ = srv.SendLogMessageToClient(ctx, mcp.NewLoggingMessageNotification(mcp.LoggingLevelWarning, "sfmcp",
+			map[string]any{"tool": h.entry.Meta.Name, "correlation_id": cid, "error": te.ErrorCode + ": " + te.Message}))
+	}
 	h.log.Info("tool call failed", "tool", h.entry.Meta.Name, "correlation_id", cid,
 		"duration", time.Since(start), "error", te.ErrorCode+": "+te.Message)
 	return errorResultOf(te), nil
