@@ -110,14 +110,13 @@ func HTTPHandler(s *server.MCPServer, listenAddr string, o HTTPOptions) (http.Ha
 			login = "https://login.salesforce.com"
 		}
 		auth = &bearerAuth{b: b, policy: o.Instances, loginURL: login, ttl: ttl, now: time.Now,
-			valid: map[tokenKey]validation{}, clients: newClientLRU(o.MaxClients)}
+			valid: map[tokenKey]validation{}, clients: newClientLRU(o.MaxClients), metrics: metrics}
 		if o.LocalClient != nil {
 			if !isLoopbackListen(listenAddr) {
 				return nil, fmt.Errorf("a login for requests without a token is served on loopback only, not on %s", listenAddr)
 			}
 			auth = localAuth{next: auth, local: o.LocalClient}
 		}
-			valid: map[tokenKey]validation{}, clients: newClientLRU(o.MaxClients), metrics: metrics}
 	case AuthHeaders:
 		auth = &headersAuth{b: b, policy: o.Instances, clients: newClientLRU(o.MaxClients)}
 	case AuthProxy:
