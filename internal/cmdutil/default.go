@@ -15,6 +15,7 @@ import (
 	"github.com/sfmcp/sfmcp/internal/browser"
 	"github.com/sfmcp/sfmcp/internal/config"
 	"github.com/sfmcp/sfmcp/internal/iostreams"
+	"github.com/sfmcp/sfmcp/internal/salesforce"
 )
 
 // NewFactory wires the production dependencies, in dependency order.
@@ -69,7 +70,9 @@ func NewHTTPClient(appVersion string) *http.Client {
 	t.IdleConnTimeout = 90 * time.Second
 	t.MaxIdleConns = 64
 	t.MaxIdleConnsPerHost = 16
-	return &http.Client{Transport: &userAgentTransport{next: t, agent: "sfmcp/" + appVersion}}
+	// Salesforce never redirects an API call; a redirect is refused with an
+	// error naming its Location instead of carrying the token elsewhere.
+	return salesforce.WithoutRedirects(&http.Client{Transport: &userAgentTransport{next: t, agent: "sfmcp/" + appVersion}})
 }
 
 // userAgentTransport names sfmcp in every request that does not name itself.

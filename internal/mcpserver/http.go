@@ -122,6 +122,9 @@ func HTTPHandler(s *server.MCPServer, listenAddr string, o HTTPOptions) (http.Ha
 	if o.Mode == AuthProxy {
 		metadata, _ = json.Marshal(o.Proxy.ProtectedResourceMetadata())
 	}
+	// GO-2026-6911 (mcp-go <= v1.2.x: a Location header followed unvalidated)
+	// lives in mcp-go's client transports, which sfmcp does not link: it only
+	// serves. internal/build's TestBinaryLeavesOutMCPClient keeps it so.
 	streamable := server.NewStreamableHTTPServer(s, server.WithStateLess(true), server.WithEndpointPath("/mcp"),
 		server.WithStreamableHTTPLogger(log))
 

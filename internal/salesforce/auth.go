@@ -251,6 +251,9 @@ func (ts *TokenSource) requestRefresh(ctx context.Context, hc *http.Client, refr
 	req.Header.Set("Accept", "application/json")
 	resp, err := hc.Do(req)
 	if err != nil {
+		if re, ok := AsRedirect(err); ok {
+			return Token{}, fmt.Errorf("refresh session: %w", re)
+		}
 		// Not an auth error: the refresh token may be fine and the network not.
 		return Token{}, &NetworkError{Message: "refresh session: cannot reach the token endpoint " + hostOf(ts.tokenURL), Err: unwrapURLError(err)}
 	}
