@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond Go, on Debian/Ubuntu.
-# Only installs packages that are missing, and only as root (in CI and
-# containers); otherwise it says what is missing and lets the tests decide.
+# Only installs packages that are missing. When something is missing and
+# cannot be installed here (not Debian-like, not root, no npm) it fails:
+# `make test` runs every real part or stops, and never passes by skipping.
+# (A developer who runs `go test` alone without these gets skips that say what
+# to install; under CI=true those tests fail instead: internal/testenv.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,8 +27,10 @@ done
 if ((${#missing[@]} > 0)); then
 	if ! command -v apt-get >/dev/null 2>&1; then
 		echo "test-deps: not Debian-like; please install: ${missing[*]}" >&2
+		exit 1
 	elif [[ $(id -u) -ne 0 ]]; then
 		echo "test-deps: not root; please install: ${missing[*]}" >&2
+		exit 1
 	else
 		echo "test-deps: installing ${missing[*]}" >&2
 		export DEBIAN_FRONTEND=noninteractive
@@ -42,4 +47,5 @@ if command -v npm >/dev/null 2>&1; then
 	npm ci --no-audit --no-fund --prefix "$MCP_CLIENTS"
 else
 	echo "test-deps: npm not found; please install Node.js 20+ and npm (the MCP client tests need them)" >&2
+	exit 1
 fi

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/sfmcp/sfmcp/internal/testenv"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -25,7 +26,7 @@ func goTool(t *testing.T) string {
 	}
 	gobin, err := exec.LookPath("go")
 	if err != nil {
-		t.Skipf("no go command: %v", err)
+		testenv.Missing(t, "no go command: %v", err)
 	}
 	return gobin
 }
@@ -144,10 +145,10 @@ func TestVCSBuildVersion(t *testing.T) {
 	gobin := goTool(t)
 	registerSources(t)
 	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("no git: the toolchain cannot stamp VCS information")
+		testenv.Missing(t, "no git: the toolchain cannot stamp VCS information")
 	}
 	if err := exec.Command("git", "-C", repoRoot, "rev-parse", "HEAD").Run(); err != nil {
-		t.Skipf("not a git checkout: %v", err)
+		testenv.Missing(t, "not a git checkout: %v", err)
 	}
 	bin := filepath.Join(t.TempDir(), "sfmcp")
 	goBuild(t, gobin, bin, []string{"CGO_ENABLED=0"}, "-buildvcs=true")

@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"github.com/sfmcp/sfmcp/internal/testenv"
 	"io"
 	"os"
 	"os/exec"
@@ -25,13 +26,13 @@ type secretService struct {
 }
 
 // startSecretService starts the session, or skips the test when
-// dbus-run-session is missing (.ci/test-deps.sh installs it, so `make
-// test` never skips). gnome-keyring-daemon and secret-tool missing beside it
+// dbus-run-session is missing (failing it under CI=true; .ci/test-deps.sh
+// installs it, so `make test` never skips). gnome-keyring-daemon and secret-tool missing beside it
 // is a broken setup and fails.
 func startSecretService(t *testing.T) *secretService {
 	t.Helper()
 	if _, err := exec.LookPath("dbus-run-session"); err != nil {
-		t.Skip("dbus-run-session not found: the keyring tests need a D-Bus session (Debian: apt-get install dbus gnome-keyring libsecret-tools, or run .ci/test-deps.sh as root)")
+		testenv.Missing(t, "dbus-run-session not found: the keyring tests need a D-Bus session (Debian: apt-get install dbus gnome-keyring libsecret-tools, or run .ci/test-deps.sh as root)")
 	}
 	for _, tool := range []string{"gnome-keyring-daemon", "secret-tool", "curl"} {
 		if _, err := exec.LookPath(tool); err != nil {

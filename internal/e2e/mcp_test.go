@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/sfmcp/sfmcp/internal/testenv"
 	"net/http"
 	"net/url"
 	"os"
@@ -38,12 +39,12 @@ var npmOnce struct {
 // nodeFor returns a node binary: the Node 22 of the npm project when
 // installed (the Inspector needs it), else node from PATH. It installs the
 // npm packages (npm ci) if .ci/test-deps.sh has not; it skips only when
-// node or npm is missing.
+// node or npm is missing, and fails then under CI=true.
 func nodeFor(t *testing.T, needInspector bool) string {
 	t.Helper()
 	if _, err := os.Stat(filepath.Join(mcpClientDir, "node_modules", "@modelcontextprotocol", "sdk")); err != nil {
 		if _, err := exec.LookPath("npm"); err != nil {
-			t.Skip("npm is not installed: the MCP client tests need Node.js and npm (.ci/test-deps.sh installs the packages)")
+			testenv.Missing(t, "npm is not installed: the MCP client tests need Node.js and npm (.ci/test-deps.sh installs the packages)")
 		}
 		npmOnce.Do(func() {
 			cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund", "--prefix", mcpClientDir)
@@ -63,12 +64,12 @@ func nodeFor(t *testing.T, needInspector bool) string {
 	}
 	n, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node is not installed: the MCP client tests need Node.js")
+		testenv.Missing(t, "node is not installed: the MCP client tests need Node.js")
 	}
 	if needInspector {
 		out, _ := exec.Command(n, "--version").Output()
 		if strings.HasPrefix(string(out), "v20") || strings.HasPrefix(string(out), "v18") {
-			t.Skipf("the MCP Inspector needs Node 22 and node is %s (npm ci in %s installs one on linux/amd64)", bytes.TrimSpace(out), mcpClientDir)
+			testenv.Missing(t, "the MCP Inspector needs Node 22 and node is %s (npm ci in %s installs one on linux/amd64)", bytes.TrimSpace(out), mcpClientDir)
 		}
 	}
 	return n

@@ -5,6 +5,7 @@ package redistest
 import (
 	"bytes"
 	"fmt"
+	"github.com/sfmcp/sfmcp/internal/testenv"
 	"net"
 	"os/exec"
 	"strconv"
@@ -20,13 +21,14 @@ type Server struct {
 	cmd  *exec.Cmd
 }
 
-// Start runs redis-server with no persistence. It skips the test when
-// redis-server is not installed (.ci/test-deps.sh installs Debian's).
+// Start runs redis-server with no persistence. When redis-server is not
+// installed (.ci/test-deps.sh installs Debian's) the test skips, or fails
+// under CI=true.
 func Start(t testing.TB) *Server {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
-		t.Skip("redis-server is not installed (.ci/test-deps.sh installs the Debian package redis-server)")
+		testenv.Missing(t, "redis-server is not installed (.ci/test-deps.sh installs the Debian package redis-server)")
 	}
 	var last error
 	for range 5 {
