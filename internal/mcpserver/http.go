@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mark3labs/mcp-go/server"
@@ -125,7 +126,12 @@ func HTTPHandler(s *server.MCPServer, listenAddr string, o HTTPOptions) (http.Ha
 	// GO-2026-6911 (mcp-go <= v1.2.x: a Location header followed unvalidated)
 	// lives in mcp-go's client transports, which sfmcp does not link: it only
 	// serves. internal/build's TestBinaryLeavesOutMCPClient keeps it so.
+	// Stateless: no session can receive server-initiated messages, so GET
+	// /mcp has nothing to stream and answers 405 (the spec's "no SSE stream
+	// here") instead of holding a connection open for any caller, even one
+	// with a made-up token in headers mode.
 	streamable := server.NewStreamableHTTPServer(s, server.WithStateLess(true), server.WithEndpointPath("/mcp"),
+		server.WithDisableStreaming(true),
 		server.WithStreamableHTTPLogger(log))
 
 	mux := http.NewServeMux()
@@ -277,35 +283,92 @@ func isLoopbackListen(addr string) bool {
 	return isLoopbackName(strings.ToLower(hostOnly(addr)))
 }
 
+// ServeOptions bound the HTTP server; zero fields take the defaults.
+type ServeOptions struct {
+	Grace           time.Duration // for calls in flight at shutdown
+	BodyTimeout     time.Duration // to receive a whole request body; DefaultBodyTimeout
+	MaxConns        int           // open connections in all; DefaultMaxConns
+	MaxConnsPerAddr int           // open connections from one client IP; DefaultMaxConnsPerAddr
+	Logger          *slog.Logger
+}
+
 // ServeHTTP serves h on ln until ctx ends, then shuts down gracefully,
-// giving calls in flight up to grace to finish.
+// giving calls in flight up to grace to finish. The server's bounds are
+// ServeOptions' defaults.
 func ServeHTTP(ctx context.Context, ln net.Listener, h http.Handler, grace time.Duration, log *slog.Logger) error {
+	return ServeHTTPWith(ctx, ln, h, ServeOptions{Grace: grace, Logger: log})
+}
+
+// ServeHTTPWith is ServeHTTP with explicit bounds: request headers within
+// 10 s, whole bodies within BodyTimeout, and at most MaxConns connections
+// (MaxConnsPerAddr from one address).
+func ServeHTTPWith(ctx context.Context, ln net.Listener, h http.Handler, o ServeOptions) error {
+	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if o.BodyTimeout <= 0 {
+		o.BodyTimeout = DefaultBodyTimeout
+	}
+	if o.MaxConns <= 0 {
+		o.MaxConns = DefaultMaxConns
+	}
+	if o.MaxConnsPerAddr <= 0 {
+		o.MaxConnsPerAddr = DefaultMaxConnsPerAddr
+	}
+	var (
+		mu    sync.Mutex
+		fresh = map[net.Conn]struct{}{} // connections that have not begun a request
+	)
 	srv := &http.Server{
-		Handler:           h,
+		Handler:           readBodies(o.BodyTimeout, h),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ConnState: func(c net.Conn, st http.ConnState) {
+			mu.Lock()
+			defer mu.Unlock()
+			if st == http.StateNew {
+				fresh[c] = struct{}{}
+			} else {
+				delete(fresh, c)
+			}
+		},
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(newConnLimiter(ln, o.MaxConns, o.MaxConnsPerAddr)) }()
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	sctx, cancel := context.WithTimeout(context.Background(), o.Grace)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		_ = srv.Close()
-		return err
+	shut := make(chan error, 1)
+	go func() { shut <- srv.Shutdown(sctx) }()
+	// Shutdown waits up to 5 s for a connection that has not sent a byte (a
+	// client's spare keep-alive dial); it has no request to finish, so it is
+	// closed now rather than holding up the exit.
+	for {
+		mu.Lock()
+		for c := range fresh {
+			_ = c.Close()
+			delete(fresh, c)
+		}
+		mu.Unlock()
+		select {
+		case err := <-shut:
+			if err != nil {
+				_ = srv.Close()
+				return err
+			}
+			if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
 }
