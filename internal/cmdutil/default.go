@@ -152,6 +152,13 @@ func keyringLookupFunc(f *Factory) func(ctx context.Context, org string) (*Crede
 			LoginURL:     login.LoginURL,
 			Source:       "keyring:" + login.Alias,
 			OnRefresh:    store.WriteBack(login, sec),
+			// A token refreshed but not saved is said out loud: with an org
+			// that rotates refresh tokens the stored login may be dead.
+			Coordinate: store.Coordinator(login, sec, func(err error) {
+				if f.IOStreams != nil {
+					fmt.Fprintln(f.IOStreams.ErrOut, "warning:", err)
+				}
+			}),
 		}
 		if cfg.ClientSecret() != "" && cfg.ClientID() == login.ClientID {
 			creds.ClientSecret = cfg.ClientSecret() // a confidential Connected App's secret, from the environment

@@ -60,6 +60,7 @@ func SalesforceWith(ctx context.Context, f *Factory, onRefresh TokenSaver) (*sal
 	}
 	if onRefresh == nil {
 		onRefresh = creds.OnRefresh
+		tsc.Coordinate = creds.Coordinate
 	}
 	if onRefresh != nil {
 		tsc.OnRefresh = onRefresh
