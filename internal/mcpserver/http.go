@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -46,7 +47,10 @@ type HTTPOptions struct {
 	Proxy         *oauth.Server
 	ValidationTTL time.Duration // how long a validated bearer token is trusted; default 2m
 	MaxClients    int           // per-user clients kept; default 1000
-	Logger        *slog.Logger
+	// ValidationsPerMinute bounds the userinfo calls one client address can
+	// cause in bearer mode (429 with Retry-After beyond); default 30.
+	ValidationsPerMinute int
+	Logger               *slog.Logger
 }
 
 type clientKey struct{}
@@ -95,7 +99,8 @@ func HTTPHandler(s *server.MCPServer, listenAddr string, o HTTPOptions) (http.Ha
 			login = "https://login.salesforce.com"
 		}
 		auth = &bearerAuth{b: b, policy: o.Instances, loginURL: login, ttl: ttl, now: time.Now,
-			valid: map[tokenKey]validation{}, clients: newClientLRU(o.MaxClients)}
+			valid: map[tokenKey]validation{}, refused: map[tokenKey]refusal{},
+			limiter: newAddrLimiter(o.ValidationsPerMinute), clients: newClientLRU(o.MaxClients)}
 	case AuthHeaders:
 		auth = &headersAuth{b: b, policy: o.Instances, clients: newClientLRU(o.MaxClients)}
 	case AuthProxy:
@@ -148,7 +153,8 @@ func HTTPHandler(s *server.MCPServer, listenAddr string, o HTTPOptions) (http.Ha
 	if o.Mode == AuthProxy {
 		o.Proxy.Mount(mux)
 	}
-	mux.Handle("/mcp", limitBody(MaxArgumentBytes+64<<10, authMiddleware(auth, o.Mode, base+metadataPath, log, streamable)))
+	refusals := newRefusalLog(log, time.Minute, time.Now)
+	mux.Handle("/mcp", limitBody(MaxArgumentBytes+64<<10, authMiddleware(auth, o.Mode, base+metadataPath, refusals, streamable)))
 
 	loopback := isLoopbackListen(listenAddr)
 	origins := o.CORSOrigins
@@ -171,7 +177,7 @@ func firstNonEmpty(s ...string) string {
 // authMiddleware lets a request through with its caller's Salesforce client
 // in the context, or answers 401 (bearer: with WWW-Authenticate pointing at
 // the resource metadata; headers: the lead-sync AUTHENTICATION_REQUIRED body).
-func authMiddleware(auth authenticator, mode AuthMode, metadataURL string, log *slog.Logger, next http.Handler) http.Handler {
+func authMiddleware(auth authenticator, mode AuthMode, metadataURL string, refusals *refusalLog, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodOptions {
 			next.ServeHTTP(w, r)
@@ -179,7 +185,7 @@ func authMiddleware(auth authenticator, mode AuthMode, metadataURL string, log *
 		}
 		c, fail := auth.authenticate(r)
 		if fail != nil {
-			log.Info("request refused", "status", fail.status, "code", fail.code, "reason", fail.msg, "remote", r.RemoteAddr)
+			refusals.add(fail, clientAddr(r))
 			writeAuthFailure(w, mode, metadataURL, fail)
 			return
 		}
@@ -189,6 +195,9 @@ func authMiddleware(auth authenticator, mode AuthMode, metadataURL string, log *
 
 func writeAuthFailure(w http.ResponseWriter, mode AuthMode, metadataURL string, f *authFailure) {
 	w.Header().Set("Content-Type", "application/json")
+	if f.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((f.retryAfter+time.Second-1)/time.Second)))
+	}
 	if mode == AuthHeaders {
 		body := map[string]any{"error": map[string]any{"code": f.code, "message": f.msg}}
 		if f.code == "AUTHENTICATION_REQUIRED" {
