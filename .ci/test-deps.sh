@@ -49,3 +49,17 @@ else
 	echo "test-deps: npm not found; please install Node.js 20+ and npm (the MCP client tests need them)" >&2
 	exit 1
 fi
+
+# --- emulator SOQL parity (owner: emusoql) ---
+# internal/emulator/soql/parity_test.go compares the emulator's SOQL/SOSL
+# parser with an independent one: @apexdevtools/apex-parser 5.2.0 (the Apex
+# grammar, which includes SOQL and SOSL), pinned in its package-lock.json.
+# It needs Node.js 20.19+ and fails under CI=true when node or the package
+# is missing.
+SOQL_PARITY=internal/emulator/soql/parity
+if command -v npm >/dev/null 2>&1; then
+	npm ci --no-audit --no-fund --prefix "$SOQL_PARITY"
+else
+	echo "test-deps: npm not found; please install Node.js 20.19+ and npm (the SOQL parity test needs them)" >&2
+	exit 1
+fi

@@ -46,7 +46,8 @@ type TokenStore struct {
 
 // NewTokenStore returns the production store for the config at cfgPath:
 // the system keyring, tokens.json and sfmcp.lock beside the config file.
-// notice receives the warning printed at each use of the tokens file.
+// notice receives a warning at each use of the tokens file; the CLI passes
+// nil and warns where people look (login, org list), not on every command.
 func NewTokenStore(cfgPath string, notice io.Writer) *TokenStore {
 	dir := filepath.Dir(cfgPath)
 	return &TokenStore{
@@ -54,6 +55,15 @@ func NewTokenStore(cfgPath string, notice io.Writer) *TokenStore {
 		File:     keyring.NewFileStore(filepath.Join(dir, "tokens.json"), notice),
 		LockPath: filepath.Join(dir, "sfmcp.lock"),
 	}
+}
+
+// InsecureWarning is the warning for logins kept in the tokens file
+// (--insecure-storage), or "" when the store has no tokens file.
+func (s *TokenStore) InsecureWarning() string {
+	if fs, ok := s.File.(*keyring.FileStore); ok {
+		return fs.Warning("keeping")
+	}
+	return ""
 }
 
 func (s *TokenStore) backend(l Login) keyring.Store {

@@ -65,7 +65,7 @@ func printError(w io.Writer, cmd *cobra.Command, err error) {
 		fmt.Fprintln(w, "cancelled")
 		return
 	}
-	fmt.Fprintf(w, "Error: %s\n", err)
+	fmt.Fprintf(w, "Error: %s\n", renderError(cmd, err))
 	if cmdutil.IsUsageError(err) {
 		fmt.Fprintf(w, "Run '%s --help' for usage.\n", cmd.CommandPath())
 	}

@@ -109,7 +109,8 @@ func tokenStoreFunc(f *Factory) func() (*auth.TokenStore, error) {
 		if err != nil {
 			return nil, err
 		}
-		return auth.NewTokenStore(cfg.Path(), f.IOStreams.ErrOut), nil
+		// No warning on each use of the tokens file: login and org list say it.
+		return auth.NewTokenStore(cfg.Path(), nil), nil
 	})
 }
 

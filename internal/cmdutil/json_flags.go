@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"strconv"
 
@@ -21,17 +22,36 @@ import (
 // The flags are checked while they are parsed: a bad jq expression, or --csv
 // with --json/--jq, is a FlagError (exit 2) before the command runs. --jq
 // implies --json.
+//
+// The one rule for output formats, for every command: on a terminal, tables
+// and listings for people; off a terminal (stdout piped or redirected) a
+// command whose output is tabular prints CSV with a header row, exactly as
+// with --csv, and --json gives JSON. AddCSVFlag is what makes a command
+// tabular.
 type Exporter struct {
 	json bool
 	csv  bool
 	jq   *output.JQ
+	// pipe is the command's streams when it has --csv: CSV is then also the
+	// default when stdout is not a terminal.
+	pipe *iostreams.IOStreams
 }
 
 // JSON reports --json or --jq.
 func (e *Exporter) JSON() bool { return e != nil && (e.json || e.jq != nil) }
 
-// CSV reports --csv.
-func (e *Exporter) CSV() bool { return e != nil && e.csv }
+// CSV reports --csv, or no format flag on a command with --csv whose stdout
+// is not a terminal.
+func (e *Exporter) CSV() bool {
+	if e == nil {
+		return false
+	}
+	return e.csv || (e.pipe != nil && !e.JSON() && !e.pipe.IsStdoutTTY())
+}
+
+// CSVFlag reports whether --csv itself was given, for checks that refuse it
+// with other flags.
+func (e *Exporter) CSVFlag() bool { return e != nil && e.csv }
 
 // JQ is the compiled --jq expression, or nil.
 func (e *Exporter) JQ() *output.JQ {
@@ -70,8 +90,10 @@ func AddJSONFlags(cmd *cobra.Command, exp *Exporter) {
 	f.Var(&jqFlag{exp}, "jq", "Filter JSON output with a jq `expression` (implies --json)")
 }
 
-// AddCSVFlag adds --csv to cmd, for commands whose output is a list of records.
-func AddCSVFlag(cmd *cobra.Command, exp *Exporter) {
+// AddCSVFlag adds --csv to cmd, for commands whose output is a table or a
+// listing; CSV then becomes the default when ios's stdout is not a terminal.
+func AddCSVFlag(cmd *cobra.Command, exp *Exporter, ios *iostreams.IOStreams) {
+	exp.pipe = ios
 	f := cmd.Flags()
 	f.Var(&csvFlag{exp}, "csv", "Output CSV (the default when stdout is not a terminal)")
 	f.Lookup("csv").NoOptDefVal = "true"
@@ -88,7 +110,7 @@ func (f *jsonFlag) Set(s string) error {
 	if err != nil {
 		return err
 	}
-	if v && f.e.csv {
+	if v && f.e.CSVFlag() {
 		return errCSVWithJSON
 	}
 	f.e.json = v
@@ -105,7 +127,7 @@ func (f *jqFlag) String() string {
 }
 func (f *jqFlag) Type() string { return "string" }
 func (f *jqFlag) Set(s string) error {
-	if f.e.csv {
+	if f.e.CSVFlag() {
 		return errCSVWithJSON
 	}
 	return f.e.SetJQ(s)
@@ -113,7 +135,7 @@ func (f *jqFlag) Set(s string) error {
 
 type csvFlag struct{ e *Exporter }
 
-func (f *csvFlag) String() string { return strconv.FormatBool(f.e != nil && f.e.csv) }
+func (f *csvFlag) String() string { return strconv.FormatBool(f.e.CSVFlag()) }
 func (f *csvFlag) Type() string   { return "bool" }
 func (f *csvFlag) Set(s string) error {
 	v, err := strconv.ParseBool(s)
@@ -140,7 +162,8 @@ func (e *Exporter) Write(ctx context.Context, ios *iostreams.IOStreams, v any) e
 		if rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array {
 			return fmt.Errorf("--csv: this output is not a list")
 		}
-		rw := output.NewRecordWriter(ios.Out, output.RecordsCSV, output.RecordOptions{Warn: warner(ios)})
+		// A list of structs may omit empty fields: its header is the union of every row's keys.
+		rw := output.NewRecordWriter(ios.Out, output.RecordsCSV, output.RecordOptions{Union: true, Warn: warner(ios)})
 		for i := range rv.Len() {
 			if err := rw.WriteValue(rv.Index(i).Interface()); err != nil {
 				return err
@@ -181,6 +204,22 @@ func (e *Exporter) RecordFormat(ios *iostreams.IOStreams) output.RecordFormat {
 // RecordWriter returns the writer for a stream of records in the chosen
 // format (see RecordFormat); opts may fix Columns. Close it when done.
 func (e *Exporter) RecordWriter(ctx context.Context, ios *iostreams.IOStreams, opts output.RecordOptions) *output.RecordWriter {
+	return e.RecordWriterTo(ctx, ios, ios.Out, opts)
+}
+
+// RecordStream is RecordWriter for records that arrive page by page: its
+// output waits behind a Gate until the caller opens it (after the first page
+// arrived whole), so a command that fails before then writes nothing to
+// stdout. Open the gate after each page and at the end; on an error before
+// it opened, drop the writer without closing it.
+func (e *Exporter) RecordStream(ctx context.Context, ios *iostreams.IOStreams, opts output.RecordOptions) (*output.RecordWriter, *output.Gate) {
+	gate := output.NewGate(ios.Out)
+	return e.RecordWriterTo(ctx, ios, gate, opts), gate
+}
+
+// RecordWriterTo is RecordWriter writing to w instead of ios.Out; the
+// format still follows ios (a table only when stdout is a terminal).
+func (e *Exporter) RecordWriterTo(ctx context.Context, ios *iostreams.IOStreams, w io.Writer, opts output.RecordOptions) *output.RecordWriter {
 	opts.JQ = e.JQ()
 	opts.Context = ctx
 	if opts.Width == 0 {
@@ -190,7 +229,7 @@ func (e *Exporter) RecordWriter(ctx context.Context, ios *iostreams.IOStreams, o
 	if opts.Warn == nil {
 		opts.Warn = warner(ios)
 	}
-	return output.NewRecordWriter(ios.Out, e.RecordFormat(ios), opts)
+	return output.NewRecordWriter(w, e.RecordFormat(ios), opts)
 }
 
 func warner(ios *iostreams.IOStreams) func(string) {

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -121,7 +122,14 @@ func TestBulkRoundTrip(t *testing.T) {
 
 	// Delete two, then queryAll still sees them as deleted.
 	del := writeFile(t, "delete.csv", "Id\n"+ids["BULK-1"]+"\n"+ids["BULK-3"]+"\n")
-	ok(t, env, "bulk", "delete", "Account", "--file", del)
+	// Off a terminal a delete needs --yes; without it nothing is deleted and no job is opened.
+	before := jobCount(t, em)
+	fails(t, env, 2, "pass --yes to confirm", "bulk", "delete", "Account", "--file", del)
+	fails(t, env, 2, "pass --yes to confirm", "bulk", "hard-delete", "Account", "--file", del)
+	if n := jobCount(t, em); n != before {
+		t.Errorf("a refused delete opened %d jobs", n-before)
+	}
+	ok(t, env, "bulk", "delete", "Account", "--file", del, "--yes")
 	if rows := readCSV(t, ok(t, env, "bulk", "query", "SELECT Id FROM Account")); len(rows) != 3 {
 		t.Errorf("after delete: %d rows", len(rows)-1)
 	}
@@ -256,7 +264,7 @@ func TestBulkAsyncStatusResults(t *testing.T) {
 	if st.State != "JobComplete" || st.Successful != 3 {
 		t.Fatalf("status %+v", st)
 	}
-	if !strings.Contains(ok(t, env, "bulk", "status", id), "State\tJobComplete") {
+	if rows := readCSV(t, ok(t, env, "bulk", "status", id)); len(rows) != 2 || !slices.Contains(rows[1], "JobComplete") {
 		t.Error("status table lacks the state")
 	}
 	rows := readCSV(t, ok(t, env, "bulk", "results", id))
@@ -355,15 +363,30 @@ func TestBulkInterrupt(t *testing.T) {
 	}
 	stderr, code := interrupt("bulk", "insert", "Account", "--file", in)
 	ids := jobIDPattern.FindAllString(stderr, -1)
-	if code != 2 || len(ids) == 0 || !strings.Contains(stderr, "sfmcp bulk status "+ids[0]) || !strings.Contains(stderr, "keeps running") {
+	if code != 2 || len(ids) == 0 || !strings.Contains(stderr, "sfmcp bulk status "+ids[0]) || !strings.Contains(stderr, "keeps running") ||
+		!strings.Contains(stderr, "sfmcp bulk resume --journal") {
 		t.Fatalf("Ctrl-C: exit %d\n%s", code, stderr)
 	}
 	status := ok(t, env, "bulk", "status", ids[0])
 	if strings.Contains(status, "Aborted") {
 		t.Errorf("the job was aborted without --abort-on-interrupt:\n%s", status)
 	}
+	// Running the same command again refuses and points to resume; resume finishes the load.
+	fails(t, env, 1, "sfmcp bulk resume --journal", "bulk", "insert", "Account", "--file", in)
+	r := run(t, env, "", "bulk", "resume", "--journal", strings.TrimSuffix(in, ".csv")+".load-journal.json")
+	if r.code != 0 || !strings.Contains(r.err, "60000 + 0 + 0 = 60000 rows") {
+		t.Fatalf("resume: exit %d\n%s", r.code, r.err)
+	}
+	if n := readCSV(t, ok(t, env, "query", "SELECT COUNT() FROM Account")); n[0][0] != "60000" {
+		t.Errorf("count after resume %q", n)
+	}
 
-	stderr, code = interrupt("bulk", "insert", "Account", "--file", in, "--abort-on-interrupt")
+	in2 := filepath.Join(t.TempDir(), "slow2.csv")
+	b, _ := os.ReadFile(in)
+	if err := os.WriteFile(in2, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stderr, code = interrupt("bulk", "insert", "Account", "--file", in2, "--abort-on-interrupt")
 	if code != 2 || !strings.Contains(stderr, "Aborted job") {
 		t.Errorf("--abort-on-interrupt: exit %d\n%s", code, stderr)
 	}

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -184,10 +185,10 @@ func TestRecordLifecycleAndQueryAll(t *testing.T) {
 		t.Fatalf("create printed %q", id)
 	}
 	got := ok(t, env, "record", "get", "Account", id, "--fields", "Name,NumberOfEmployees,AnnualRevenue")
-	for _, want := range []string{"Name\tE2E Corp", "NumberOfEmployees\t42", "AnnualRevenue\t1000.5"} {
-		if !strings.Contains(got, want) {
-			t.Errorf("get: %q lacks %q", got, want)
-		}
+	// Piped: one CSV row under a header of the field names.
+	if rows := readCSV(t, got); len(rows) != 2 || strings.Join(rows[0], ",") != "Name,NumberOfEmployees,AnnualRevenue" ||
+		strings.Join(rows[1], ",") != "E2E Corp,42,1000.5" {
+		t.Errorf("get: %q", got)
 	}
 	ok(t, env, "record", "update", "Account", id, "Industry=Energy", "NumberOfEmployees:=43")
 	var rec map[string]any
@@ -234,7 +235,7 @@ func TestRecordLifecycleAndQueryAll(t *testing.T) {
 
 	// Search finds the upserted record.
 	rows = readCSV(t, ok(t, env, "search", "FIND {Third} IN NAME FIELDS RETURNING Account(Id, Name)"))
-	if len(rows) != 2 || rows[1][0] != first[0] {
+	if len(rows) != 2 || rows[1][0] != "Account" || rows[1][1] != first[0] {
 		t.Errorf("search: %v", rows)
 	}
 }
@@ -246,7 +247,7 @@ func TestDescribeAndLimits(t *testing.T) {
 
 	list := ok(t, env, "describe")
 	for _, name := range []string{"Account", "Contact", "Lead"} {
-		if !strings.Contains(list, name+"\t") {
+		if !strings.Contains(list, "\n"+name+",") {
 			t.Errorf("describe lacks %s:\n%s", name, list)
 		}
 	}
@@ -274,19 +275,30 @@ func TestDescribeAndLimits(t *testing.T) {
 	if fields[0][0] != "name" || len(fields) < 10 {
 		t.Errorf("--fields --csv: %v", fields[0])
 	}
-	if !strings.Contains(ok(t, env, "describe", "Account"), "Key prefix\t001") {
-		t.Error("describe Account lacks its key prefix")
+	if rows := readCSV(t, ok(t, env, "describe", "Account")); rows[0][0] != "name" || len(rows) < 10 {
+		t.Errorf("describe Account piped is not its fields as CSV: %v", rows[0])
 	}
 
 	limits := readCSV(t, ok(t, env, "limits", "--csv"))
 	if strings.Join(limits[0], ",") != "name,max,remaining,used" || len(limits) < 5 {
 		t.Errorf("limits --csv: %v", limits[:1])
 	}
-	if !strings.Contains(ok(t, env, "limits"), "DailyApiRequests\t") {
+	if !strings.Contains(ok(t, env, "limits"), "\nDailyApiRequests,") {
 		t.Error("limits lacks DailyApiRequests")
 	}
-	if got := ok(t, env, "limits", "--jq", `.[] | select(.name == "DailyApiRequests") | .max`); strings.TrimSpace(got) == "" {
-		t.Error("limits --jq printed nothing")
+	// --jq runs over the data: a Developer Edition org allows 15000 API
+	// requests a day, and this run has used some.
+	if got := ok(t, env, "limits", "--jq", `.[] | select(.name == "DailyApiRequests") | .max`); strings.TrimSpace(got) != "15000" {
+		t.Errorf("limits --jq .max = %q, want 15000", got)
+	}
+	got := strings.Fields(ok(t, env, "limits", "--jq", `.[] | select(.name == "DailyApiRequests") | .remaining, .used`))
+	if len(got) != 2 {
+		t.Fatalf("limits --jq remaining, used: %q", got)
+	}
+	remaining, _ := strconv.Atoi(got[0])
+	used, _ := strconv.Atoi(got[1])
+	if used < 1 || remaining+used != 15000 {
+		t.Errorf("limits --jq: remaining %q, used %q; want them to sum to 15000 with some used", got[0], got[1])
 	}
 }
 

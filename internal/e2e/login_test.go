@@ -233,7 +233,7 @@ func TestLoginKeyring(t *testing.T) {
 		// Logging in again as the same user under another alias replaces the
 		// login; then its refresh token is revoked behind sfmcp's back.
 		r.login("--alias", "revoked")
-		if res := r.ok("org", "list"); strings.Contains(res.out, user+"\t"+user) || !strings.Contains(res.out, "revoked\t"+user) {
+		if res := r.ok("org", "list"); strings.Contains(res.out, user+","+user) || !strings.Contains(res.out, "revoked,"+user) {
 			t.Errorf("org list after logging in again under another alias: %q", res.out)
 		}
 		acc2, ref2, _ := r.stored(user)
@@ -337,9 +337,16 @@ exec curl -s -o /dev/null "$loc"`)
 				tokens = append(tokens, s.AccessToken, s.RefreshToken)
 			}
 		}
+		// The warning is for login and org list, not every command, and -q silences it.
 		res = r.run(env, "", "query", "SELECT Id FROM Account LIMIT 1")
-		if res.code != 0 || !strings.Contains(res.err, "plain-text file") {
-			t.Errorf("query from the tokens file: exit %d, %q (the file must be announced on every use)", res.code, res.err)
+		if res.code != 0 || strings.Contains(res.err, "plain-text file") {
+			t.Errorf("query from the tokens file: exit %d, %q (no warning on every command)", res.code, res.err)
+		}
+		if res = r.run(env, "", "org", "list"); res.code != 0 || !strings.Contains(res.err, "plain-text file") {
+			t.Errorf("org list: exit %d, %q (must name the tokens file)", res.code, res.err)
+		}
+		if res = r.run(env, "", "org", "list", "-q"); res.code != 0 || strings.Contains(res.err, "plain-text file") {
+			t.Errorf("org list -q: exit %d, %q", res.code, res.err)
 		}
 		r.run(env, "", "logout")
 		if _, err := os.Stat(path); !os.IsNotExist(err) {

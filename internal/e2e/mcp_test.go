@@ -112,6 +112,7 @@ func everyToolPlan() []planStep {
 
 type sdkRun struct {
 	ServerInfo struct{ Name, Version string } `json:"serverInfo"`
+	Listed     []string                       `json:"listed"`
 	Tools      []struct {
 		Name        string         `json:"name"`
 		Annotations map[string]any `json:"annotations"`
@@ -156,8 +157,19 @@ func checkEveryTool(t *testing.T, run sdkRun) {
 	if run.ServerInfo.Name != "sfmcp" {
 		t.Errorf("serverInfo %+v", run.ServerInfo)
 	}
-	if len(run.Tools) != len(ops.Catalogue()) {
-		t.Errorf("tools/list: %d tools; the catalogue has %d", len(run.Tools), len(ops.Catalogue()))
+	// tools/list shows the default toolsets and salesforce_tools, which
+	// gives every other tool; together they are the catalogue.
+	listedWant := 1
+	for _, e := range ops.Catalogue() {
+		if slices.Contains(mcpserver.DefaultListedToolsets, string(e.Meta.Toolset)) {
+			listedWant++
+		}
+	}
+	if len(run.Listed) != listedWant {
+		t.Errorf("tools/list: %d tools %v; want %d", len(run.Listed), run.Listed, listedWant)
+	}
+	if len(run.Tools) != len(ops.Catalogue())+1 {
+		t.Errorf("tools/list and salesforce_tools: %d tools; the catalogue has %d, plus salesforce_tools", len(run.Tools), len(ops.Catalogue()))
 	}
 	called := map[string]bool{}
 	for _, r := range run.Results {
@@ -253,7 +265,7 @@ func TestMCPInspectorCLI(t *testing.T) {
 	defer cancel()
 	args := []string{inspector, "--cli", "--strict", "--method", "tools/list",
 		"-e", "SALESFORCE_ACCESS_TOKEN=" + em.Token.AccessToken, "-e", "SALESFORCE_INSTANCE_URL=" + em.URL,
-		binary, "serve", "--transport", "stdio"}
+		binary, "serve", "--transport", "stdio", "--toolsets", "all"}
 	cmd := exec.CommandContext(ctx, node, args...)
 	cmd.Env = append(baseEnv(t), "MCP_CATALOG_PATH="+filepath.Join(t.TempDir(), "catalog.json"))
 	var out, errOut bytes.Buffer

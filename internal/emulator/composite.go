@@ -2,12 +2,9 @@ package emulator
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"regexp"
 	"strings"
 
 	"github.com/sfmcp/sfmcp/internal/emulator/schema"
@@ -21,10 +18,16 @@ var errRollback = errors.New("all or none: rolled back")
 
 func (e *Emulator) handleComposite(q *apiRequest) {
 	switch {
+	case len(q.parts) == 1 && (q.r.Method == http.MethodGet || q.r.Method == http.MethodHead):
+		e.listSubresources(q, "composite", "batch", "tree", "sobjects")
 	case len(q.parts) == 1:
 		e.compositeRequest(q)
 	case q.parts[1] == "sobjects":
 		e.collections(q)
+	case q.parts[1] == "batch" && len(q.parts) == 2:
+		e.compositeBatch(q)
+	case q.parts[1] == "tree" && len(q.parts) == 3:
+		e.compositeTree(q)
 	default:
 		writeError(q.w, notFound())
 	}
@@ -236,89 +239,4 @@ func splitList(s string) []string {
 		}
 	}
 	return out
-}
-
-type compositeSub struct {
-	Method      string          `json:"method"`
-	URL         string          `json:"url"`
-	ReferenceID string          `json:"referenceId"`
-	Body        json.RawMessage `json:"body,omitempty"`
-}
-
-var refRe = regexp.MustCompile(`@\{([A-Za-z0-9_]+)\.([A-Za-z0-9_.\[\]]+)\}`)
-
-// compositeRequest serves POST /composite: up to 25 subrequests run in
-// order, later ones referring to earlier results as @{ref.field}. With
-// allOrNone, the subrequests after a failure are not processed.
-func (e *Emulator) compositeRequest(q *apiRequest) {
-	if q.r.Method != http.MethodPost {
-		writeError(q.w, methodNotAllowed(q.r.Method))
-		return
-	}
-	var body struct {
-		AllOrNone        bool           `json:"allOrNone"`
-		CompositeRequest []compositeSub `json:"compositeRequest"`
-	}
-	if aerr := e.readJSON(q, &body); aerr != nil {
-		writeError(q.w, aerr)
-		return
-	}
-	if len(body.CompositeRequest) == 0 || len(body.CompositeRequest) > 25 {
-		writeError(q.w, errf(400, "INVALID_BATCH_REQUEST", nil, "A composite request must have between 1 and 25 subrequests"))
-		return
-	}
-	results := map[string]any{}
-	var out []map[string]any
-	halted := false
-	for _, sub := range body.CompositeRequest {
-		if halted {
-			out = append(out, map[string]any{"body": []any{map[string]any{"errorCode": "PROCESSING_HALTED", "message": "The transaction was rolled back since another operation in the same transaction failed."}},
-				"httpHeaders": map[string]any{}, "httpStatusCode": 400, "referenceId": sub.ReferenceID})
-			continue
-		}
-		resolve := func(s string) string {
-			return refRe.ReplaceAllStringFunc(s, func(m string) string {
-				parts := refRe.FindStringSubmatch(m)
-				if v, ok := results[parts[1]].(map[string]any); ok {
-					if x, ok := v[parts[2]]; ok {
-						return fmt.Sprint(x)
-					}
-				}
-				return m
-			})
-		}
-		target := resolve(sub.URL)
-		var reqBody *strings.Reader
-		if len(sub.Body) > 0 {
-			reqBody = strings.NewReader(resolve(string(sub.Body)))
-		} else {
-			reqBody = strings.NewReader("")
-		}
-		r := httptest.NewRequest(strings.ToUpper(sub.Method), target, reqBody).WithContext(q.r.Context())
-		r.Header.Set("Authorization", q.r.Header.Get("Authorization"))
-		r.Header.Set("Content-Type", "application/json")
-		r.RemoteAddr = q.r.RemoteAddr
-		rec := httptest.NewRecorder()
-		if !strings.HasPrefix(r.URL.Path, "/services/data/") {
-			writeError(rec, errf(400, "INVALID_URL", nil, "The URL must start with /services/data/"))
-		} else {
-			e.handleData(rec, r)
-		}
-		var parsed any
-		if rec.Body.Len() > 0 {
-			_ = json.Unmarshal(rec.Body.Bytes(), &parsed)
-		}
-		if sub.ReferenceID != "" {
-			results[sub.ReferenceID] = parsed
-		}
-		headers := map[string]any{}
-		if loc := rec.Header().Get("Location"); loc != "" {
-			headers["Location"] = loc
-		}
-		out = append(out, map[string]any{"body": parsed, "httpHeaders": headers, "httpStatusCode": rec.Code, "referenceId": sub.ReferenceID})
-		if rec.Code >= 400 && body.AllOrNone {
-			halted = true
-		}
-	}
-	writeJSON(q.w, 200, map[string]any{"compositeResponse": out})
 }

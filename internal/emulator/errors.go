@@ -6,7 +6,9 @@ import (
 )
 
 // apiError is an error the emulator answers with, in Salesforce's shape:
-// an HTTP status and `[{"message","errorCode","fields"}]`.
+// an HTTP status and `[{"message","errorCode"}]`, with `"fields"` when
+// Fields is not nil: Salesforce names fields only on errors about fields and
+// on save (DML) errors, where the list may be empty.
 type apiError struct {
 	Status  int
 	Code    string
@@ -14,15 +16,26 @@ type apiError struct {
 	Fields  []string
 }
 
+// errorBody is one element of a Salesforce error array, in its key order.
+type errorBody struct {
+	Message   string   `json:"message"`
+	ErrorCode string   `json:"errorCode"`
+	Fields    []string `json:"fields,omitempty"`
+}
+
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
 
 // body is the JSON error array Salesforce sends.
-func (e *apiError) body() []map[string]any {
-	fields := e.Fields
-	if fields == nil {
-		fields = []string{}
+func (e *apiError) body() []any {
+	if e.Fields == nil {
+		return []any{errorBody{Message: e.Message, ErrorCode: e.Code}}
 	}
-	return []map[string]any{{"message": e.Message, "errorCode": e.Code, "fields": fields}}
+	// A present but empty list must still be written.
+	return []any{struct {
+		Message   string   `json:"message"`
+		ErrorCode string   `json:"errorCode"`
+		Fields    []string `json:"fields"`
+	}{e.Message, e.Code, e.Fields}}
 }
 
 // statusCode is the per-record form used in composite and bulk results.
@@ -32,6 +45,11 @@ func (e *apiError) statusError() map[string]any {
 		fields = []string{}
 	}
 	return map[string]any{"statusCode": e.Code, "message": e.Message, "fields": fields}
+}
+
+// saveErr is a save (DML) error: Salesforce lists its fields, even none.
+func saveErr(status int, code string, format string, args ...any) *apiError {
+	return errf(status, code, []string{}, format, args...)
 }
 
 func errf(status int, code string, fields []string, format string, args ...any) *apiError {

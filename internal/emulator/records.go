@@ -82,10 +82,10 @@ func (o *Org) update(ctx context.Context, tx *store.Tx, obj *schema.Object, id s
 		return internalError(err)
 	}
 	if deleted, _ := rec["IsDeleted"].(bool); deleted {
-		return errf(404, "ENTITY_IS_DELETED", nil, "entity is deleted")
+		return saveErr(404, "ENTITY_IS_DELETED", "entity is deleted")
 	}
 	if converted, _ := rec["IsConverted"].(bool); converted && obj.Name == "Lead" {
-		return errf(400, "CANNOT_UPDATE_CONVERTED_LEAD", nil, "cannot reference converted lead")
+		return saveErr(400, "CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead")
 	}
 	touched := map[string]bool{}
 	for k := range body {
@@ -130,7 +130,7 @@ func (o *Org) remove(ctx context.Context, tx *store.Tx, obj *schema.Object, id s
 		obj = o.schema.Object(object)
 	}
 	if !obj.Deletable {
-		return errf(400, "INSUFFICIENT_ACCESS_OR_READONLY", nil, "insufficient access rights on object id")
+		return saveErr(400, "INSUFFICIENT_ACCESS_OR_READONLY", "insufficient access rights on object id")
 	}
 	if deleted, _ := rec["IsDeleted"].(bool); deleted {
 		if hard {
@@ -139,7 +139,7 @@ func (o *Org) remove(ctx context.Context, tx *store.Tx, obj *schema.Object, id s
 			}
 			return nil
 		}
-		return errf(404, "ENTITY_IS_DELETED", nil, "entity is deleted")
+		return saveErr(404, "ENTITY_IS_DELETED", "entity is deleted")
 	}
 	if hard {
 		if err := tx.Purge(ctx, norm); err != nil {
@@ -346,7 +346,7 @@ func indexValues(obj *schema.Object, rec store.Record) []store.IndexValue {
 func storeError(err error) *apiError {
 	var dup *store.DuplicateError
 	if errors.As(err, &dup) {
-		return errf(400, "DUPLICATE_VALUE", nil, "duplicate value found: %s duplicates value on record with id: %s", dup.Field, dup.ID)
+		return saveErr(400, "DUPLICATE_VALUE", "duplicate value found: %s duplicates value on record with id: %s", dup.Field, dup.ID)
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return errf(404, "NOT_FOUND", nil, "The requested resource does not exist")

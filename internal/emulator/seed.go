@@ -66,6 +66,15 @@ func seedOrg(ctx context.Context, o *Org, tx *store.Tx) error {
 		{"Tom", "Lindqvist", "Sales Development Rep"},
 		{"Ana", "Souza", "Support Engineer"},
 	}
+	// Profiles: every user has one (User.Profile.Name is a common query).
+	profileObj := o.schema.Object("Profile")
+	profiles := []string{"System Administrator", "Standard User"}
+	profileIDs := make([]string, len(profiles))
+	for i := range profiles {
+		if profileIDs[i], err = o.newID(ctx, tx, profileObj); err != nil {
+			return err
+		}
+	}
 	userObj := o.schema.Object("User")
 	var userIDs []string
 	for i, u := range users[:SampleSizes.Users] {
@@ -84,7 +93,8 @@ func seedOrg(ctx context.Context, o *Org, tx *store.Tx) error {
 			"Username": strings.ToLower(u.first+"."+u.last) + "@sfmcp-emulator.invalid", "Alias": alias,
 			"Email": strings.ToLower(u.first+"."+u.last) + "@sfmcp-emulator.invalid", "Title": u.title, "IsActive": true,
 			"TimeZoneSidKey": "America/Los_Angeles", "LocaleSidKey": "en_US", "LanguageLocaleKey": "en_US",
-			"EmailEncodingKey": "UTF-8", "UserType": "Standard", "CompanyName": Label}, o.adminID)
+			"EmailEncodingKey": "UTF-8", "UserType": "Standard", "CompanyName": Label,
+			"ProfileId": profileIDs[min(i, 1)]}, o.adminID)
 		if i == 0 {
 			rec["CreatedById"], rec["LastModifiedById"] = id, id
 		}
@@ -92,6 +102,12 @@ func seedOrg(ctx context.Context, o *Org, tx *store.Tx) error {
 			return err
 		}
 		userIDs = append(userIDs, id)
+	}
+	for i, name := range profiles {
+		rec := audit(store.Record{"Id": profileIDs[i], "Name": name, "UserType": "Standard"}, o.adminID)
+		if err := tx.Insert(ctx, "Profile", rec, indexValues(profileObj, rec)); err != nil {
+			return err
+		}
 	}
 	orgRec := audit(store.Record{"Id": o.orgID, "Name": Label, "Country": "US", "PrimaryContact": "Emulator Admin",
 		"DefaultLocaleSidKey": "en_US", "TimeZoneSidKey": "America/Los_Angeles", "LanguageLocaleKey": "en_US",

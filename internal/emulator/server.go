@@ -90,15 +90,21 @@ func (e *Emulator) routes() http.Handler {
 	mux.HandleFunc("/services/oauth2/token", e.withLog(e.handleToken))
 	mux.HandleFunc("/services/oauth2/revoke", e.withLog(e.handleRevoke))
 	mux.HandleFunc("/services/oauth2/userinfo", e.withLog(e.handleUserInfo))
-	mux.HandleFunc("/id/", e.withLog(e.handleUserInfo))
+	mux.HandleFunc("/id/", e.withLog(e.handleIdentity))
 	mux.HandleFunc("/setup/connect", e.withLog(e.handleConnect))
 	mux.HandleFunc("/.well-known/openid-configuration", e.withLog(e.handleOpenIDConfig))
 	mux.HandleFunc("/services/Soap/u/", e.withLog(e.handleSoap))
 	mux.HandleFunc("/__emulator/", e.withLog(e.handleAdmin))
-	mux.HandleFunc("/", e.withLog(func(w http.ResponseWriter, r *http.Request) {
+	notFoundHandler := e.withLog(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, notFound())
-	}))
-	return mux
+	})
+	mux.HandleFunc("/", notFoundHandler)
+	// ServeMux redirects a subtree's root without its slash (/id to /id/);
+	// Salesforce answers it, so these get their own (not found) answer.
+	for _, root := range []string{"/id", "/services/Soap/u", "/__emulator"} {
+		mux.HandleFunc(root, notFoundHandler)
+	}
+	return e.recoverPanics(cleanPaths(mux))
 }
 
 func (e *Emulator) withLog(h http.HandlerFunc) http.HandlerFunc {
@@ -230,20 +236,16 @@ func (e *Emulator) dispatch(q *apiRequest) {
 	case "limits":
 		e.handleLimits(q)
 	case "jobs":
+		if len(q.parts) == 1 {
+			e.listSubresources(q, "jobs", "ingest", "query")
+			return
+		}
 		e.handleJobs(q)
 	default:
-		writeError(q.w, notFound())
+		if !e.handleMinorResource(q) {
+			writeError(q.w, notFound())
+		}
 	}
-}
-
-func (e *Emulator) handleResources(q *apiRequest) {
-	base := "/services/data/v" + q.version
-	res := map[string]string{}
-	for _, name := range []string{"sobjects", "query", "queryAll", "search", "composite", "limits", "jobs/ingest", "jobs/query"} {
-		res[strings.Split(name, "/")[0]] = base + "/" + strings.Split(name, "/")[0]
-	}
-	res["jobs"] = base + "/jobs"
-	writeJSON(q.w, 200, res)
 }
 
 // readJSON decodes a request body of at most the configured size into v.

@@ -37,8 +37,14 @@ func NewFileStore(path string, notice io.Writer) *FileStore {
 
 func (s *FileStore) announce(verb string) {
 	if s.Notice != nil {
-		fmt.Fprintf(s.Notice, "Warning: %s Salesforce tokens in the plain-text file %s (--insecure-storage), not the system keyring\n", verb, s.Path)
+		fmt.Fprintln(s.Notice, s.Warning(verb))
 	}
+}
+
+// Warning is the sentence that says tokens are (verb: "keeping", "reading",
+// ...) in the plain-text file: login and org list say it to people.
+func (s *FileStore) Warning(verb string) string {
+	return fmt.Sprintf("Warning: %s Salesforce tokens in the plain-text file %s (--insecure-storage), not the system keyring", verb, s.Path)
 }
 
 // Get returns the secret for service and user, or ErrNotFound.

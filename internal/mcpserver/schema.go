@@ -194,9 +194,8 @@ func OutputSchema(t reflect.Type) (json.RawMessage, error) {
 		return nil, fmt.Errorf("output %s is not a struct", t)
 	}
 	s := structSchema(t, schemaOpts{output: true, seen: map[reflect.Type]bool{}})
-	s["properties"].(map[string]any)["correlation_id"] = map[string]any{
-		"type": "string", "description": "Identifies this call in sfmcp's logs",
-	}
+	// Described once, in the server's instructions, not in every schema.
+	s["properties"].(map[string]any)["correlation_id"] = map[string]any{"type": "string"}
 	s["required"] = append(s["required"].([]string), "correlation_id")
 	return json.Marshal(s)
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -40,7 +41,16 @@ type Options struct {
 	// status configuration); nil gives the server one of its own.
 	Leads  *ops.LeadSyncer
 	Logger *slog.Logger // nil: no logs
+	// ListToolsets are the toolsets whose tools tools/list shows; nil shows
+	// every tool. The others stay callable by name, and the discovery tool
+	// salesforce_tools (added when some tool is not listed) gives their
+	// definitions: the agent pays for them in context only when it needs them.
+	ListToolsets []string
 }
+
+// toolsListTTL is how long a client may cache tools/list (a hint of the
+// 2026-07-28 protocol): the tools of a running server never change.
+const toolsListTTL = int64(time.Hour / time.Millisecond)
 
 // NewServer returns an MCP server offering opts.Tools. Arguments are decoded
 // strictly by the operation (an unknown argument or a wrong type is an
@@ -52,12 +62,29 @@ func NewServer(opts Options) *server.MCPServer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	hidden := map[string]bool{}
+	for _, t := range opts.Tools {
+		if !listed(t, opts.ListToolsets) {
+			hidden[t.Def.Name] = true
+		}
+	}
+	hooks := &server.Hooks{}
+	if len(hidden) > 0 {
+		// mcp-go lists every registered tool and has no "callable but not
+		// listed" state; its tool filters also gate calls. So the listing is
+		// trimmed after it is built, and the tools stay registered.
+		hooks.AddAfterListTools(func(_ context.Context, _ any, _ *mcp.ListToolsRequest, res *mcp.ListToolsResult) {
+			if res != nil {
+				res.Tools = slices.DeleteFunc(res.Tools, func(t mcp.Tool) bool { return hidden[t.Name] })
+			}
+		})
+	}
 	s := server.NewMCPServer("sfmcp", opts.Version,
 		server.WithToolCapabilities(false),
 		server.WithRecovery(),
-		server.WithInstructions("Salesforce tools: SOQL and SOSL queries (bounded, with a next_records_url cursor), "+
-			"record create/read/update/delete/upsert, object describes and org limits. "+
-			"Every result carries a correlation_id; failures carry Salesforce's error_code and message."),
+		server.WithHooks(hooks),
+		server.WithMethodCacheHints(mcp.MethodToolsList, toolsListTTL, mcp.CacheScopePrivate),
+		server.WithInstructions(instructions(len(hidden) > 0)),
 	)
 	leads := opts.Leads
 	if leads == nil {
@@ -71,6 +98,21 @@ func NewServer(opts Options) *server.MCPServer {
 	for i, t := range opts.Tools {
 		h := &handler{entry: entries[i], client: opts.Client, log: log}
 		s.AddTool(t.Def, h.handle)
+	}
+	if len(hidden) > 0 {
+		s.AddTool(discoveryTool(opts.Tools, opts.ListToolsets))
+	}
+	return s
+}
+
+// instructions are the server's instructions for the model.
+func instructions(discovery bool) string {
+	s := "Salesforce tools: SOQL and SOSL queries (bounded, with a next_records_url cursor), " +
+		"record create/read/update/delete/upsert, object describes and org limits. " +
+		"Every result carries a correlation_id (it names the call in sfmcp's logs); failures carry Salesforce's error_code and message. " +
+		"Records come as CSV text and as JSON in structuredContent."
+	if discovery {
+		s += " salesforce_tools lists every tool, including those tools/list leaves out (bulk, leads), with their definitions."
 	}
 	return s
 }
@@ -157,7 +199,8 @@ func newCorrelationID() string {
 }
 
 // successResult carries out as structured content with the correlation_id
-// added, and as text: a one-line summary, then the same JSON.
+// added, and as text: a one-line summary, then the same JSON (or, for a
+// result with records, its other fields as JSON and the records as CSV).
 func successResult(cid string, out any) (*mcp.CallToolResult, error) {
 	b, err := json.Marshal(out)
 	if err != nil {
@@ -178,6 +221,9 @@ func successResult(cid string, out any) (*mcp.CallToolResult, error) {
 	buf.Write(b[1:])
 	structured := json.RawMessage(buf.Bytes())
 	text := summary(out) + "\n" + string(structured)
+	if recs, ok := recordsOf(out); ok {
+		text = recordsText(cid, out, recs)
+	}
 	return &mcp.CallToolResult{
 		Content:           []mcp.Content{mcp.TextContent{Type: mcp.ContentTypeText, Text: text}},
 		StructuredContent: structured,
@@ -186,7 +232,10 @@ func successResult(cid string, out any) (*mcp.CallToolResult, error) {
 
 // summary is "ok: total_size=523 returned=200 done=false": the output's
 // top-level numbers, flags and short strings.
-func summary(out any) string {
+func summary(out any) string { return summaryOf(out, 80) }
+
+// summaryOf is summary with strings up to maxString bytes (-1: any length).
+func summaryOf(out any, maxString int) string {
 	v := reflect.ValueOf(out)
 	if v.Kind() == reflect.Pointer && !v.IsNil() {
 		v = v.Elem()
@@ -206,7 +255,7 @@ func summary(out any) string {
 		case reflect.Int, reflect.Int64, reflect.Int32, reflect.Bool:
 			parts = append(parts, fmt.Sprintf("%s=%v", name, fv.Interface()))
 		case reflect.String:
-			if s := fv.String(); (s != "" || !omit) && len(s) <= 80 {
+			if s := fv.String(); (s != "" || !omit) && (maxString < 0 || len(s) <= maxString) {
 				parts = append(parts, fmt.Sprintf("%s=%q", name, s))
 			}
 		}
@@ -256,7 +305,7 @@ func toolError(cid string, err error) ToolError {
 	case errors.As(err, &inErr):
 		te.Error, te.ErrorCode, te.Message = "Validation Error", "INVALID_ARGUMENT", inErr.Error()
 		te.Fields = []string{inErr.Field}
-		te.Details = []ErrorDetail{{Field: inErr.Field, Message: inErr.Message}}
+		te.Details = []ErrorDetail{{Field: inErr.Field, Message: inErr.RenderMessage(ops.Names{})}}
 	case errors.As(err, &valErr):
 		// The client names arguments for people ("next records URL"); tools name them in snake case.
 		field := strings.ReplaceAll(strings.ToLower(valErr.Field), " ", "_")

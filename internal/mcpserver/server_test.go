@@ -17,7 +17,7 @@ import (
 )
 
 // emulatorClient is a Salesforce client for em's admin session.
-func emulatorClient(t *testing.T, em *emulatortest.Server) *salesforce.Client {
+func emulatorClient(t testing.TB, em *emulatortest.Server) *salesforce.Client {
 	t.Helper()
 	c, err := salesforce.New(salesforce.Config{
 		HTTPClient: http.DefaultClient,
@@ -37,7 +37,7 @@ func inProcess(t *testing.T, tools []Tool, cf ClientFunc) *client.Client {
 }
 
 // inProcessServer connects an in-process MCP client to s.
-func inProcessServer(t *testing.T, s *server.MCPServer) *client.Client {
+func inProcessServer(t testing.TB, s *server.MCPServer) *client.Client {
 	t.Helper()
 	c, err := client.NewInProcessClient(s)
 	if err != nil {

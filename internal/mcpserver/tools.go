@@ -40,8 +40,9 @@ func NewTool(e ops.Entry) (Tool, error) {
 	def := mcp.NewTool(m.Name,
 		mcp.WithToolTitle(m.Title),
 		mcp.WithDescription(m.Description),
+		// The title is the tool's own (top-level) title; annotations.title,
+		// its older place, would repeat it in every listing.
 		mcp.WithToolAnnotation(mcp.ToolAnnotation{
-			Title:           m.Title,
 			ReadOnlyHint:    mcp.ToBoolPtr(m.ReadOnly),
 			DestructiveHint: mcp.ToBoolPtr(m.Destructive),
 			IdempotentHint:  mcp.ToBoolPtr(m.Idempotent),
@@ -77,7 +78,7 @@ var KnownToolsets = []string{"query", "records", "metadata", "bulk", "leads", "l
 // the tools' readOnly annotation, not a second list.
 type Filter struct {
 	ReadOnly bool     // only tools whose Meta.ReadOnly is set
-	Toolsets []string // only these toolsets; empty means all
+	Toolsets []string // only these toolsets; empty or "all" means all
 	Tools    []string // only these tools by name; empty means all
 }
 
@@ -90,7 +91,11 @@ func (f Filter) Apply(tools []Tool) ([]Tool, error) {
 		knownSets = append(knownSets, string(t.Entry.Meta.Toolset))
 		byName[t.Def.Name] = true
 	}
-	for _, s := range f.Toolsets {
+	toolsets := f.Toolsets
+	if slices.Contains(toolsets, "all") {
+		toolsets = nil
+	}
+	for _, s := range toolsets {
 		if !slices.Contains(knownSets, s) {
 			sort.Strings(knownSets)
 			return nil, fmt.Errorf("unknown toolset %q (known: %s)", s, strings.Join(slices.Compact(knownSets), ", "))
@@ -106,7 +111,7 @@ func (f Filter) Apply(tools []Tool) ([]Tool, error) {
 		m := t.Entry.Meta
 		switch {
 		case f.ReadOnly && !m.ReadOnly:
-		case len(f.Toolsets) > 0 && !slices.Contains(f.Toolsets, string(m.Toolset)):
+		case len(toolsets) > 0 && !slices.Contains(toolsets, string(m.Toolset)):
 		case len(f.Tools) > 0 && !slices.Contains(f.Tools, m.Name):
 		default:
 			out = append(out, t)

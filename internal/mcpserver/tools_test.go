@@ -65,8 +65,8 @@ func TestToolAnnotationsLint(t *testing.T) {
 				t.Errorf("%s: looks read-only but readOnlyHint is false", name)
 			}
 		}
-		if tool.Def.Description == "" || tool.Def.Title == "" || a.Title == "" {
-			t.Errorf("%s: needs a title and a description", name)
+		if tool.Def.Description == "" || tool.Def.Title == "" || a.Title != "" {
+			t.Errorf("%s: needs a title and a description, and no annotations.title repeating the title", name)
 		}
 	}
 }

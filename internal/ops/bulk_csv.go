@@ -231,6 +231,10 @@ type CSVSplitter struct {
 	eof     bool
 	err     error
 	parts   int
+	// pos is the offset of the pending record among the records' bytes
+	// (the header not counted); row is how many records came before it.
+	pos int64
+	row int64
 }
 
 // NewCSVSplitter reads the header of r. maxBytes bounds each part, header included.
@@ -260,6 +264,10 @@ func NewCSVSplitter(r io.Reader, maxBytes int64) (*CSVSplitter, error) {
 
 // advance reads the next record into rr.rec.
 func (s *CSVSplitter) advance() {
+	if s.pending {
+		s.pos += int64(len(s.rr.rec))
+		s.row++
+	}
 	_, err := s.rr.next()
 	switch {
 	case err == io.EOF:
@@ -281,7 +289,7 @@ func (s *CSVSplitter) Next() *CSVPart {
 		return nil
 	}
 	s.parts++
-	return &CSVPart{s: s, piece: s.header, size: int64(len(s.header)), Index: s.parts}
+	return &CSVPart{s: s, piece: s.header, size: int64(len(s.header)), Index: s.parts, Start: s.pos, FirstRow: s.row + 1}
 }
 
 // Err is the error that stopped the splitter, if any.
@@ -294,6 +302,12 @@ type CSVPart struct {
 	size  int64  // bytes in the part so far, counting the piece being read
 	// Index counts parts from 1.
 	Index int
+	// Start is where the part's first record begins among the input's
+	// records (a byte offset that does not count the header); FirstRow is
+	// that record's number, counting from 1. With End they name the part's
+	// byte range, the same on every pass over the same input.
+	Start    int64
+	FirstRow int64
 	// Rows is how many records the part has handed out so far (all of them once read to EOF).
 	Rows int64
 	done bool
@@ -336,6 +350,9 @@ func (p *CSVPart) Read(b []byte) (int, error) {
 	p.piece = p.piece[n:]
 	return n, nil
 }
+
+// End is where the part's records end (exclusive), once it was read to EOF.
+func (p *CSVPart) End() int64 { return p.Start + p.size - int64(len(p.s.header)) }
 
 // Size is the bytes the part has handed out so far.
 func (p *CSVPart) Size() int64 { return p.size - int64(len(p.piece)) }

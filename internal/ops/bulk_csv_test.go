@@ -69,12 +69,23 @@ func splitAll(t testing.TB, in string, max int64) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var parts []string
+	var (
+		parts []string
+		end   int64
+		rows  int64
+	)
 	for p := s.Next(); p != nil; p = s.Next() {
 		b, err := io.ReadAll(iotestOneByte(p))
 		if err != nil {
 			return parts, err
 		}
+		// Byte ranges and row numbers follow on from the part before.
+		hdr := int64(len(s.header))
+		if p.Start != end || p.End()-p.Start != int64(len(b))-hdr || p.FirstRow != rows+1 {
+			t.Fatalf("part %d: range [%d,%d) first row %d after [..,%d) and %d rows; %d bytes with a %d-byte header",
+				p.Index, p.Start, p.End(), p.FirstRow, end, rows, len(b), hdr)
+		}
+		end, rows = p.End(), rows+p.Rows
 		if int64(len(b)) > max {
 			t.Fatalf("part %d is %d bytes, over %d", p.Index, len(b), max)
 		}

@@ -107,6 +107,19 @@ func FindBulkJob(ctx context.Context, c *salesforce.Client, jobID string) (*sale
 	return c.FindBulkJob(ctx, jobID)
 }
 
+// BulkResultsReady says whether a job's results can be read now: a query
+// job's only once it is JobComplete (before, Salesforce has none to give);
+// an ingest job's at any time (while it runs they hold the rows so far).
+func BulkResultsReady(job *salesforce.BulkJob) error {
+	if job.Kind() == salesforce.BulkQuery && job.State != salesforce.JobComplete {
+		if job.Ended() {
+			return fmt.Errorf("query job %s ended %s; it has no results", job.ID, job.State)
+		}
+		return fmt.Errorf("query job %s is %s; its results are ready once it is JobComplete", job.ID, job.State)
+	}
+	return nil
+}
+
 // IngestJobResults streams one of an ingest job's result sets as CSV
 // (salesforce.SuccessfulResults, FailedResults or UnprocessedRecords). Close it.
 func IngestJobResults(ctx context.Context, c *salesforce.Client, jobID, which string) (io.ReadCloser, error) {

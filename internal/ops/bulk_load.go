@@ -8,6 +8,8 @@ package ops
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -25,13 +27,13 @@ const DefaultMaxUploadBytes = 100 << 20
 
 // LoadSpec says what a load does.
 type LoadSpec struct {
-	SObject string
+	SObject string `json:"sobject"`
 	// Operation is salesforce.BulkInsert, BulkUpdate, BulkUpsert, BulkDelete or BulkHardDelete.
-	Operation string
+	Operation string `json:"operation"`
 	// ExternalIDField names the upsert key column.
-	ExternalIDField string
+	ExternalIDField string `json:"external_id_field,omitempty"`
 	// MaxUploadBytes bounds each job's upload; 0 means DefaultMaxUploadBytes.
-	MaxUploadBytes int64
+	MaxUploadBytes int64 `json:"max_upload_bytes,omitempty"`
 }
 
 // Validate checks the spec.
@@ -73,6 +75,9 @@ type LoadPlan struct {
 	Header []string
 	Rows   int64
 	Bytes  int64
+	// SHA256 is the hex SHA-256 of the input as read (CSV), so that a resumed
+	// load can tell the same input from a changed one.
+	SHA256 string
 }
 
 // LoadInputError is input that cannot be loaded, found before any job was opened.
@@ -92,7 +97,8 @@ func PrepareLoad(ctx context.Context, c *salesforce.Client, spec LoadSpec, open 
 	if err != nil {
 		return nil, err
 	}
-	sum, err := ScanCSV(rc)
+	h := sha256.New()
+	sum, err := ScanCSV(io.TeeReader(rc, h))
 	rc.Close()
 	if err != nil {
 		return nil, &LoadInputError{err}
@@ -100,7 +106,7 @@ func PrepareLoad(ctx context.Context, c *salesforce.Client, spec LoadSpec, open 
 	if err := CheckLoadColumns(ctx, c, spec, sum.Header); err != nil {
 		return nil, err
 	}
-	return &LoadPlan{Header: sum.Header, Rows: sum.Rows, Bytes: sum.Bytes}, nil
+	return &LoadPlan{Header: sum.Header, Rows: sum.Rows, Bytes: sum.Bytes, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
 // CheckLoadColumns checks a load's header against the object: every column
@@ -209,6 +215,12 @@ type LoadHooks struct {
 	Uploaded func(total int64)
 	// JobOpened is called when a job is created, before its upload.
 	JobOpened func(job *salesforce.BulkJob)
+	// Journal, when set, is kept up to date before each step (see
+	// bulk_journal.go), and parts it shows as taken are not sent again.
+	Journal *LoadJournal
+	// NoSend sends nothing: parts no job holds are only counted (a resume
+	// that finishes without sending them).
+	NoSend bool
 }
 
 // LoadJob is one job of a load.
@@ -241,10 +253,52 @@ func StartLoad(ctx context.Context, c *salesforce.Client, spec LoadSpec, plan *L
 		sent int64
 		rows int64
 	)
+	jr := hooks.Journal
 	for part := split.Next(); part != nil; part = split.Next() {
+		if jp := jr.partOrNil(part.Index); (jp != nil && jp.Taken()) || hooks.NoSend {
+			// A job already holds these rows (or nothing is to be sent):
+			// read past them, checking they are the rows the journal names.
+			n, err := io.Copy(io.Discard, part)
+			if serr := split.Err(); serr != nil {
+				return jobs, &LoadInputError{serr}
+			}
+			if err != nil {
+				return jobs, err
+			}
+			if jp == nil || !jp.Taken() {
+				continue
+			}
+			if part.Start != jp.Start || part.End() != jp.End || part.Rows != jp.Rows {
+				return jobs, &LoadInputError{fmt.Errorf("part %d is rows %d-%d (bytes %d-%d) now but was rows %d-%d (bytes %d-%d) when job %s took it; the input changed",
+					part.Index, part.FirstRow, part.FirstRow+part.Rows-1, part.Start, part.End(), jp.FirstRow, jp.FirstRow+jp.Rows-1, jp.Start, jp.End, jp.JobID)}
+			}
+			sent += n
+			rows += part.Rows
+			if hooks.Uploaded != nil {
+				hooks.Uploaded(sent)
+			}
+			jobs = append(jobs, LoadJob{ID: jp.JobID, Rows: jp.Rows, Bytes: n, State: salesforce.JobUploadComplete})
+			continue
+		}
+		if jr != nil {
+			if err := jr.intent(part.Index, part.FirstRow, part.Start); err != nil {
+				return jobs, err
+			}
+		}
 		job, err := c.CreateIngestJob(ctx, salesforce.IngestJobSpec{Object: spec.SObject, Operation: spec.Operation, ExternalIDField: spec.ExternalIDField})
 		if err != nil {
 			return jobs, err
+		}
+		if jr != nil {
+			err := jr.set(part.Index, func(p *JournalPart) { p.JobID, p.State = job.ID, PartOpened })
+			if jr.UserID == "" && job.CreatedByID != "" && err == nil {
+				jr.UserID = job.CreatedByID
+				err = jr.Save()
+			}
+			if err != nil {
+				abortQuietly(ctx, c, job.ID)
+				return jobs, err
+			}
 		}
 		if hooks.JobOpened != nil {
 			hooks.JobOpened(job)
@@ -259,15 +313,30 @@ func StartLoad(ctx context.Context, c *salesforce.Client, spec LoadSpec, plan *L
 		if serr := split.Err(); serr != nil {
 			uerr = &LoadInputError{serr} // the input's fault, not the upload's
 		}
+		closing := false
+		if uerr == nil && jr != nil {
+			// The range is journaled before the job may run.
+			uerr = jr.set(part.Index, func(p *JournalPart) { p.End, p.Rows, p.State = part.End(), part.Rows, PartUploaded })
+		}
 		if uerr == nil {
+			closing = true
 			_, uerr = c.CloseJob(ctx, job.ID)
 		}
 		if uerr != nil {
 			abortQuietly(ctx, c, job.ID)
+			if jr != nil && !closing {
+				// Aborted before it was ever closed: it never runs.
+				_ = jr.abandon(part.Index)
+			}
 			if errors.Is(uerr, context.Canceled) && ctx.Err() != nil {
 				uerr = ctx.Err()
 			}
 			return jobs, fmt.Errorf("job %s (part %d, aborted): %w", job.ID, part.Index, uerr)
+		}
+		if jr != nil {
+			if err := jr.set(part.Index, func(p *JournalPart) { p.State = PartClosed }); err != nil {
+				return append(jobs, LoadJob{ID: job.ID, Rows: part.Rows, Bytes: body.n, State: salesforce.JobUploadComplete}), err
+			}
 		}
 		sent += body.n
 		rows += part.Rows
@@ -276,7 +345,7 @@ func StartLoad(ctx context.Context, c *salesforce.Client, spec LoadSpec, plan *L
 	if err := split.Err(); err != nil {
 		return jobs, &LoadInputError{err}
 	}
-	if plan != nil && rows != plan.Rows {
+	if plan != nil && rows != plan.Rows && !hooks.NoSend {
 		return jobs, fmt.Errorf("uploaded %d rows but the input had %d when it was checked; did it change meanwhile?", rows, plan.Rows)
 	}
 	return jobs, nil

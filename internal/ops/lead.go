@@ -341,7 +341,7 @@ func (c leadCursor) encode() string {
 }
 
 func parseLeadCursor(in ListLeadsInput) (leadCursor, error) {
-	bad := inputErrorf("cursor", "is not a cursor from an earlier salesforce_list_leads result")
+	bad := inputErrorf("cursor", "is not a cursor from an earlier list of leads")
 	s, ok := strings.CutPrefix(strings.TrimSpace(in.Cursor), "lc1.")
 	if !ok {
 		return leadCursor{}, bad

@@ -75,7 +75,7 @@ func (e *LeadError) Body() ErrorBody {
 	switch {
 	case errors.As(e.Err, &inErr):
 		b.Error, b.ErrorCode = "Validation Error", "INVALID_ARGUMENT"
-		b.Details = append(b.Details, ErrorDetail{Field: inErr.Field, Message: inErr.Message})
+		b.Details = append(b.Details, ErrorDetail{Field: inErr.Field, Message: inErr.RenderMessage(Names{})})
 	case errors.As(e.Err, &valErr):
 		b.Error, b.ErrorCode = "Validation Error", "INVALID_ARGUMENT"
 		b.Details = append(b.Details, ErrorDetail{Field: valErr.Field, Message: valErr.Message})

@@ -590,7 +590,8 @@ func (s *LeadSyncer) createLead(ctx context.Context, c *salesforce.Client, in Cr
 		return SaveLeadOutput{}, err
 	}
 	if len(existing) > 0 {
-		return SaveLeadOutput{}, inputErrorf("email", "lead %s already has the email %s; update it or use salesforce_sync_lead", existing[0].ID, existing[0].Email)
+		return SaveLeadOutput{}, &InputError{Field: "email", Use: "salesforce_sync_lead",
+			Message: fmt.Sprintf("lead %s already has the email %s: update it", existing[0].ID, existing[0].Email)}
 	}
 	id, err := c.CreateRecord(ctx, "Lead", body)
 	if err != nil {

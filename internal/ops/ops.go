@@ -173,14 +173,54 @@ func Catalogue() []Entry {
 	}
 }
 
-// InputError rejects an argument before anything is sent. Field is the
-// argument's JSON name ("sobject", "record_id").
+// InputError rejects an input before anything is sent. It is front-neutral:
+// Field is the input's path as the operation declares it (its JSON name,
+// "sobject" or "record_id"; a key of a map input as "fields.Status"), Message
+// says what is wrong without naming the field, and Use names another
+// operation to turn to. Each front names these its own way through Render:
+// MCP by argument and tool names (what Error gives), the CLI by flags,
+// arguments and commands.
 type InputError struct {
 	Field   string
 	Message string
+	Use     string // the name of an operation to use instead ("salesforce_sync_lead"), or ""
 }
 
-func (e *InputError) Error() string { return e.Field + ": " + e.Message }
+// Error renders the error with the operation's own names (Render(Names{})).
+func (e *InputError) Error() string { return e.Render(Names{}) }
+
+// Names says how a front names the inputs and operations of the core; a nil
+// func keeps the core's name.
+type Names struct {
+	Field     func(path string) string // an input path ("lead_id", "fields.Status") as the front shows it
+	Operation func(name string) string // an operation ("salesforce_sync_lead") as the front shows it
+}
+
+// Render writes the error with n's names: "<field>: <message>[; or use <operation>]".
+func (e *InputError) Render(n Names) string {
+	field := e.Field
+	if n.Field != nil && field != "" {
+		field = n.Field(field)
+	}
+	msg := e.RenderMessage(n)
+	if field == "" {
+		return msg
+	}
+	return field + ": " + msg
+}
+
+// RenderMessage is Render without the field (for error bodies that carry
+// the field on its own).
+func (e *InputError) RenderMessage(n Names) string {
+	if e.Use == "" {
+		return e.Message
+	}
+	op := e.Use
+	if n.Operation != nil {
+		op = n.Operation(op)
+	}
+	return e.Message + "; or use " + op
+}
 
 func inputErrorf(field, format string, args ...any) error {
 	return &InputError{Field: field, Message: fmt.Sprintf(format, args...)}

@@ -27,9 +27,10 @@ const (
 
 // QueryInput is the input of salesforce_query.
 type QueryInput struct {
-	SOQL           string `json:"soql" jsonschema:"description=The SOQL query to run; for example SELECT Id and Name FROM Account WHERE Name LIKE 'A%'"`
+	SOQL           string `json:"soql" jsonschema_description:"The SOQL query to run; for example SELECT Id, Name FROM Account WHERE Name LIKE 'A%'"`
 	IncludeDeleted bool   `json:"include_deleted,omitempty" jsonschema:"description=Also return deleted (recycle bin) and archived records (queryAll)"`
 	MaxRecords     int    `json:"max_records,omitempty" jsonschema:"description=The most records to return in this call (1 to 2000; default 200). When more match the result has a next_records_url cursor for salesforce_query_more"`
+	Attributes     bool   `json:"attributes,omitempty" jsonschema:"description=Keep each record's attributes (type and url); left out by default"`
 }
 
 // Validate checks the input.
@@ -51,6 +52,7 @@ func checkMaxRecords(n int) error {
 type QueryAllInput struct {
 	SOQL       string `json:"soql" jsonschema:"description=The SOQL query to run over live and deleted or archived records"`
 	MaxRecords int    `json:"max_records,omitempty" jsonschema:"description=The most records to return in this call (1 to 2000; default 200)"`
+	Attributes bool   `json:"attributes,omitempty" jsonschema:"description=Keep each record's attributes (type and url)"`
 }
 
 // Validate checks the input.
@@ -62,6 +64,7 @@ func (in QueryAllInput) Validate() error {
 type QueryMoreInput struct {
 	NextRecordsURL string `json:"next_records_url" jsonschema:"description=The next_records_url cursor of an earlier query result (a Salesforce nextRecordsUrl path of the same org is accepted too)"`
 	MaxRecords     int    `json:"max_records,omitempty" jsonschema:"description=The most records to return in this call (1 to 2000; default 200)"`
+	Attributes     bool   `json:"attributes,omitempty" jsonschema:"description=Keep each record's attributes (type and url)"`
 }
 
 // Validate checks the input, including that the cursor is one of ours or a
@@ -86,7 +89,8 @@ type QueryOutput struct {
 	Done bool `json:"done"`
 	// NextRecordsURL is an opaque cursor for salesforce_query_more; empty when done.
 	NextRecordsURL string `json:"next_records_url,omitempty"`
-	// Records are the rows as Salesforce sent them.
+	// Records are the rows as Salesforce sent them, without their
+	// attributes unless the input asked for them.
 	Records []json.RawMessage `json:"records"`
 }
 
@@ -130,12 +134,12 @@ func Query(ctx context.Context, c *salesforce.Client, in QueryInput) (QueryOutpu
 	}
 	limit := maxRecords(in.MaxRecords)
 	start := position{soql: in.SOQL, all: in.IncludeDeleted, pageSize: pageSizeFor(limit)}
-	return boundedQuery(ctx, c, start, limit)
+	return boundedQuery(ctx, c, start, limit, in.Attributes)
 }
 
 // QueryAll is Query with include_deleted.
 func QueryAll(ctx context.Context, c *salesforce.Client, in QueryAllInput) (QueryOutput, error) {
-	return Query(ctx, c, QueryInput{SOQL: in.SOQL, IncludeDeleted: true, MaxRecords: in.MaxRecords})
+	return Query(ctx, c, QueryInput{SOQL: in.SOQL, IncludeDeleted: true, MaxRecords: in.MaxRecords, Attributes: in.Attributes})
 }
 
 // QueryMore continues a query from a cursor. A cursor continues only on the
@@ -149,7 +153,7 @@ func QueryMore(ctx context.Context, c *salesforce.Client, in QueryMoreInput) (Qu
 	if start.instance != "" && start.instance != instanceTag(c.InstanceURL()) {
 		return QueryOutput{}, errForeignCursor("next_records_url")
 	}
-	return boundedQuery(ctx, c, start, maxRecords(in.MaxRecords))
+	return boundedQuery(ctx, c, start, maxRecords(in.MaxRecords), in.Attributes)
 }
 
 // instanceTag names an instance in a cursor: 12 characters of a hash of its
@@ -179,9 +183,12 @@ func pageSizeFor(limit int) int {
 	return max(limit, minPageSize)
 }
 
-func boundedQuery(ctx context.Context, c *salesforce.Client, start position, limit int) (QueryOutput, error) {
+func boundedQuery(ctx context.Context, c *salesforce.Client, start position, limit int, attributes bool) (QueryOutput, error) {
 	out := QueryOutput{Records: []json.RawMessage{}}
 	res, err := walk(ctx, c, start, limit, func(rec json.RawMessage) error {
+		if !attributes {
+			rec = StripAttributes(rec)
+		}
 		out.Records = append(out.Records, rec)
 		return nil
 	})

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/sfmcp/sfmcp/internal/salesforce"
@@ -11,7 +13,7 @@ import (
 
 // SearchInput is the input of salesforce_search.
 type SearchInput struct {
-	SOSL string `json:"sosl" jsonschema:"description=The SOSL search; for example FIND {Acme} IN NAME FIELDS RETURNING Account(Id and Name)"`
+	SOSL string `json:"sosl" jsonschema_description:"The SOSL search; for example FIND {Acme} IN NAME FIELDS RETURNING Account(Id, Name)"`
 }
 
 // Validate checks the input.
@@ -84,7 +86,7 @@ func SplitFields(s string) []string {
 type GetRecordInput struct {
 	SObject  string    `json:"sobject" jsonschema:"description=The object's API name; for example Account or Invoice__c"`
 	RecordID string    `json:"record_id" jsonschema:"description=The record's 15- or 18-character id"`
-	Fields   FieldList `json:"fields,omitempty" jsonschema:"description=Field API names to return (default: all fields)"`
+	Fields   FieldList `json:"fields,omitempty" jsonschema:"description=Field API names to return; parent fields as paths like Account.Name (default: all fields)"`
 }
 
 // Validate checks the input.
@@ -96,8 +98,22 @@ func (in GetRecordInput) Validate() error {
 		return err
 	}
 	for _, f := range in.Fields {
-		if err := checkName("fields", f); err != nil {
+		if err := checkFieldPath("fields", f); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// checkFieldPath accepts a field API name or a relationship path of them
+// (Account.Name, Account.Owner.Email).
+func checkFieldPath(field, v string) error {
+	if strings.TrimSpace(v) == "" {
+		return inputErrorf(field, "is required")
+	}
+	for _, part := range strings.Split(v, ".") {
+		if !apiName.MatchString(part) {
+			return inputErrorf(field, "%q is not a field API name or a path of them like Account.Name", clip(v, 60))
 		}
 	}
 	return nil
@@ -123,11 +139,32 @@ func GetRecord(ctx context.Context, c *salesforce.Client, in GetRecordInput) (Re
 	if err := in.Validate(); err != nil {
 		return RecordOutput{}, err
 	}
+	if slices.ContainsFunc(in.Fields, func(f string) bool { return strings.Contains(f, ".") }) {
+		return getRecordByQuery(ctx, c, in)
+	}
 	raw, err := c.GetRecord(ctx, in.SObject, strings.TrimSpace(in.RecordID), in.Fields)
 	if err != nil {
 		return RecordOutput{}, err
 	}
 	return RecordOutput{Record: raw}, nil
+}
+
+// getRecordByQuery reads a record whose fields include relationship paths
+// (Account.Name), which the sObject Rows resource does not take: a SOQL
+// query by id returns the same record shape, parents nested.
+func getRecordByQuery(ctx context.Context, c *salesforce.Client, in GetRecordInput) (RecordOutput, error) {
+	id := strings.TrimSpace(in.RecordID)
+	soql := "SELECT " + strings.Join(in.Fields, ", ") + " FROM " + in.SObject +
+		" WHERE Id = " + salesforce.QuoteSOQL(id) + " LIMIT 1"
+	page, err := c.QueryFirstPage(ctx, soql, salesforce.QueryOptions{})
+	if err != nil {
+		return RecordOutput{}, fmt.Errorf("get %s %s: %w", in.SObject, id, err)
+	}
+	if len(page.Records) == 0 {
+		return RecordOutput{}, &salesforce.APIError{StatusCode: http.StatusNotFound, ErrorCode: "NOT_FOUND",
+			Message: "The requested resource does not exist"}
+	}
+	return RecordOutput{Record: page.Records[0]}, nil
 }
 
 func checkData(data map[string]any, required bool) error {

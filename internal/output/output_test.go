@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 
@@ -105,7 +106,8 @@ func TestTable(t *testing.T) {
 	if err := tbl.Render(); err != nil {
 		t.Fatal(err)
 	}
-	if out.String() != "Account\tAccount\nX\ta b\n" {
+	// Off a terminal: CSV with the header, like every command.
+	if out.String() != "NAME,LABEL\nAccount,Account\nX,a\tb\n" {
 		t.Errorf("piped got %q", out.String())
 	}
 }
@@ -142,7 +144,8 @@ func TestWriteKeyValues(t *testing.T) {
 	if err := WriteKeyValues(ios, pairs); err != nil {
 		t.Fatal(err)
 	}
-	if want := "Id\t001\nName\tAcme\nDescription\ttwo lines\n"; out.String() != want {
+	// Off a terminal: one CSV row under a header of the keys.
+	if want := "Id,Name,Description\n001,Acme,\"two\nlines\"\n"; out.String() != want {
 		t.Errorf("piped got %q, want %q", out.String(), want)
 	}
 }
@@ -166,5 +169,23 @@ func TestDisplayWidth(t *testing.T) {
 		if got := truncate(tt.s, 3); got != tt.trunc {
 			t.Errorf("truncate(%q, 3) = %q, want %q", tt.s, got, tt.trunc)
 		}
+	}
+}
+
+func TestGate(t *testing.T) {
+	var out strings.Builder
+	g := NewGate(&out)
+	io.WriteString(g, "[\n")
+	if out.Len() != 0 || g.Opened() {
+		t.Fatalf("closed gate let %q through", out.String())
+	}
+	g.Discard()
+	io.WriteString(g, "a")
+	if err := g.Open(); err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(g, "b")
+	if out.String() != "ab" || !g.Opened() {
+		t.Fatalf("got %q", out.String())
 	}
 }

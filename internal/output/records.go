@@ -43,8 +43,18 @@ const (
 // RecordOptions tune a RecordWriter. The zero value works.
 type RecordOptions struct {
 	// Columns fixes the CSV/table header (e.g. the SOQL select list, dotted:
-	// "Account.Name"). Empty means learn it from the records.
+	// "Account.Name"): a projection, so other keys are left out without a
+	// warning. Empty means learn it from the records.
 	Columns []string
+	// Union makes the CSV/table header the union of every record's keys, for
+	// outputs whose records differ in shape (several objects from one search,
+	// structs that omit empty fields). The writer then holds every record
+	// until Close, so use it only for outputs already held in memory.
+	Union bool
+	// TypeColumn, when set, adds a first column of that name holding each
+	// record's object type (its attributes.type), so rows of different
+	// objects in one table stay tellable apart.
+	TypeColumn string
 	// HoldBack bounds how many records CSV output holds back, before writing
 	// the header, while some column has only been seen as null and so may
 	// still turn out to be a parent relationship (Account → Account.Name).
@@ -113,6 +123,9 @@ func NewRecordWriter(w io.Writer, format RecordFormat, opts RecordOptions) *Reco
 	if opts.Context == nil {
 		opts.Context = context.Background()
 	}
+	if opts.TypeColumn != "" && len(opts.Columns) > 0 && !slices.Contains(opts.Columns, opts.TypeColumn) {
+		opts.Columns = append([]string{opts.TypeColumn}, opts.Columns...)
+	}
 	rw := &RecordWriter{format: format, opts: opts, out: w, cols: newColumns(opts.Columns)}
 	switch format {
 	case RecordsCSV:
@@ -165,7 +178,11 @@ func (rw *RecordWriter) Write(record json.RawMessage) error {
 		return nil
 	}
 
-	fields, err := Flatten(rw.fields[:0], record)
+	fields := rw.fields[:0]
+	if rw.opts.TypeColumn != "" {
+		fields = append(fields, Field{Key: rw.opts.TypeColumn, Value: recordType(record), Kind: KindString})
+	}
+	fields, err := Flatten(fields, record)
 	rw.fields = fields
 	if err != nil {
 		return fmt.Errorf("record %d: %w", rw.count, err)
@@ -193,7 +210,21 @@ func (rw *RecordWriter) WriteValue(v any) error {
 	return rw.Write(data)
 }
 
+// recordType is a record's attributes.type, or "" when it has none.
+func recordType(record []byte) string {
+	var r struct {
+		Attributes struct {
+			Type string `json:"type"`
+		} `json:"attributes"`
+	}
+	_ = json.Unmarshal(record, &r) // Flatten reports a malformed record
+	return r.Attributes.Type
+}
+
 func (rw *RecordWriter) readyForHeader() bool {
+	if rw.opts.Union {
+		return false // Close writes the header, once every key is known
+	}
 	if rw.format == RecordsTable {
 		return len(rw.pending) >= rw.opts.TableRows
 	}
@@ -274,7 +305,7 @@ func (rw *RecordWriter) cells(fields []Field) []string {
 			rw.extras[anc] = append(rw.extras[anc], f)
 			continue
 		}
-		if f.Kind != KindNull && !rw.warned[f.Key] {
+		if f.Kind != KindNull && len(rw.opts.Columns) == 0 && !rw.warned[f.Key] {
 			if rw.warned == nil {
 				rw.warned = map[string]bool{}
 			}

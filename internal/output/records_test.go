@@ -142,13 +142,40 @@ func TestRecordsCSV(t *testing.T) {
 
 func TestRecordsCSVWarnsAboutLostColumns(t *testing.T) {
 	var warnings []string
-	opts := RecordOptions{Columns: []string{"Id"}, Warn: func(m string) { warnings = append(warnings, m) }}
-	got := writeRecords(t, RecordsCSV, opts, `{"Id":"1","Extra":"x"}`, `{"Id":"2","Extra":"y"}`)
-	if got != "Id\n1\n2\n" {
+	opts := RecordOptions{HoldBack: 1, Warn: func(m string) { warnings = append(warnings, m) }}
+	got := writeRecords(t, RecordsCSV, opts, `{"Id":"1"}`, `{"Id":"2","Extra":"x"}`, `{"Id":"3","Extra":"y"}`)
+	if got != "Id\n1\n2\n3\n" {
 		t.Errorf("got %q", got)
 	}
 	if len(warnings) != 1 || !strings.Contains(warnings[0], `"Extra"`) {
 		t.Errorf("warnings = %q, want one about Extra", warnings)
+	}
+	// Fixed columns are a projection: nothing to warn about.
+	warnings = nil
+	opts = RecordOptions{Columns: []string{"Id"}, Warn: func(m string) { warnings = append(warnings, m) }}
+	if got := writeRecords(t, RecordsCSV, opts, `{"Id":"1","Extra":"x"}`); got != "Id\n1\n" || len(warnings) != 0 {
+		t.Errorf("projection: %q %q", got, warnings)
+	}
+}
+
+// TestRecordsUnion: records of different shapes (one search over several
+// objects, structs that omit empty fields) share one header, the union of
+// their keys, after a column naming each record's object; no value is lost.
+func TestRecordsUnion(t *testing.T) {
+	for _, format := range []RecordFormat{RecordsCSV, RecordsTable} {
+		var warnings []string
+		opts := RecordOptions{Union: true, TypeColumn: "sobject", HoldBack: 1, TableRows: 1, Warn: func(m string) { warnings = append(warnings, m) }}
+		got := writeRecords(t, format, opts,
+			`{"attributes":{"type":"Account"},"Id":"001","Name":"Acme"}`,
+			`{"attributes":{"type":"Contact"},"Id":"003","LastName":"Ng","Email":"ng@x.org"}`,
+			`{"attributes":{"type":"Lead"},"Id":"00Q","LeadSource":"Web"}`)
+		want := "sobject,Id,LeadSource,LastName,Email,Name\nAccount,001,,,,Acme\nContact,003,,Ng,ng@x.org,\nLead,00Q,Web,,,\n"
+		if format == RecordsTable {
+			want = "sobject  Id   LeadSource  LastName  Email     Name\nAccount  001                                  Acme\nContact  003              Ng        ng@x.org  \nLead     00Q  Web                             \n"
+		}
+		if got != want || len(warnings) != 0 {
+			t.Errorf("format %d: got\n%s\nwant\n%s\nwarnings %q", format, got, want, warnings)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package output
 
 import (
+	"encoding/csv"
 	"io"
 	"strings"
 	"unicode"
@@ -17,8 +18,9 @@ const MaxColumnWidth = 50
 const minColumnWidth = 6
 
 // Table prints rows for people: aligned columns with a bold header on a
-// terminal; tab-separated values without a header when piped, so `cut` and
-// `awk` work. Use RecordWriter for query results and --csv.
+// terminal. Off a terminal it prints CSV with the header row, the one rule
+// every command follows (see cmdutil.Exporter). Use RecordWriter for query
+// results.
 type Table struct {
 	ios    *iostreams.IOStreams
 	header []string
@@ -37,21 +39,17 @@ func (t *Table) AddRow(cells ...string) { t.rows = append(t.rows, cells) }
 func (t *Table) Render() error {
 	out := t.ios.Out
 	if !t.ios.IsStdoutTTY() {
-		var b strings.Builder
+		w := csv.NewWriter(out)
+		if err := w.Write(t.header); err != nil {
+			return err
+		}
 		for _, row := range t.rows {
-			b.Reset()
-			for i, c := range row {
-				if i > 0 {
-					b.WriteByte('\t')
-				}
-				b.WriteString(strings.NewReplacer("\t", " ", "\n", " ", "\r", " ").Replace(c))
-			}
-			b.WriteByte('\n')
-			if _, err := io.WriteString(out, b.String()); err != nil {
+			if err := w.Write(row); err != nil {
 				return err
 			}
 		}
-		return nil
+		w.Flush()
+		return w.Error()
 	}
 	n := len(t.header)
 	for _, r := range t.rows {
@@ -86,11 +84,27 @@ type KeyValue struct {
 	Key, Value string
 }
 
-// WriteKeyValues prints pairs (record get, describe, limits): "Key  value"
-// with aligned, bold keys on a terminal; "key<TAB>value" when piped. Values
-// are never truncated.
+// WriteKeyValues prints pairs (record get, lead get, bulk status): "Key
+// value" lines with aligned, bold keys on a terminal. Off a terminal the
+// pairs are one CSV row under a header of the keys, as the same record would
+// print from a query. Values are never truncated.
 func WriteKeyValues(ios *iostreams.IOStreams, pairs []KeyValue) error {
-	tty := ios.IsStdoutTTY()
+	if !ios.IsStdoutTTY() {
+		w := csv.NewWriter(ios.Out)
+		keys := make([]string, len(pairs))
+		values := make([]string, len(pairs))
+		for i, p := range pairs {
+			keys[i], values[i] = p.Key, p.Value
+		}
+		if err := w.Write(keys); err != nil {
+			return err
+		}
+		if err := w.Write(values); err != nil {
+			return err
+		}
+		w.Flush()
+		return w.Error()
+	}
 	cs := ios.ColorScheme()
 	w := 0
 	for _, p := range pairs {
@@ -99,15 +113,9 @@ func WriteKeyValues(ios *iostreams.IOStreams, pairs []KeyValue) error {
 	var b strings.Builder
 	for _, p := range pairs {
 		b.Reset()
-		if tty {
-			b.WriteString(cs.Bold(p.Key))
-			b.WriteString(strings.Repeat(" ", w-displayWidth(p.Key)+2))
-			b.WriteString(p.Value)
-		} else {
-			b.WriteString(p.Key)
-			b.WriteByte('\t')
-			b.WriteString(strings.NewReplacer("\t", " ", "\n", " ", "\r", " ").Replace(p.Value))
-		}
+		b.WriteString(cs.Bold(p.Key))
+		b.WriteString(strings.Repeat(" ", w-displayWidth(p.Key)+2))
+		b.WriteString(p.Value)
 		b.WriteByte('\n')
 		if _, err := io.WriteString(ios.Out, b.String()); err != nil {
 			return err

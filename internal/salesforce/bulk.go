@@ -65,6 +65,7 @@ type BulkJob struct {
 	JobType                string  `json:"jobType,omitempty"`
 	APIVersion             float64 `json:"apiVersion,omitempty"`
 	CreatedDate            string  `json:"createdDate,omitempty"`
+	CreatedByID            string  `json:"createdById,omitempty"`
 	SystemModstamp         string  `json:"systemModstamp,omitempty"`
 	NumberRecordsProcessed int64   `json:"numberRecordsProcessed"`
 	NumberRecordsFailed    int64   `json:"numberRecordsFailed"`

@@ -26,6 +26,7 @@ constant memory, with progress on a terminal.`,
   sfmcp bulk upsert Contact --external-id Email --file contacts.jsonl
   sfmcp bulk query "SELECT Id, Name FROM Account" --output accounts.csv
   sfmcp bulk status 750xx0000000001AAA
+  sfmcp bulk resume
   sfmcp bulk results 750xx0000000001AAA --failed`,
 	}
 	cmd.AddCommand(
@@ -35,6 +36,7 @@ constant memory, with progress on a terminal.`,
 		load.NewCmdLoad(f, salesforce.BulkUpsert, nil),
 		load.NewCmdLoad(f, salesforce.BulkDelete, nil),
 		load.NewCmdLoad(f, salesforce.BulkHardDelete, nil),
+		load.NewCmdResume(f, nil),
 		status.NewCmdStatus(f, nil),
 		results.NewCmdResults(f, nil),
 		abort.NewCmdAbort(f, nil),

@@ -58,7 +58,7 @@ describe as JSON (often hundreds of KB). --fields prints only the fields.`,
 			if opts.Full && opts.FieldsOnly {
 				return cmdutil.FlagErrorf("--full and --fields cannot be combined")
 			}
-			if opts.Full && opts.Exporter.CSV() {
+			if opts.Full && opts.Exporter.CSVFlag() {
 				return cmdutil.FlagErrorf("--full is JSON only")
 			}
 			if runF != nil {
@@ -70,7 +70,7 @@ describe as JSON (often hundreds of KB). --fields prints only the fields.`,
 	cmd.Flags().BoolVar(&opts.FieldsOnly, "fields", false, "Print only the object's fields")
 	cmd.Flags().BoolVar(&opts.Full, "full", false, "Print Salesforce's whole describe as JSON")
 	cmdutil.AddJSONFlags(cmd, &opts.Exporter)
-	cmdutil.AddCSVFlag(cmd, &opts.Exporter)
+	cmdutil.AddCSVFlag(cmd, &opts.Exporter, opts.IO)
 	return cmd
 }
 

@@ -42,7 +42,7 @@ as "Limit.App".`,
 		},
 	}
 	cmdutil.AddJSONFlags(cmd, &opts.Exporter)
-	cmdutil.AddCSVFlag(cmd, &opts.Exporter)
+	cmdutil.AddCSVFlag(cmd, &opts.Exporter, opts.IO)
 	return cmd
 }
 

@@ -217,6 +217,10 @@ func loginRun(opts *Options) error {
 		return fmt.Errorf("saving the login: %w", err)
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "Logged in to %s as %s (alias %s)\n", login.InstanceURL, login.Username, login.Alias)
+	if login.Storage == auth.StorageFile && !cfg.Quiet() {
+		// Said at login and in org list, not on every command.
+		fmt.Fprintln(opts.IO.ErrOut, store.InsecureWarning())
+	}
 	if becameDefault {
 		fmt.Fprintf(opts.IO.ErrOut, "%s is the default org\n", login.Alias)
 	}

@@ -54,7 +54,8 @@ func TestOrgCommands(t *testing.T) {
 	if err := run("list"); err != nil {
 		t.Fatal(err)
 	}
-	if want := "\tdead\tu@dead\t" + em.URL + "\n*\temu\tadmin@emu\t" + em.URL + "\n"; stdout.String() != want {
+	// Piped: CSV with a header, like every command off a terminal.
+	if want := "alias,username,instance_url,login_url,client_id,storage,default\ndead,u@dead," + em.URL + "," + em.URL + ",x,keyring,false\nemu,admin@emu," + em.URL + "," + em.URL + ",sfmcp-test-client,keyring,true\n"; stdout.String() != want {
 		t.Errorf("org list:\n%q\nwant\n%q", stdout.String(), want)
 	}
 

@@ -68,7 +68,7 @@ Give - as the query to read it from standard input.`,
 	cmd.Flags().BoolVarP(&opts.All, "all", "a", false, "Include deleted and archived records (queryAll)")
 	cmd.Flags().IntVarP(&opts.Limit, "limit", "L", 0, "Stop after `N` records (0: all)")
 	cmdutil.AddJSONFlags(cmd, &opts.Exporter)
-	cmdutil.AddCSVFlag(cmd, &opts.Exporter)
+	cmdutil.AddCSVFlag(cmd, &opts.Exporter, opts.IO)
 	return cmd
 }
 
@@ -90,16 +90,32 @@ func queryRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	rw := opts.Exporter.RecordWriter(ctx, opts.IO, output.RecordOptions{})
+	// The output opens once the first page has arrived whole: a query that
+	// Salesforce refuses prints nothing on stdout, not "[]" or a header.
+	rw, gate := opts.Exporter.RecordStream(ctx, opts.IO, output.RecordOptions{})
+	pageDone := func() error {
+		if err := rw.Flush(); err != nil {
+			return err
+		}
+		return gate.Open()
+	}
 	stats, err := ops.StreamQuery(ctx, c, ops.StreamInput{
 		SOQL:           opts.SOQL,
 		IncludeDeleted: opts.All,
 		Limit:          opts.Limit,
-		PageDone:       rw.Flush,
+		PageDone:       pageDone,
 	}, func(rec json.RawMessage) error { return rw.Write(rec) })
-	// Whatever arrived before an error is still worth printing.
+	if err != nil && !gate.Opened() {
+		gate.Discard()
+		return cmdutil.SalesforceError(err)
+	}
+	// Pages already printed stay printed: close the output (a JSON array gets
+	// its closing bracket) before reporting a later page's error.
 	if cerr := rw.Close(); err == nil {
 		err = cerr
+	}
+	if oerr := gate.Open(); err == nil {
+		err = oerr
 	}
 	if err != nil {
 		return cmdutil.SalesforceError(err)

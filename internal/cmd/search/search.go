@@ -30,7 +30,9 @@ func NewCmdSearch(f *cmdutil.Factory, runF func(context.Context, *Options) error
 		Use:   "search <sosl>",
 		Short: "Run a SOSL search",
 		Long: `Run a SOSL search (FIND ... IN ... FIELDS RETURNING ...) and print the records
-found: a table on a terminal, CSV when piped, or --json / --csv / --jq.`,
+found: a table on a terminal, CSV when piped, or --json / --csv / --jq. The
+table and CSV have a first column "sobject" naming each row's object, and the
+columns of every object returned.`,
 		Example: `  sfmcp search "FIND {Acme} IN NAME FIELDS RETURNING Account(Id, Name)"
   sfmcp search --json "FIND {smith} RETURNING Contact(Name, Email), Lead(Name, Email)"`,
 		Args:        cobra.MinimumNArgs(1),
@@ -47,7 +49,7 @@ found: a table on a terminal, CSV when piped, or --json / --csv / --jq.`,
 		},
 	}
 	cmdutil.AddJSONFlags(cmd, &opts.Exporter)
-	cmdutil.AddCSVFlag(cmd, &opts.Exporter)
+	cmdutil.AddCSVFlag(cmd, &opts.Exporter, opts.IO)
 	return cmd
 }
 
@@ -60,7 +62,9 @@ func searchRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return cmdutil.SalesforceError(err)
 	}
-	rw := opts.Exporter.RecordWriter(ctx, opts.IO, output.RecordOptions{})
+	// One search returns records of several objects: the header is the union
+	// of their fields, after a column naming each row's object.
+	rw := opts.Exporter.RecordWriter(ctx, opts.IO, output.RecordOptions{Union: true, TypeColumn: "sobject"})
 	for _, rec := range out.Records {
 		if err := rw.Write(rec); err != nil {
 			return err

@@ -94,7 +94,10 @@ SFMCP_ALLOWED_INSTANCE_HOSTS (host[:port], comma-separated). Browser origins
 allowed to call: SFMCP_CORS_ORIGINS.
 
 --read-only serves only tools that change nothing; --toolsets and --tools
-choose tools by group or by name. --list-tools prints what would be served.`,
+choose tools by group or by name. Without them, tools/list shows the query,
+records, metadata and limits toolsets and the salesforce_tools discovery tool,
+which gives the definitions of the others (bulk, leads); every served tool is
+callable by name. --toolsets all lists every tool. --list-tools prints what would be served.`,
 		Example: `  sfmcp serve --emulator
   sfmcp serve --list-tools --read-only
   sfmcp serve --transport http --port 8000 --toolsets query,metadata
@@ -117,7 +120,7 @@ choose tools by group or by name. --list-tools prints what would be served.`,
 	fl.StringVar(&opts.Addr, "addr", "", "HTTP listen `host` or host:port (default MCP_HOST, else 127.0.0.1)")
 	fl.IntVar(&opts.Port, "port", 0, "HTTP `port` (default PORT, FASTMCP_PORT or MCP_PORT, else 8000)")
 	fl.BoolVar(&opts.ReadOnly, "read-only", false, "Serve only tools that change nothing in the org")
-	fl.StringSliceVar(&opts.Toolsets, "toolsets", nil, "Serve only these `toolsets`: "+strings.Join(mcpserver.KnownToolsets, ","))
+	fl.StringSliceVar(&opts.Toolsets, "toolsets", nil, "Serve only these `toolsets` (all: every toolset, all listed): "+strings.Join(mcpserver.KnownToolsets, ","))
 	fl.StringSliceVar(&opts.Tools, "tools", nil, "Serve only these `tools` by name")
 	fl.BoolVar(&opts.ListTools, "list-tools", false, "Print the tools that would be served and exit")
 	fl.BoolVar(&opts.JSON, "json", false, "With --list-tools: print the tool definitions as JSON")
@@ -146,6 +149,16 @@ func (o *Options) tools() ([]mcpserver.Tool, error) {
 	return tools, nil
 }
 
+// listToolsets are the toolsets tools/list shows: the default ones when the
+// user chose no toolsets or tools (the rest are found with salesforce_tools),
+// else every tool chosen.
+func (o *Options) listToolsets() []string {
+	if len(mcpserver.SplitList(o.Toolsets)) > 0 || len(mcpserver.SplitList(o.Tools)) > 0 {
+		return nil
+	}
+	return mcpserver.DefaultListedToolsets
+}
+
 func serveRun(ctx context.Context, opts *Options) error {
 	tools, err := opts.tools()
 	if err != nil {
@@ -165,7 +178,7 @@ func serveRun(ctx context.Context, opts *Options) error {
 		return serveHTTP(ctx, opts, cfg, tools, log)
 	}
 	s := mcpserver.NewServer(mcpserver.Options{Version: opts.Version, Tools: tools, Client: onceClient(opts.Salesforce),
-		Leads: leadSyncer(cfg), Logger: log})
+		Leads: leadSyncer(cfg), Logger: log, ListToolsets: opts.listToolsets()})
 	log.Info("serving MCP over stdio", "tools", len(tools), "version", opts.Version)
 	return mcpserver.ServeStdio(ctx, s, opts.IO.In, opts.IO.Out, log)
 }
@@ -294,7 +307,7 @@ func serveHTTP(ctx context.Context, opts *Options, cfg *config.Config, tools []m
 		defer closeStore()
 		proxy = p
 	}
-	s := mcpserver.NewServer(mcpserver.Options{Version: opts.Version, Tools: tools, Client: mcpserver.ClientFromContext,
+	s := mcpserver.NewServer(mcpserver.Options{Version: opts.Version, Tools: tools, Client: mcpserver.ClientFromContext, ListToolsets: opts.listToolsets(),
 		Leads: leadSyncer(cfg), Logger: log})
 	h, err := mcpserver.HTTPHandler(s, ln.Addr().String(), mcpserver.HTTPOptions{
 		Proxy: proxy,

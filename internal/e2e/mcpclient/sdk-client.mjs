@@ -4,8 +4,9 @@
 //   node sdk-client.mjs http <url>          (headers as JSON in MCP_HEADERS)
 // The plan (JSON on stdin) is an ordered list of calls {name, args, expect};
 // "$ID" in args becomes the id the first successful call returned. After the
-// plan, every listed tool not in it is called with no arguments. Prints one
-// JSON object: serverInfo, tools, results.
+// plan, every tool not in it is called with no arguments. Tools are those
+// tools/list shows plus those the discovery tool salesforce_tools gives.
+// Prints one JSON object: serverInfo, listed (names), tools, results.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -28,7 +29,16 @@ if (mode === "stdio") {
 const client = new Client({ name: "sfmcp-e2e", version: "1.0.0" });
 await client.connect(transport);
 const serverInfo = client.getServerVersion();
-const { tools } = await client.listTools();
+const listed = (await client.listTools()).tools;
+// Tools the listing leaves out come from the discovery tool, by toolset.
+const tools = [...listed];
+if (listed.some((t) => t.name === "salesforce_tools")) {
+  const idx = await client.callTool({ name: "salesforce_tools", arguments: {} });
+  for (const ts of idx.structuredContent.toolsets.filter((s) => !s.listed)) {
+    const defs = await client.callTool({ name: "salesforce_tools", arguments: { toolset: ts.name } });
+    tools.push(...defs.structuredContent.tools);
+  }
+}
 
 let id = "";
 const substitute = (v) => JSON.parse(JSON.stringify(v ?? {}).replaceAll("$ID", id));
@@ -52,4 +62,4 @@ const planned = new Set(plan.map((s) => s.name));
 for (const t of tools) if (!planned.has(t.name)) await call(t.name, {}, "any");
 
 await client.close();
-process.stdout.write(JSON.stringify({ serverInfo, tools, results }) + "\n");
+process.stdout.write(JSON.stringify({ serverInfo, listed: listed.map((t) => t.name), tools, results }) + "\n");

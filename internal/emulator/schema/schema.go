@@ -86,6 +86,7 @@ type Object struct {
 	Searchable         bool
 	Fields             []*Field
 	ChildRelationships []ChildRelationship
+	Scopes             []string // supportedScopes names (USING SCOPE values)
 
 	raw       map[string]any
 	global    map[string]any
@@ -289,6 +290,13 @@ func (s *Schema) add(doc map[string]any, global map[string]any) error {
 			o.global[k] = v
 		}
 	}
+	if scopes, ok := doc["supportedScopes"].([]any); ok {
+		for _, sv := range scopes {
+			if sm, ok := sv.(map[string]any); ok && str(sm["name"]) != "" {
+				o.Scopes = append(o.Scopes, str(sm["name"]))
+			}
+		}
+	}
 	if fields, ok := doc["fields"].([]any); ok {
 		for _, fv := range fields {
 			fm, ok := fv.(map[string]any)
@@ -360,7 +368,9 @@ func fieldFrom(m map[string]any) *Field {
 // parent relationships, child relationships whose child object exists, and
 // key prefixes.
 func (s *Schema) link() {
-	for _, o := range s.objects {
+	// Sorted, so that when objects share a key prefix (the field history
+	// objects all use 017) the same one answers for it every time.
+	for _, o := range s.Objects() {
 		o.byName = make(map[string]*Field, len(o.Fields))
 		o.byRel = map[string]*Field{}
 		for _, f := range o.Fields {
@@ -377,7 +387,7 @@ func (s *Schema) link() {
 			}
 			o.childRels[strings.ToLower(cr.RelationshipName)] = cr
 		}
-		if o.KeyPrefix != "" {
+		if _, taken := s.byPrefix[o.KeyPrefix]; o.KeyPrefix != "" && !taken {
 			s.byPrefix[o.KeyPrefix] = o
 		}
 	}

@@ -1,8 +1,9 @@
 package schema
 
-// The recorded fixtures have no describes for User, Organization, Group and
-// LeadStatus, which every org has and which clients query (Owner.Name,
-// userinfo's user, the converted lead status). They are written out here in
+// The recorded fixtures have no describes for User, Organization, Group,
+// LeadStatus, Task, Campaign, products and price books, profiles, roles,
+// record types and field history, which every org has and which clients
+// query (Owner.Name, userinfo's user, the converted lead status, Profile.Name). They are written out here in
 // the same shape as the recorded ones, with the fields clients use.
 
 // fieldSpec is the compact form of a field; newField fills in the rest of a
@@ -79,7 +80,7 @@ func auditFields(label string) []fieldSpec {
 func newObject(name, label, plural, prefix string, createable bool, specs []fieldSpec) map[string]any {
 	fields := []any{}
 	for _, sp := range append(auditFields(label), specs...) {
-		if name == "Organization" || name == "LeadStatus" {
+		if readOnlyObjects[name] {
 			// Nobody writes these through the API.
 			sp.createable, sp.updateable = false, false
 		}
@@ -117,6 +118,7 @@ func synthesized() []map[string]any {
 		{name: "EmailEncodingKey", label: "Email Encoding", typ: "picklist", length: 40, createable: true, updateable: true, picklist: []string{"UTF-8", "ISO-8859-1"}},
 		{name: "UserType", label: "User Type", typ: "picklist", length: 40, nillable: true, defaulted: true, picklist: []string{"Standard"}},
 		{name: "ProfileId", label: "Profile ID", typ: "reference", length: 18, nillable: true, createable: true, updateable: true, refTo: []string{"Profile"}, rel: "Profile"},
+		{name: "UserRoleId", label: "Role ID", typ: "reference", length: 18, nillable: true, createable: true, updateable: true, refTo: []string{"UserRole"}, rel: "UserRole"},
 		{name: "ManagerId", label: "Manager ID", typ: "reference", length: 18, nillable: true, createable: true, updateable: true, refTo: []string{"User"}, rel: "Manager"},
 		{name: "CompanyName", label: "Company Name", typ: "string", length: 80, nillable: true, createable: true, updateable: true},
 		{name: "Department", label: "Department", typ: "string", length: 80, nillable: true, createable: true, updateable: true},
@@ -149,5 +151,155 @@ func synthesized() []map[string]any {
 		{name: "DeveloperName", label: "Developer Name", typ: "string", length: 80, nillable: true},
 		{name: "Type", label: "Type", typ: "picklist", length: 40, picklist: []string{"Queue", "Regular"}},
 	})
-	return []map[string]any{user, org, leadStatus, group}
+	return append([]map[string]any{user, org, leadStatus, group}, moreStandardObjects()...)
+}
+
+// readOnlyObjects are written by Salesforce itself (setup, field tracking),
+// never through the data API.
+var readOnlyObjects = map[string]bool{"Organization": true, "LeadStatus": true, "Profile": true, "RecordType": true,
+	"AccountHistory": true, "ContactHistory": true, "LeadHistory": true, "OpportunityFieldHistory": true, "CaseHistory": true}
+
+// childRel is a childRelationships entry of a describe.
+func childRel(child, field, name string, cascade bool) map[string]any {
+	var rel any
+	if name != "" {
+		rel = name
+	}
+	return map[string]any{"cascadeDelete": cascade, "childSObject": child, "deprecatedAndHidden": false, "field": field,
+		"junctionIdListNames": []any{}, "junctionReferenceTo": []any{}, "relationshipName": rel, "restrictedDelete": false}
+}
+
+func withChildren(doc map[string]any, rels ...map[string]any) map[string]any {
+	list := make([]any, len(rels))
+	for i, r := range rels {
+		list[i] = r
+	}
+	doc["childRelationships"] = list
+	return doc
+}
+
+// historyObject is a field history object (AccountHistory, ...): which field
+// of which record changed, from what to what. Salesforce writes them; the
+// data API only reads them.
+func historyObject(name, parent, prefix string) map[string]any {
+	doc := newObject(name, parent+" History", parent+" History", prefix, false, []fieldSpec{
+		{name: parent + "Id", label: parent + " ID", typ: "reference", length: 18, refTo: []string{parent}, rel: parent},
+		{name: "Field", label: "Changed Field", typ: "picklist", length: 255, picklist: []string{"created", "Name", "Owner"}},
+		{name: "DataType", label: "Data Type", typ: "picklist", length: 40, nillable: true, picklist: []string{"Text", "EntityId", "DateOnly"}},
+		{name: "OldValue", label: "Old Value", typ: "anyType", length: 255, nillable: true},
+		{name: "NewValue", label: "New Value", typ: "anyType", length: 255, nillable: true},
+	})
+	// History rows are never modified: no LastModified fields.
+	var fields []any
+	for _, f := range doc["fields"].([]any) {
+		switch f.(map[string]any)["name"] {
+		case "LastModifiedDate", "LastModifiedById", "SystemModstamp":
+			continue
+		}
+		fields = append(fields, f)
+	}
+	doc["fields"] = fields
+	doc["searchable"], doc["layoutable"] = false, false
+	return doc
+}
+
+// moreStandardObjects are the standard objects clients query beyond the
+// recorded ones: activities, campaigns, products and price books, the
+// setup objects users and records point at, and field history.
+func moreStandardObjects() []map[string]any {
+	who := []string{"Contact", "Lead"}
+	what := []string{"Account", "Opportunity", "Case", "Campaign", "Product2"}
+	task := newObject("Task", "Task", "Tasks", "00T", true, []fieldSpec{
+		{name: "WhoId", label: "Name ID", typ: "reference", length: 18, nillable: true, createable: true, updateable: true, refTo: who, rel: "Who"},
+		{name: "WhatId", label: "Related To ID", typ: "reference", length: 18, nillable: true, createable: true, updateable: true, refTo: what, rel: "What"},
+		{name: "Subject", label: "Subject", typ: "combobox", length: 255, nillable: true, createable: true, updateable: true, nameField: true, picklist: []string{"Call", "Send Letter", "Send Quote", "Other"}},
+		{name: "ActivityDate", label: "Due Date Only", typ: "date", nillable: true, createable: true, updateable: true},
+		{name: "Status", label: "Status", typ: "picklist", length: 40, createable: true, updateable: true, defaulted: true, picklist: []string{"Not Started", "In Progress", "Completed", "Waiting on someone else", "Deferred"}},
+		{name: "Priority", label: "Priority", typ: "picklist", length: 40, createable: true, updateable: true, defaulted: true, picklist: []string{"Normal", "High", "Low"}},
+		{name: "IsHighPriority", label: "High Priority", typ: "boolean", defaulted: true},
+		{name: "OwnerId", label: "Assigned To ID", typ: "reference", length: 18, createable: true, updateable: true, defaulted: true, refTo: []string{"User", "Group"}, rel: "Owner"},
+		{name: "Description", label: "Description", typ: "textarea", length: 32000, nillable: true, createable: true, updateable: true},
+		{name: "Type", label: "Type", typ: "picklist", length: 40, nillable: true, createable: true, updateable: true, picklist: []string{"Call", "Email", "Meeting", "Other"}},
+		{name: "IsClosed", label: "Closed", typ: "boolean", defaulted: true},
+		{name: "AccountId", label: "Account ID", typ: "reference", length: 18, nillable: true, defaulted: true, refTo: []string{"Account"}, rel: "Account"},
+		{name: "TaskSubtype", label: "Task Subtype", typ: "picklist", length: 40, nillable: true, createable: true, picklist: []string{"Task", "Email", "Call"}},
+		{name: "CallDurationInSeconds", label: "Call Duration", typ: "int", nillable: true, createable: true, updateable: true},
+		{name: "CompletedDateTime", label: "Completed Date/Time", typ: "datetime", nillable: true},
+	})
+	campaign := withChildren(newObject("Campaign", "Campaign", "Campaigns", "701", true, []fieldSpec{
+		{name: "Name", label: "Name", typ: "string", length: 80, createable: true, updateable: true, nameField: true},
+		{name: "ParentId", label: "Parent Campaign ID", typ: "reference", length: 18, nillable: true, createable: true, updateable: true, refTo: []string{"Campaign"}, rel: "Parent"},
+		{name: "Type", label: "Type", typ: "picklist", length: 40, nillable: true, createable: true, updateable: true, picklist: []string{"Conference", "Webinar", "Trade Show", "Public Relations", "Partners", "Referral Program", "Advertisement", "Banner Ads", "Direct Mail", "Email", "Telemarketing", "Other"}},
+		{name: "Status", label: "Status", typ: "picklist", length: 40, nillable: true, createable: true, updateable: true, picklist: []string{"Planned", "In Progress", "Completed", "Aborted"}},
+		{name: "StartDate", label: "Start Date", typ: "date", nillable: true, createable: true, updateable: true},
+		{name: "EndDate", label: "End Date", typ: "date", nillable: true, createable: true, updateable: true},
+		{name: "ExpectedRevenue", label: "Expected Revenue in Campaign", typ: "currency", nillable: true, createable: true, updateable: true},
+		{name: "BudgetedCost", label: "Budgeted Cost in Campaign", typ: "currency", nillable: true, createable: true, updateable: true},
+		{name: "ActualCost", label: "Actual Cost in Campaign", typ: "currency", nillable: true, createable: true, updateable: true},
+		{name: "IsActive", label: "Active", typ: "boolean", defaulted: true, createable: true, updateable: true},
+		{name: "Description", label: "Description", typ: "textarea", length: 32000, nillable: true, createable: true, updateable: true},
+		{name: "NumberOfLeads", label: "Leads in Campaign", typ: "int", defaulted: true},
+		{name: "NumberOfContacts", label: "Contacts in Campaign", typ: "int", defaulted: true},
+		{name: "OwnerId", label: "Owner ID", typ: "reference", length: 18, createable: true, updateable: true, defaulted: true, refTo: []string{"User"}, rel: "Owner"},
+	}), childRel("CampaignMember", "CampaignId", "CampaignMembers", true), childRel("Campaign", "ParentId", "ChildCampaigns", false),
+		childRel("Opportunity", "CampaignId", "Opportunities", false), childRel("Task", "WhatId", "Tasks", true))
+	member := newObject("CampaignMember", "Campaign Member", "Campaign Members", "00v", true, []fieldSpec{
+		{name: "CampaignId", label: "Campaign ID", typ: "reference", length: 18, createable: true, refTo: []string{"Campaign"}, rel: "Campaign"},
+		{name: "LeadId", label: "Lead ID", typ: "reference", length: 18, nillable: true, createable: true, refTo: []string{"Lead"}, rel: "Lead"},
+		{name: "ContactId", label: "Contact ID", typ: "reference", length: 18, nillable: true, createable: true, refTo: []string{"Contact"}, rel: "Contact"},
+		{name: "Status", label: "Status", typ: "picklist", length: 40, nillable: true, createable: true, updateable: true, picklist: []string{"Sent", "Responded"}},
+		{name: "HasResponded", label: "Responded", typ: "boolean", defaulted: true},
+		{name: "FirstRespondedDate", label: "First Responded Date", typ: "date", nillable: true},
+		{name: "Name", label: "Name", typ: "string", length: 121, nillable: true, nameField: true},
+	})
+	product := withChildren(newObject("Product2", "Product", "Products", "01t", true, []fieldSpec{
+		{name: "Name", label: "Product Name", typ: "string", length: 255, createable: true, updateable: true, nameField: true},
+		{name: "ProductCode", label: "Product Code", typ: "string", length: 255, nillable: true, createable: true, updateable: true},
+		{name: "Description", label: "Product Description", typ: "textarea", length: 4000, nillable: true, createable: true, updateable: true},
+		{name: "IsActive", label: "Active", typ: "boolean", defaulted: true, createable: true, updateable: true},
+		{name: "Family", label: "Product Family", typ: "picklist", length: 40, nillable: true, createable: true, updateable: true, picklist: []string{"None"}},
+		{name: "QuantityUnitOfMeasure", label: "Quantity Unit Of Measure", typ: "picklist", length: 255, nillable: true, createable: true, updateable: true, picklist: []string{"Each"}},
+		{name: "StockKeepingUnit", label: "Product SKU", typ: "string", length: 180, nillable: true, createable: true, updateable: true},
+	}), childRel("PricebookEntry", "Product2Id", "PricebookEntries", true))
+	pricebook := withChildren(newObject("Pricebook2", "Price Book", "Price Books", "01s", true, []fieldSpec{
+		{name: "Name", label: "Price Book Name", typ: "string", length: 255, createable: true, updateable: true, nameField: true},
+		{name: "IsActive", label: "Active", typ: "boolean", defaulted: true, createable: true, updateable: true},
+		{name: "IsStandard", label: "Is Standard Price Book", typ: "boolean", defaulted: true},
+		{name: "Description", label: "Description", typ: "string", length: 255, nillable: true, createable: true, updateable: true},
+	}), childRel("PricebookEntry", "Pricebook2Id", "PricebookEntries", true), childRel("Opportunity", "Pricebook2Id", "Opportunities", false))
+	entry := newObject("PricebookEntry", "Price Book Entry", "Price Book Entries", "01u", true, []fieldSpec{
+		{name: "Name", label: "Product Name", typ: "string", length: 255, nillable: true, nameField: true},
+		{name: "Pricebook2Id", label: "Price Book ID", typ: "reference", length: 18, createable: true, refTo: []string{"Pricebook2"}, rel: "Pricebook2"},
+		{name: "Product2Id", label: "Product ID", typ: "reference", length: 18, createable: true, refTo: []string{"Product2"}, rel: "Product2"},
+		{name: "UnitPrice", label: "List Price", typ: "currency", createable: true, updateable: true},
+		{name: "IsActive", label: "Active", typ: "boolean", defaulted: true, createable: true, updateable: true},
+		{name: "UseStandardPrice", label: "Use Standard Price", typ: "boolean", defaulted: true, createable: true, updateable: true},
+		{name: "ProductCode", label: "Product Code", typ: "string", length: 255, nillable: true},
+	})
+	profile := withChildren(newObject("Profile", "Profile", "Profile", "00e", false, []fieldSpec{
+		{name: "Name", label: "Name", typ: "string", length: 255, nameField: true},
+		{name: "UserType", label: "User Type", typ: "picklist", length: 40, nillable: true, picklist: []string{"Standard", "PowerPartner", "CsnOnly", "Guest"}},
+		{name: "Description", label: "Description", typ: "string", length: 255, nillable: true},
+		{name: "UserLicenseId", label: "User License ID", typ: "reference", length: 18, nillable: true},
+	}), childRel("User", "ProfileId", "Users", false))
+	role := withChildren(newObject("UserRole", "Role", "Roles", "00E", true, []fieldSpec{
+		{name: "Name", label: "Name", typ: "string", length: 80, createable: true, updateable: true, nameField: true},
+		{name: "DeveloperName", label: "Developer Name", typ: "string", length: 80, nillable: true, createable: true, updateable: true},
+		{name: "ParentRoleId", label: "Parent Role ID", typ: "reference", length: 18, nillable: true, createable: true, updateable: true, refTo: []string{"UserRole"}},
+		{name: "RollupDescription", label: "Description", typ: "string", length: 80, nillable: true, createable: true, updateable: true},
+		{name: "OpportunityAccessForAccountOwner", label: "Opportunity Access Level for Account Owner", typ: "picklist", length: 40, createable: true, updateable: true, picklist: []string{"None", "Read", "Edit"}},
+	}), childRel("User", "UserRoleId", "Users", false))
+	recordType := newObject("RecordType", "Record Type", "Record Types", "012", false, []fieldSpec{
+		{name: "Name", label: "Name", typ: "string", length: 80, nameField: true},
+		{name: "DeveloperName", label: "Record Type Name", typ: "string", length: 80},
+		{name: "NamespacePrefix", label: "Namespace Prefix", typ: "string", length: 15, nillable: true},
+		{name: "Description", label: "Description", typ: "string", length: 255, nillable: true},
+		{name: "SobjectType", label: "SObject Type Name", typ: "picklist", length: 40, picklist: []string{"Account", "Contact", "Lead", "Opportunity", "Case", "Campaign"}},
+		{name: "IsActive", label: "Active", typ: "boolean"},
+		{name: "BusinessProcessId", label: "Business Process ID", typ: "reference", length: 18, nillable: true},
+	})
+	return []map[string]any{task, campaign, member, product, pricebook, entry, profile, role, recordType,
+		historyObject("AccountHistory", "Account", "017"), historyObject("ContactHistory", "Contact", "017"),
+		historyObject("LeadHistory", "Lead", "017"), historyObject("CaseHistory", "Case", "017"),
+		historyObject("OpportunityFieldHistory", "Opportunity", "017")}
 }

@@ -2,6 +2,7 @@ package soql
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 
@@ -120,10 +121,35 @@ func (fr *fieldRef) key() string {
 }
 
 type compiler struct {
-	text string
-	sch  *schema.Schema
-	sh   *shared
+	text      string
+	sch       *schema.Schema
+	sh        *shared
+	subDepth  int // child subqueries being compiled (nested up to maxSubDepth)
+	semiDepth int // semi-join subqueries being compiled
 }
+
+// scopeAllowed reports whether USING SCOPE name is valid on o: one of the
+// object's describe supportedScopes, or of the documented values when the
+// describe lists none.
+func scopeAllowed(o *schema.Object, name string) bool {
+	if len(o.Scopes) == 0 {
+		return scopes[strings.ToLower(name)]
+	}
+	for _, s := range o.Scopes {
+		if strings.EqualFold(s, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// maxSubDepth is how deep child subqueries nest: five levels of
+// parent-to-child relationships (API 58.0 and later).
+const maxSubDepth = 5
+
+// scopes are the documented USING SCOPE values.
+var scopes = map[string]bool{"delegated": true, "everything": true, "mine": true, "mine_and_my_groups": true,
+	"my_territory": true, "my_team_territory": true, "team": true, "scopingrule": true}
 
 func (c *compiler) errAt(pos int, code, msg string) *Error { return posError(c.text, pos, code, msg) }
 
@@ -148,6 +174,9 @@ func compileText(text string, sch *schema.Schema) (*Query, *Error) {
 	}
 	if t := p.peek(); t.kind != tEOF {
 		return nil, p.unexpected(t)
+	}
+	if err := checkSubDepth(text, qn, 0); err != nil {
+		return nil, err
 	}
 	c := &compiler{text: text, sch: sch, sh: &shared{sch: sch}}
 	return c.compileQuery(qn, nil)
@@ -246,15 +275,23 @@ func (c *compiler) compileQuery(qn *queryNode, parent *schema.Object) (*Query, *
 	if qn.offset > 2000 {
 		return nil, c.errAt(qn.offsetAt, CodeOutOfRange, "Maximum SOQL offset allowed is 2000")
 	}
+	if qn.scope.kind == tIdent && !scopeAllowed(q.obj, qn.scope.text) {
+		return nil, c.errAt(qn.scope.pos, CodeMalformed, "Invalid scope:"+qn.scope.text)
+	}
 	sc := scope{obj: q.obj, alias: qn.alias}
 
 	aggregate := len(qn.groupBy) > 0
 	for _, it := range qn.items {
-		if aggregateFns[it.fn] {
+		lf := it.expr.leaf()
+		if aggregateFns[it.fn] || isDateFn(it.fn) || it.fn == "GROUPING" || (it.expr.inner != nil && aggregateFns[lf.fn]) ||
+			(it.fn == "FORMAT" && it.expr.inner != nil && aggregateFns[it.expr.inner.fn]) {
 			aggregate = true
 		}
 	}
 	if qn.where != nil {
+		if err := c.checkSemiPlacement(qn.where, true); err != nil {
+			return nil, err
+		}
 		w, err := c.compileCond(qn.where, c.plainResolver(sc))
 		if err != nil {
 			return nil, err
@@ -270,6 +307,7 @@ func (c *compiler) compileQuery(qn *queryNode, parent *schema.Object) (*Query, *
 	if qn.having != nil {
 		return nil, c.errAt(qn.having.firstPos(), CodeMalformed, "HAVING can only be used with GROUP BY")
 	}
+
 	if err := c.compileSelect(q, qn, sc, parent); err != nil {
 		return nil, err
 	}
@@ -284,6 +322,53 @@ func (c *compiler) compileQuery(qn *queryNode, parent *schema.Object) (*Query, *
 		q.order = append(q.order, sortSpec{get: op.get, cls: op.cls, desc: o.desc, nullsLast: o.nullsLast})
 	}
 	return q, nil
+}
+
+// checkSubDepth refuses child subqueries nested deeper than maxSubDepth,
+// before any name in them is resolved.
+func checkSubDepth(text string, qn *queryNode, depth int) *Error {
+	for _, it := range qn.items {
+		if it.sub == nil {
+			continue
+		}
+		if depth >= maxSubDepth {
+			return posError(text, it.pos, CodeMalformed, "SOQL statements cannot query more than 5 levels of child relationships")
+		}
+		if err := checkSubDepth(text, it.sub, depth+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkSemiPlacement refuses semi- and anti-joins where Salesforce does:
+// under OR, or below the top-level AND of the WHERE clause (inside
+// parentheses with another connector, under NOT).
+func (c *compiler) checkSemiPlacement(n *condNode, top bool) *Error {
+	switch n.kind {
+	case cCmp:
+		if n.semi != nil && !top {
+			return c.errAt(n.left.pos, CodeMalformed, "Semi join sub-selects are only allowed at the top level WHERE expressions and not in nested WHERE expressions.")
+		}
+	case cOr:
+		for _, k := range n.kids {
+			if k.kind == cCmp && k.semi != nil && top {
+				return c.errAt(k.left.pos, CodeMalformed, "Semi join sub-selects are not allowed with the 'OR' operator")
+			}
+			if err := c.checkSemiPlacement(k, false); err != nil {
+				return err
+			}
+		}
+	case cAnd:
+		for _, k := range n.kids {
+			if err := c.checkSemiPlacement(k, top && k.kind == cCmp); err != nil {
+				return err
+			}
+		}
+	case cNot:
+		return c.checkSemiPlacement(n.kids[0], false)
+	}
+	return nil
 }
 
 func (n *condNode) firstPos() int {
@@ -306,10 +391,11 @@ type resolver func(e exprNode) (operand, *Error)
 func (c *compiler) plainResolver(sc scope) resolver {
 	return func(e exprNode) (operand, *Error) {
 		if e.fn != "" {
-			if aggregateFns[e.fn] {
-				return operand{}, c.errAt(e.pos, CodeMalformed, "Aggregate functions are not allowed in this context: "+e.String())
+			sc, err := c.compileScalar(sc, e, "WHERE")
+			if err != nil {
+				return operand{}, err
 			}
-			return operand{}, c.errAt(e.pos, CodeMalformed, "unknown function: "+e.fn)
+			return operand{get: sc.get, cls: sc.cls, name: e.String()}, nil
 		}
 		fr, err := c.resolvePath(sc, e.path, e.pos)
 		if err != nil {
@@ -327,6 +413,7 @@ const (
 	colField colKind = iota
 	colRel
 	colSub
+	colExpr // a computed value: DISTANCE(...)
 )
 
 // outCol is one key of an output record.
@@ -341,6 +428,7 @@ type outCol struct {
 	sub      *Query // colSub
 	subIndex int
 	typeOf   map[string][]*outCol // colRel from TYPEOF: key prefix -> the WHEN fields
+	get      getter               // colExpr
 }
 
 func findCol(cols []*outCol, kind colKind, key string) *outCol {
@@ -374,13 +462,16 @@ func (c *compiler) addPathCol(cols *[]*outCol, fr *fieldRef) {
 }
 
 func (c *compiler) compileSelect(q *Query, qn *queryNode, sc scope, parent *schema.Object) *Error {
+	exprN := 0
 	for _, it := range qn.items {
 		switch {
 		case it.sub != nil:
-			if parent != nil {
-				return c.errAt(it.pos, CodeMalformed, "Nested subqueries are not supported")
+			if c.subDepth >= maxSubDepth {
+				return c.errAt(it.pos, CodeMalformed, "SOQL statements cannot query more than 5 levels of child relationships")
 			}
+			c.subDepth++
 			sub, err := c.compileQuery(it.sub, q.obj)
+			c.subDepth--
 			if err != nil {
 				return err
 			}
@@ -419,9 +510,31 @@ func (c *compiler) compileSelect(q *Query, qn *queryNode, sc scope, parent *sche
 				}
 				c.addPathCol(&q.cols, fr)
 			}
+		case it.fn == "DISTANCE":
+			s, err := c.compileScalar(sc, it.expr, "SELECT")
+			if err != nil {
+				return err
+			}
+			key := it.alias
+			if key == "" {
+				key = "expr" + strconv.Itoa(exprN)
+				exprN++
+			}
+			if findCol(q.cols, colExpr, key) != nil {
+				return c.errAt(it.aliasAt, CodeMalformed, "duplicate alias: "+key)
+			}
+			q.cols = append(q.cols, &outCol{kind: colExpr, key: key, get: s.get})
+			q.meta = append(q.meta, &ColumnMeta{ColumnName: key, DisplayName: key, NumberType: true, JoinColumns: []*ColumnMeta{}})
 		case it.fn != "":
-			if it.fn == "TOLABEL" || it.fn == "FORMAT" || it.fn == "CONVERTCURRENCY" {
-				fr, err := c.resolvePath(sc, it.arg, it.argAt)
+			e := it.expr
+			if e.fn == "FORMAT" && e.inner != nil && e.inner.fn == "CONVERTCURRENCY" {
+				e = *e.inner
+			}
+			if e.fn == "TOLABEL" || e.fn == "FORMAT" || e.fn == "CONVERTCURRENCY" {
+				if _, err := c.compileScalar(sc, e, "SELECT"); err != nil {
+					return err
+				}
+				fr, err := c.resolvePath(sc, e.path, e.argPos)
 				if err != nil {
 					return err
 				}
@@ -612,10 +725,11 @@ func (c *compiler) compileLit(v valueNode, op operand) (lit, *Error) {
 				return lit{}, c.errAt(v.pos, CodeMalformed, "invalid date: "+v.raw)
 			}
 			if dt {
-				lo, hi = fmtDateTime(d), fmtDateTime(d.AddDate(0, 0, 1))
-			} else {
-				lo, hi = v.raw, d.AddDate(0, 0, 1).Format(dateLayout)
+				// A date value is not a dateTime: Salesforce refuses it (date
+				// literals such as TODAY are fine, they are ranges).
+				return lit{}, c.typeErr(v, op)
 			}
+			lo, hi = v.raw, d.AddDate(0, 0, 1).Format(dateLayout)
 		case vDateTime:
 			t, ok := parseDateTime(v.raw)
 			if !ok {
@@ -815,7 +929,12 @@ func (c *compiler) compileSemi(n *condNode, op operand, neg bool) (predFn, *Erro
 	if op.cls != clsID {
 		return nil, c.errAt(n.left.pos, CodeInvalidField, "Invalid field for semi/anti join: "+op.name)
 	}
+	if c.semiDepth > 0 {
+		return nil, c.errAt(n.left.pos, CodeMalformed, "Nesting of semi join sub-selects is not supported")
+	}
+	c.semiDepth++
 	sub, err := c.compileQuery(n.semi, nil)
+	c.semiDepth--
 	if err != nil {
 		return nil, err
 	}

@@ -261,6 +261,8 @@ func (ec *evalCtx) renderRecord(cols []*outCol, r Record, typ string, subRows []
 				}
 			}
 			row.add(c.key, ec.renderRecord(kids, p, ec.typeOf(p, c.targets), nil, 0))
+		case colExpr:
+			row.add(c.key, c.get(ec, r))
 		case colSub:
 			rows := subRows[c.subIndex][i]
 			if len(rows) == 0 {

@@ -17,6 +17,7 @@ type selectItem struct {
 	aliasAt int
 	sub     *queryNode // child subquery
 	typ     *typeofNode
+	expr    exprNode // the whole function call when fn != ""
 }
 
 // typeofNode is TYPEOF rel WHEN Obj THEN f1, f2 ... [ELSE f3, ...] END.
@@ -40,6 +41,9 @@ type queryNode struct {
 	alias    string
 	where    *condNode
 	groupBy  []exprNode
+	groupFn  string // "", ROLLUP or CUBE
+	groupAt  int
+	scope    token // USING SCOPE value (kind tEOF when absent)
 	having   *condNode
 	orderBy  []orderNode
 	limit    int // -1 when absent
@@ -50,16 +54,37 @@ type queryNode struct {
 
 // exprNode is a condition operand or sort/group key: a field path or a function of one.
 type exprNode struct {
-	pos  int
-	path string
-	fn   string // "" for a plain field, else COUNT, SUM, ... (upper case)
+	pos    int
+	path   string
+	fn     string    // "" for a plain field, else COUNT, SUM, ... (upper case)
+	argPos int       // position of the argument (of ')' for COUNT())
+	inner  *exprNode // a function argument: FORMAT(MIN(x)), HOUR_IN_DAY(convertTimezone(x))
+	geo    *geoArg   // DISTANCE(field, GEOLOCATION(lat, lon), 'unit')
+}
+
+// geoArg is the rest of a DISTANCE call.
+type geoArg struct {
+	lat, lon float64
+	unit     string
+	unitPos  int
 }
 
 func (e exprNode) String() string {
 	if e.fn == "" {
 		return e.path
 	}
+	if e.inner != nil {
+		return e.fn + "(" + e.inner.String() + ")"
+	}
 	return e.fn + "(" + e.path + ")"
+}
+
+// leaf returns the innermost argument of a (possibly nested) function call.
+func (e exprNode) leaf() exprNode {
+	for e.inner != nil {
+		e = *e.inner
+	}
+	return e
 }
 
 type orderNode struct {
@@ -178,7 +203,8 @@ func (p *parser) parseQuery() (*queryNode, *Error) {
 		return nil, err
 	}
 	t := p.next()
-	if t.kind != tIdent || isReserved(t) {
+	// Group and Order are objects as well as keywords: after FROM they name the object.
+	if t.kind != tIdent || (isReserved(t) && !t.is("GROUP") && !t.is("ORDER")) {
 		return nil, p.unexpected(t)
 	}
 	q.from, q.fromPos = t.text, t.pos
@@ -191,9 +217,11 @@ func (p *parser) parseQuery() (*queryNode, *Error) {
 		if _, err := p.expect("SCOPE"); err != nil {
 			return nil, err
 		}
-		if t := p.next(); t.kind != tIdent {
+		t := p.next()
+		if t.kind != tIdent {
 			return nil, p.unexpected(t)
 		}
+		q.scope = t
 	}
 	if p.peek().is("WHERE") {
 		p.next()
@@ -203,17 +231,20 @@ func (p *parser) parseQuery() (*queryNode, *Error) {
 		}
 		q.where = c
 	}
-	for p.peek().is("WITH") {
-		p.next()
-		t := p.next()
-		if t.kind != tIdent || isReserved(t) {
-			return nil, p.unexpected(t)
+	if p.peek().is("WITH") {
+		if err := p.parseWith(); err != nil {
+			return nil, err
 		}
 	}
 	if p.peek().is("GROUP") {
 		p.next()
 		if _, err := p.expect("BY"); err != nil {
 			return nil, err
+		}
+		if t := p.peek(); (t.is("ROLLUP") || t.is("CUBE")) && p.peekAt(1).is("(") {
+			q.groupFn, q.groupAt = strings.ToUpper(t.text), t.pos
+			p.next()
+			p.next()
 		}
 		for {
 			e, err := p.parseExpr()
@@ -225,6 +256,11 @@ func (p *parser) parseQuery() (*queryNode, *Error) {
 				break
 			}
 			p.next()
+		}
+		if q.groupFn != "" {
+			if _, err := p.expect(")"); err != nil {
+				return nil, err
+			}
 		}
 		if p.peek().is("HAVING") {
 			p.next()
@@ -254,6 +290,12 @@ func (p *parser) parseQuery() (*queryNode, *Error) {
 			}
 		}
 	}
+	if p.peek().is("UPDATE") {
+		p.next()
+		if t := p.next(); !(t.is("TRACKING") || t.is("VIEWSTAT")) {
+			return nil, p.unexpected(t)
+		}
+	}
 	return q, nil
 }
 
@@ -277,30 +319,15 @@ func (p *parser) parseSelectItem() (selectItem, *Error) {
 	if t.kind != tIdent || (isReserved(t) && !p.peekAt(1).is("(")) {
 		return selectItem{}, p.unexpected(t)
 	}
-	p.next()
 	it := selectItem{pos: t.pos}
-	if p.peek().is("(") {
-		if strings.Contains(t.text, ".") {
-			return selectItem{}, p.unexpected(p.peek())
+	if p.peekAt(1).is("(") {
+		e, err := p.parseExpr(true)
+		if err != nil {
+			return selectItem{}, err
 		}
-		p.next()
-		it.fn = strings.ToUpper(t.text)
-		a := p.next()
-		switch {
-		case a.is(")"):
-			if it.fn != "COUNT" {
-				return selectItem{}, p.unexpected(a)
-			}
-			it.argAt = a.pos
-		case a.kind == tIdent:
-			it.arg, it.argAt = a.text, a.pos
-			if _, err := p.expect(")"); err != nil {
-				return selectItem{}, err
-			}
-		default:
-			return selectItem{}, p.unexpected(a)
-		}
+		it.expr, it.fn, it.arg, it.argAt = e, e.fn, e.path, e.argPos
 	} else {
+		p.next()
 		it.path = t.text
 	}
 	if a := p.peek(); a.kind == tIdent && !isReserved(a) && !strings.Contains(a.text, ".") {
@@ -310,30 +337,166 @@ func (p *parser) parseSelectItem() (selectItem, *Error) {
 	return it, nil
 }
 
-// parseExpr parses a field path or FN(path).
-func (p *parser) parseExpr() (exprNode, *Error) {
+// parseExpr parses a field path or FN(arg), where arg is a path or another
+// call (FORMAT(MIN(x)), HOUR_IN_DAY(convertTimezone(x))), or DISTANCE's
+// arguments. inSelect allows COUNT() and FIELDS(ALL).
+func (p *parser) parseExpr(inSelect ...bool) (exprNode, *Error) {
+	return p.parseCall(len(inSelect) > 0 && inSelect[0], false)
+}
+
+// knownFns are the functions SOQL has; any other name before '(' is a syntax error.
+var knownFns = map[string]bool{"COUNT": true, "COUNT_DISTINCT": true, "SUM": true, "AVG": true, "MIN": true, "MAX": true,
+	"FIELDS": true, "GROUPING": true, "TOLABEL": true, "CONVERTCURRENCY": true, "FORMAT": true, "DISTANCE": true,
+	"CONVERTTIMEZONE": true, "CALENDAR_MONTH": true, "CALENDAR_QUARTER": true, "CALENDAR_YEAR": true, "DAY_IN_MONTH": true,
+	"DAY_IN_WEEK": true, "DAY_IN_YEAR": true, "DAY_ONLY": true, "FISCAL_MONTH": true, "FISCAL_QUARTER": true,
+	"FISCAL_YEAR": true, "HOUR_IN_DAY": true, "WEEK_IN_MONTH": true, "WEEK_IN_YEAR": true}
+
+// parseCall parses a path or a call; inSelect allows COUNT() and FIELDS(),
+// inDateFn allows convertTimezone().
+func (p *parser) parseCall(inSelect, inDateFn bool) (exprNode, *Error) {
 	t := p.next()
-	if t.kind != tIdent || isReserved(t) {
+	if t.kind != tIdent || (isReserved(t) && !p.peek().is("(")) {
 		return exprNode{}, p.unexpected(t)
 	}
 	if !p.peek().is("(") {
 		return exprNode{pos: t.pos, path: t.text}, nil
 	}
-	p.next()
+	if strings.Contains(t.text, ".") {
+		return exprNode{}, p.unexpected(p.peek())
+	}
 	e := exprNode{pos: t.pos, fn: strings.ToUpper(t.text)}
-	a := p.next()
+	if !knownFns[e.fn] || (e.fn == "CONVERTTIMEZONE" && !inDateFn) || (e.fn == "FIELDS" && !inSelect) {
+		return exprNode{}, p.unexpected(t)
+	}
+	p.next()
+	a := p.peek()
+	e.argPos = a.pos
+	if e.fn == "FIELDS" {
+		if !(a.is("ALL") || a.is("STANDARD") || a.is("CUSTOM")) {
+			return exprNode{}, p.unexpected(a)
+		}
+	}
 	switch {
 	case a.is(")") && e.fn == "COUNT":
+		p.next()
 		return e, nil
-	case a.kind == tIdent && !isReserved(a):
-		e.path = a.text
+	case a.kind == tIdent && (!isReserved(a) || p.peekAt(1).is("(")):
+		if p.peekAt(1).is("(") {
+			in, err := p.parseCall(inSelect, isDateFn(e.fn))
+			if err != nil {
+				return exprNode{}, err
+			}
+			e.inner = &in
+			e.path = in.leaf().path
+		} else {
+			p.next()
+			e.path = a.text
+		}
 	default:
-		return exprNode{}, p.unexpected(a)
+		return exprNode{}, p.unexpected(p.next())
+	}
+	if e.fn == "DISTANCE" {
+		g, err := p.parseGeo()
+		if err != nil {
+			return exprNode{}, err
+		}
+		e.geo = g
 	}
 	if _, err := p.expect(")"); err != nil {
 		return exprNode{}, err
 	}
 	return e, nil
+}
+
+// parseGeo parses ", GEOLOCATION(lat, lon), 'unit'" of a DISTANCE call.
+func (p *parser) parseGeo() (*geoArg, *Error) {
+	g := &geoArg{}
+	if _, err := p.expect(","); err != nil {
+		return nil, err
+	}
+	if _, err := p.expect("GEOLOCATION"); err != nil {
+		return nil, err
+	}
+	if _, err := p.expect("("); err != nil {
+		return nil, err
+	}
+	for i, dst := range []*float64{&g.lat, &g.lon} {
+		if i == 1 {
+			if _, err := p.expect(","); err != nil {
+				return nil, err
+			}
+		}
+		v, err := p.parseValue()
+		if err != nil {
+			return nil, err
+		}
+		if v.kind != vNumber {
+			return nil, posError(p.text, v.pos, CodeMalformed, "unexpected token: '"+v.raw+"'")
+		}
+		*dst = v.num
+	}
+	if _, err := p.expect(")"); err != nil {
+		return nil, err
+	}
+	if _, err := p.expect(","); err != nil {
+		return nil, err
+	}
+	u := p.next()
+	if u.kind != tString {
+		return nil, p.unexpected(u)
+	}
+	g.unit, g.unitPos = u.text, u.pos
+	return g, nil
+}
+
+// withFilters are the documented WITH clauses besides DATA CATEGORY.
+var withFilters = map[string]bool{"security_enforced": true, "user_mode": true, "system_mode": true}
+
+// parseWith parses WITH SECURITY_ENFORCED | USER_MODE | SYSTEM_MODE or
+// WITH DATA CATEGORY group AT|ABOVE|BELOW|ABOVE_OR_BELOW cat|(cat, ...) [AND ...].
+func (p *parser) parseWith() *Error {
+	p.next()
+	t := p.next()
+	if t.kind == tIdent && withFilters[strings.ToLower(t.text)] {
+		return nil
+	}
+	if !t.is("DATA") {
+		return p.unexpected(t)
+	}
+	if _, err := p.expect("CATEGORY"); err != nil {
+		return err
+	}
+	for {
+		g := p.next()
+		if g.kind != tIdent || isReserved(g) {
+			return p.unexpected(g)
+		}
+		op := p.next()
+		if !(op.is("AT") || op.is("ABOVE") || op.is("BELOW") || op.is("ABOVE_OR_BELOW")) {
+			return p.unexpected(op)
+		}
+		if p.peek().is("(") {
+			p.next()
+			for {
+				if c := p.next(); c.kind != tIdent || isReserved(c) {
+					return p.unexpected(c)
+				}
+				if !p.peek().is(",") {
+					break
+				}
+				p.next()
+			}
+			if _, err := p.expect(")"); err != nil {
+				return err
+			}
+		} else if c := p.next(); c.kind != tIdent || isReserved(c) {
+			return p.unexpected(c)
+		}
+		if !p.peek().is("AND") {
+			return nil
+		}
+		p.next()
+	}
 }
 
 // parseCond parses a condition. Salesforce refuses a mix of AND and OR
@@ -612,7 +775,7 @@ func (p *parser) parseTypeof(pos int) (selectItem, *Error) {
 	for p.peek().is("WHEN") {
 		p.next()
 		obj := p.next()
-		if obj.kind != tIdent || isReserved(obj) {
+		if obj.kind != tIdent || (isReserved(obj) && !obj.is("GROUP") && !obj.is("ORDER")) {
 			return selectItem{}, p.unexpected(obj)
 		}
 		if _, err := p.expect("THEN"); err != nil {

@@ -301,7 +301,7 @@ func TestDates(t *testing.T) {
 		{"SELECT Id FROM Account WHERE CreatedDate = TOMORROW", "pure"},
 		{"SELECT Id FROM Account WHERE CreatedDate > TODAY", "pure"},
 		{"SELECT Id FROM Account WHERE CreatedDate < TODAY", "globex,initech"},
-		{"SELECT Id FROM Account WHERE CreatedDate = 2024-06-12", "acme"},
+		{"SELECT Id FROM Account WHERE DAY_ONLY(CreatedDate) = 2024-06-12", "acme"},
 		{"SELECT Id FROM Account WHERE CreatedDate > 2024-06-12T09:00:00Z", "acme,pure"},
 		{"SELECT Id FROM Account WHERE CreatedDate > 2024-06-12T10:00:00+01:00", "acme,pure"},
 		{"SELECT Id FROM Account WHERE CreatedDate = 2024-06-12T09:30:00.000+0000", "acme"},

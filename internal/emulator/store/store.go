@@ -156,6 +156,9 @@ func (tx *Tx) Insert(ctx context.Context, object string, rec Record, index []Ind
 	if err != nil {
 		return fmt.Errorf("store: encode %s: %w", id, err)
 	}
+	if err := tx.remember(ctx, id, true, object); err != nil {
+		return err
+	}
 	if err := tx.putIndex(ctx, object, id, index); err != nil {
 		return err
 	}
@@ -173,6 +176,9 @@ func (tx *Tx) Replace(ctx context.Context, object string, rec Record, index []In
 	data, err := json.Marshal(rec)
 	if err != nil {
 		return fmt.Errorf("store: encode %s: %w", id, err)
+	}
+	if err := tx.remember(ctx, id, false, object); err != nil {
+		return err
 	}
 	if _, err := tx.q.ExecContext(ctx, `DELETE FROM unique_values WHERE id = ?`, id); err != nil {
 		return fmt.Errorf("store: clear unique values of %s: %w", id, err)
@@ -195,6 +201,9 @@ func (tx *Tx) Replace(ctx context.Context, object string, rec Record, index []In
 
 // Purge removes a record for good (hard delete, or emptying the recycle bin).
 func (tx *Tx) Purge(ctx context.Context, id string) error {
+	if err := tx.remember(ctx, id, false, ""); err != nil {
+		return err
+	}
 	if _, err := tx.q.ExecContext(ctx, `DELETE FROM unique_values WHERE id = ?`, id); err != nil {
 		return fmt.Errorf("store: purge %s: %w", id, err)
 	}

@@ -41,7 +41,7 @@ func NewCmdList(f *cmdutil.Factory, runF func(context.Context, *Options) error) 
 		},
 	}
 	cmdutil.AddJSONFlags(cmd, &opts.Exporter)
-	cmdutil.AddCSVFlag(cmd, &opts.Exporter)
+	cmdutil.AddCSVFlag(cmd, &opts.Exporter, opts.IO)
 	return cmd
 }
 

@@ -10,9 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -38,8 +40,10 @@ type Options struct {
 	MaxUploadBytes   int64
 	ResultsDir       string
 	AbortOnInterrupt bool
-	Poll             salesforce.PollPolicy
-	Exporter         cmdutil.Exporter
+	// Yes confirms a delete or hard-delete without asking.
+	Yes      bool
+	Poll     salesforce.PollPolicy
+	Exporter cmdutil.Exporter
 }
 
 // verb is how each operation is spelled on the command line, and its help.
@@ -72,8 +76,20 @@ extension; in --results-dir if given), so that successful + failed +
 unprocessed rows add up to the input's rows; the summary says whether they do.
 It exits 1 when any row failed or was not processed.
 
+Before a job is created a journal (<input>.load-journal.json, beside the
+results files) records it, and the byte range of the input it takes, so that
+a load that did not end—Ctrl-C, a lost connection, a killed process—is
+finished by ` + "`sfmcp bulk resume`" + `, which sends only the rows no job took. Running
+the same command again while that journal is there refuses (it would send
+rows twice) and points to resume. The journal is removed when the results
+files are written.
+
 Ctrl-C while waiting leaves the jobs running at Salesforce and prints how to
-follow them; with --abort-on-interrupt it aborts them instead.`
+resume; with --abort-on-interrupt it aborts them instead. Ctrl-C during the
+upload also writes the rows never sent to <input>.unprocessed.csv.
+
+delete and hard-delete ask for confirmation on a terminal; elsewhere (and
+with --file -) they need --yes.`
 
 // NewCmdLoad builds the verb for operation; runF replaces loadRun in tests.
 func NewCmdLoad(f *cmdutil.Factory, operation string, runF func(context.Context, *Options) error) *cobra.Command {
@@ -129,6 +145,9 @@ func NewCmdLoad(f *cmdutil.Factory, operation string, runF func(context.Context,
 	fl.Int64Var(&opts.MaxUploadBytes, "max-upload-bytes", ops.DefaultMaxUploadBytes, "Split the input into jobs of at most this many `bytes`")
 	fl.StringVar(&opts.ResultsDir, "results-dir", "", "Write the failed and unprocessed rows in this `directory` (default: beside the input)")
 	fl.BoolVar(&opts.AbortOnInterrupt, "abort-on-interrupt", false, "Abort the jobs on Ctrl-C instead of leaving them running")
+	if operation == salesforce.BulkDelete || operation == salesforce.BulkHardDelete {
+		fl.BoolVarP(&opts.Yes, "yes", "y", false, "Delete without asking (required when not on a terminal)")
+	}
 	cmdutil.AddJSONFlags(cmd, &opts.Exporter)
 	return cmd
 }
@@ -155,11 +174,25 @@ type Summary struct {
 }
 
 func loadRun(ctx context.Context, opts *Options) error {
-	in, err := openInput(opts)
+	in := newInput(opts)
+	jpath := in.journalPath(opts.ResultsDir)
+	lock, err := ops.LockLoad(jpath)
 	if err != nil {
 		return err
 	}
-	defer in.cleanup()
+	over := false
+	defer func() { ops.UnlockLoad(jpath, lock, over) }()
+	if j, err := ops.ReadLoadJournal(jpath); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return unfinishedError(jpath, j, err)
+	}
+	if err := in.read(opts, jpath); err != nil {
+		return err
+	}
+	defer func() {
+		if over {
+			in.cleanup()
+		}
+	}()
 
 	c, err := opts.Salesforce(ctx)
 	if err != nil {
@@ -168,50 +201,129 @@ func loadRun(ctx context.Context, opts *Options) error {
 	spec := opts.spec()
 	plan, err := ops.PrepareLoad(ctx, c, spec, in.open)
 	if err != nil {
+		over = true
 		return inputError(in.name, err)
 	}
+	if err := confirmDelete(opts, plan.Rows); err != nil {
+		over = true
+		return err
+	}
+	abs, err := filepath.Abs(in.path)
+	if err != nil {
+		return err
+	}
+	j := ops.NewLoadJournal(jpath, spec, ops.JournalInput{
+		Path: abs, Name: in.name, JSONL: in.jsonl, Header: in.header,
+		SHA256: plan.SHA256, Rows: plan.Rows, Bytes: plan.Bytes,
+	})
+	if err := j.Save(); err != nil {
+		over = true
+		return err
+	}
+	over, err = runJournaled(ctx, c, opts, in, j, plan, false)
+	return err
+}
 
+// unfinishedError is a rerun that found the journal of a load not yet finished.
+func unfinishedError(path string, j *ops.LoadJournal, err error) error {
+	if j == nil {
+		return fmt.Errorf("%w\nThe journal of an earlier load is in the way; running this load anew could send rows twice", err)
+	}
+	jobs := j.JobIDs()
+	return fmt.Errorf("an unfinished load of %s (%s of %s, begun %s, %d %s so far) has its journal at %s; running it again could send rows twice.\nContinue it with:\n  %s",
+		j.Input.Name, j.Spec.Operation, j.Spec.SObject, j.Started.Local().Format(time.DateTime), len(jobs), plural(len(jobs), "job", "jobs"), path, resumeCommand(path))
+}
+
+// resumeCommand is the command that continues the load journaled at path.
+func resumeCommand(path string) string {
+	return "sfmcp bulk resume --journal " + shellQuote(path)
+}
+
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:@+=,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// confirmDelete asks before a delete or hard-delete on a terminal; elsewhere
+// it needs --yes.
+func confirmDelete(opts *Options, rows int64) error {
+	if opts.Yes || (opts.Operation != salesforce.BulkDelete && opts.Operation != salesforce.BulkHardDelete) {
+		return nil
+	}
+	what := "to the recycle bin"
+	if opts.Operation == salesforce.BulkHardDelete {
+		what = "permanently (no recycle bin)"
+	}
 	ios := opts.IO
+	if opts.File == "-" || !ios.CanPrompt() {
+		return cmdutil.FlagErrorf("bulk %s deletes %d %s records %s: pass --yes to confirm (there is no terminal to ask on)", verbs[opts.Operation].use, rows, opts.SObject, what)
+	}
+	fmt.Fprintf(ios.ErrOut, "Delete %d %s records %s? Type yes to go on: ", rows, opts.SObject, what)
+	line, _ := bufio.NewReader(ios.In).ReadString('\n')
+	if a := strings.ToLower(strings.TrimSpace(line)); a != "yes" && a != "y" {
+		fmt.Fprintln(ios.ErrOut, "Nothing was deleted.")
+		return cmdutil.ErrCancel
+	}
+	return nil
+}
+
+// runJournaled sends what no job holds yet (unless noSend), waits, and
+// writes the results files, keeping the journal current throughout. over
+// reports that the load is finished and its journal removed.
+func runJournaled(ctx context.Context, c *salesforce.Client, opts *Options, in *input, j *ops.LoadJournal, plan *ops.LoadPlan, noSend bool) (over bool, err error) {
+	ios := opts.IO
+	spec := j.Spec
 	progress := ios.NewProgress(opts.Quiet)
 	defer progress.Stop()
 	progress.SetStage("Uploading", "bytes", plan.Bytes)
 	jobs, err := ops.StartLoad(ctx, c, spec, plan, in.open, ops.LoadHooks{
 		Uploaded: func(n int64) { progress.Set(n, "") },
+		Journal:  j,
+		NoSend:   noSend,
 	})
 	ids := jobIDs(jobs)
 	if err != nil {
 		progress.Stop()
 		if shared.Interrupted(ctx, err) {
 			fmt.Fprintln(ios.ErrOut, "Interrupted during the upload: the job being uploaded was aborted.")
-			return afterInterrupt(ctx, c, opts, ids)
+			writeUnsent(opts, in, j)
+			return false, afterInterrupt(ctx, c, opts, j, ids)
+		}
+		if j.NothingSent() {
+			// No job holds or may hold a row: there is nothing to resume,
+			// and running the command again is safe.
+			return true, errors.Join(inputError(in.name, err), j.Remove())
 		}
 		if len(ids) > 0 {
-			fmt.Fprintf(ios.ErrOut, "%d %s uploaded before the failure will run:\n", len(ids), plural(len(ids), "job was", "jobs were"))
-			shared.ResumeHint(ios.ErrOut, ids)
+			fmt.Fprintf(ios.ErrOut, "%d %s uploaded before the failure will run.\n", len(ids), plural(len(ids), "job was", "jobs were"))
 		}
-		return inputError(in.name, err)
+		fmt.Fprintf(ios.ErrOut, "The journal %s knows which rows went. Continue the load with:\n  %s\n", j.Path(), resumeCommand(j.Path()))
+		return false, inputError(in.name, err)
 	}
 
-	sum := Summary{SObject: opts.SObject, Operation: opts.Operation, Jobs: jobs, Rows: plan.Rows}
+	sum := Summary{SObject: spec.SObject, Operation: spec.Operation, Jobs: jobs, Rows: plan.Rows}
 	if opts.Async {
 		progress.Stop()
 		if opts.Exporter.Enabled() {
-			return opts.Exporter.Write(ctx, ios, sum)
+			return false, opts.Exporter.Write(ctx, ios, sum)
 		}
 		for _, id := range ids {
 			fmt.Fprintln(ios.Out, id)
 		}
 		if !opts.Quiet {
-			fmt.Fprintf(ios.ErrOut, "Uploaded %d rows in %d %s; follow with `sfmcp bulk status ID`.\n", plan.Rows, len(ids), plural(len(ids), "job", "jobs"))
+			fmt.Fprintf(ios.ErrOut, "Uploaded %d rows in %d %s; follow with `sfmcp bulk status ID`.\nWait for %s and write the results files with:\n  %s\n",
+				plan.Rows, len(ids), plural(len(ids), "job", "jobs"), plural(len(ids), "it", "them"), resumeCommand(j.Path()))
 		}
-		return nil
+		return false, nil
 	}
 
 	progress.SetStage("Processing", "records", plan.Rows)
 	processed := make([]int64, len(ids))
 	failed := make([]int64, len(ids))
-	ended, err := ops.WaitLoad(ctx, c, ids, opts.Poll, func(i int, j *salesforce.BulkJob) {
-		processed[i], failed[i] = j.NumberRecordsProcessed, j.NumberRecordsFailed
+	ended, err := ops.WaitLoad(ctx, c, ids, opts.Poll, func(i int, jb *salesforce.BulkJob) {
+		processed[i], failed[i] = jb.NumberRecordsProcessed, jb.NumberRecordsFailed
 		note := ""
 		if f := sum64(failed); f > 0 {
 			note = fmt.Sprintf("%d failed", f)
@@ -221,39 +333,86 @@ func loadRun(ctx context.Context, opts *Options) error {
 	progress.Stop()
 	if err != nil {
 		if shared.Interrupted(ctx, err) {
-			return afterInterrupt(ctx, c, opts, ids)
+			return false, afterInterrupt(ctx, c, opts, j, ids)
 		}
-		return cmdutil.SalesforceError(err)
+		return false, cmdutil.SalesforceError(err)
 	}
-	return finish(ctx, c, opts, in, &sum, ended)
+	var unsent func(w io.Writer, header bool) (int64, error)
+	if noSend {
+		unsent = func(w io.Writer, header bool) (int64, error) { return ops.WriteUnsentRows(in.open, j, w, header) }
+	}
+	err = finish(ctx, c, opts, in, &sum, ended, unsent)
+	if errors.Is(err, errNoResults) {
+		return false, err
+	}
+	// The results files are written: the load is over.
+	if rerr := j.Remove(); rerr != nil {
+		return false, errors.Join(err, rerr)
+	}
+	return true, err
 }
 
-// afterInterrupt leaves the jobs running and says how to follow them, or
-// aborts them with --abort-on-interrupt. It exits 2 (cancelled).
-func afterInterrupt(ctx context.Context, c *salesforce.Client, opts *Options, ids []string) error {
+// writeUnsent writes the rows no job holds to the unprocessed file, after a
+// Ctrl-C during the upload.
+func writeUnsent(opts *Options, in *input, j *ops.LoadJournal) {
+	first := ""
+	if ids := j.JobIDs(); len(ids) > 0 {
+		first = ids[0]
+	}
+	_, path := in.resultPaths(opts.ResultsDir, first)
+	out, err := newResultFile(path)
+	if err == nil {
+		defer out.discard()
+		out.rows, err = ops.WriteUnsentRows(in.open, j, out.writer(), true)
+	}
+	if err == nil {
+		path, err = out.keep()
+	}
+	switch {
+	case err != nil:
+		fmt.Fprintf(opts.IO.ErrOut, "Could not write the rows never sent: %v\n", err)
+	case path != "":
+		fmt.Fprintf(opts.IO.ErrOut, "%d %s never sent %s in %s.\n", out.rows, plural(int(out.rows), "row was", "rows were"), plural(int(out.rows), "is", "are"), path)
+	}
+}
+
+// afterInterrupt leaves the jobs running and says how to resume, or aborts
+// them with --abort-on-interrupt. It exits 2 (cancelled).
+func afterInterrupt(ctx context.Context, c *salesforce.Client, opts *Options, j *ops.LoadJournal, ids []string) error {
+	w := opts.IO.ErrOut
 	if len(ids) > 0 {
 		if opts.AbortOnInterrupt {
-			shared.AbortAll(ctx, c, salesforce.BulkIngest, ids, opts.IO.ErrOut)
+			shared.AbortAll(ctx, c, salesforce.BulkIngest, ids, w)
 		} else {
-			shared.ResumeHint(opts.IO.ErrOut, ids)
+			shared.ResumeHint(w, ids)
 		}
 	}
+	fmt.Fprintf(w, "The load is not finished; its journal %s knows which rows went. Continue it (send the rest, wait, write the results files) with:\n  %s\nor, to send nothing more and only collect the results:\n  %s --no-send\n",
+		j.Path(), resumeCommand(j.Path()), resumeCommand(j.Path()))
 	return cmdutil.ErrCancel
 }
 
+// errNoResults marks a failure to collect results: the journal stays.
+var errNoResults = errors.New("results not collected")
+
 // finish collects failed and unprocessed rows into files, prints the
-// summary and decides the exit code.
-func finish(ctx context.Context, c *salesforce.Client, opts *Options, in *input, sum *Summary, ended []*salesforce.BulkJob) error {
+// summary and decides the exit code. unsent, when set, writes the rows no
+// job holds; they count as unprocessed.
+func finish(ctx context.Context, c *salesforce.Client, opts *Options, in *input, sum *Summary, ended []*salesforce.BulkJob, unsent func(io.Writer, bool) (int64, error)) error {
 	ios := opts.IO
-	failedPath, unprocPath := in.resultPaths(opts.ResultsDir, sum.Jobs[0].ID)
+	first := ""
+	if len(sum.Jobs) > 0 {
+		first = sum.Jobs[0].ID
+	}
+	failedPath, unprocPath := in.resultPaths(opts.ResultsDir, first)
 	failedOut, err := newResultFile(failedPath)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %w", errNoResults, err)
 	}
 	defer failedOut.discard()
 	unprocOut, err := newResultFile(unprocPath)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %w", errNoResults, err)
 	}
 	defer unprocOut.discard()
 
@@ -264,7 +423,7 @@ func finish(ctx context.Context, c *salesforce.Client, opts *Options, in *input,
 		sum.Processed += j.NumberRecordsProcessed
 		res, err := ops.CollectJobResults(ctx, c, j, failedOut.writer(), unprocOut.writer(), i == 0)
 		if err != nil {
-			return cmdutil.SalesforceError(fmt.Errorf("results of job %s: %w", j.ID, err))
+			return fmt.Errorf("%w: %w", errNoResults, cmdutil.SalesforceError(fmt.Errorf("results of job %s: %w", j.ID, err)))
 		}
 		failedOut.rows += res.Failed
 		unprocOut.rows += res.Unprocessed
@@ -279,12 +438,27 @@ func finish(ctx context.Context, c *salesforce.Client, opts *Options, in *input,
 			jobErrors = append(jobErrors, msg)
 		}
 	}
+	if unsent != nil {
+		n, err := unsent(unprocOut.writer(), len(ended) == 0)
+		if err != nil {
+			return fmt.Errorf("%w: rows never sent: %w", errNoResults, err)
+		}
+		unprocOut.rows += n
+		sum.Unprocessed += n
+		if n > 0 {
+			jobErrors = append(jobErrors, fmt.Sprintf("%d %s never sent (--no-send)", n, plural(int(n), "row was", "rows were")))
+		}
+	}
+	if sum.Rows < 0 {
+		// A lone job (bulk resume JOB_ID): only its own counts are known.
+		sum.Rows = sum.Successful + sum.Failed + sum.Unprocessed
+	}
 	sum.Balanced = sum.Successful+sum.Failed+sum.Unprocessed == sum.Rows
 	if sum.FailedFile, err = failedOut.keep(); err != nil {
-		return err
+		return fmt.Errorf("%w: %w", errNoResults, err)
 	}
 	if sum.UnprocessedFile, err = unprocOut.keep(); err != nil {
-		return err
+		return fmt.Errorf("%w: %w", errNoResults, err)
 	}
 
 	if opts.Exporter.Enabled() {
@@ -365,14 +539,15 @@ func plural(n int, one, many string) string {
 }
 
 // input is the file being loaded, always a file on disk (standard input is
-// copied to a temporary one first, since it is read twice), as CSV.
+// copied to a file beside the load's journal first, since it is read more
+// than once and a resumed load reads it again), as CSV.
 type input struct {
 	name    string // for messages: the path, or "standard input"
 	path    string
 	isStdin bool
 	jsonl   bool
 	header  []string // JSON lines: the columns
-	tmp     string   // a temporary copy of stdin to remove
+	tmp     string   // the copy of standard input, removed when the load is over
 }
 
 func (in *input) cleanup() {
@@ -398,22 +573,55 @@ type readCloser struct {
 	io.Closer
 }
 
-func openInput(opts *Options) (*input, error) {
+func newInput(opts *Options) *input {
 	in := &input{name: opts.File, path: opts.File}
 	if opts.File == "-" {
 		in.name, in.isStdin = "standard input", true
-		tmp, err := os.CreateTemp("", "sfmcp-bulk-*.in")
-		if err != nil {
-			return nil, err
+	}
+	return in
+}
+
+// stdinBase names a load of standard input's journal and kept copy.
+const stdinBase = "bulk-stdin"
+
+// journalPath is where the load's journal lives: beside the results files.
+func (in *input) journalPath(dir string) string {
+	where, base := ".", stdinBase
+	if !in.isStdin {
+		where = filepath.Dir(in.path)
+		base = strings.TrimSuffix(filepath.Base(in.path), filepath.Ext(in.path))
+	}
+	if dir != "" {
+		where = dir
+	}
+	return filepath.Join(where, base+journalSuffix)
+}
+
+// journalSuffix ends every load journal's name.
+const journalSuffix = ".load-journal.json"
+
+// read copies standard input beside the journal and works out the format.
+func (in *input) read(opts *Options, jpath string) error {
+	if in.isStdin {
+		in.path = strings.TrimSuffix(jpath, ".json") + ".input"
+		if err := os.MkdirAll(filepath.Dir(in.path), 0o755); err != nil {
+			return err
 		}
-		in.tmp, in.path = tmp.Name(), tmp.Name()
+		tmp, err := os.OpenFile(in.path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		if err != nil {
+			return err
+		}
+		in.tmp = in.path
 		_, err = io.Copy(tmp, opts.IO.In)
+		if err == nil {
+			err = tmp.Sync()
+		}
 		if cerr := tmp.Close(); err == nil {
 			err = cerr
 		}
 		if err != nil {
 			in.cleanup()
-			return nil, fmt.Errorf("read standard input: %w", err)
+			return fmt.Errorf("read standard input: %w", err)
 		}
 	}
 	switch opts.Format {
@@ -429,7 +637,7 @@ func openInput(opts *Options) (*input, error) {
 			first, err := firstByte(in.path)
 			if err != nil {
 				in.cleanup()
-				return nil, err
+				return err
 			}
 			in.jsonl = first == '{'
 		}
@@ -438,16 +646,16 @@ func openInput(opts *Options) (*input, error) {
 		f, err := os.Open(in.path)
 		if err != nil {
 			in.cleanup()
-			return nil, err
+			return err
 		}
 		in.header, _, err = ops.ScanJSONRows(ops.JSONLines(f))
 		f.Close()
 		if err != nil {
 			in.cleanup()
-			return nil, fmt.Errorf("%s: %w", in.name, err)
+			return fmt.Errorf("%s: %w", in.name, err)
 		}
 	}
-	return in, nil
+	return nil
 }
 
 // firstByte is the file's first byte that is not a BOM or white space.

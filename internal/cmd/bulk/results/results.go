@@ -4,7 +4,6 @@ package results
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"io"
 	"os"
 
@@ -88,10 +87,10 @@ func resultsRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return cmdutil.SalesforceError(err)
 	}
+	if err := ops.BulkResultsReady(job); err != nil {
+		return err
+	}
 	if job.Kind() == salesforce.BulkQuery {
-		if job.State != salesforce.JobComplete {
-			return fmt.Errorf("query job %s is %s; its results are ready once it is JobComplete", job.ID, job.State)
-		}
 		_, err := bulkquery.WriteResults(ctx, c, opts.IO, job.ID, opts.Output, opts.JSONLines, 0, nil)
 		return err
 	}

@@ -4,6 +4,7 @@ package get
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -60,8 +61,12 @@ func getRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return shared.Fail(ctx, opts.IO, &opts.Exporter, err)
 	}
+	if len(out.OtherLeadIDs) > 0 {
+		fmt.Fprintf(opts.IO.ErrOut, "%d more lead(s) have this email: %s (sfmcp lead list --email lists them all)\n",
+			len(out.OtherLeadIDs), strings.Join(out.OtherLeadIDs, ", "))
+	}
 	if opts.Exporter.Enabled() {
-		return shared.PrintResult(ctx, opts.IO, &opts.Exporter, out, "", "", "")
+		return opts.Exporter.Write(ctx, opts.IO, out.Lead)
 	}
 	l := out.Lead
 	pairs := []output.KeyValue{{Key: "Id", Value: l.ID}, {Key: "Name", Value: l.FirstName + " " + l.LastName},
@@ -73,8 +78,5 @@ func getRun(ctx context.Context, opts *Options) error {
 			output.KeyValue{Key: "ConvertedOpportunityId", Value: l.ConvertedOpportunityID})
 	}
 	pairs = append(pairs, output.KeyValue{Key: "CreatedDate", Value: l.CreatedDate})
-	for _, id := range out.OtherLeadIDs {
-		pairs = append(pairs, output.KeyValue{Key: "OtherLeadId", Value: id})
-	}
 	return output.WriteKeyValues(opts.IO, pairs)
 }

@@ -24,9 +24,6 @@ type Options struct {
 	Exporter cmdutil.Exporter
 }
 
-// columns are the table and CSV columns.
-var columns = []string{"Id", "FirstName", "LastName", "Email", "Company", "Status", "IsConverted", "CreatedDate"}
-
 // NewCmdList builds the command; runF replaces listRun in tests.
 func NewCmdList(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
 	opts := &Options{IO: f.IOStreams, Salesforce: f.Salesforce}
@@ -34,8 +31,8 @@ func NewCmdList(f *cmdutil.Factory, runF func(context.Context, *Options) error) 
 		Use:   "list [flags]",
 		Short: "List leads",
 		Long: fmt.Sprintf(`List leads by id, at most %d at a time (default %d). When more remain, the
-cursor for the next page is printed to stderr (and is next_cursor with
---json): pass it to --cursor with the same filters.`, ops.MaxLeadLimit, ops.DefaultLeadLimit),
+cursor for the next page is printed to stderr: pass it to --cursor with the
+same filters. --json prints a JSON array of the leads.`, ops.MaxLeadLimit, ops.DefaultLeadLimit),
 		Example: `  sfmcp lead list --status "Open - Not Contacted" --limit 20
   sfmcp lead list --email ada@example.com --json`,
 		Args:        cobra.NoArgs,
@@ -56,7 +53,7 @@ cursor for the next page is printed to stderr (and is next_cursor with
 	fl.StringVar(&opts.Input.Email, "email", "", "Only leads with this `email`")
 	fl.StringVar(&opts.Input.Cursor, "cursor", "", "Continue from the `cursor` an earlier list printed")
 	cmdutil.AddJSONFlags(cmd, &opts.Exporter)
-	cmdutil.AddCSVFlag(cmd, &opts.Exporter)
+	cmdutil.AddCSVFlag(cmd, &opts.Exporter, opts.IO)
 	return cmd
 }
 
@@ -69,20 +66,30 @@ func listRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return shared.Fail(ctx, opts.IO, &opts.Exporter, err)
 	}
-	if opts.Exporter.JSON() {
-		return shared.PrintResult(ctx, opts.IO, &opts.Exporter, out, "", "", "")
-	}
-	rw := opts.Exporter.RecordWriter(ctx, opts.IO, output.RecordOptions{Columns: columns})
-	for _, l := range out.Leads {
-		if err := rw.WriteValue(l); err != nil {
-			return err
-		}
-	}
-	if err := rw.Close(); err != nil {
+	if err := printLeads(ctx, opts, out.Leads); err != nil {
 		return err
 	}
 	if out.NextCursor != "" {
 		fmt.Fprintf(opts.IO.ErrOut, "More leads: --cursor %s\n", out.NextCursor)
 	}
 	return nil
+}
+
+// printLeads prints the leads: with --json a JSON array of them, like
+// query --json; else a table or CSV whose columns are every field some lead has
+// (a lead leaves its empty fields out).
+func printLeads(ctx context.Context, opts *Options, leads []ops.Lead) error {
+	if opts.Exporter.JSON() {
+		if leads == nil {
+			leads = []ops.Lead{}
+		}
+		return opts.Exporter.Write(ctx, opts.IO, leads)
+	}
+	rw := opts.Exporter.RecordWriter(ctx, opts.IO, output.RecordOptions{Union: true})
+	for _, l := range leads {
+		if err := rw.WriteValue(l); err != nil {
+			return err
+		}
+	}
+	return rw.Close()
 }

@@ -5,8 +5,6 @@ package shared
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"sync"
 
@@ -68,30 +66,12 @@ func Finish(ctx context.Context, ios *iostreams.IOStreams, exp *cmdutil.Exporter
 	return PrintResult(ctx, ios, exp, out, leadID, action, message)
 }
 
-// withCorrelation adds the run's correlation_id to out's JSON object.
-func withCorrelation(ctx context.Context, out any) (map[string]any, error) {
-	b, err := json.Marshal(out)
-	if err != nil {
-		return nil, err
-	}
-	m := map[string]any{}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, err
-	}
-	m["correlation_id"] = ops.CorrelationID(ctx)
-	return m, nil
-}
-
-// PrintResult prints out: with --json/--jq as its JSON object plus the
-// correlation_id; on a terminal the message; piped, the lead id and the
-// action separated by a tab.
+// PrintResult prints out: with --json/--jq as its JSON object, the data
+// alone (the correlation_id envelope is MCP's); on a terminal the message;
+// piped, the lead id and the action separated by a tab.
 func PrintResult(ctx context.Context, ios *iostreams.IOStreams, exp *cmdutil.Exporter, out any, leadID, action, message string) error {
 	if exp.Enabled() {
-		m, err := withCorrelation(ctx, out)
-		if err != nil {
-			return err
-		}
-		return exp.Write(ctx, ios, m)
+		return exp.Write(ctx, ios, out)
 	}
 	if ios.IsStdoutTTY() {
 		_, err := fmt.Fprintf(ios.Out, "%s %s\n", ios.ColorScheme().Green("✓"), message)
@@ -101,35 +81,15 @@ func PrintResult(ctx context.Context, ios *iostreams.IOStreams, exp *cmdutil.Exp
 	return err
 }
 
-// Fail reports a failed operation. With --json/--jq the error body
-// ({success:false, error, details, correlation_id}) goes to stdout and the
-// message to stderr, and the returned error only carries the exit code;
-// otherwise the error is returned for the CLI to print.
-func Fail(ctx context.Context, ios *iostreams.IOStreams, exp *cmdutil.Exporter, err error) error {
+// Fail reports a failed operation: the error goes to stderr (through the
+// CLI's error printing) with its exit code, and stdout stays empty whatever
+// the output format, as for every command.
+func Fail(_ context.Context, _ *iostreams.IOStreams, _ *cmdutil.Exporter, err error) error {
 	if err == nil {
 		return nil
 	}
-	if !exp.JSON() {
-		return cmdutil.SalesforceError(err)
-	}
-	var le *ops.LeadError
-	if !errors.As(err, &le) {
-		le = &ops.LeadError{Err: err, CorrelationID: ops.CorrelationID(ctx)}
-	}
-	if werr := exp.Write(ctx, ios, le.Body()); werr != nil {
-		return werr
-	}
-	fmt.Fprintf(ios.ErrOut, "Error: %s\n", err)
-	return &printedError{err: err}
+	return cmdutil.SalesforceError(err)
 }
-
-// printedError is a failure already shown to the user: the CLI prints
-// nothing more (it is cmdutil.ErrSilent) but keeps the cause's exit code.
-type printedError struct{ err error }
-
-func (e *printedError) Error() string        { return e.err.Error() }
-func (e *printedError) Unwrap() error        { return e.err }
-func (e *printedError) Is(target error) bool { return target == cmdutil.ErrSilent }
 
 // InputFlagError makes an argument that fails validation a usage error
 // (exit 2), like the other commands do.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -60,6 +61,7 @@ default org. --check asks Salesforce whether each stored token still works
 	}
 	cmd.Flags().BoolVar(&opts.Check, "check", false, "Check with Salesforce that each login still works")
 	cmdutil.AddJSONFlags(cmd, &opts.Exporter)
+	cmdutil.AddCSVFlag(cmd, &opts.Exporter, opts.IO)
 	return cmd
 }
 
@@ -94,12 +96,17 @@ func listRun(opts *Options) error {
 			entries[i].Status = check(ctx, hc, store, entries[i].Login)
 		}
 	}
-	if opts.Exporter.Enabled() {
-		return opts.Exporter.Write(ctx, opts.IO, entries)
+	if !cfg.Quiet() && slices.ContainsFunc(entries, func(e Entry) bool { return e.Storage == auth.StorageFile }) {
+		if store, err := opts.TokenStore(); err == nil && store.InsecureWarning() != "" {
+			fmt.Fprintln(opts.IO.ErrOut, store.InsecureWarning())
+		}
 	}
-	if len(entries) == 0 {
+	if len(entries) == 0 && !opts.Exporter.JSON() {
 		fmt.Fprintln(opts.IO.ErrOut, "No logins. Run sfmcp login to add one.")
 		return nil
+	}
+	if opts.Exporter.Enabled() {
+		return opts.Exporter.Write(ctx, opts.IO, entries)
 	}
 	header := []string{"", "ALIAS", "USERNAME", "INSTANCE"}
 	if opts.Check {

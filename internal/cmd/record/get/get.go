@@ -29,8 +29,10 @@ func NewCmdGet(f *cmdutil.Factory, runF func(context.Context, *Options) error) *
 	cmd := &cobra.Command{
 		Use:   "get <sobject> <id>",
 		Short: "Show one record",
-		Long: `Show one record: its fields as "Name value" lines (parents flattened to
-Account.Name), or with --json the record as Salesforce sent it.`,
+		Long: `Show one record: on a terminal its fields as "Name value" lines (parents
+flattened to Account.Name); off a terminal, or with --csv, one CSV row under a
+header of the field names; with --json the record as Salesforce sent it.
+--fields takes field names and parent paths (Account.Name).`,
 		Example: `  sfmcp record get Account 001xx000003DGb2AAG
   sfmcp record get Contact 003xx000004TmiQAAS --fields Name,Email,Account.Name --json`,
 		Args:        cobra.ExactArgs(2),
@@ -49,8 +51,9 @@ Account.Name), or with --json the record as Salesforce sent it.`,
 			return getRun(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringSliceVarP(&fields, "fields", "f", nil, "Only these `fields` (comma-separated API names)")
+	cmd.Flags().StringSliceVarP(&fields, "fields", "f", nil, "Only these `fields` (comma-separated API names or paths like Account.Name)")
 	cmdutil.AddJSONFlags(cmd, &opts.Exporter)
+	cmdutil.AddCSVFlag(cmd, &opts.Exporter, opts.IO)
 	return cmd
 }
 
@@ -62,6 +65,13 @@ func getRun(ctx context.Context, opts *Options) error {
 	out, err := ops.GetRecord(ctx, c, opts.Input)
 	if err != nil {
 		return cmdutil.SalesforceError(err)
+	}
+	if opts.Exporter.CSV() {
+		rw := opts.Exporter.RecordWriter(ctx, opts.IO, output.RecordOptions{})
+		if err := rw.Write(out.Record); err != nil {
+			return err
+		}
+		return rw.Close()
 	}
 	if opts.Exporter.Enabled() {
 		return opts.Exporter.WriteRaw(ctx, opts.IO, out.Record)

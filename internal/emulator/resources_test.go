@@ -1,0 +1,126 @@
+package emulator_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/sfmcp/sfmcp/internal/emulator/emulatortest"
+)
+
+// TestEveryListedResourceAnswers: GET /services/data/vNN.0 lists the
+// resources the REST docs list, and each one either works or answers as an
+// org without the feature: a JSON body, never a 5xx or a redirect.
+func TestEveryListedResourceAnswers(t *testing.T) {
+	s := emulatortest.New(t)
+	status, body := s.Do(t, "GET", v, nil)
+	if status != 200 {
+		t.Fatalf("%d %s", status, body)
+	}
+	res := decode[map[string]string](t, body)
+	for _, name := range []string{"identity", "tooling", "metadata", "recent", "tabs", "appMenu", "quickActions",
+		"process", "analytics", "connect", "chatter", "sobjects", "query", "queryAll", "search", "limits",
+		"composite", "parameterizedSearch", "theme", "compactLayouts", "actions", "jobs", "licensing", "support"} {
+		if res[name] == "" {
+			t.Errorf("resource %s is not listed: %s", name, body)
+		}
+	}
+	if len(res) < 40 {
+		t.Errorf("%d resources listed, the docs list over 40", len(res))
+	}
+	for name, path := range res {
+		if name == "identity" {
+			continue
+		}
+		status, h, body := rawDo(t, s, "GET", path, "")
+		if status >= 300 && status < 400 || status >= 500 || !strings.HasPrefix(h.Get("Content-Type"), "application/json") {
+			t.Errorf("%s (%s): %d %q %.200s", name, path, status, h.Get("Content-Type"), body)
+			continue
+		}
+		if status >= 400 {
+			var errs []map[string]any
+			if err := json.Unmarshal(body, &errs); err != nil || len(errs) != 1 {
+				t.Errorf("%s: error body %s", name, body)
+				continue
+			}
+			switch code := errs[0]["errorCode"]; {
+			case status == 403 && code == "FUNCTIONALITY_NOT_ENABLED",
+				status == 400 && code == "MISSING_ARGUMENT" && (name == "compactLayouts" || name == "parameterizedSearch"),
+				status == 400 && code == "MALFORMED_QUERY" && (name == "query" || name == "queryAll"),
+				status == 400 && code == "MALFORMED_SEARCH" && name == "search":
+			default:
+				t.Errorf("%s: %d %s", name, status, body)
+			}
+		}
+	}
+	for _, path := range []string{"/tabs", "/recent", "/appMenu/AppSwitcher", "/process/approvals", "/connect/communities", "/tooling/sobjects", "/actions/standard"} {
+		if status, _, body := rawDo(t, s, "GET", v+path, ""); status != 200 {
+			t.Errorf("%s: %d %s", path, status, body)
+		}
+	}
+	status, _, body = rawDo(t, s, "GET", v+"/tooling/query?q="+url.QueryEscape("SELECT Id FROM ApexClass"), "")
+	wantError(t, status, body, 400, "INVALID_TYPE")
+	status, _, body = rawDo(t, s, "GET", v+"/chatter/users/me", "")
+	wantError(t, status, body, 403, "FUNCTIONALITY_NOT_ENABLED")
+}
+
+// TestIdentityURL: the identity URL the resources list names answers with
+// the fields of the docs' "Identity URL Response", with the token as a
+// header or as oauth_token (as jsforce's identity() sends it).
+func TestIdentityURL(t *testing.T) {
+	s := emulatortest.New(t)
+	_, body := s.Do(t, "GET", v, nil)
+	idURL := decode[map[string]string](t, body)["identity"]
+	if idURL != s.Token.ID {
+		t.Fatalf("identity %q, token id %q", idURL, s.Token.ID)
+	}
+	path := strings.TrimPrefix(idURL, s.URL)
+	status, _, body := rawDo(t, s, "GET", path, "")
+	if status != 200 {
+		t.Fatalf("identity: %d %s", status, body)
+	}
+	id := decode[map[string]any](t, body)
+	for _, k := range []string{"id", "asserted_user", "user_id", "organization_id", "username", "nick_name", "display_name",
+		"email", "first_name", "last_name", "timezone", "photos", "urls", "active", "user_type", "language", "locale",
+		"utcOffset", "last_modified_date", "is_app_installed"} {
+		if _, ok := id[k]; !ok {
+			t.Errorf("identity lacks %s: %s", k, body)
+		}
+	}
+	if id["id"] != idURL || id["asserted_user"] != true || !strings.HasPrefix(id["username"].(string), "") || id["username"] == "" {
+		t.Errorf("identity %s", body)
+	}
+	urls := id["urls"].(map[string]any)
+	if urls["rest"] != s.URL+"/services/data/v{version}/" {
+		t.Errorf("urls.rest = %v", urls["rest"])
+	}
+	// The token as a parameter, and a version filled in.
+	req, _ := http.NewRequest("GET", idURL+"?format=json&version=62.0&oauth_token="+url.QueryEscape(s.Token.AccessToken), nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var viaParam map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&viaParam)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || viaParam["user_id"] != id["user_id"] || viaParam["urls"].(map[string]any)["rest"] != s.URL+"/services/data/v62.0/" {
+		t.Errorf("oauth_token identity: %d %v", resp.StatusCode, viaParam)
+	}
+	// A bad token, another org, and a path that is not a user.
+	req, _ = http.NewRequest("GET", idURL+"?oauth_token=nope", nil)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 403 {
+		t.Errorf("bad token: %d", resp.StatusCode)
+	}
+	for _, p := range []string{"/id/00D000000000001AAA/" + id["user_id"].(string), "/id/" + id["organization_id"].(string) + "/001000000000001AAA", "/id/x"} {
+		if status, _, body := rawDo(t, s, "GET", p, ""); status != 404 {
+			t.Errorf("%s: %d %s", p, status, body)
+		}
+	}
+}
