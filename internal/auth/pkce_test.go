@@ -87,7 +87,7 @@ func testBrowserFlowSuccess(t *testing.T, em *emulatortest.Server) {
 	var page pageSeen
 	stub := &browser.Stub{Open: page.follow}
 	var stderr syncBuffer
-	fl := &BrowserFlow{LoginURL: em.URL, ClientID: "x", Port: freePort(t), Timeout: 30 * time.Second, Browser: stub, Stderr: &stderr}
+	fl := &BrowserFlow{LoginURL: em.URL, ClientID: emulatortest.ClientID, Port: freePort(t), Timeout: 30 * time.Second, Browser: stub, Stderr: &stderr}
 	tok, err := fl.Run(context.Background())
 	if err != nil {
 		t.Fatalf("login: %v\nstderr: %s", err, stderr.String())
@@ -108,7 +108,7 @@ func testBrowserFlowSuccess(t *testing.T, em *emulatortest.Server) {
 	au, _ := url.Parse(urls[0])
 	q := au.Query()
 	if q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" || len(q.Get("state")) < 32 ||
-		q.Get("redirect_uri") != RedirectURI(fl.Port) || q.Get("response_type") != "code" || q.Get("client_id") != "x" {
+		q.Get("redirect_uri") != RedirectURI(fl.Port) || q.Get("response_type") != "code" || q.Get("client_id") != emulatortest.ClientID {
 		t.Errorf("authorize URL %s", urls[0])
 	}
 	if st, body := page.get(); st != 200 || !strings.Contains(body, "Logged in") {
@@ -127,7 +127,7 @@ func testBrowserFlowSuccess(t *testing.T, em *emulatortest.Server) {
 func testBrowserFlowDenied(t *testing.T, em *emulatortest.Server) {
 	em.Admin(t, http.MethodPost, "deny-next", nil)
 	var page pageSeen
-	fl := &BrowserFlow{LoginURL: em.URL, ClientID: "x", Port: freePort(t), Timeout: 30 * time.Second, Browser: &browser.Stub{Open: page.follow}, Stderr: io.Discard}
+	fl := &BrowserFlow{LoginURL: em.URL, ClientID: emulatortest.ClientID, Port: freePort(t), Timeout: 30 * time.Second, Browser: &browser.Stub{Open: page.follow}, Stderr: io.Discard}
 	_, err := fl.Run(context.Background())
 	if !errors.Is(err, ErrDenied) || !strings.Contains(err.Error(), "access was denied") {
 		t.Fatalf("err = %v, want ErrDenied", err)
@@ -151,7 +151,7 @@ func testBrowserFlowWrongState(t *testing.T, em *emulatortest.Server) {
 		au.RawQuery = q.Encode()
 		return page.follow(au.String())
 	}}
-	fl := &BrowserFlow{LoginURL: em.URL, ClientID: "x", Port: freePort(t), Timeout: 30 * time.Second, Browser: stub, Stderr: io.Discard}
+	fl := &BrowserFlow{LoginURL: em.URL, ClientID: emulatortest.ClientID, Port: freePort(t), Timeout: 30 * time.Second, Browser: stub, Stderr: io.Discard}
 	tok, err := fl.Run(context.Background())
 	if err == nil || tok != nil || !strings.Contains(err.Error(), "state does not match") {
 		t.Fatalf("tok %v, err = %v: want the callback refused", tok, err)

@@ -19,6 +19,10 @@ import (
 type Secrets struct {
 	AccessToken  string `json:"access_token"`
 	RefreshToken string `json:"refresh_token,omitempty"`
+	// ClientSecret is the consumer secret a refresh needs, for logins whose
+	// Connected App has one (an sfdx auth URL may carry it) or that use the
+	// client-credentials flow.
+	ClientSecret string `json:"client_secret,omitempty"`
 }
 
 // String hides the tokens.
@@ -103,15 +107,24 @@ func (s *TokenStore) put(ctx context.Context, l Login, sec Secrets) error {
 	return s.backend(l).Set(ctx, l.Service(), l.Username, string(data))
 }
 
+// LoginResult says what storing a login changed besides adding it.
+type LoginResult struct {
+	// MadeDefault is set when the login became the default org.
+	MadeDefault bool
+	// Replaced are the aliases of earlier logins of the same user that this
+	// login replaced (a login is one user at one login host).
+	Replaced []string
+}
+
 // Login stores a new login: its tokens, then its metadata in cfg's file
 // (re-read under the lock, so that concurrent logins do not drop each other).
 //
 // A login is one user at one login host: logging in again as the same user
-// replaces the earlier login (even under another alias), and reusing an alias
-// for another user forgets that user's tokens. The login becomes the default
-// org when makeDefault is set, when there is no default yet, or when it
-// replaces the default; Login reports whether it did.
-func (s *TokenStore) Login(ctx context.Context, cfg *config.Config, l Login, sec Secrets, makeDefault bool) (madeDefault bool, err error) {
+// replaces the earlier login, even under another alias (the result names
+// the aliases it replaced), and reusing an alias for another user forgets
+// that user's tokens. The login becomes the default org when makeDefault is
+// set, when there is no default yet, or when it replaces the default.
+func (s *TokenStore) Login(ctx context.Context, cfg *config.Config, l Login, sec Secrets, makeDefault bool) (res LoginResult, err error) {
 	err = withLock(ctx, s.LockPath, func() error {
 		if err := s.put(ctx, l, sec); err != nil {
 			return err
@@ -124,6 +137,7 @@ func (s *TokenStore) Login(ctx context.Context, cfg *config.Config, l Login, sec
 			}
 			def := DefaultAlias(c)
 			becameDefault := makeDefault || def == ""
+			var replaced []string
 			for _, old := range logins {
 				sameUser := old.Service() == l.Service() && old.Username == l.Username
 				switch {
@@ -139,6 +153,7 @@ func (s *TokenStore) Login(ctx context.Context, cfg *config.Config, l Login, sec
 					if err := RemoveLogin(c, old.Alias); err != nil {
 						return err
 					}
+					replaced = append(replaced, old.Alias)
 					becameDefault = becameDefault || def == old.Alias
 				}
 			}
@@ -146,12 +161,12 @@ func (s *TokenStore) Login(ctx context.Context, cfg *config.Config, l Login, sec
 				becameDefault = true // the default named a login that is gone
 			}
 			if first { // the file on disk decides; cfg is this process's copy
-				madeDefault, first = becameDefault, false
+				res, first = LoginResult{MadeDefault: becameDefault, Replaced: replaced}, false
 			}
 			return PutLogin(c, l, becameDefault)
 		})
 	})
-	return madeDefault, err
+	return res, err
 }
 
 // Logout forgets a login: its tokens, then its metadata. A missing keyring

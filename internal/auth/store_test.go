@@ -34,14 +34,15 @@ func TestTokenStoreLoginLoadLogout(t *testing.T) {
 	s, cfg := newTestStore(t)
 	ctx := context.Background()
 	sec := Secrets{AccessToken: "00D!ACCESS-ONE", RefreshToken: "5Aep-REFRESH-ONE"}
-	def, err := s.Login(ctx, cfg, acme, sec, false)
+	res, err := s.Login(ctx, cfg, acme, sec, false)
+	def := res.MadeDefault
 	if err != nil || !def {
 		t.Fatalf("first login: default %v, %v", def, err)
 	}
 	other := acme
 	other.Alias, other.Username = "sandbox", "admin@acme.com.dev"
 	other.LoginURL = "https://test.salesforce.com"
-	if def, err := s.Login(ctx, cfg, other, Secrets{AccessToken: "00D!ACCESS-TWO"}, false); err != nil || def {
+	if res, err := s.Login(ctx, cfg, other, Secrets{AccessToken: "00D!ACCESS-TWO"}, false); err != nil || res.MadeDefault || len(res.Replaced) != 0 {
 		t.Fatalf("second login: default %v, %v", def, err)
 	}
 
@@ -230,9 +231,9 @@ func TestTokenStoreOneLoginPerUser(t *testing.T) {
 	// The same user under a new alias replaces the old alias, default included.
 	renamed := acme
 	renamed.Alias = "prod"
-	def, err := s.Login(ctx, cfg, renamed, Secrets{AccessToken: "00D!2"}, false)
-	if err != nil || !def {
-		t.Fatalf("default %v, %v", def, err)
+	res, err := s.Login(ctx, cfg, renamed, Secrets{AccessToken: "00D!2"}, false)
+	if err != nil || !res.MadeDefault || len(res.Replaced) != 1 || res.Replaced[0] != acme.Alias {
+		t.Fatalf("login under a new alias: %+v, %v; want it default and replacing %q", res, err, acme.Alias)
 	}
 	logins, _ := Logins(cfg)
 	if len(logins) != 1 || logins[0].Alias != "prod" || DefaultAlias(cfg) != "prod" {

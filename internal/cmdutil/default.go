@@ -30,7 +30,7 @@ func NewFactory(appVersion string, globalFlags *pflag.FlagSet) *Factory {
 	f.HTTPClient = httpClientFunc(appVersion) // built on first use, then shared
 	f.TokenStore = tokenStoreFunc(f)          // keyring + tokens file beside the config
 	f.Browser = browserFunc(f)                // $BROWSER or the platform's opener
-	f.KeyringLookup = keyringLookupFunc(f)    // config file logins + their tokens
+	f.KeyringLookup = NewKeyringLookup(f)     // config file logins + their tokens
 	f.EmulatorCredentials = nil               // set when the emulator is wired in
 	f.Credentials = func(ctx context.Context) (*Credentials, error) { return ResolveCredentials(ctx, f) }
 	return f
@@ -118,10 +118,11 @@ func browserFunc(f *Factory) func() browser.Browser {
 	return func() browser.Browser { return browser.FromEnv(f.IOStreams.ErrOut) }
 }
 
-// keyringLookupFunc loads a stored login: its metadata from the config file,
-// its tokens from the keyring (or the tokens file), and a hook that writes
-// refreshed tokens back.
-func keyringLookupFunc(f *Factory) func(ctx context.Context, org string) (*Credentials, error) {
+// NewKeyringLookup is the production KeyringLookup over f's Config and
+// TokenStore: a stored login's metadata from the config file, its tokens
+// from the keyring (or the tokens file), and a hook that writes refreshed
+// tokens back.
+func NewKeyringLookup(f *Factory) func(ctx context.Context, org string) (*Credentials, error) {
 	return func(ctx context.Context, org string) (*Credentials, error) {
 		cfg, err := f.Config()
 		if err != nil {
@@ -161,7 +162,10 @@ func keyringLookupFunc(f *Factory) func(ctx context.Context, org string) (*Crede
 				}
 			}),
 		}
-		if cfg.ClientSecret() != "" && cfg.ClientID() == login.ClientID {
+		switch {
+		case sec.ClientSecret != "":
+			creds.ClientSecret = sec.ClientSecret // kept with the login (an auth URL's, or client credentials')
+		case cfg.ClientSecret() != "" && cfg.ClientID() == login.ClientID:
 			creds.ClientSecret = cfg.ClientSecret() // a confidential Connected App's secret, from the environment
 		}
 		return creds, nil

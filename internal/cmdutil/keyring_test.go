@@ -23,7 +23,7 @@ func TestKeyringLookup(t *testing.T) {
 	ios, _, _, _ := iostreams.Test()
 	f := &Factory{IOStreams: ios, Config: func() (*config.Config, error) { return cfg, nil }}
 	f.TokenStore = tokenStoreFunc(f)
-	f.KeyringLookup = keyringLookupFunc(f)
+	f.KeyringLookup = NewKeyringLookup(f)
 	ctx := context.Background()
 
 	if _, err := f.KeyringLookup(ctx, ""); ExitCodeOf(err) != ExitAuth || !strings.Contains(err.Error(), "sfmcp login") {

@@ -39,6 +39,26 @@ func SalesforceWith(ctx context.Context, f *Factory, onRefresh TokenSaver) (*sal
 	if err != nil {
 		return nil, err
 	}
+	return ClientFor(f, creds, onRefresh)
+}
+
+// SalesforceFor returns a client for the stored login alias (KeyringLookup),
+// built like every other command's client: `org list --check` uses it.
+func (f *Factory) SalesforceFor(ctx context.Context, alias string) (*salesforce.Client, error) {
+	if f.KeyringLookup == nil {
+		return nil, NoLoginError(alias)
+	}
+	creds, err := f.KeyringLookup(ctx, alias)
+	if err != nil {
+		return nil, err
+	}
+	return ClientFor(f, creds, nil)
+}
+
+// ClientFor is the one builder of Salesforce clients for the CLI: creds's
+// tokens, f's shared HTTP client, the configured API version, token URL and
+// retry policy. onRefresh (else creds.OnRefresh) receives refreshed tokens.
+func ClientFor(f *Factory, creds *Credentials, onRefresh TokenSaver) (*salesforce.Client, error) {
 	cfg, err := f.Config()
 	if err != nil {
 		return nil, err

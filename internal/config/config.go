@@ -116,7 +116,8 @@ func EnvNames(key string) []string {
 
 // flagNames maps global flag names to keys. Load binds those present in the flag set.
 var flagNames = map[string]string{
-	"org":         KeyOrg,
+	"target-org":  KeyOrg, // -o; the CLI normalizes --org to it
+	"org":         KeyOrg, // flag sets without that normalization
 	"emulator":    KeyEmulator,
 	"api-version": KeyAPIVersion,
 	"quiet":       KeyQuiet,

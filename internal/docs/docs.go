@@ -35,11 +35,14 @@ const (
 // Completions maps each file under completions/ to the shell it is for. The
 // names are the ones each shell looks for when the file is installed in its
 // completion directory (zsh wants _sfmcp).
-var Completions = map[string]string{
-	"sfmcp.bash": "bash",
-	"_sfmcp":     "zsh",
-	"sfmcp.fish": "fish",
-	"sfmcp.ps1":  "powershell",
+// A new map each call: callers cannot change what gen-docs writes.
+func Completions() map[string]string {
+	return map[string]string{
+		"sfmcp.bash": "bash",
+		"_sfmcp":     "zsh",
+		"sfmcp.fish": "fish",
+		"sfmcp.ps1":  "powershell",
+	}
 }
 
 // manDate is the date on every man page unless SOURCE_DATE_EPOCH says
@@ -153,7 +156,7 @@ func escapeMarkdown(s string) string { return markdownEscaper.Replace(s) }
 // shell, so the files are exactly what users get from the command.
 func generateCompletions(dir string) error {
 	files := map[string][]byte{}
-	for name, shell := range Completions {
+	for name, shell := range Completions() {
 		cmd, out := Tree()
 		cmd.SetArgs([]string{"completion", shell})
 		if err := cmd.Execute(); err != nil {

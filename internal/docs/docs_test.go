@@ -182,8 +182,8 @@ func TestCompletionScripts(t *testing.T) {
 		"sfmcp.fish": "complete -c sfmcp",
 		"sfmcp.ps1":  "Register-ArgumentCompleter",
 	}
-	if len(want) != len(Completions) {
-		t.Fatalf("Completions has %d files, test knows %d", len(Completions), len(want))
+	if len(want) != len(Completions()) {
+		t.Fatalf("Completions has %d files, test knows %d", len(Completions()), len(want))
 	}
 	for name, line := range want {
 		data, err := os.ReadFile(filepath.Join(dir, CompletionsDir, name))

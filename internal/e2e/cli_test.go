@@ -215,3 +215,26 @@ func TestRecordGetParentFields(t *testing.T) {
 	fails(t, env, 1, "INVALID_FIELD", "record", "get", "Contact", con, "--fields", "Account.Nope")
 	fails(t, env, 1, "NOT_FOUND", "record", "get", "Contact", "003000000000000AAA", "--fields", "Account.Name")
 }
+
+// TestTargetOrgFlag: -o/--target-org selects the org on every command, as in
+// sf, and --org still does; an unknown alias is an authentication error
+// (exit 4) that names it.
+func TestTargetOrgFlag(t *testing.T) {
+	t.Parallel()
+	env := baseEnv(t)
+	for _, args := range [][]string{
+		{"query", "-o", "nope", "SELECT Id FROM Account"},
+		{"query", "--target-org", "nope", "SELECT Id FROM Account"},
+		{"query", "--org", "nope", "SELECT Id FROM Account"},
+		{"limits", "-o", "nope"},
+		{"bulk", "list", "-o", "nope"},
+		{"lead", "get", "-o", "nope", "a@b.example"},
+	} {
+		r := fails(t, env, 4, `no Salesforce login for org "nope"`, args...)
+		if r.out != "" {
+			t.Errorf("sfmcp %s printed %q", strings.Join(args, " "), r.out)
+		}
+	}
+	// -o is never anything else: bulk results takes --output, not -o.
+	fails(t, env, 2, "--output", "bulk", "results", "750000000000000AAA", "--output")
+}

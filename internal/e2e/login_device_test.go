@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sfmcp/sfmcp/internal/emulator/emulatortest"
 )
 
 var deviceCodeLine = regexp.MustCompile(`open (\S+) on any device and enter the code (\S+)`)
@@ -25,7 +27,7 @@ func TestLoginDevice(t *testing.T) {
 	r := newLoginRig(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, "login", "--device", "--instance-url", r.em.URL, "--client-id", "device-client", "--alias", "dev")
+	cmd := exec.CommandContext(ctx, binary, "login", "--device", "--instance-url", r.em.URL, "--client-id", emulatortest.ClientID, "--alias", "dev")
 	cmd.Env = r.env()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

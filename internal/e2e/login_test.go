@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfmcp/sfmcp/internal/emulator"
 	"github.com/sfmcp/sfmcp/internal/emulator/emulatortest"
 )
 
@@ -32,9 +33,9 @@ type loginRig struct {
 	printed bytes.Buffer // every stdout and stderr, for the token grep
 }
 
-func newLoginRig(t *testing.T) *loginRig {
+func newLoginRig(t *testing.T, opts ...func(*emulator.Options)) *loginRig {
 	ss := startSecretService(t)
-	em := emulatortest.New(t)
+	em := emulatortest.New(t, opts...)
 	r := &loginRig{t: t, em: em, ss: ss, home: t.TempDir()}
 	r.browser = loginBrowser(t, r.home, "browser", `exec curl -s -S -L -o /dev/null "$1"`)
 	return r
@@ -102,7 +103,7 @@ func (r *loginRig) fails(env []string, code int, want string, args ...string) lo
 
 func (r *loginRig) login(extra ...string) loginResult {
 	r.t.Helper()
-	args := append([]string{"login", "--instance-url", r.em.URL, "--client-id", "x", "--port", fmt.Sprint(freePort(r.t))}, extra...)
+	args := append([]string{"login", "--instance-url", r.em.URL, "--client-id", emulatortest.ClientID, "--port", fmt.Sprint(freePort(r.t))}, extra...)
 	return r.ok(args...)
 }
 
@@ -244,7 +245,8 @@ func TestLoginKeyring(t *testing.T) {
 		}
 		resp.Body.Close()
 		r.fails(r.env(), 4, "run `sfmcp login --alias revoked` again", "query", "--org", "revoked", "SELECT Id FROM Account")
-		res = r.ok("org", "list", "--check")
+		// The list still shows it, and the exit code says a login is dead.
+		res = r.fails(r.env(), 4, "1 of 1 logins do not work: revoked", "org", "list", "--check")
 		if !strings.Contains(res.out, "run sfmcp login --alias revoked again") {
 			t.Errorf("org list --check: %q", res.out)
 		}
@@ -270,7 +272,7 @@ func TestLoginKeyring(t *testing.T) {
 			t.Errorf("the login is still in the config file:\n%s", cfg)
 		}
 		// Revoked at Salesforce too.
-		resp, err := http.PostForm(r.em.URL+"/services/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {"x"}, "refresh_token": {refresh}})
+		resp, err := http.PostForm(r.em.URL+"/services/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {emulatortest.ClientID}, "refresh_token": {refresh}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -283,7 +285,7 @@ func TestLoginKeyring(t *testing.T) {
 
 	t.Run("failures", func(t *testing.T) {
 		port := fmt.Sprint(freePort(t))
-		base := []string{"login", "--instance-url", r.em.URL, "--client-id", "x", "--port", port}
+		base := []string{"login", "--instance-url", r.em.URL, "--client-id", emulatortest.ClientID, "--port", port}
 
 		r.em.Admin(t, http.MethodPost, "deny-next", nil)
 		r.fails(r.env(), 4, "access was denied", base...)
@@ -291,12 +293,22 @@ func TestLoginKeyring(t *testing.T) {
 		forged := loginBrowser(t, r.home, "forged", `exec curl -s -L -o /dev/null "$(echo "$1" | sed 's/state=[^&]*/state=forged/')"`)
 		r.fails(r.env("BROWSER="+forged), 4, "state does not match", base...)
 
-		// The "browser" spends the code itself first, so sfmcp's exchange is refused.
+		// The "browser" tries to spend the code itself first, without the
+		// PKCE verifier (which only sfmcp knows): the emulator must refuse it.
+		// The code is spent all the same, so sfmcp's own exchange fails too.
+		thiefOut := filepath.Join(r.home, "thief.json")
 		thief := loginBrowser(t, r.home, "thief", `loc=$(curl -s -o /dev/null -w '%{redirect_url}' "$1")
 code=$(echo "$loc" | sed 's/.*[?&]code=\([^&]*\).*/\1/')
-curl -s -o /dev/null --data-urlencode "code=$code" -d grant_type=authorization_code -d client_id=x "`+r.em.URL+`/services/oauth2/token"
+curl -s -o `+thiefOut+` --data-urlencode "code=$code" -d grant_type=authorization_code -d client_id=`+emulatortest.ClientID+` --data-urlencode "redirect_uri=http://localhost:`+port+`/OAuthRedirect" "`+r.em.URL+`/services/oauth2/token"
 exec curl -s -o /dev/null "$loc"`)
 		r.fails(r.env("BROWSER="+thief), 4, "invalid authorization code (invalid_grant)", base...)
+		stolen, err := os.ReadFile(thiefOut)
+		if err != nil {
+			t.Fatalf("the thief's exchange did not run: %v", err)
+		}
+		if !strings.Contains(string(stolen), `"error":"invalid_grant"`) || !strings.Contains(string(stolen), "invalid code verifier") || strings.Contains(string(stolen), "access_token") {
+			t.Errorf("an exchange without the PKCE verifier must be refused with invalid_grant; the emulator answered %s", stolen)
+		}
 
 		r.fails(r.env("BROWSER=true"), 4, "no login arrived within 1s", append(base, "--timeout", "1s")...)
 
@@ -306,7 +318,7 @@ exec curl -s -o /dev/null "$loc"`)
 		}
 		defer ln.Close()
 		busy := fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
-		r.fails(r.env(), 1, "choose another port with --port", "login", "--instance-url", r.em.URL, "--client-id", "x", "--port", busy)
+		r.fails(r.env(), 1, "choose another port with --port", "login", "--instance-url", r.em.URL, "--client-id", emulatortest.ClientID, "--port", busy)
 
 		r.fails(r.env(), 2, "Connected App", "login", "--instance-url", r.em.URL)
 		if cfg := r.configFile(); strings.Contains(cfg, "logins") {
@@ -316,7 +328,7 @@ exec curl -s -o /dev/null "$loc"`)
 
 	t.Run("insecure storage without a keyring", func(t *testing.T) {
 		env := []string{"PATH=" + os.Getenv("PATH"), "XDG_CONFIG_HOME=" + filepath.Join(r.home, "config"), "BROWSER=" + r.browser, "DBUS_SESSION_BUS_ADDRESS=unix:path=" + filepath.Join(r.home, "no-bus")}
-		args := []string{"login", "--instance-url", r.em.URL, "--client-id", "x", "--port", fmt.Sprint(freePort(t))}
+		args := []string{"login", "--instance-url", r.em.URL, "--client-id", emulatortest.ClientID, "--port", fmt.Sprint(freePort(t))}
 		r.fails(env, 1, "--insecure-storage", args...)
 		res := r.run(env, "", append(args, "--insecure-storage")...)
 		if res.code != 0 || !strings.Contains(res.err, "plain-text file") {

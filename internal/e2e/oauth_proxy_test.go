@@ -22,6 +22,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sfmcp/sfmcp/internal/emulator"
 	"github.com/sfmcp/sfmcp/internal/emulator/emulatortest"
 	"github.com/sfmcp/sfmcp/internal/mcpserver/oauth/store/redistest"
 )
@@ -171,7 +172,12 @@ func TestOAuthProxySDKClient(t *testing.T) {
 func TestOAuthProxyReplicasRedis(t *testing.T) {
 	t.Parallel()
 	rs := redistest.Start(t)
-	em := emulatortest.New(t)
+	// A confidential upstream client: the emulator checks its secret.
+	em := emulatortest.New(t, func(o *emulator.Options) {
+		app := emulatortest.TestApp()
+		app.ClientSecret = "the-connected-app-secret"
+		o.Apps = append(o.Apps, app)
+	})
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 
@@ -179,7 +185,7 @@ func TestOAuthProxyReplicasRedis(t *testing.T) {
 	base := fmt.Sprintf("http://127.0.0.1:%d", lbPort)
 	env := append(baseEnv(t), proxyEnv(em, base)...)
 	env = append(env, "OAUTH_STORAGE_TYPE=redis", "REDIS_URL="+rs.URL,
-		"STORAGE_ENCRYPTION_KEY="+base64.StdEncoding.EncodeToString(key), "SALESFORCE_CLIENT_SECRET=emulator-accepts-any-secret")
+		"STORAGE_ENCRYPTION_KEY="+base64.StdEncoding.EncodeToString(key), "SALESFORCE_CLIENT_SECRET=the-connected-app-secret")
 	a := startServeHTTPOnPort(t, env, freePort(t))
 	b := startServeHTTPOnPort(t, env, freePort(t))
 

@@ -418,6 +418,10 @@ func (e *Emulator) findJob(q *apiRequest, kind, id string) (*bulkJob, *apiError)
 	if j.Kind != kind {
 		return nil, jobNotFound()
 	}
+	if e.org.jobExpired(j) {
+		e.org.dropExpiredJob(q.r.Context(), j)
+		return nil, jobNotFound()
+	}
 	return j, nil
 }
 
@@ -532,6 +536,9 @@ func (e *Emulator) listJobs(q *apiRequest, kind string) {
 			scanned++
 			var j bulkJob
 			if json.Unmarshal([]byte(d), &j) != nil {
+				continue
+			}
+			if e.org.jobExpired(&j) {
 				continue
 			}
 			info := j.info(false)

@@ -657,7 +657,8 @@ func TestBulkQueryAllAndErrors(t *testing.T) {
 	t.Parallel()
 	s := emulatortest.New(t)
 	c := newBulk(t, s)
-	victim := c.soql(false, "SELECT Id FROM Account ORDER BY Name LIMIT 1")[0]["Id"].(string)
+	// An account without cases: those restrict its delete.
+	victim := c.soql(false, "SELECT Id FROM Account WHERE Id NOT IN (SELECT AccountId FROM Case) ORDER BY Name LIMIT 1")[0]["Id"].(string)
 	if r := c.do("DELETE", bulkV+"/sobjects/Account/"+victim, nil, false); r.status != 204 {
 		t.Fatalf("delete: %d %s", r.status, r.body)
 	}

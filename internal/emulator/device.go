@@ -27,8 +27,7 @@ type deviceGrant struct {
 const deviceTTL = 10 * time.Minute
 
 func (e *Emulator) startDevice(w http.ResponseWriter, r *http.Request, f url.Values) {
-	if f.Get("client_id") == "" {
-		oauthError(w, 400, "invalid_client_id", "client identifier invalid")
+	if _, ok := e.tokenClient(w, r, f); !ok {
 		return
 	}
 	scope := f.Get("scope")

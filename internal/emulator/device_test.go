@@ -11,14 +11,14 @@ import (
 func TestDeviceFlow(t *testing.T) {
 	s := emulatortest.New(t)
 	start := func() map[string]any {
-		status, out := token(t, s, url.Values{"response_type": {"device_code"}, "client_id": {"dev-client"}, "scope": {"api refresh_token"}})
+		status, out := token(t, s, url.Values{"response_type": {"device_code"}, "client_id": {emulatortest.ClientID}, "scope": {"api refresh_token"}})
 		if status != 200 || out["device_code"] == nil || out["user_code"] == nil || out["verification_uri"] != s.URL+"/setup/connect" {
 			t.Fatalf("device code: %d %v", status, out)
 		}
 		return out
 	}
 	poll := func(dc any) (int, map[string]any) {
-		return token(t, s, url.Values{"grant_type": {"device"}, "client_id": {"dev-client"}, "code": {dc.(string)}})
+		return token(t, s, url.Values{"grant_type": {"device"}, "client_id": {emulatortest.ClientID}, "code": {dc.(string)}})
 	}
 	visit := func(userCode any) int {
 		resp, err := http.Get(s.URL + "/setup/connect?user_code=" + url.QueryEscape(userCode.(string)))

@@ -161,11 +161,15 @@ func (e *Emulator) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	redirect := q.Get("redirect_uri")
 	ru, err := url.Parse(redirect)
 	if redirect == "" || err != nil || !ru.IsAbs() {
-		oauthPage(w, 400, "redirect_uri_mismatch", "redirect_uri must match configuration")
+		ru = nil
+	}
+	app := e.apps.get(q.Get("client_id"))
+	if app == nil {
+		oauthPage(w, 400, "invalid_client_id", "client identifier invalid")
 		return
 	}
-	if q.Get("client_id") == "" {
-		oauthPage(w, 400, "invalid_client_id", "client identifier invalid")
+	if ru == nil || !app.allows(redirect) {
+		oauthPage(w, 400, "redirect_uri_mismatch", "redirect_uri must match configuration")
 		return
 	}
 	back := func(params url.Values) {
@@ -208,6 +212,23 @@ func (e *Emulator) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	back(url.Values{"code": {code}})
 }
 
+// tokenClient finds the registered app a token request names. An unknown
+// client gets invalid_client_id; a client secret, when one is sent, must be
+// the app's (Salesforce lets public clients and apps that do not require
+// the secret omit it).
+func (e *Emulator) tokenClient(w http.ResponseWriter, r *http.Request, f url.Values) (*ConnectedApp, bool) {
+	app := e.apps.get(f.Get("client_id"))
+	if app == nil {
+		oauthError(w, 400, "invalid_client_id", "client identifier invalid")
+		return nil, false
+	}
+	if sec := f.Get("client_secret"); sec != "" && !app.secretMatches(sec) {
+		oauthError(w, 400, "invalid_client", "invalid client credentials")
+		return nil, false
+	}
+	return app, true
+}
+
 func oauthPage(w http.ResponseWriter, status int, code, desc string) {
 	w.Header().Set("Content-Type", "text/html;charset=UTF-8")
 	w.WriteHeader(status)
@@ -231,8 +252,11 @@ func (e *Emulator) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 	f := r.PostForm
 	if f.Get("client_id") == "" && f.Get("grant_type") != "" {
-		if user, _, ok := r.BasicAuth(); ok {
+		if user, pass, ok := r.BasicAuth(); ok {
 			f.Set("client_id", user)
+			if f.Get("client_secret") == "" {
+				f.Set("client_secret", pass)
+			}
 		}
 	}
 	if f.Get("response_type") == "device_code" {
@@ -246,6 +270,10 @@ func (e *Emulator) handleToken(w http.ResponseWriter, r *http.Request) {
 		e.grantCode(w, r, f)
 	case "refresh_token":
 		e.grantRefresh(w, r, f)
+	case grantJWTBearer:
+		e.grantJWT(w, r, f)
+	case "client_credentials":
+		e.grantClientCredentials(w, r, f)
 	case "":
 		oauthError(w, 400, "invalid_request", "grant type not supported")
 	default:
@@ -254,8 +282,7 @@ func (e *Emulator) handleToken(w http.ResponseWriter, r *http.Request) {
 }
 
 func (e *Emulator) grantCode(w http.ResponseWriter, r *http.Request, f url.Values) {
-	if f.Get("client_id") == "" {
-		oauthError(w, 400, "invalid_client_id", "client identifier invalid")
+	if _, ok := e.tokenClient(w, r, f); !ok {
 		return
 	}
 	v, ok, err := e.org.store.TakeKV(r.Context(), bucketCode, hashToken(f.Get("code")), e.org.now().Unix())
@@ -299,8 +326,7 @@ func (e *Emulator) grantCode(w http.ResponseWriter, r *http.Request, f url.Value
 }
 
 func (e *Emulator) grantRefresh(w http.ResponseWriter, r *http.Request, f url.Values) {
-	if f.Get("client_id") == "" {
-		oauthError(w, 400, "invalid_client_id", "client identifier invalid")
+	if _, ok := e.tokenClient(w, r, f); !ok {
 		return
 	}
 	rt := f.Get("refresh_token")
@@ -418,7 +444,7 @@ func (e *Emulator) handleOpenIDConfig(w http.ResponseWriter, r *http.Request) {
 		"jwks_uri":                              base + "/id/keys",
 		"scopes_supported":                      []string{"id", "api", "web", "full", "refresh_token", "offline_access", "openid", "profile", "email"},
 		"response_types_supported":              []string{"code"},
-		"grant_types_supported":                 []string{"authorization_code", "refresh_token", "device"},
+		"grant_types_supported":                 []string{"authorization_code", "refresh_token", "device", grantJWTBearer, "client_credentials"},
 		"code_challenge_methods_supported":      []string{"S256"},
 		"token_endpoint_auth_methods_supported": []string{"client_secret_post", "client_secret_basic", "none"},
 		"subject_types_supported":               []string{"public"},

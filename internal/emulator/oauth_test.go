@@ -59,17 +59,25 @@ func TestOAuthPKCE(t *testing.T) {
 	s := emulatortest.New(t)
 	verifier := "a-long-random-verifier-with-enough-entropy-0123456789"
 	redirect := "http://localhost:1717/OAuthRedirect"
-	params := url.Values{"response_type": {"code"}, "client_id": {"any-client"}, "redirect_uri": {redirect},
+	params := url.Values{"response_type": {"code"}, "client_id": {emulatortest.ClientID}, "redirect_uri": {redirect},
 		"state": {"st4te"}, "code_challenge": {challenge(verifier)}, "code_challenge_method": {"S256"}, "scope": {"api refresh_token"}}
 	back := authorize(t, s, params)
 	if back.Get("state") != "st4te" || back.Get("code") == "" {
 		t.Fatalf("redirect query %v", back)
 	}
-	form := url.Values{"grant_type": {"authorization_code"}, "code": {back.Get("code")}, "client_id": {"any-client"},
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {back.Get("code")}, "client_id": {emulatortest.ClientID},
 		"redirect_uri": {redirect}, "code_verifier": {"wrong-verifier"}}
 	status, out := token(t, s, form)
 	if status != 400 || out["error"] != "invalid_grant" {
 		t.Fatalf("wrong verifier: %d %v", status, out)
+	}
+	// No verifier at all, for a code that had a challenge: refused too
+	// (the code thief's exchange).
+	back = authorize(t, s, params)
+	noVerifier := url.Values{"grant_type": {"authorization_code"}, "code": {back.Get("code")}, "client_id": {emulatortest.ClientID},
+		"redirect_uri": {redirect}}
+	if status, out := token(t, s, noVerifier); status != 400 || out["error"] != "invalid_grant" || out["error_description"] != "invalid code verifier" {
+		t.Fatalf("missing verifier: %d %v", status, out)
 	}
 	// A code is single-use: the failed attempt consumed it.
 	form.Set("code_verifier", verifier)
@@ -111,11 +119,11 @@ func TestOAuthPKCE(t *testing.T) {
 	}
 	// Refresh.
 	rt := out["refresh_token"].(string)
-	status, out = token(t, s, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {"any-client"}})
+	status, out = token(t, s, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {emulatortest.ClientID}})
 	if status != 200 || out["access_token"] == access || !tokenShape.MatchString(out["access_token"].(string)) {
 		t.Fatalf("refresh: %d %v", status, out)
 	}
-	if status, out := token(t, s, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"bogus"}, "client_id": {"any-client"}}); status != 400 || out["error_description"] != "expired access/refresh token" {
+	if status, out := token(t, s, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"bogus"}, "client_id": {emulatortest.ClientID}}); status != 400 || out["error_description"] != "expired access/refresh token" {
 		t.Fatalf("bad refresh: %d %v", status, out)
 	}
 	// Revoking the refresh token ends the sessions it made.
@@ -124,7 +132,7 @@ func TestOAuthPKCE(t *testing.T) {
 		t.Fatalf("revoke: %v %v", err, resp.Status)
 	}
 	resp.Body.Close()
-	if status, _ := token(t, s, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {"any-client"}}); status != 400 {
+	if status, _ := token(t, s, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {emulatortest.ClientID}}); status != 400 {
 		t.Errorf("refresh after revoke: %d", status)
 	}
 	req, _ = http.NewRequest("GET", s.URL+"/services/data/v62.0/limits", nil)
@@ -139,8 +147,8 @@ func TestOAuthPKCE(t *testing.T) {
 
 func TestOAuthErrors(t *testing.T) {
 	s := emulatortest.New(t)
-	redirect := "http://127.0.0.1:1717/cb"
-	base := url.Values{"response_type": {"code"}, "client_id": {"c"}, "redirect_uri": {redirect}, "state": {"s1"}}
+	redirect := "http://127.0.0.1:1717/OAuthRedirect"
+	base := url.Values{"response_type": {"code"}, "client_id": {emulatortest.ClientID}, "redirect_uri": {redirect}, "state": {"s1"}}
 	// Denial, switched on through the admin API.
 	s.Admin(t, "POST", "deny-next", nil)
 	if back := authorize(t, s, base); back.Get("error") != "access_denied" || back.Get("state") != "s1" {
@@ -155,7 +163,7 @@ func TestOAuthErrors(t *testing.T) {
 	if back := authorize(t, s, plain); back.Get("error") != "invalid_request" {
 		t.Errorf("plain PKCE: %v", back)
 	}
-	resp, err := noRedirect.Get(s.URL + "/services/oauth2/authorize?response_type=code&client_id=c")
+	resp, err := noRedirect.Get(s.URL + "/services/oauth2/authorize?response_type=code&client_id=" + emulatortest.ClientID)
 	if err != nil || resp.StatusCode != 400 {
 		t.Errorf("no redirect_uri: %v %v", err, resp.Status)
 	}
@@ -164,8 +172,8 @@ func TestOAuthErrors(t *testing.T) {
 		form url.Values
 		err  string
 	}{
-		{url.Values{"grant_type": {"password"}, "client_id": {"c"}}, "unsupported_grant_type"},
-		{url.Values{"grant_type": {"authorization_code"}, "code": {"nope"}, "client_id": {"c"}}, "invalid_grant"},
+		{url.Values{"grant_type": {"password"}, "client_id": {emulatortest.ClientID}}, "unsupported_grant_type"},
+		{url.Values{"grant_type": {"authorization_code"}, "code": {"nope"}, "client_id": {emulatortest.ClientID}}, "invalid_grant"},
 		{url.Values{"grant_type": {"authorization_code"}, "code": {"nope"}}, "invalid_client_id"},
 	} {
 		if status, out := token(t, s, tc.form); status != 400 || out["error"] != tc.err {

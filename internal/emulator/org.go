@@ -56,6 +56,10 @@ type Options struct {
 	BulkUploadLimit int64
 	// Logger receives request logs (discarded when nil).
 	Logger *slog.Logger
+	// Apps are connected apps registered besides the built-in ones (the
+	// emulator's own ClientID and the sf CLI's PlatformCLI) and those of
+	// SchemaConfig's connectedApps section.
+	Apps []ConnectedApp
 	// Template starts the org as a copy of another one, made with the same
 	// SchemaConfig and NoSampleData (see Emulator.Template).
 	Template *Template
@@ -265,7 +269,8 @@ func (s soqlSource) get(ctx context.Context, id string) (map[string]any, error) 
 	if err != nil {
 		return nil, nil
 	}
-	rec, _, err := s.st.Get(ctx, norm)
+	// The SOQL engine only reads records: the cache's copy will do.
+	rec, _, err := s.st.GetShared(ctx, norm)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}

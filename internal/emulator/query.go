@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -158,7 +159,38 @@ func (e *Emulator) writePage(q *apiRequest, c *cursor, offset int) {
 		}
 		out.NextRecordsURL = "/services/data/v" + q.version + "/query/" + loc + "-" + strconv.Itoa(end)
 	}
-	writeJSON(q.w, 200, out)
+	writeQueryPage(q.w, out)
+}
+
+// writeQueryPage writes a query page as writeJSON would, appending each
+// record with Row.AppendJSON directly: handing the rows to encoding/json
+// makes it re-parse every record's MarshalJSON output.
+func writeQueryPage(w http.ResponseWriter, out queryResponse) {
+	b := make([]byte, 0, 64+len(out.Records)*256)
+	b = append(b, `{"totalSize":`...)
+	b = strconv.AppendInt(b, int64(out.TotalSize), 10)
+	b = append(b, `,"done":`...)
+	b = strconv.AppendBool(b, out.Done)
+	if out.NextRecordsURL != "" {
+		u, _ := json.Marshal(out.NextRecordsURL)
+		b = append(b, `,"nextRecordsUrl":`...)
+		b = append(b, u...)
+	}
+	b = append(b, `,"records":[`...)
+	for i, r := range out.Records {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err error
+		if b, err = r.AppendJSON(b); err != nil {
+			writeError(w, internalError(err))
+			return
+		}
+	}
+	b = append(b, "]}\n"...)
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.WriteHeader(200)
+	_, _ = w.Write(b)
 }
 
 type queryResponse struct {

@@ -58,7 +58,7 @@ func (o *Org) create(ctx context.Context, tx *store.Tx, obj *schema.Object, body
 			}
 		}
 	}
-	derive(obj, rec)
+	derive(obj, rec, body, true)
 	if aerr := requireFields(obj, rec, nil); aerr != nil {
 		return "", aerr
 	}
@@ -102,7 +102,7 @@ func (o *Org) update(ctx context.Context, tx *store.Tx, obj *schema.Object, id s
 	if obj.Field("LastModifiedById") != nil {
 		rec["LastModifiedById"] = userID
 	}
-	derive(obj, rec)
+	derive(obj, rec, body, false)
 	if aerr := requireFields(obj, rec, touched); aerr != nil {
 		return aerr
 	}
@@ -141,20 +141,100 @@ func (o *Org) remove(ctx context.Context, tx *store.Tx, obj *schema.Object, id s
 		}
 		return saveErr(404, "ENTITY_IS_DELETED", "entity is deleted")
 	}
-	if hard {
-		if err := tx.Purge(ctx, norm); err != nil {
-			return internalError(err)
-		}
-		return nil
+	// Salesforce deletes the cascading children with their parent (an
+	// Account's Contacts and Opportunities, their roles, …) and refuses when
+	// a restricting child remains (an Account's or Contact's Cases).
+	doomed := []cascadeItem{{obj: obj, id: norm, rec: rec}}
+	if aerr := o.collectCascade(ctx, tx, &doomed); aerr != nil {
+		return aerr
 	}
-	rec["IsDeleted"] = true
 	now := timestamp(o.now())
-	rec["LastModifiedDate"] = now
-	rec["SystemModstamp"] = now
-	if err := tx.Replace(ctx, obj.Name, rec, nil); err != nil {
-		return storeError(err)
+	for _, d := range doomed {
+		if hard {
+			if err := tx.Purge(ctx, d.id); err != nil {
+				return internalError(err)
+			}
+			continue
+		}
+		d.rec["IsDeleted"] = true
+		d.rec["LastModifiedDate"] = now
+		d.rec["SystemModstamp"] = now
+		if err := tx.Replace(ctx, d.obj.Name, d.rec, nil); err != nil {
+			return storeError(err)
+		}
 	}
 	return nil
+}
+
+// cascadeItem is a record a delete takes with it.
+type cascadeItem struct {
+	obj *schema.Object
+	id  string
+	rec store.Record
+}
+
+// maxCascade bounds how many records one delete may take with it.
+const maxCascade = 50000
+
+// collectCascade appends to doomed, breadth first, every live
+// child record that cascades, and refuses with DELETE_FAILED when a child
+// restricts the delete.
+func (o *Org) collectCascade(ctx context.Context, tx *store.Tx, doomed *[]cascadeItem) *apiError {
+	seen := map[string]bool{}
+	for _, d := range *doomed {
+		seen[d.id] = true
+	}
+	for i := 0; i < len(*doomed); i++ {
+		parent := (*doomed)[i]
+		for _, cr := range parent.obj.ChildRelationships {
+			if !cr.CascadeDelete && !cr.RestrictedDelete {
+				continue
+			}
+			child := o.schema.Object(cr.ChildSObject)
+			if child == nil || child.Field(cr.Field) == nil {
+				continue
+			}
+			ids, err := tx.Referencing(ctx, child.Name, child.Field(cr.Field).Name, parent.id)
+			if err != nil {
+				return internalError(err)
+			}
+			if len(ids) == 0 {
+				continue
+			}
+			if cr.RestrictedDelete {
+				top := (*doomed)[0]
+				return saveErr(400, "DELETE_FAILED", "Your attempt to delete %s could not be completed because it is associated with the following %s.: %s",
+					recordName(top.obj, top.rec), strings.ToLower(child.LabelPlural), strings.Join(ids, ", "))
+			}
+			for _, id := range ids {
+				if seen[id] {
+					continue
+				}
+				if len(*doomed) >= maxCascade {
+					top := (*doomed)[0]
+					return saveErr(400, "DELETE_FAILED", "Your attempt to delete %s could not be completed because it has too many related records", recordName(top.obj, top.rec))
+				}
+				rec, _, err := tx.Get(ctx, id)
+				if err != nil {
+					return storeError(err)
+				}
+				seen[id] = true
+				*doomed = append(*doomed, cascadeItem{obj: child, id: id, rec: rec})
+			}
+		}
+	}
+	return nil
+}
+
+// recordName is how Salesforce names a record in messages: its name field,
+// else its id.
+func recordName(obj *schema.Object, rec store.Record) string {
+	if f := obj.NameField(); f != nil {
+		if s, ok := rec[f.Name].(string); ok && s != "" {
+			return s
+		}
+	}
+	return str(rec["Id"])
 }
 
 // upsert creates or updates the record of obj whose external id field has
@@ -279,8 +359,12 @@ func (o *Org) checkReference(ctx context.Context, tx *store.Tx, f *schema.Field,
 	return nil
 }
 
-// derive fills the fields Salesforce computes: Name of people.
-func derive(obj *schema.Object, rec store.Record) {
+// derive fills the fields Salesforce computes: Name of people, an
+// Opportunity's stage and fiscal fields.
+func derive(obj *schema.Object, rec store.Record, body map[string]any, creating bool) {
+	if obj.Name == "Opportunity" {
+		deriveOpportunity(rec, body, creating)
+	}
 	if personNamed[obj.Name] {
 		first, _ := rec["FirstName"].(string)
 		last, _ := rec["LastName"].(string)

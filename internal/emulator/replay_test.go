@@ -219,6 +219,10 @@ func oauthStandIns(t *testing.T, s *emulatortest.Server, body, access string) (s
 	}
 	switch form.Get("grant_type") {
 	case "authorization_code":
+		// The recorded org had the recording client's connected app.
+		if err := s.AddApp(emulator.ConnectedApp{ClientID: form.Get("client_id"), Callbacks: []string{form.Get("redirect_uri")}}); err != nil {
+			t.Fatal(err)
+		}
 		back := authorize(t, s, url.Values{"response_type": {"code"}, "client_id": {form.Get("client_id")},
 			"redirect_uri": {form.Get("redirect_uri")}, "code_challenge": {challenge(form.Get("code_verifier"))},
 			"code_challenge_method": {"S256"}, "scope": {"api refresh_token"}})

@@ -22,15 +22,21 @@ var SampleSizes = struct{ Users, Accounts, Contacts, Leads, Opportunities, Cases
 
 // LeadStatuses are the org's lead statuses, in order; the one with
 // IsConverted is what a conversion sets.
-var LeadStatuses = []struct {
+// A new slice each call: callers cannot change the org's seed.
+func LeadStatuses() []LeadStatus {
+	return []LeadStatus{
+		{"Open - Not Contacted", true, false},
+		{"Working - Contacted", false, false},
+		{"Closed - Converted", false, true},
+		{"Closed - Not Converted", false, false},
+	}
+}
+
+// LeadStatus is one lead status of the emulator's org.
+type LeadStatus struct {
 	Label     string
 	Default   bool
 	Converted bool
-}{
-	{"Open - Not Contacted", true, false},
-	{"Working - Contacted", false, false},
-	{"Closed - Converted", false, true},
-	{"Closed - Not Converted", false, false},
 }
 
 func seedOrg(ctx context.Context, o *Org, tx *store.Tx) error {
@@ -116,7 +122,7 @@ func seedOrg(ctx context.Context, o *Org, tx *store.Tx) error {
 		return err
 	}
 	statusObj := o.schema.Object("LeadStatus")
-	for i, s := range LeadStatuses {
+	for i, s := range LeadStatuses() {
 		id, err := o.newID(ctx, tx, statusObj)
 		if err != nil {
 			return err
@@ -223,7 +229,7 @@ func seedSample(ctx context.Context, o *Org, tx *store.Tx, rng *rand.Rand, users
 	for i := 0; i < SampleSizes.Leads; i++ {
 		first, last := pick(firstNames), pick(lastNames)
 		company := pick(companyWords1) + " " + pick(companyWords2)
-		status := LeadStatuses[rng.IntN(2)].Label
+		status := LeadStatuses()[rng.IntN(2)].Label
 		if rng.IntN(10) == 0 {
 			status = "Closed - Not Converted"
 		}
@@ -240,7 +246,12 @@ func seedSample(ctx context.Context, o *Org, tx *store.Tx, rng *rand.Rand, users
 		close := seedEpoch.AddDate(0, 0, rng.IntN(540)).Format("2006-01-02")
 		body := map[string]any{"Name": a.name + " - " + pick([]string{"Renewal", "Expansion", "New Business", "Pilot"}),
 			"AccountId": a.id, "StageName": stage, "CloseDate": close, "Amount": float64(5000 * (1 + rng.IntN(200))),
-			"Probability": float64(10 * rng.IntN(11)), "LeadSource": pick(leadSources), "OwnerId": owner()}
+			"LeadSource": pick(leadSources), "OwnerId": owner()}
+		// Probability, IsClosed, IsWon and the fiscal fields follow the
+		// stage and close date (deriveOpportunity). The draw that used to
+		// pick a random probability stays, so the rest of the sample org
+		// (names, owners, cases) is the same as before.
+		_ = rng.IntN(11)
 		if _, err := mk("Opportunity", body, users[0]); err != nil {
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -18,6 +19,7 @@ import (
 // Emulator is a running emulated org: an Org behind an http.Handler.
 type Emulator struct {
 	org     *Org
+	apps    apps // the connected apps
 	handler http.Handler
 	baseURL atomic.Value // string: the URL clients reach this emulator at
 }
@@ -29,6 +31,17 @@ func New(ctx context.Context, opts Options) (*Emulator, error) {
 		return nil, err
 	}
 	e := &Emulator{org: org}
+	fromSchema, err := appsFromSchemaConfig(opts.SchemaConfig)
+	if err != nil {
+		org.Close()
+		return nil, err
+	}
+	for _, app := range slices.Concat(builtinApps(), fromSchema, opts.Apps) {
+		if err := e.AddApp(app); err != nil {
+			org.Close()
+			return nil, err
+		}
+	}
 	e.handler = e.routes()
 	e.baseURL.Store("")
 	return e, nil
@@ -178,8 +191,18 @@ func releaseLabel(v int) string {
 	return fmt.Sprintf("%s '%02d", seasons[i%3], year)
 }
 
-func methodNotAllowed(m string) *apiError {
-	return errf(405, "METHOD_NOT_ALLOWED", nil, "HTTP Method '%s' not allowed. Allowed are GET,HEAD,PATCH,POST,DELETE", m)
+// methodNotAllowed is Salesforce's 405. allowed lists the methods the
+// resource takes; without it the message names the usual ones less m, so it
+// never offers the method it refuses.
+func methodNotAllowed(m string, allowed ...string) *apiError {
+	if len(allowed) == 0 {
+		for _, a := range []string{"GET", "HEAD", "PATCH", "POST", "DELETE"} {
+			if a != m {
+				allowed = append(allowed, a)
+			}
+		}
+	}
+	return errf(405, "METHOD_NOT_ALLOWED", nil, "HTTP Method '%s' not allowed. Allowed are %s", m, strings.Join(allowed, ","))
 }
 
 // handleData serves /services/data/vNN.0/...

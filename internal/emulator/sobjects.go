@@ -118,11 +118,11 @@ func (e *Emulator) handleSObjects(q *apiRequest) {
 		case http.MethodPost:
 			e.createRecord(q, obj)
 		default:
-			writeError(q.w, methodNotAllowed(q.r.Method))
+			writeError(q.w, methodNotAllowed(q.r.Method, "GET", "HEAD", "POST"))
 		}
 	case len(p) == 2 && p[1] == "describe":
 		if q.r.Method != http.MethodGet && q.r.Method != http.MethodHead {
-			writeError(q.w, methodNotAllowed(q.r.Method))
+			writeError(q.w, methodNotAllowed(q.r.Method, "GET", "HEAD"))
 			return
 		}
 		writeJSON(q.w, 200, obj.Describe(q.version))

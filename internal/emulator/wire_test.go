@@ -107,3 +107,22 @@ func TestErrorBodiesNameFieldsOnlyWhenAboutFields(t *testing.T) {
 		}
 	}
 }
+
+// TestMethodNotAllowedNamesWhatIsAllowed: a 405 never offers the method it
+// refuses (simpleforce's DELETE on /sobjects/Account/ got "not allowed.
+// Allowed are …,DELETE").
+func TestMethodNotAllowedNamesWhatIsAllowed(t *testing.T) {
+	s := emulatortest.New(t)
+	for _, tc := range []struct{ method, path, allowed string }{
+		{"DELETE", v + "/sobjects/Account/", "GET,HEAD,POST"},
+		{"PATCH", v + "/sobjects/Account/describe", "GET,HEAD"},
+		{"PUT", v + "/sobjects", ""},
+	} {
+		status, _, body := rawDo(t, s, tc.method, tc.path, "")
+		e := wantError(t, status, body, 405, "METHOD_NOT_ALLOWED")
+		allowed := e.Message[strings.Index(e.Message, "Allowed are ")+len("Allowed are "):]
+		if strings.Contains(","+allowed+",", ","+tc.method+",") || (tc.allowed != "" && allowed != tc.allowed) {
+			t.Errorf("%s %s: %q", tc.method, tc.path, e.Message)
+		}
+	}
+}

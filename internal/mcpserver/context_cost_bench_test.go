@@ -39,7 +39,7 @@ func BenchmarkContextCost(b *testing.B) {
 	var defaultList, fullList int
 	var resultBytes, textBytes, structuredBytes int
 	for b.Loop() {
-		defaultList = list(DefaultListedToolsets)
+		defaultList = list(DefaultListedToolsets())
 		fullList = list(nil)
 		s := NewServer(Options{Version: "bench", Tools: all, Client: func(context.Context) (*salesforce.Client, error) { return sf, nil }})
 		c := inProcessServer(b, s)

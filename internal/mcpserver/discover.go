@@ -19,8 +19,9 @@ import (
 // the user chose none: the everyday record and query work. The other
 // toolsets' tools (bulk, leads) are served too and callable by name; their
 // definitions cost context only when the agent asks salesforce_tools for them.
-var DefaultListedToolsets = []string{
-	string(ops.ToolsetQuery), string(ops.ToolsetRecords), string(ops.ToolsetMetadata), string(ops.ToolsetLimits),
+// A new slice each call: no caller can change another's default.
+func DefaultListedToolsets() []string {
+	return []string{string(ops.ToolsetQuery), string(ops.ToolsetRecords), string(ops.ToolsetMetadata), string(ops.ToolsetLimits)}
 }
 
 // DiscoveryToolName is the tool that lists every served tool and gives the

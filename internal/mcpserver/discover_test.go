@@ -21,7 +21,7 @@ func TestDefaultListingAndDiscovery(t *testing.T) {
 	em := emulatortest.New(t)
 	sf := emulatorClient(t, em)
 	all := allTools(t)
-	s := NewServer(Options{Version: "test", Tools: all, ListToolsets: DefaultListedToolsets,
+	s := NewServer(Options{Version: "test", Tools: all, ListToolsets: DefaultListedToolsets(),
 		Client: func(context.Context) (*salesforce.Client, error) { return sf, nil }})
 	c := inProcessServer(t, s)
 	res, err := c.ListTools(context.Background(), mcp.ListToolsRequest{})

@@ -46,6 +46,8 @@ type Options struct {
 	// salesforce_tools (added when some tool is not listed) gives their
 	// definitions: the agent pays for them in context only when it needs them.
 	ListToolsets []string
+	// Confirm says which calls ask the user first (see confirm.go).
+	Confirm ConfirmPolicy
 }
 
 // toolsListTTL is how long a client may cache tools/list (a hint of the
@@ -96,7 +98,7 @@ func NewServer(opts Options) *server.MCPServer {
 	}
 	entries = leads.Bind(entries)
 	for i, t := range opts.Tools {
-		h := &handler{entry: entries[i], client: opts.Client, log: log}
+		h := &handler{entry: entries[i], client: opts.Client, log: log, confirm: opts.Confirm}
 		s.AddTool(t.Def, h.handle)
 	}
 	if len(hidden) > 0 {
@@ -118,9 +120,10 @@ func instructions(discovery bool) string {
 }
 
 type handler struct {
-	entry  ops.Entry
-	client ClientFunc
-	log    *slog.Logger
+	entry   ops.Entry
+	client  ClientFunc
+	log     *slog.Logger
+	confirm ConfirmPolicy
 }
 
 // handle runs one call. It never returns a Go error: failures, including a
@@ -135,7 +138,10 @@ func (h *handler) handle(ctx context.Context, req mcp.CallToolRequest) (res *mcp
 		}
 	}()
 	// The operations name the call by the same id (lead errors carry it).
-	out, err := h.run(ops.WithCorrelationID(ctx, cid), req)
+	out, pending, err := h.run(ops.WithCorrelationID(ctx, cid), req)
+	if pending != nil {
+		return pending, nil
+	}
 	if err != nil {
 		res = errorResult(cid, err)
 		h.log.Info("tool call failed", "tool", h.entry.Meta.Name, "correlation_id", cid,
@@ -152,26 +158,50 @@ func (h *handler) handle(ctx context.Context, req mcp.CallToolRequest) (res *mcp
 	return res, nil
 }
 
-func (h *handler) run(ctx context.Context, req mcp.CallToolRequest) (any, error) {
+// run runs the call, or returns pending: the request for the user's
+// confirmation that a destructive call waits for.
+func (h *handler) run(ctx context.Context, req mcp.CallToolRequest) (out any, pending *mcp.CallToolResult, err error) {
 	var args json.RawMessage
 	if a := req.GetRawArguments(); a != nil {
 		b, err := json.Marshal(a)
 		if err != nil {
-			return nil, &ops.InputError{Field: "arguments", Message: "are not JSON"}
+			return nil, nil, &ops.InputError{Field: "arguments", Message: "are not JSON"}
 		}
 		args = b
 	}
 	if len(args) > MaxArgumentBytes {
-		return nil, &ops.InputError{Field: "arguments", Message: fmt.Sprintf("are %d bytes; the most one call takes is %d", len(args), MaxArgumentBytes)}
+		return nil, nil, &ops.InputError{Field: "arguments", Message: fmt.Sprintf("are %d bytes; the most one call takes is %d", len(args), MaxArgumentBytes)}
+	}
+	if h.needsConfirmation() {
+		// Bad arguments fail before the user is asked about them.
+		if err := checkArgs(h.entry, args); err != nil {
+			return nil, nil, err
+		}
+		if pending, err := h.confirmation(ctx, req, args); pending != nil || err != nil {
+			return nil, pending, err
+		}
 	}
 	if h.client == nil {
-		return nil, &authRequired{msg: "no Salesforce login is configured"}
+		return nil, nil, &authRequired{msg: "no Salesforce login is configured"}
 	}
 	c, err := h.client(ctx)
 	if err != nil {
-		return nil, &authRequired{msg: err.Error()}
+		return nil, nil, &authRequired{msg: err.Error()}
 	}
-	return h.entry.Call(ctx, c, args)
+	out, err = h.entry.Call(ctx, c, args)
+	return out, nil, err
+}
+
+// checkArgs decodes and validates args as the operation will.
+func checkArgs(e ops.Entry, args json.RawMessage) error {
+	in := reflect.New(e.Input)
+	if err := ops.DecodeArgs(args, in.Interface()); err != nil {
+		return err
+	}
+	if v, ok := in.Elem().Interface().(ops.Input); ok {
+		return v.Validate()
+	}
+	return nil
 }
 
 // authRequired is a failure to find the caller's Salesforce login.
@@ -300,8 +330,14 @@ func toolError(cid string, err error) ToolError {
 		netErr  *salesforce.NetworkError
 		mmErr   *salesforce.MultipleMatchesError
 		noLogin *authRequired
+		decl    *ErrDeclined
+		refused *ErrConfirmationRequired
 	)
 	switch {
+	case errors.As(err, &decl):
+		te.Error, te.ErrorCode = "DECLINED_BY_USER", "DECLINED_BY_USER"
+	case errors.As(err, &refused):
+		te.Error, te.ErrorCode = "CONFIRMATION_REQUIRED", "CONFIRMATION_REQUIRED"
 	case errors.As(err, &inErr):
 		te.Error, te.ErrorCode, te.Message = "Validation Error", "INVALID_ARGUMENT", inErr.Error()
 		te.Fields = []string{inErr.Field}

@@ -72,7 +72,9 @@ func Tools(catalogue []ops.Entry) ([]Tool, error) {
 
 // KnownToolsets are the toolset names --toolsets accepts: those of
 // design.md, and any a catalogue entry declares.
-var KnownToolsets = []string{"query", "records", "metadata", "bulk", "leads", "limits"}
+func KnownToolsets() []string {
+	return []string{"query", "records", "metadata", "bulk", "leads", "limits"}
+}
 
 // Filter chooses which tools a server offers. Read-only mode is a filter on
 // the tools' readOnly annotation, not a second list.
@@ -85,7 +87,7 @@ type Filter struct {
 // Apply returns the tools that pass the filter, in their order. An unknown
 // toolset or tool name is an error, so a typo never silently serves nothing.
 func (f Filter) Apply(tools []Tool) ([]Tool, error) {
-	knownSets := slices.Clone(KnownToolsets)
+	knownSets := KnownToolsets()
 	byName := map[string]bool{}
 	for _, t := range tools {
 		knownSets = append(knownSets, string(t.Entry.Meta.Toolset))

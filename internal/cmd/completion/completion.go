@@ -9,7 +9,7 @@ import (
 )
 
 // Shells are the shells sfmcp writes completion scripts for.
-var Shells = []string{"bash", "zsh", "fish", "powershell"}
+func Shells() []string { return []string{"bash", "zsh", "fish", "powershell"} }
 
 // Options are the inputs of `sfmcp completion`.
 type Options struct {
@@ -31,7 +31,7 @@ func NewCmdCompletion(f *cmdutil.Factory, runF func(*Options) error) *cobra.Comm
   zsh:         sfmcp completion zsh > "${fpath[1]}/_sfmcp"
   fish:        sfmcp completion fish > ~/.config/fish/completions/sfmcp.fish
   powershell:  sfmcp completion powershell | Out-String | Invoke-Expression`,
-		ValidArgs: Shells,
+		ValidArgs: Shells(),
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return cmdutil.FlagErrorf("expected one shell: bash, zsh, fish or powershell")

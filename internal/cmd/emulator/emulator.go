@@ -23,6 +23,7 @@ type Options struct {
 	SchemaPath   string
 	NoSampleData bool
 	AllowRemote  bool
+	Apps         []string // --app values
 }
 
 // NewCmdEmulator builds `sfmcp emulator`; runF replaces the run in tests.
@@ -37,9 +38,23 @@ test scripts and agents offline, or as the org for end-to-end tests.
 
 Once it listens it prints one JSON line on stdout with instance_url, login_url,
 access_token, refresh_token and client_id, then serves until interrupted.
-It binds to loopback only unless --allow-remote is given.`,
+It binds to loopback only unless --allow-remote is given.
+
+OAuth clients must be registered connected apps, as on Salesforce. Two are
+built in: sfmcp-emulator (the client_id printed at start) and PlatformCLI
+(the sf CLI's), both with the callback http://localhost:1717/OAuthRedirect.
+Add more with --app (repeatable), comma-separated key=value pairs:
+  client_id=ID         the consumer key (required)
+  secret=SECRET        the consumer secret (needed by client credentials)
+  callback=URL         a callback URL (repeatable); a loopback URL may give
+                       its port as * to accept any port
+  certificate=FILE     a PEM certificate whose key signs JWT bearer logins
+  run_as=USERNAME      the user the client-credentials flow runs as
+or in the --schema file, under connectedApps: (clientId, clientSecret,
+callbacks, certificate as PEM text, runAs).`,
 		Example: `  sfmcp emulator
   sfmcp emulator --addr 127.0.0.1:8443 --data ./org.db
+  sfmcp emulator --app client_id=ci,certificate=server.crt --app client_id=eca,secret=s3cret,run_as=emulator.admin@sfmcp-emulator.invalid
   SALESFORCE_INSTANCE_URL=http://127.0.0.1:8443 SALESFORCE_ACCESS_TOKEN=... sfmcp query "SELECT Name FROM Account"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -53,6 +68,7 @@ It binds to loopback only unless --allow-remote is given.`,
 	cmd.Flags().StringVar(&opts.DataPath, "data", "", "SQLite file that keeps the org between runs (default: in memory)")
 	cmd.Flags().StringVar(&opts.SchemaPath, "schema", "", "YAML file of custom fields and objects (default: the built-in sample)")
 	cmd.Flags().BoolVar(&opts.NoSampleData, "no-sample-data", false, "start with users and lead statuses only")
+	cmd.Flags().StringArrayVar(&opts.Apps, "app", nil, "register a connected app: `client_id=ID[,secret=S][,callback=URL]...[,certificate=FILE][,run_as=USER]` (repeatable)")
 	cmd.Flags().BoolVar(&opts.AllowRemote, "allow-remote", false, "allow a non-loopback --addr (the emulator hands out admin tokens to anyone)")
 	return cmd
 }
@@ -66,6 +82,13 @@ func Run(ctx context.Context, opts *Options) error {
 			return fmt.Errorf("read --schema: %w", err)
 		}
 		eo.SchemaConfig = b
+	}
+	for _, v := range opts.Apps {
+		app, err := emulator.ParseAppFlag(v, os.ReadFile)
+		if err != nil {
+			return cmdutil.FlagErrorWrap(err)
+		}
+		eo.Apps = append(eo.Apps, app)
 	}
 	inst, err := emulator.Listen(ctx, opts.Addr, eo, opts.AllowRemote)
 	if err != nil {

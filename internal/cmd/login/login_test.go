@@ -130,12 +130,12 @@ func TestLoginEmulator(t *testing.T) {
 	*store = *auth.NewTokenStore(cfg.Path(), ios.ErrOut)
 
 	cmd := NewCmdLogin(f, nil)
-	cmd.SetArgs([]string{"--instance-url", em.URL, "--client-id", "x", "--port", itoa(freePort(t)), "--alias", "emu"})
+	cmd.SetArgs([]string{"--instance-url", em.URL, "--client-id", emulatortest.ClientID, "--port", itoa(freePort(t)), "--alias", "emu"})
 	if err := cmd.ExecuteContext(context.Background()); err != nil {
 		t.Fatalf("login: %v\n%s", err, stderr.String())
 	}
 	l, ok, _ := auth.FindLogin(cfg, "")
-	if !ok || l.Alias != "emu" || l.InstanceURL != em.URL || l.LoginURL != em.URL || l.ClientID != "x" || l.OrgID == "" || l.Username == "" {
+	if !ok || l.Alias != "emu" || l.InstanceURL != em.URL || l.LoginURL != em.URL || l.ClientID != emulatortest.ClientID || l.OrgID == "" || l.Username == "" {
 		t.Fatalf("stored login %+v", l)
 	}
 	if want := "Logged in to " + em.URL + " as " + l.Username + " (alias emu)"; !strings.Contains(stderr.String(), want) || stdout.Len() != 0 {

@@ -29,12 +29,22 @@ import (
 // command tree exists; NewCmdRoot adds them as persistent flags.
 func NewGlobalFlags() *pflag.FlagSet {
 	fs := pflag.NewFlagSet("global", pflag.ContinueOnError)
-	fs.String("org", "", "Use the login with this `alias` (default: the default org)")
+	fs.SetNormalizeFunc(normalizeFlag)
+	fs.StringP("target-org", "o", "", "Use the login with this `alias` (default: the default org; --org works too)")
 	fs.Bool("emulator", false, "Use the local Salesforce emulator org instead of a real one")
 	fs.String("api-version", "", "Salesforce API `version` (default "+config.DefaultAPIVersion+")")
 	fs.BoolP("quiet", "q", false, "Print only results and errors")
 	fs.BoolP("verbose", "v", false, "Print diagnostics to stderr")
 	return fs
+}
+
+// normalizeFlag makes --org another name of --target-org: sf's name (with
+// its -o) and sfmcp's own both select the org.
+func normalizeFlag(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+	if name == "org" {
+		name = "target-org"
+	}
+	return pflag.NormalizedName(name)
 }
 
 // NewCmdRoot builds the root command with every subcommand.
@@ -59,6 +69,7 @@ without logging in; SFMCP_CONFIG names the config file.`,
 	}
 	cmd.SetVersionTemplate(info.String())
 	cmd.PersistentFlags().AddFlagSet(globals)
+	cmd.SetGlobalNormalizationFunc(normalizeFlag)
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cmdutil.FlagErrorWrap(err) })
 	cmd.SetIn(f.IOStreams.In)
 	cmd.SetOut(f.IOStreams.Out)

@@ -88,3 +88,24 @@ func TestEveryCommandHasShortHelp(t *testing.T) {
 	}
 	walk(cmd)
 }
+
+// TestShortOIsTheOrgEverywhere: as in sf, -o/--target-org selects the org on
+// every command, --org is the same flag, and -o means nothing else anywhere.
+func TestShortOIsTheOrgEverywhere(t *testing.T) {
+	root, _ := newRoot(t)
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+		fl := c.Flags()
+		fl.AddFlagSet(c.InheritedFlags())
+		if f := fl.ShorthandLookup("o"); f == nil || f.Name != "target-org" {
+			t.Errorf("%s: -o is %v, want --target-org", c.CommandPath(), f)
+		}
+		if f := fl.Lookup("org"); f == nil || f.Name != "target-org" {
+			t.Errorf("%s: --org is %v, want --target-org", c.CommandPath(), f)
+		}
+	}
+	walk(root)
+}

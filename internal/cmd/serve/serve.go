@@ -60,6 +60,10 @@ type Options struct {
 	JSON         bool
 	AllowedHosts []string
 	CORSOrigins  []string
+	// ConfirmDestructive refuses destructive calls from clients that cannot
+	// ask their user; ConfirmUpdates also asks before updates and upserts.
+	ConfirmDestructive bool
+	ConfirmUpdates     bool
 }
 
 // NewCmdServe builds the command; runF replaces serveRun in tests.
@@ -97,7 +101,13 @@ allowed to call: SFMCP_CORS_ORIGINS.
 choose tools by group or by name. Without them, tools/list shows the query,
 records, metadata and limits toolsets and the salesforce_tools discovery tool,
 which gives the definitions of the others (bulk, leads); every served tool is
-callable by name. --toolsets all lists every tool. --list-tools prints what would be served.`,
+callable by name. --toolsets all lists every tool.
+
+Destructive tools (deletes, bulk delete and hard delete; with
+--confirm-updates also updates and upserts) ask the user first when the
+client can ask (elicitation, or input_required from MCP 2026-07-28): declined
+changes nothing. A client that cannot ask runs them as before, unless
+--confirm-destructive, which refuses them with a clear message. --list-tools prints what would be served.`,
 		Example: `  sfmcp serve --emulator
   sfmcp serve --list-tools --read-only
   sfmcp serve --transport http --port 8000 --toolsets query,metadata
@@ -120,8 +130,10 @@ callable by name. --toolsets all lists every tool. --list-tools prints what woul
 	fl.StringVar(&opts.Addr, "addr", "", "HTTP listen `host` or host:port (default MCP_HOST, else 127.0.0.1)")
 	fl.IntVar(&opts.Port, "port", 0, "HTTP `port` (default PORT, FASTMCP_PORT or MCP_PORT, else 8000)")
 	fl.BoolVar(&opts.ReadOnly, "read-only", false, "Serve only tools that change nothing in the org")
-	fl.StringSliceVar(&opts.Toolsets, "toolsets", nil, "Serve only these `toolsets` (all: every toolset, all listed): "+strings.Join(mcpserver.KnownToolsets, ","))
+	fl.StringSliceVar(&opts.Toolsets, "toolsets", nil, "Serve only these `toolsets` (all: every toolset, all listed): "+strings.Join(mcpserver.KnownToolsets(), ","))
 	fl.StringSliceVar(&opts.Tools, "tools", nil, "Serve only these `tools` by name")
+	fl.BoolVar(&opts.ConfirmDestructive, "confirm-destructive", false, "Refuse destructive tools (deletes) when the client cannot ask its user to confirm")
+	fl.BoolVar(&opts.ConfirmUpdates, "confirm-updates", false, "Also ask the user before tools that overwrite records (updates, upserts)")
 	fl.BoolVar(&opts.ListTools, "list-tools", false, "Print the tools that would be served and exit")
 	fl.BoolVar(&opts.JSON, "json", false, "With --list-tools: print the tool definitions as JSON")
 	fl.StringSliceVar(&opts.AllowedHosts, "allowed-instance-hosts", splitEnv(envAllowedHosts), "Extra instance `hosts` (host[:port]) requests may name ("+envAllowedHosts+")")
@@ -149,6 +161,10 @@ func (o *Options) tools() ([]mcpserver.Tool, error) {
 	return tools, nil
 }
 
+func (o *Options) confirmPolicy() mcpserver.ConfirmPolicy {
+	return mcpserver.ConfirmPolicy{Required: o.ConfirmDestructive, Updates: o.ConfirmUpdates}
+}
+
 // listToolsets are the toolsets tools/list shows: the default ones when the
 // user chose no toolsets or tools (the rest are found with salesforce_tools),
 // else every tool chosen.
@@ -156,7 +172,7 @@ func (o *Options) listToolsets() []string {
 	if len(mcpserver.SplitList(o.Toolsets)) > 0 || len(mcpserver.SplitList(o.Tools)) > 0 {
 		return nil
 	}
-	return mcpserver.DefaultListedToolsets
+	return mcpserver.DefaultListedToolsets()
 }
 
 func serveRun(ctx context.Context, opts *Options) error {
@@ -178,7 +194,7 @@ func serveRun(ctx context.Context, opts *Options) error {
 		return serveHTTP(ctx, opts, cfg, tools, log)
 	}
 	s := mcpserver.NewServer(mcpserver.Options{Version: opts.Version, Tools: tools, Client: onceClient(opts.Salesforce),
-		Leads: leadSyncer(cfg), Logger: log, ListToolsets: opts.listToolsets()})
+		Leads: leadSyncer(cfg), Logger: log, ListToolsets: opts.listToolsets(), Confirm: opts.confirmPolicy()})
 	log.Info("serving MCP over stdio", "tools", len(tools), "version", opts.Version)
 	return mcpserver.ServeStdio(ctx, s, opts.IO.In, opts.IO.Out, log)
 }
@@ -308,7 +324,7 @@ func serveHTTP(ctx context.Context, opts *Options, cfg *config.Config, tools []m
 		proxy = p
 	}
 	s := mcpserver.NewServer(mcpserver.Options{Version: opts.Version, Tools: tools, Client: mcpserver.ClientFromContext, ListToolsets: opts.listToolsets(),
-		Leads: leadSyncer(cfg), Logger: log})
+		Confirm: opts.confirmPolicy(), Leads: leadSyncer(cfg), Logger: log})
 	h, err := mcpserver.HTTPHandler(s, ln.Addr().String(), mcpserver.HTTPOptions{
 		Proxy: proxy,
 		Mode:  mode, BaseURL: cfg.String(config.KeyBaseURL), LoginURL: login,

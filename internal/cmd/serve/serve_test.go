@@ -247,7 +247,7 @@ func TestServeStdioEmulator(t *testing.T) {
 	// and the discovery tool; bulk and leads are found through it.
 	listedWant := 1
 	for _, e := range ops.Catalogue() {
-		if slices.Contains(mcpserver.DefaultListedToolsets, string(e.Meta.Toolset)) {
+		if slices.Contains(mcpserver.DefaultListedToolsets(), string(e.Meta.Toolset)) {
 			listedWant++
 		}
 	}

@@ -15,8 +15,19 @@ import (
 	"github.com/sfmcp/sfmcp/internal/emulator"
 )
 
-// ClientID is the client id the test token is issued to.
+// ClientID is the client id the test token is issued to: a connected app
+// that every test emulator registers (see TestApp).
 const ClientID = "sfmcp-test-client"
+
+// TestApp is the connected app of ClientID: a public client whose loopback
+// callbacks take any port, for the login flows (/OAuthRedirect) and the
+// OAuth proxy (/auth/callback) that tests start on free ports.
+func TestApp() emulator.ConnectedApp {
+	return emulator.ConnectedApp{ClientID: ClientID, Callbacks: []string{
+		"http://localhost:*/OAuthRedirect", "http://127.0.0.1:*/OAuthRedirect",
+		"http://localhost:*/auth/callback", "http://127.0.0.1:*/auth/callback",
+	}}
+}
 
 // templates caches, per schema config and sample setting, a fresh org to
 // copy: building the sample org under the race detector takes seconds.
@@ -39,7 +50,7 @@ type Server struct {
 // New starts an emulator; opts adjust its options before it opens.
 func New(t testing.TB, opts ...func(*emulator.Options)) *Server {
 	t.Helper()
-	var o emulator.Options
+	o := emulator.Options{Apps: []emulator.ConnectedApp{TestApp()}}
 	for _, fn := range opts {
 		fn(&o)
 	}

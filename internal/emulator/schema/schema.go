@@ -70,6 +70,8 @@ type ChildRelationship struct {
 	Field            string
 	RelationshipName string
 	CascadeDelete    bool
+	// RestrictedDelete: a parent with such children cannot be deleted.
+	RestrictedDelete bool
 }
 
 // Object is one sObject type.
@@ -314,6 +316,7 @@ func (s *Schema) add(doc map[string]any, global map[string]any) error {
 			}
 			cr := ChildRelationship{ChildSObject: str(rm["childSObject"]), Field: str(rm["field"]), RelationshipName: str(rm["relationshipName"])}
 			cr.CascadeDelete, _ = rm["cascadeDelete"].(bool)
+			cr.RestrictedDelete, _ = rm["restrictedDelete"].(bool)
 			o.ChildRelationships = append(o.ChildRelationships, cr)
 		}
 	}
@@ -344,6 +347,13 @@ func fieldFrom(m map[string]any) *Field {
 	f.Aggregatable, _ = m["aggregatable"].(bool)
 	f.NameField, _ = m["nameField"].(bool)
 	f.RelationshipName = str(m["relationshipName"])
+	if f.Type == "reference" && strings.HasSuffix(f.Name, "__c") && !strings.HasSuffix(f.RelationshipName, "__r") {
+		// A custom lookup's relationship is always its name with __r
+		// (Foo__c → Foo__r, ns__Bar__c → ns__Bar__r), whatever a recording
+		// edited by hand says.
+		f.RelationshipName = strings.TrimSuffix(f.Name, "__c") + "__r"
+		m["relationshipName"] = f.RelationshipName
+	}
 	if refs, ok := m["referenceTo"].([]any); ok {
 		for _, r := range refs {
 			f.ReferenceTo = append(f.ReferenceTo, str(r))

@@ -1,6 +1,9 @@
 package schema
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestLoadDefault(t *testing.T) {
 	s, err := Load(nil)
@@ -56,6 +59,33 @@ func TestLoadCustomErrors(t *testing.T) {
 	} {
 		if _, err := Load([]byte(cfg)); err == nil {
 			t.Errorf("%s: no error", name)
+		}
+	}
+}
+
+// TestCustomLookupsAreNamedR: custom lookups take their name with __r as
+// relationship name, in describe and in SOQL paths (one recorded describe
+// has Primary_Contact__c with relationshipName PrimaryContact).
+func TestCustomLookupsAreNamedR(t *testing.T) {
+	s, err := Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct := s.Object("Account")
+	for name, rel := range map[string]string{"Primary_Contact__c": "Primary_Contact__r", "ns__LinkedAccount__c": "ns__LinkedAccount__r"} {
+		f := acct.Field(name)
+		if f == nil {
+			t.Fatalf("no %s", name)
+		}
+		if f.RelationshipName != rel || f.Raw["relationshipName"] != rel || acct.ParentRelationship(rel) != f {
+			t.Errorf("%s: relationship %q (describe %v)", name, f.RelationshipName, f.Raw["relationshipName"])
+		}
+	}
+	for _, o := range s.Objects() {
+		for _, f := range o.Fields {
+			if f.Type == "reference" && f.Custom && f.RelationshipName != "" && !strings.HasSuffix(f.RelationshipName, "__r") {
+				t.Errorf("%s.%s: relationship %q", o.Name, f.Name, f.RelationshipName)
+			}
 		}
 	}
 }

@@ -272,7 +272,14 @@ func (c *compiler) compileAggregate(q *Query, qn *queryNode, sc scope, isChild b
 		if err != nil {
 			return err
 		}
-		plan.order = append(plan.order, sortSpec{get: op.get, cls: op.cls, desc: o.desc, nullsLast: o.nullsLast})
+		if op.field == nil && o.expr.fn == "" && o.expr.path != "" {
+			// A grouped field sorts like the field: picklists in their
+			// defined order.
+			if fr, err := c.resolvePath(sc, o.expr.path, o.expr.pos); err == nil {
+				op.field = fr.leaf
+			}
+		}
+		plan.order = append(plan.order, orderSpec(op, o.desc, o.nullsLast))
 	}
 	return nil
 }

@@ -319,7 +319,7 @@ func (c *compiler) compileQuery(qn *queryNode, parent *schema.Object) (*Query, *
 		if op.field != nil && !op.field.Sortable {
 			return nil, c.errAt(o.expr.pos, CodeInvalidField, "field '"+op.field.Name+"' can not be sorted in a query call")
 		}
-		q.order = append(q.order, sortSpec{get: op.get, cls: op.cls, desc: o.desc, nullsLast: o.nullsLast})
+		q.order = append(q.order, orderSpec(op, o.desc, o.nullsLast))
 	}
 	return q, nil
 }

@@ -277,6 +277,21 @@ type sortSpec struct {
 	cls       class
 	desc      bool
 	nullsLast bool
+	// rank orders a picklist by its defined values (lower-cased value →
+	// position), as Salesforce sorts picklists; nil for other fields.
+	rank map[string]int
+}
+
+// orderSpec is the sort spec of an ORDER BY item on op.
+func orderSpec(op operand, desc, nullsLast bool) sortSpec {
+	s := sortSpec{get: op.get, cls: op.cls, desc: desc, nullsLast: nullsLast}
+	if op.field != nil && op.field.Type == "picklist" && len(op.field.PicklistValues) > 0 {
+		s.rank = make(map[string]int, len(op.field.PicklistValues))
+		for i, pv := range op.field.PicklistValues {
+			s.rank[strings.ToLower(pv.Value)] = i
+		}
+	}
+	return s
 }
 
 // compareRows orders two rows of sort keys by specs.
@@ -312,6 +327,15 @@ func sortKeys(ec *evalCtx, specs []sortSpec, r Record) []any {
 	keys := make([]any, len(specs))
 	for i, s := range specs {
 		keys[i] = sortKey(s.cls, s.get(ec, r))
+		if k, ok := keys[i].(string); ok && s.rank != nil {
+			// Values outside the picklist (inactive, unrestricted) sort
+			// after its defined ones.
+			pos, known := s.rank[k]
+			if !known {
+				pos = len(s.rank)
+			}
+			keys[i] = float64(pos)
+		}
 	}
 	return keys
 }

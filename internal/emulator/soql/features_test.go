@@ -16,11 +16,12 @@ func TestRollupCubeGrouping(t *testing.T) {
 				`{"attributes":{"type":"AggregateResult"},"Industry":null,"cnt":1,"g":0},` +
 				`{"attributes":{"type":"AggregateResult"},"Industry":"Retail","cnt":1,"g":0}]`},
 		// ROLLUP(a, b) has (a, b), (a) and (); CUBE adds (b).
+		// (StageName is a picklist: it sorts in its defined order, Prospecting before Closed Won.)
 		{"SELECT StageName, IsWon, SUM(Amount) FROM Opportunity GROUP BY ROLLUP(StageName, IsWon) ORDER BY StageName NULLS LAST, IsWon NULLS LAST",
-			`[{"attributes":{"type":"AggregateResult"},"StageName":"Closed Won","IsWon":true,"expr0":500},` +
-				`{"attributes":{"type":"AggregateResult"},"StageName":"Closed Won","IsWon":null,"expr0":500},` +
-				`{"attributes":{"type":"AggregateResult"},"StageName":"Prospecting","IsWon":false,"expr0":400},` +
+			`[{"attributes":{"type":"AggregateResult"},"StageName":"Prospecting","IsWon":false,"expr0":400},` +
 				`{"attributes":{"type":"AggregateResult"},"StageName":"Prospecting","IsWon":null,"expr0":400},` +
+				`{"attributes":{"type":"AggregateResult"},"StageName":"Closed Won","IsWon":true,"expr0":500},` +
+				`{"attributes":{"type":"AggregateResult"},"StageName":"Closed Won","IsWon":null,"expr0":500},` +
 				`{"attributes":{"type":"AggregateResult"},"StageName":null,"IsWon":null,"expr0":900}]`},
 		{"SELECT IsWon, GROUPING(StageName) gs, GROUPING(IsWon) gw, COUNT(Id) FROM Opportunity GROUP BY CUBE(StageName, IsWon) HAVING GROUPING(StageName) = 1",
 			``},

@@ -54,6 +54,8 @@ func (s *Store) Snapshot(ctx context.Context) (*Snapshot, error) {
 
 // Restore writes a snapshot into this (empty) store in one transaction.
 func (s *Store) Restore(ctx context.Context, snap *Snapshot) error {
+	s.cache.clear()
+	defer s.cache.clear()
 	return s.Update(ctx, func(tx *Tx) error {
 		for _, t := range snapshotTables {
 			rows := snap.tables[t.name]

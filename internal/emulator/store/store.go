@@ -61,6 +61,7 @@ type Store struct {
 	db    *sql.DB
 	stmts *stmtCache
 	q     dbQueryer
+	cache *recCache
 }
 
 var memSeq atomic.Int64
@@ -99,7 +100,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		}
 	}
 	stmts := newStmtCache(db)
-	return &Store{db: db, stmts: stmts, q: dbQueryer{c: stmts}}, nil
+	return &Store{db: db, stmts: stmts, q: dbQueryer{c: stmts}, cache: newRecCache(DefaultCacheRecords)}, nil
 }
 
 func sep(dsn string) string {
@@ -125,7 +126,16 @@ type queryer interface {
 // Tx is a write transaction. Every change to records goes through one so a
 // failure never leaves a record without its unique values or the reverse.
 type Tx struct {
-	q queryer
+	q       queryer
+	cache   *recCache
+	touched []string // ids written: forgotten by the cache again when the transaction ends
+}
+
+// touch forgets id in the cache now and remembers to forget it again once
+// the transaction has committed or rolled back.
+func (tx *Tx) touch(id string) {
+	tx.cache.invalidate(id)
+	tx.touched = append(tx.touched, id)
 }
 
 // Update runs fn in a transaction, committing when fn returns nil.
@@ -138,7 +148,9 @@ func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
 	// Statements first seen inside this transaction are prepared once it
 	// has let go of the connection.
 	defer q.prepareMissed(context.WithoutCancel(ctx))
-	if err := fn(&Tx{q: q}); err != nil {
+	tx := &Tx{q: q, cache: s.cache}
+	defer func() { s.cache.invalidate(tx.touched...) }()
+	if err := fn(tx); err != nil {
 		_ = sqlTx.Rollback()
 		return err
 	}
@@ -159,6 +171,7 @@ func (tx *Tx) Insert(ctx context.Context, object string, rec Record, index []Ind
 	if err := tx.remember(ctx, id, true, object); err != nil {
 		return err
 	}
+	tx.touch(id)
 	if err := tx.putIndex(ctx, object, id, index); err != nil {
 		return err
 	}
@@ -180,6 +193,7 @@ func (tx *Tx) Replace(ctx context.Context, object string, rec Record, index []In
 	if err := tx.remember(ctx, id, false, object); err != nil {
 		return err
 	}
+	tx.touch(id)
 	if _, err := tx.q.ExecContext(ctx, `DELETE FROM unique_values WHERE id = ?`, id); err != nil {
 		return fmt.Errorf("store: clear unique values of %s: %w", id, err)
 	}
@@ -204,6 +218,7 @@ func (tx *Tx) Purge(ctx context.Context, id string) error {
 	if err := tx.remember(ctx, id, false, ""); err != nil {
 		return err
 	}
+	tx.touch(id)
 	if _, err := tx.q.ExecContext(ctx, `DELETE FROM unique_values WHERE id = ?`, id); err != nil {
 		return fmt.Errorf("store: purge %s: %w", id, err)
 	}
@@ -261,8 +276,28 @@ func (e *DuplicateError) Is(target error) bool { return target == ErrDuplicate }
 func (tx *Tx) Get(ctx context.Context, id string) (Record, string, error) { return get(ctx, tx.q, id) }
 
 // Get reads one record by its 18-character id, returning it and its object.
+// The record is the caller's to change.
 func (s *Store) Get(ctx context.Context, id string) (Record, string, error) {
-	return get(ctx, s.db, id)
+	rec, object, err := s.GetShared(ctx, id)
+	if err != nil {
+		return nil, "", err
+	}
+	return cloneRecord(rec), object, nil
+}
+
+// GetShared is Get for readers that never modify the record: it may be the
+// cache's own copy.
+func (s *Store) GetShared(ctx context.Context, id string) (Record, string, error) {
+	if e, ok := s.cache.get(id); ok {
+		return e.rec, e.object, nil
+	}
+	gen := s.cache.generation()
+	rec, object, err := get(ctx, s.db, id)
+	if err != nil {
+		return nil, "", err
+	}
+	s.cache.put(gen, id, object, rec)
+	return rec, object, nil
 }
 
 func get(ctx context.Context, q queryer, id string) (Record, string, error) {
@@ -278,9 +313,11 @@ func get(ctx context.Context, q queryer, id string) (Record, string, error) {
 	return rec, object, err
 }
 
-func decode(data string) (Record, error) {
+func decode(data string) (Record, error) { return decodeBytes([]byte(data)) }
+
+func decodeBytes(data []byte) (Record, error) {
 	var rec Record
-	if err := json.Unmarshal([]byte(data), &rec); err != nil {
+	if err := json.Unmarshal(data, &rec); err != nil {
 		return nil, fmt.Errorf("store: decode record: %w", err)
 	}
 	return rec, nil
@@ -321,27 +358,36 @@ func lookup(ctx context.Context, q queryer, object, field, value string) ([]stri
 const scanBatch = 500
 
 // Scan calls fn for each record of object in insertion order, skipping
-// deleted records unless all is set.
+// deleted records unless all is set. fn must not modify the record (it may
+// be the cache's copy).
+//
+// Each batch first reads only ids, then the stored JSON of the records the
+// cache lacks, in one statement: a warm scan neither copies nor decodes the
+// records' data.
 func (s *Store) Scan(ctx context.Context, object string, all bool, fn func(Record) error) error {
 	var after int64
-	query := `SELECT seq, data FROM records WHERE object = ? AND seq > ? AND deleted = 0 ORDER BY seq LIMIT ?`
+	query := `SELECT seq, id FROM records WHERE object = ? AND seq > ? AND deleted = 0 ORDER BY seq LIMIT ?`
 	if all {
-		query = `SELECT seq, data FROM records WHERE object = ? AND seq > ? ORDER BY seq LIMIT ?`
+		query = `SELECT seq, id FROM records WHERE object = ? AND seq > ? ORDER BY seq LIMIT ?`
 	}
 	type row struct {
-		seq  int64
-		data string
+		seq int64
+		id  string
+		rec Record
 	}
 	batch := make([]row, 0, scanBatch)
+	var missing []any
+	at := map[string]int{}
 	for {
 		batch = batch[:0]
+		gen := s.cache.generation()
 		rows, err := s.q.QueryContext(ctx, query, object, after, scanBatch)
 		if err != nil {
 			return fmt.Errorf("store: scan %s: %w", object, err)
 		}
 		for rows.Next() {
 			var r row
-			if err := rows.Scan(&r.seq, &r.data); err != nil {
+			if err := rows.Scan(&r.seq, &r.id); err != nil {
 				rows.Close()
 				return fmt.Errorf("store: scan %s: %w", object, err)
 			}
@@ -353,20 +399,68 @@ func (s *Store) Scan(ctx context.Context, object string, all bool, fn func(Recor
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("store: scan %s: %w", object, err)
 		}
+		missing = missing[:0]
+		clear(at)
+		for i := range batch {
+			if e, ok := s.cache.get(batch[i].id); ok {
+				batch[i].rec = e.rec
+				continue
+			}
+			missing = append(missing, batch[i].id)
+			at[batch[i].id] = i
+		}
+		if len(missing) > 0 {
+			if err := s.fill(ctx, object, gen, missing, func(id string, rec Record) { batch[at[id]].rec = rec }); err != nil {
+				return err
+			}
+		}
 		for _, r := range batch {
-			rec, err := decode(r.data)
-			if err != nil {
-				return err
-			}
-			if err := fn(rec); err != nil {
-				return err
-			}
 			after = r.seq
+			if r.rec == nil {
+				continue // purged between the two reads
+			}
+			if err := fn(r.rec); err != nil {
+				return err
+			}
 		}
 		if len(batch) < scanBatch {
 			return nil
 		}
 	}
+}
+
+// fill reads and decodes the records with these ids (at most scanBatch),
+// caching them as read at generation gen.
+func (s *Store) fill(ctx context.Context, object string, gen uint64, ids []any, got func(id string, rec Record)) error {
+	// Pad to a power of two (repeating an id changes nothing) so that only
+	// a few statement texts get prepared and cached.
+	n := 1
+	for n < len(ids) {
+		n *= 2
+	}
+	for len(ids) < n {
+		ids = append(ids, ids[0])
+	}
+	q := `SELECT id, data FROM records WHERE id IN (?` + strings.Repeat(",?", n-1) + `)`
+	rows, err := s.q.QueryContext(ctx, q, ids...)
+	if err != nil {
+		return fmt.Errorf("store: scan %s: %w", object, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var data sql.RawBytes
+		if err := rows.Scan(&id, &data); err != nil {
+			return fmt.Errorf("store: scan %s: %w", object, err)
+		}
+		rec, err := decodeBytes(data)
+		if err != nil {
+			return err
+		}
+		s.cache.put(gen, id, object, rec)
+		got(id, rec)
+	}
+	return rows.Err()
 }
 
 // Count returns how many live records object has.

@@ -25,10 +25,12 @@ import (
 
 // DefaultRedirectSchemes are the private-use URI schemes of editors that
 // registrations may use, besides loopback http and https.
-var DefaultRedirectSchemes = []string{"vscode", "cursor", "vscode-webview", "claude"}
+func DefaultRedirectSchemes() []string {
+	return []string{"vscode", "cursor", "vscode-webview", "claude"}
+}
 
 // DefaultScopes are OAUTH_REQUIRED_SCOPES' default.
-var DefaultScopes = []string{"api", "refresh_token"}
+func DefaultScopes() []string { return []string{"api", "refresh_token"} }
 
 // Lifetimes and limits; Config fields override the first ones.
 const (
@@ -105,10 +107,10 @@ func New(cfg Config) (*Server, error) {
 		cfg.LoginURL = "https://login.salesforce.com"
 	}
 	if len(cfg.Scopes) == 0 {
-		cfg.Scopes = DefaultScopes
+		cfg.Scopes = DefaultScopes()
 	}
 	if cfg.RedirectSchemes == nil {
-		cfg.RedirectSchemes = DefaultRedirectSchemes
+		cfg.RedirectSchemes = DefaultRedirectSchemes()
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: upstreamTimeout}

@@ -71,7 +71,8 @@ running (see sfmcp bulk results JOB); --abort-on-interrupt aborts it.`,
 	}
 	fl := cmd.Flags()
 	fl.BoolVarP(&opts.All, "all", "a", false, "Include deleted and archived records (queryAll)")
-	fl.StringVarP(&opts.Output, "output", "o", "", "Write to this `file` (default: standard output)")
+	fl.StringVar(&opts.Output, "output", "", // no -o: that selects the org everywhere, as in sf
+		"Write to this `file` (default: standard output)")
 	fl.BoolVar(&opts.JSONLines, "json", false, "Write JSON lines instead of CSV")
 	fl.BoolVar(&opts.Async, "async", false, "Print the job id at once and do not wait (fetch with sfmcp bulk results)")
 	fl.IntVar(&opts.PageRows, "page-rows", 0, "Ask for result pages of this many `rows` (default: Salesforce's choice)")

@@ -73,7 +73,8 @@ rows the job never reached. For a query job: its rows (--json: JSON lines).`,
 	fl.BoolVar(&successful, "successful", false, "The rows that succeeded (the default)")
 	fl.BoolVar(&failed, "failed", false, "The rows that failed, with their errors")
 	fl.BoolVar(&unprocessed, "unprocessed", false, "The rows the job did not process")
-	fl.StringVarP(&opts.Output, "output", "o", "", "Write to this `file` (default: standard output)")
+	fl.StringVar(&opts.Output, "output", "", // no -o: that selects the org everywhere, as in sf
+		"Write to this `file` (default: standard output)")
 	fl.BoolVar(&opts.JSONLines, "json", false, "Query jobs: write JSON lines instead of CSV")
 	return cmd
 }

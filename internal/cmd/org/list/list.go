@@ -5,8 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -24,9 +24,10 @@ import (
 type Options struct {
 	IO         *iostreams.IOStreams
 	Config     func() (*config.Config, error)
-	HTTPClient func() (*http.Client, error)
 	TokenStore func() (*auth.TokenStore, error)
-	Exporter   cmdutil.Exporter
+	// Client builds the Salesforce client of a stored login, as every command does.
+	Client   func(ctx context.Context, alias string) (*salesforce.Client, error)
+	Exporter cmdutil.Exporter
 
 	Check bool
 	ctx   context.Context
@@ -41,13 +42,15 @@ type Entry struct {
 
 // NewCmdList builds the command; runF replaces listRun in tests.
 func NewCmdList(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Config: f.Config, HTTPClient: f.HTTPClient, TokenStore: f.TokenStore}
+	opts := &Options{IO: f.IOStreams, Config: f.Config, TokenStore: f.TokenStore, Client: f.SalesforceFor}
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the logins",
 		Long: `List the logins sfmcp keeps: alias, username, instance, and which is the
 default org. --check asks Salesforce whether each stored token still works
-(refreshing it when it has expired).`,
+(refreshing it when it has expired), and exits non-zero when any login does
+not: 4 when Salesforce refused one or its tokens are gone, 1 when an org
+could not be reached.`,
 		Example: `  sfmcp org list
   sfmcp org list --check --json`,
 		Args: cobra.NoArgs,
@@ -83,17 +86,9 @@ func listRun(opts *Options) error {
 	for _, l := range logins {
 		entries = append(entries, Entry{Login: l, Default: l.Alias == def})
 	}
-	if opts.Check && len(entries) > 0 {
-		store, err := opts.TokenStore()
-		if err != nil {
-			return err
-		}
-		hc, err := opts.HTTPClient()
-		if err != nil {
-			return err
-		}
+	if opts.Check {
 		for i := range entries {
-			entries[i].Status = check(ctx, hc, store, entries[i].Login)
+			entries[i].Status = check(ctx, opts.Client, entries[i].Login)
 		}
 	}
 	if !cfg.Quiet() && slices.ContainsFunc(entries, func(e Entry) bool { return e.Storage == auth.StorageFile }) {
@@ -106,7 +101,10 @@ func listRun(opts *Options) error {
 		return nil
 	}
 	if opts.Exporter.Enabled() {
-		return opts.Exporter.Write(ctx, opts.IO, entries)
+		if err := opts.Exporter.Write(ctx, opts.IO, entries); err != nil {
+			return err
+		}
+		return checkFailures(opts, entries)
 	}
 	header := []string{"", "ALIAS", "USERNAME", "INSTANCE"}
 	if opts.Check {
@@ -124,37 +122,62 @@ func listRun(opts *Options) error {
 		}
 		t.AddRow(row...)
 	}
-	return t.Render()
+	if err := t.Render(); err != nil {
+		return err
+	}
+	return checkFailures(opts, entries)
 }
 
-// check asks userinfo with the stored token, refreshing it (and writing the
-// new one back) when the session has expired. It returns "ok" or what is wrong.
-func check(ctx context.Context, hc *http.Client, store *auth.TokenStore, l auth.Login) string {
-	sec, err := store.Load(ctx, l)
-	if err != nil {
-		if errors.Is(err, keyring.ErrUnavailable) {
-			return "keyring unavailable"
-		}
-		return "tokens missing: run sfmcp login --alias " + l.Alias
+// checkFailures makes `org list --check` fail when any login does not work,
+// after the list is printed (as `gh auth status` does): a script can rely
+// on the exit code alone.
+func checkFailures(opts *Options, entries []Entry) error {
+	if !opts.Check {
+		return nil
 	}
-	c, err := salesforce.New(salesforce.Config{
-		HTTPClient: hc,
-		Tokens: salesforce.NewTokenSource(salesforce.TokenSourceConfig{
-			Token:     salesforce.Token{AccessToken: sec.AccessToken, RefreshToken: sec.RefreshToken, InstanceURL: l.InstanceURL},
-			ClientID:  l.ClientID,
-			TokenURL:  l.LoginURL + "/services/oauth2/token",
-			OnRefresh: store.WriteBack(l, sec),
-		}),
-		Retry: salesforce.RetryPolicy{MaxAttempts: 2},
-	})
-	if err != nil {
-		return "unusable login: run sfmcp login --alias " + l.Alias
+	var bad []string
+	refused := false
+	for _, e := range entries {
+		if e.Status == statusOK {
+			continue
+		}
+		bad = append(bad, e.Alias+" ("+e.Status+")")
+		if e.Status != statusUnreachable {
+			refused = true
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("%d of %d logins do not work: %s", len(bad), len(entries), strings.Join(bad, ", "))
+	if refused {
+		return &cmdutil.AuthError{Msg: msg}
+	}
+	return errors.New(msg)
+}
+
+// The statuses of `org list --check` that are not a problem to fix by logging in.
+const (
+	statusOK          = "ok"
+	statusUnreachable = "unreachable"
+)
+
+// check asks userinfo with the stored token, through the client every
+// command builds (refreshing it, and writing the new one back, when the
+// session has expired). It returns "ok" or what is wrong.
+func check(ctx context.Context, client func(context.Context, string) (*salesforce.Client, error), l auth.Login) string {
+	c, err := client(ctx, l.Alias)
+	switch {
+	case errors.Is(err, keyring.ErrUnavailable):
+		return "keyring unavailable"
+	case err != nil:
+		return "tokens missing or unusable: run sfmcp login --alias " + l.Alias
 	}
 	switch ops.CheckSession(ctx, c) {
 	case ops.SessionRefused:
 		return "expired or revoked: run sfmcp login --alias " + l.Alias + " again"
 	case ops.SessionUnreachable:
-		return "unreachable"
+		return statusUnreachable
 	}
-	return "ok"
+	return statusOK
 }

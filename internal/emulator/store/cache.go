@@ -1,0 +1,91 @@
+package store
+
+import (
+	"maps"
+	"sync"
+)
+
+// DefaultCacheRecords bounds the decoded-record cache: about 100 MB for
+// records of 40 short fields, whatever the number of records stored.
+const DefaultCacheRecords = 100_000
+
+// recCache keeps decoded records by id, so that reading a record a query
+// already read (the next page, a parent lookup, the same query again) costs
+// a map lookup instead of a SQLite read and a JSON decode. It holds only
+// committed data: writes invalidate their ids at once and again after their
+// transaction ends, and a reader stores what it decoded only when no write
+// happened since it began reading (gen). Records in the cache are shared and
+// never modified; Store.Get hands out copies.
+type recCache struct {
+	mu  sync.Mutex
+	gen uint64
+	max int
+	m   map[string]cached
+}
+
+type cached struct {
+	object string
+	rec    Record
+}
+
+func newRecCache(max int) *recCache { return &recCache{max: max, m: map[string]cached{}} }
+
+func (c *recCache) get(id string) (cached, bool) {
+	if c.max <= 0 {
+		return cached{}, false
+	}
+	c.mu.Lock()
+	e, ok := c.m[id]
+	c.mu.Unlock()
+	return e, ok
+}
+
+// generation is read before a read from SQLite and passed to put after it.
+func (c *recCache) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+// put stores a record read at generation gen, unless a write came since.
+// When full it drops about a tenth of the entries (Go's map order makes
+// that an arbitrary tenth): memory stays bounded by max records.
+func (c *recCache) put(gen uint64, id, object string, rec Record) {
+	if c.max <= 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return
+	}
+	if len(c.m) >= c.max {
+		drop := max(1, c.max/10)
+		for k := range c.m {
+			delete(c.m, k)
+			if drop--; drop == 0 {
+				break
+			}
+		}
+	}
+	c.m[id] = cached{object: object, rec: rec}
+}
+
+// invalidate forgets ids and makes every read in flight skip its put.
+func (c *recCache) invalidate(ids ...string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	for _, id := range ids {
+		delete(c.m, id)
+	}
+}
+
+func (c *recCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	clear(c.m)
+}
+
+func cloneRecord(r Record) Record { return maps.Clone(r) }
