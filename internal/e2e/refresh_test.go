@@ -36,7 +36,7 @@ func TestRefreshOnceAcrossProcesses(t *testing.T) {
 		"NO_COLOR=1",
 		"BROWSER=" + browser,
 	}
-	if r := run(t, env, "", "login", "--instance-url", em.URL, "--client-id", "x", "--port", fmt.Sprint(freePort(t)), "--insecure-storage"); r.code != 0 {
+	if r := run(t, env, "", "login", "--instance-url", em.URL, "--client-id", emulatortest.ClientID, "--port", fmt.Sprint(freePort(t)), "--insecure-storage"); r.code != 0 {
 		t.Fatalf("login: exit %d\n%s", r.code, r.err)
 	}
 
