@@ -44,3 +44,39 @@ func TestCustomLookupPathInSOQL(t *testing.T) {
 		t.Errorf("%d %s", status, body)
 	}
 }
+
+// TestCompoundAddressInSOQLAndREST: BillingAddress comes back as
+// Salesforce's address object in SOQL (also through a relationship) and in
+// REST, and as null when no part is set.
+func TestCompoundAddressInSOQLAndREST(t *testing.T) {
+	s := emulatortest.New(t)
+	a := create(t, s, "Account", map[string]any{"Name": "Addressed", "BillingStreet": "1 Market St", "BillingCity": "San Francisco",
+		"BillingPostalCode": "94105", "BillingCountry": "US", "BillingLatitude": 37.79, "BillingLongitude": -122.39})
+	bare := create(t, s, "Account", map[string]any{"Name": "No Address"})
+	create(t, s, "Contact", map[string]any{"LastName": "Located", "AccountId": a})
+	want := map[string]any{"street": "1 Market St", "city": "San Francisco", "postalCode": "94105", "country": "US",
+		"state": nil, "latitude": 37.79, "longitude": -122.39, "geocodeAccuracy": nil}
+	check := func(where string, got any) {
+		t.Helper()
+		m, ok := got.(map[string]any)
+		if !ok {
+			t.Errorf("%s: BillingAddress = %v", where, got)
+			return
+		}
+		for k, w := range want {
+			if v, has := m[k]; !has || v != w {
+				t.Errorf("%s: BillingAddress.%s = %v, want %v (%v)", where, k, v, w, m)
+			}
+		}
+	}
+	_, body := s.Do(t, "GET", q("SELECT BillingAddress FROM Account WHERE Id = '"+a+"'"), nil)
+	check("SOQL", decode[queryResult](t, body).Records[0]["BillingAddress"])
+	_, body = s.Do(t, "GET", q("SELECT Account.BillingAddress FROM Contact WHERE AccountId = '"+a+"'"), nil)
+	check("SOQL parent path", decode[queryResult](t, body).Records[0]["Account"].(map[string]any)["BillingAddress"])
+	_, body = s.Do(t, "GET", v+"/sobjects/Account/"+a+"?fields=BillingAddress", nil)
+	check("REST", decode[map[string]any](t, body)["BillingAddress"])
+	_, body = s.Do(t, "GET", q("SELECT BillingAddress FROM Account WHERE Id = '"+bare+"'"), nil)
+	if r := decode[queryResult](t, body).Records[0]; r["BillingAddress"] != nil {
+		t.Errorf("no parts set: %v", r["BillingAddress"])
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"unicode"
 
 	"github.com/sfmcp/sfmcp/internal/emulator/schema"
 	"github.com/sfmcp/sfmcp/internal/emulator/store"
@@ -62,33 +61,28 @@ func renderRecord(obj *schema.Object, rec store.Record, version string, fields [
 }
 
 // fieldValue is a field's value as the API shows it; compound address
-// fields are assembled from their parts.
+// and geolocation fields are assembled from their parts.
 func fieldValue(obj *schema.Object, f *schema.Field, rec store.Record) any {
-	if f.Type != "address" && f.Type != "location" {
+	parts := obj.CompoundParts(f)
+	if parts == nil {
 		return rec[f.Name]
 	}
-	parts := map[string]any{}
-	any := false
-	for _, c := range obj.Fields {
-		if str(c.Raw["compoundFieldName"]) != f.Name {
-			continue
-		}
-		prefix := strings.TrimSuffix(f.Name, "Address")
-		key := strings.TrimPrefix(c.Name, prefix)
-		if key == "" {
-			continue
-		}
-		r := []rune(key)
-		r[0] = unicode.ToLower(r[0])
-		parts[string(r)] = rec[c.Name]
-		if rec[c.Name] != nil {
-			any = true
-		}
+	return compoundValue(parts, rec)
+}
+
+// compoundValue is the object Salesforce shows for a compound field, or
+// nil when none of its parts is set.
+func compoundValue(parts map[string]string, rec map[string]any) any {
+	out := make(map[string]any, len(parts))
+	set := false
+	for key, name := range parts {
+		out[key] = rec[name]
+		set = set || rec[name] != nil
 	}
-	if !any {
+	if !set {
 		return nil
 	}
-	return parts
+	return out
 }
 
 func (e *Emulator) handleSObjects(q *apiRequest) {

@@ -48,6 +48,9 @@ type Options struct {
 	ListToolsets []string
 	// Confirm says which calls ask the user first (see confirm.go).
 	Confirm ConfirmPolicy
+	// Guard limits the objects and fields every tool may reach
+	// (--allow-objects, --deny-fields); nil: no limit.
+	Guard *ops.Guard
 }
 
 // toolsListTTL is how long a client may cache tools/list (a hint of the
@@ -84,6 +87,9 @@ func NewServer(opts Options) *server.MCPServer {
 	s := server.NewMCPServer("sfmcp", opts.Version,
 		server.WithToolCapabilities(false),
 		server.WithRecovery(),
+		// logging/setLevel, and notifications/message at the level the
+		// client set (a failed call is logged to it as a warning).
+		server.WithLogging(),
 		server.WithHooks(hooks),
 		server.WithMethodCacheHints(mcp.MethodToolsList, toolsListTTL, mcp.CacheScopePrivate),
 		server.WithInstructions(instructions(len(hidden) > 0)),
@@ -98,7 +104,7 @@ func NewServer(opts Options) *server.MCPServer {
 	}
 	entries = leads.Bind(entries)
 	for i, t := range opts.Tools {
-		h := &handler{entry: entries[i], client: opts.Client, log: log, confirm: opts.Confirm}
+		h := &handler{entry: entries[i], client: opts.Client, log: log, confirm: opts.Confirm, guard: opts.Guard}
 		s.AddTool(t.Def, h.handle)
 	}
 	if len(hidden) > 0 {
@@ -124,6 +130,7 @@ type handler struct {
 	client  ClientFunc
 	log     *slog.Logger
 	confirm ConfirmPolicy
+	guard   *ops.Guard
 }
 
 // handle runs one call. It never returns a Go error: failures, including a
@@ -144,6 +151,10 @@ func (h *handler) handle(ctx context.Context, req mcp.CallToolRequest) (res *mcp
 	}
 	if err != nil {
 		res = errorResult(cid, err)
+		if srv := server.ServerFromContext(ctx); srv != nil {
+			_ = srv.SendLogMessageToClient(ctx, mcp.NewLoggingMessageNotification(mcp.LoggingLevelWarning, "sfmcp",
+				map[string]any{"tool": h.entry.Meta.Name, "correlation_id": cid, "error": errorLogValue(err)}))
+		}
 		h.log.Info("tool call failed", "tool", h.entry.Meta.Name, "correlation_id", cid,
 			"duration", time.Since(start), "error", errorLogValue(err))
 		return res, nil
@@ -172,15 +183,6 @@ func (h *handler) run(ctx context.Context, req mcp.CallToolRequest) (out any, pe
 	if len(args) > MaxArgumentBytes {
 		return nil, nil, &ops.InputError{Field: "arguments", Message: fmt.Sprintf("are %d bytes; the most one call takes is %d", len(args), MaxArgumentBytes)}
 	}
-	if h.needsConfirmation() {
-		// Bad arguments fail before the user is asked about them.
-		if err := checkArgs(h.entry, args); err != nil {
-			return nil, nil, err
-		}
-		if pending, err := h.confirmation(ctx, req, args); pending != nil || err != nil {
-			return nil, pending, err
-		}
-	}
 	if h.client == nil {
 		return nil, nil, &authRequired{msg: "no Salesforce login is configured"}
 	}
@@ -188,7 +190,19 @@ func (h *handler) run(ctx context.Context, req mcp.CallToolRequest) (out any, pe
 	if err != nil {
 		return nil, nil, &authRequired{msg: err.Error()}
 	}
-	out, err = h.entry.Call(ctx, c, args)
+	if err := h.guard.CheckCall(ctx, c, h.entry.Meta, args); err != nil {
+		return nil, nil, err
+	}
+	if h.needsConfirmation() {
+		// Bad arguments (and calls the guard refuses) fail before the user is asked about them.
+		if err := checkArgs(h.entry, args); err != nil {
+			return nil, nil, err
+		}
+		if pending, err := h.confirmation(ctx, req, args); pending != nil || err != nil {
+			return nil, pending, err
+		}
+	}
+	out, err = h.entry.Call(ops.WithGuard(ctx, h.guard), c, args)
 	return out, nil, err
 }
 
@@ -330,10 +344,13 @@ func toolError(cid string, err error) ToolError {
 		netErr  *salesforce.NetworkError
 		mmErr   *salesforce.MultipleMatchesError
 		noLogin *authRequired
+		guard   *ops.GuardError
 		decl    *ErrDeclined
 		refused *ErrConfirmationRequired
 	)
 	switch {
+	case errors.As(err, &guard):
+		te.Error, te.ErrorCode = "NOT_ALLOWED", "NOT_ALLOWED"
 	case errors.As(err, &decl):
 		te.Error, te.ErrorCode = "DECLINED_BY_USER", "DECLINED_BY_USER"
 	case errors.As(err, &refused):

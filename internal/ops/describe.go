@@ -89,10 +89,16 @@ func DescribeObject(ctx context.Context, c *salesforce.Client, in DescribeObject
 		Name: d.Name, Label: d.Label, LabelPlural: d.LabelPlural, KeyPrefix: d.KeyPrefix,
 		Custom: d.Custom, Createable: d.Createable, Updateable: d.Updateable, Deletable: d.Deletable, Queryable: d.Queryable,
 	}
+	g := GuardFrom(ctx)
 	if in.Full {
 		out.Describe = d.Raw
+		if g != nil && len(g.DenyFields) > 0 {
+			// The whole describe cannot be trimmed field by field safely
+			// (layouts, relationships and more name fields too).
+			return DescribeObjectOutput{}, &GuardError{Message: "full describes are not served while fields are hidden (--deny-fields); ask without full"}
+		}
 	} else {
-		out.Fields = trimFields(d.Fields)
+		out.Fields = g.filterFields(d.Name, trimFields(d.Fields))
 	}
 	return out, nil
 }
@@ -138,7 +144,11 @@ func ListObjects(ctx context.Context, c *salesforce.Client, _ ListObjectsInput) 
 		return ListObjectsOutput{}, err
 	}
 	out := ListObjectsOutput{Objects: make([]ObjectSummary, 0, len(g.SObjects))}
+	guard := GuardFrom(ctx)
 	for _, o := range g.SObjects {
+		if !guard.ObjectAllowed(o.Name) {
+			continue
+		}
 		out.Objects = append(out.Objects, ObjectSummary{
 			Name: o.Name, Label: o.Label, KeyPrefix: o.KeyPrefix, Custom: o.Custom,
 			Queryable: o.Queryable, Createable: o.Createable, Updateable: o.Updateable, Deletable: o.Deletable,
@@ -183,7 +193,7 @@ func GetObjectFields(ctx context.Context, c *salesforce.Client, in GetObjectFiel
 	if err != nil {
 		return ObjectFieldsOutput{}, err
 	}
-	fields := trimFields(d.Fields)
+	fields := GuardFrom(ctx).filterFields(d.Name, trimFields(d.Fields))
 	return ObjectFieldsOutput{SObject: d.Name, Count: len(fields), Fields: fields}, nil
 }
 

@@ -20,6 +20,11 @@ type LeadSyncConfig struct {
 	// NotConvertedStatus is the Status "objected" sets; "" means
 	// DefaultNotConvertedStatus. It must be a Lead.Status picklist value.
 	NotConvertedStatus string
+	// Locker serializes the writes of one email beyond this process, before
+	// anything is created: a FileLeadLocker for the processes of one
+	// machine, a RedisLeadLocker for replicas sharing a Redis. nil: only
+	// this process's own lock.
+	Locker LeadLocker
 }
 
 // DefaultNotConvertedStatus is the status "objected" sets unless configured.
@@ -33,9 +38,10 @@ const (
 )
 
 // LeadSyncer runs the lead operations that write. It serializes the
-// operations on one email address within the process (a lock per
-// normalized email) and caches each org's converted lead status. Create one
-// per process and share it: two LeadSyncers do not see each other's locks.
+// operations on one email address within the process (a lock per org and
+// normalized email), and beyond it through cfg.Locker, and caches each
+// org's converted lead status. Create one per process and share it: two
+// LeadSyncers do not see each other's in-process locks.
 type LeadSyncer struct {
 	cfg   LeadSyncConfig
 	locks keyedMutex
@@ -94,6 +100,22 @@ func (k *keyedMutex) lock(ctx context.Context, key string) (unlock func(), err e
 		release()
 		return nil, ctx.Err()
 	}
+}
+
+// lock serializes the writes of key (a normalized email, or "id:" and a
+// lead id) in c's org: this process's lock first, then the Locker's.
+func (s *LeadSyncer) lock(ctx context.Context, c *salesforce.Client, key string) (func(), error) {
+	k := leadLockKey(c.InstanceURL(), key)
+	unlock, err := s.locks.lock(ctx, k)
+	if err != nil || s.cfg.Locker == nil {
+		return unlock, err
+	}
+	release, err := s.cfg.Locker.Lock(ctx, k)
+	if err != nil {
+		unlock()
+		return nil, err
+	}
+	return func() { release(); unlock() }, nil
 }
 
 func withCorrelation(ctx context.Context) context.Context {
@@ -250,7 +272,7 @@ func (s *LeadSyncer) syncLead(ctx context.Context, c *salesforce.Client, in Sync
 	if err := in.Validate(); err != nil {
 		return SyncLeadOutput{}, err
 	}
-	unlock, err := s.locks.lock(ctx, normEmail(in.Email))
+	unlock, err := s.lock(ctx, c, normEmail(in.Email))
 	if err != nil {
 		return SyncLeadOutput{}, err
 	}
@@ -580,7 +602,7 @@ func (s *LeadSyncer) createLead(ctx context.Context, c *salesforce.Client, in Cr
 		}
 		body["Status"] = status
 	}
-	unlock, err := s.locks.lock(ctx, normEmail(in.Email))
+	unlock, err := s.lock(ctx, c, normEmail(in.Email))
 	if err != nil {
 		return SaveLeadOutput{}, err
 	}
@@ -668,7 +690,7 @@ func (s *LeadSyncer) lockLead(ctx context.Context, c *salesforce.Client, leadID,
 	if key == "" {
 		key = "id:" + leads[0].ID
 	}
-	unlock, err := s.locks.lock(ctx, key)
+	unlock, err := s.lock(ctx, c, key)
 	if err != nil {
 		return Lead{}, nil, err
 	}

@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/sfmcp/sfmcp/internal/emulator/emulatortest"
+	"github.com/sfmcp/sfmcp/internal/mcpserver/oauth/store/redistest"
 	"github.com/sfmcp/sfmcp/internal/salesforce"
 )
 
@@ -276,6 +279,103 @@ func TestSyncLeadConcurrentSameEmail(t *testing.T) {
 	leads, err := findLeadsByEmail(context.Background(), c, "race@example.com")
 	if err != nil || len(leads) != 1 || created != 1 {
 		t.Fatalf("%d leads, %d created, %v", len(leads), created, err)
+	}
+	// Nothing was created and then removed: deleted rows count too.
+	if n := leadRowsEver(t, c, "race@example.com"); n != 1 {
+		t.Fatalf("%d leads with the email counting deleted ones (queryAll); want 1: duplicates were created and then removed", n)
+	}
+}
+
+// leadRowsEver counts the leads with email, deleted ones included (queryAll).
+func leadRowsEver(t *testing.T, c *salesforce.Client, email string) int {
+	t.Helper()
+	res, err := c.QueryPage(context.Background(), "SELECT Id, IsDeleted FROM Lead WHERE Email = "+salesforce.QuoteSOQL(email), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.TotalSize
+}
+
+// TestSyncLeadLockersAcrossSyncers runs 50 syncs of one email through 50
+// LeadSyncers—as 50 processes would, none seeing the others' in-process
+// locks—sharing only a LeadLocker: files, or a real redis-server. Exactly
+// one lead is created, and none created then deleted (queryAll).
+func TestSyncLeadLockersAcrossSyncers(t *testing.T) {
+	t.Parallel()
+	rs := redistest.Start(t)
+	rc, err := NewRedisClient(context.Background(), rs.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rc.Close() })
+	for _, tt := range []struct {
+		name   string
+		locker func() LeadLocker
+	}{
+		{"file", func() LeadLocker { return FileLeadLocker{Dir: t.TempDir()} }},
+		{"redis", func() LeadLocker { return RedisLeadLocker{Client: rc, Prefix: "test:" + t.Name() + ":"} }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, c := leadOrg(t)
+			locker := tt.locker()
+			var wg sync.WaitGroup
+			errs := make([]error, 50)
+			removed := make([]string, 50)
+			for i := range 50 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					s := NewLeadSyncer(LeadSyncConfig{Locker: locker})
+					out, err := s.SyncLead(context.Background(), c, SyncLeadInput{Email: "lock@example.com", LastName: fmt.Sprint("Lock ", i)})
+					errs[i], removed[i] = err, out.DuplicateRemoved
+				}()
+			}
+			wg.Wait()
+			for i := range 50 {
+				if errs[i] != nil {
+					t.Fatalf("sync %d: %v", i, errs[i])
+				}
+				if removed[i] != "" {
+					t.Errorf("sync %d created a duplicate and removed it (%s)", i, removed[i])
+				}
+			}
+			if n := leadRowsEver(t, c, "lock@example.com"); n != 1 {
+				t.Fatalf("%d leads with the email counting deleted ones; want 1", n)
+			}
+		})
+	}
+}
+
+func TestRedisLeadLockerRenewsAndReleases(t *testing.T) {
+	t.Parallel()
+	rs := redistest.Start(t)
+	rc, err := NewRedisClient(context.Background(), rs.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	l := RedisLeadLocker{Client: rc, TTL: 900 * time.Millisecond}
+	ctx := context.Background()
+	unlock, err := l.Lock(ctx, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Held past several TTLs (renewed), a second taker waits.
+	short, cancel := context.WithTimeout(ctx, 2700*time.Millisecond)
+	defer cancel()
+	if _, err := l.Lock(short, "k"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("second Lock while held: %v", err)
+	}
+	unlock()
+	unlock2, err := l.Lock(ctx, "k")
+	if err != nil {
+		t.Fatalf("Lock after unlock: %v", err)
+	}
+	unlock2()
+	keys, _ := rc.Keys(ctx, "sfmcp:leadlock:*").Result()
+	if len(keys) != 0 {
+		t.Errorf("keys left: %v", keys)
 	}
 }
 

@@ -185,7 +185,13 @@ func pageSizeFor(limit int) int {
 
 func boundedQuery(ctx context.Context, c *salesforce.Client, start position, limit int, attributes bool) (QueryOutput, error) {
 	out := QueryOutput{Records: []json.RawMessage{}}
+	g := GuardFrom(ctx)
 	res, err := walk(ctx, c, start, limit, func(rec json.RawMessage) error {
+		if g != nil {
+			if rec = g.FilterRecord(rec); rec == nil {
+				return nil
+			}
+		}
 		if !attributes {
 			rec = StripAttributes(rec)
 		}

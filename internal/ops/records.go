@@ -49,6 +49,15 @@ func Search(ctx context.Context, c *salesforce.Client, in SearchInput) (SearchOu
 	if err != nil {
 		return SearchOutput{}, err
 	}
+	if g := GuardFrom(ctx); g != nil {
+		kept := rows[:0]
+		for _, r := range rows {
+			if r = g.FilterRecord(r); r != nil {
+				kept = append(kept, r)
+			}
+		}
+		rows = kept
+	}
 	return SearchOutput{Count: len(rows), Records: rows}, nil
 }
 
@@ -146,6 +155,11 @@ func GetRecord(ctx context.Context, c *salesforce.Client, in GetRecordInput) (Re
 	if err != nil {
 		return RecordOutput{}, err
 	}
+	if g := GuardFrom(ctx); g != nil {
+		if raw = g.FilterRecord(raw); raw == nil {
+			return RecordOutput{}, g.CheckObject(in.SObject)
+		}
+	}
 	return RecordOutput{Record: raw}, nil
 }
 
@@ -164,7 +178,13 @@ func getRecordByQuery(ctx context.Context, c *salesforce.Client, in GetRecordInp
 		return RecordOutput{}, &salesforce.APIError{StatusCode: http.StatusNotFound, ErrorCode: "NOT_FOUND",
 			Message: "The requested resource does not exist"}
 	}
-	return RecordOutput{Record: page.Records[0]}, nil
+	rec := page.Records[0]
+	if g := GuardFrom(ctx); g != nil {
+		if rec = g.FilterRecord(rec); rec == nil {
+			return RecordOutput{}, g.CheckObject(in.SObject)
+		}
+	}
+	return RecordOutput{Record: rec}, nil
 }
 
 func checkData(data map[string]any, required bool) error {

@@ -64,6 +64,8 @@ type Options struct {
 	// ask their user; ConfirmUpdates also asks before updates and upserts.
 	ConfirmDestructive bool
 	ConfirmUpdates     bool
+	AllowObjects       []string
+	DenyFields         []string
 }
 
 // NewCmdServe builds the command; runF replaces serveRun in tests.
@@ -107,7 +109,13 @@ Destructive tools (deletes, bulk delete and hard delete; with
 --confirm-updates also updates and upserts) ask the user first when the
 client can ask (elicitation, or input_required from MCP 2026-07-28): declined
 changes nothing. A client that cannot ask runs them as before, unless
---confirm-destructive, which refuses them with a clear message. --list-tools prints what would be served.`,
+--confirm-destructive, which refuses them with a clear message.
+
+--allow-objects limits the objects any tool may read or write, and
+--deny-fields hides fields (PII) from every result, describes included.
+Queries are checked before they are sent (objects named in FROM, subqueries,
+semi-joins, TYPEOF and RETURNING, the objects relationship paths lead to, and
+hidden fields anywhere, WHERE included), and results are filtered again. --list-tools prints what would be served.`,
 		Example: `  sfmcp serve --emulator
   sfmcp serve --list-tools --read-only
   sfmcp serve --transport http --port 8000 --toolsets query,metadata
@@ -134,6 +142,8 @@ changes nothing. A client that cannot ask runs them as before, unless
 	fl.StringSliceVar(&opts.Tools, "tools", nil, "Serve only these `tools` by name")
 	fl.BoolVar(&opts.ConfirmDestructive, "confirm-destructive", false, "Refuse destructive tools (deletes) when the client cannot ask its user to confirm")
 	fl.BoolVar(&opts.ConfirmUpdates, "confirm-updates", false, "Also ask the user before tools that overwrite records (updates, upserts)")
+	fl.StringSliceVar(&opts.AllowObjects, "allow-objects", nil, "Only these `objects` may be read or written by any tool (Account,Lead,...)")
+	fl.StringSliceVar(&opts.DenyFields, "deny-fields", nil, "Hide these `fields` (Object.Field or Field) from every result, describe included, and refuse them in queries and writes")
 	fl.BoolVar(&opts.ListTools, "list-tools", false, "Print the tools that would be served and exit")
 	fl.BoolVar(&opts.JSON, "json", false, "With --list-tools: print the tool definitions as JSON")
 	fl.StringSliceVar(&opts.AllowedHosts, "allowed-instance-hosts", splitEnv(envAllowedHosts), "Extra instance `hosts` (host[:port]) requests may name ("+envAllowedHosts+")")
@@ -159,6 +169,10 @@ func (o *Options) tools() ([]mcpserver.Tool, error) {
 		return nil, cmdutil.FlagErrorf("no tool matches --read-only, --toolsets and --tools together")
 	}
 	return tools, nil
+}
+
+func (o *Options) guard() *ops.Guard {
+	return &ops.Guard{AllowObjects: mcpserver.SplitList(o.AllowObjects), DenyFields: mcpserver.SplitList(o.DenyFields)}
 }
 
 func (o *Options) confirmPolicy() mcpserver.ConfirmPolicy {
@@ -193,16 +207,35 @@ func serveRun(ctx context.Context, opts *Options) error {
 	if opts.Transport == "http" {
 		return serveHTTP(ctx, opts, cfg, tools, log)
 	}
+	// A stdio server is one process of this machine, like the CLI: lead
+	// writes lock the same files.
 	s := mcpserver.NewServer(mcpserver.Options{Version: opts.Version, Tools: tools, Client: onceClient(opts.Salesforce),
-		Leads: leadSyncer(cfg), Logger: log, ListToolsets: opts.listToolsets(), Confirm: opts.confirmPolicy()})
+		Leads: leadSyncer(cfg, ops.FileLeadLocker{Dir: ops.LeadLockDir(cfg.Path())}), Logger: log, ListToolsets: opts.listToolsets(), Confirm: opts.confirmPolicy(), Guard: opts.guard()})
 	log.Info("serving MCP over stdio", "tools", len(tools), "version", opts.Version)
 	return mcpserver.ServeStdio(ctx, s, opts.IO.In, opts.IO.Out, log)
 }
 
 // leadSyncer is the process's one LeadSyncer: every lead tool call shares
-// its per-email locks and converted-status cache.
-func leadSyncer(cfg *config.Config) *ops.LeadSyncer {
-	return ops.NewLeadSyncer(ops.LeadSyncConfig{ConvertedStatus: cfg.LeadConvertedStatus(), NotConvertedStatus: cfg.LeadNotConvertedStatus()})
+// its per-email locks and converted-status cache; locker (nil: none)
+// serializes lead writes beyond the process.
+func leadSyncer(cfg *config.Config, locker ops.LeadLocker) *ops.LeadSyncer {
+	return ops.NewLeadSyncer(ops.LeadSyncConfig{ConvertedStatus: cfg.LeadConvertedStatus(), NotConvertedStatus: cfg.LeadNotConvertedStatus(), Locker: locker})
+}
+
+// httpLeadLocker chooses how an HTTP server's lead writes are serialized:
+// through Redis when a Redis URL is configured (replicas share it), else
+// within the process alone.
+func httpLeadLocker(ctx context.Context, cfg *config.Config, log *slog.Logger) (ops.LeadLocker, func(), error) {
+	raw := cfg.String(config.KeyRedisURL)
+	if raw == "" {
+		return nil, func() {}, nil
+	}
+	rc, err := ops.NewRedisClient(ctx, raw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("lead locks: %w", err)
+	}
+	log.Info("lead writes are serialized by email through redis")
+	return ops.RedisLeadLocker{Client: rc}, func() { _ = rc.Close() }, nil
 }
 
 // onceClient resolves the login on the first call and keeps the client; a
@@ -323,8 +356,14 @@ func serveHTTP(ctx context.Context, opts *Options, cfg *config.Config, tools []m
 		defer closeStore()
 		proxy = p
 	}
+	locker, closeLocker, err := httpLeadLocker(ctx, cfg, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer closeLocker()
 	s := mcpserver.NewServer(mcpserver.Options{Version: opts.Version, Tools: tools, Client: mcpserver.ClientFromContext, ListToolsets: opts.listToolsets(),
-		Confirm: opts.confirmPolicy(), Leads: leadSyncer(cfg), Logger: log})
+		Confirm: opts.confirmPolicy(), Guard: opts.guard(), Leads: leadSyncer(cfg, locker), Logger: log})
 	h, err := mcpserver.HTTPHandler(s, ln.Addr().String(), mcpserver.HTTPOptions{
 		Proxy: proxy,
 		Mode:  mode, BaseURL: cfg.String(config.KeyBaseURL), LoginURL: login,

@@ -412,3 +412,25 @@ func num(v any) int {
 	f, _ := v.(float64)
 	return int(f)
 }
+
+// CompoundParts maps the keys of a compound field's value (street, city, …
+// for an address; latitude, longitude for a geolocation) to the component
+// fields that hold them, or returns nil when f is not compound.
+func (o *Object) CompoundParts(f *Field) map[string]string {
+	if f == nil || (f.Type != "address" && f.Type != "location") {
+		return nil
+	}
+	base := strings.TrimSuffix(strings.TrimSuffix(f.Name, "__c"), "Address")
+	parts := map[string]string{}
+	for _, c := range o.Fields {
+		if str(c.Raw["compoundFieldName"]) != f.Name || c == f {
+			continue
+		}
+		key := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(c.Name, base), "__"), "__s")
+		if key == "" {
+			continue
+		}
+		parts[strings.ToLower(key[:1])+key[1:]] = c.Name
+	}
+	return parts
+}

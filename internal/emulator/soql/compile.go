@@ -72,7 +72,23 @@ type fieldRef struct {
 	hops     []*schema.Field
 	leaf     *schema.Field     // representative leaf (the first polymorphic target's)
 	polyLeaf map[string]string // polymorphic last hop: key prefix -> canonical field name
+	compound map[string]string // an address or geolocation leaf: value key -> component field
 	cls      class
+}
+
+// compoundOf assembles a compound field's value from its components, as
+// Salesforce returns BillingAddress: null when no part is set.
+func compoundOf(parts map[string]string, r Record) any {
+	out := make(map[string]any, len(parts))
+	set := false
+	for key, name := range parts {
+		out[key] = r[name]
+		set = set || r[name] != nil
+	}
+	if !set {
+		return nil
+	}
+	return out
 }
 
 func (fr *fieldRef) value(ec *evalCtx, r Record) any {
@@ -98,10 +114,16 @@ func (fr *fieldRef) value(ec *evalCtx, r Record) any {
 		}
 		return cur[name]
 	}
+	if fr.compound != nil {
+		return compoundOf(fr.compound, cur)
+	}
 	return cur[fr.leaf.Name]
 }
 
 func (fr *fieldRef) getter() getter {
+	if fr.compound != nil {
+		return fr.value
+	}
 	if len(fr.hops) == 0 {
 		name := fr.leaf.Name
 		return func(_ *evalCtx, r Record) any { return r[name] }
@@ -249,6 +271,9 @@ func (c *compiler) resolvePath(sc scope, path string, pos int) (*fieldRef, *Erro
 		}
 	}
 	fr.cls = classOf(fr.leaf)
+	if obj != nil {
+		fr.compound = obj.CompoundParts(fr.leaf)
+	}
 	return fr, nil
 }
 
@@ -422,6 +447,7 @@ type outCol struct {
 	key      string
 	field    *schema.Field     // colField: the field (representative when polymorphic)
 	poly     map[string]string // colField under a polymorphic relationship: key prefix -> field name
+	compound map[string]string // colField of an address or geolocation: value key -> component field
 	rel      *schema.Field     // colRel: the reference field
 	targets  []*schema.Object  // colRel: possible objects
 	kids     []*outCol
@@ -457,7 +483,7 @@ func (c *compiler) addPathCol(cols *[]*outCol, fr *fieldRef) {
 		cur = &col.kids
 	}
 	if findCol(*cur, colField, fr.leaf.Name) == nil {
-		*cur = append(*cur, &outCol{kind: colField, key: fr.leaf.Name, field: fr.leaf, poly: fr.polyLeaf})
+		*cur = append(*cur, &outCol{kind: colField, key: fr.leaf.Name, field: fr.leaf, poly: fr.polyLeaf, compound: fr.compound})
 	}
 }
 

@@ -242,6 +242,10 @@ func (ec *evalCtx) renderRecord(cols []*outCol, r Record, typ string, subRows []
 				}
 				name = n
 			}
+			if c.compound != nil {
+				row.add(c.key, compoundOf(c.compound, r))
+				continue
+			}
 			row.add(c.key, outValue(f, r[name]))
 		case colRel:
 			pid, _ := r[c.rel.Name].(string)

@@ -39,7 +39,10 @@ func NewSyncer(cfg func() (*config.Config, error)) func() (*ops.LeadSyncer, erro
 			if err != nil {
 				return nil, err
 			}
-			s = ops.NewLeadSyncer(ops.LeadSyncConfig{ConvertedStatus: c.LeadConvertedStatus(), NotConvertedStatus: c.LeadNotConvertedStatus()})
+			// CLI processes of one machine serialize lead writes by email
+			// through lock files beside the config.
+			s = ops.NewLeadSyncer(ops.LeadSyncConfig{ConvertedStatus: c.LeadConvertedStatus(), NotConvertedStatus: c.LeadNotConvertedStatus(),
+				Locker: ops.FileLeadLocker{Dir: ops.LeadLockDir(c.Path())}})
 		}
 		return s, nil
 	}
