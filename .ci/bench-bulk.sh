@@ -44,6 +44,9 @@ echo "== sfmcp bulk insert (once; the emulator inserts at its own pace)"
 /usr/bin/time -v "$bin" bulk insert Account --file "$work/accounts.csv" 2>"$work/insert.time" >/dev/null || { cat "$work/insert.time"; exit 1; }
 grep -E 'Maximum resident set size|Elapsed \(wall clock\)' "$work/insert.time"
 grep -E 'successful|failed|unprocessed|accounted' "$work/insert.time" || true
+# Count the rows before timing anything: a short load must not be reported as a fast one.
+count=$("$bin" query "SELECT COUNT() FROM Account" | tail -n 1)
+[ "$count" = "$ROWS" ] || { echo "error: the org has $count Accounts after inserting $ROWS; not timing" >&2; exit 1; }
 
 soql='SELECT Id, Name, Industry, NumberOfEmployees, Phone, Website, Description FROM Account'
 
@@ -72,7 +75,8 @@ lines=$("$bin" bulk query "$soql" | wc -l)
 echo "sfmcp bulk query printed $lines lines (header + $ROWS expected; values with newlines would add more)"
 # curl's output repeats the header on every page; count the rows.
 curl_rows=$("$work/curl-export.sh" | grep -vc '^"Id",')
-[ "$curl_rows" = $((lines - 1)) ] || echo "warning: curl fetched $curl_rows rows, sfmcp $((lines - 1))"
+[ "$curl_rows" = "$ROWS" ] || { echo "error: curl fetched $curl_rows rows, not $ROWS; not timing" >&2; exit 1; }
+[ "$lines" -ge $((ROWS + 1)) ] || { echo "error: sfmcp bulk query printed $lines lines for $ROWS rows; not timing" >&2; exit 1; }
 
 echo "== export of $ROWS rows: sfmcp bulk query vs curl (job, polling, every page)"
 hyperfine --warmup 1 --runs "$RUNS" \

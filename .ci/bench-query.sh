@@ -59,6 +59,8 @@ chmod +x "$work/curl-pages.sh"
 export SALESFORCE_ACCESS_TOKEN=$token SALESFORCE_INSTANCE_URL=$url
 rows=$("$bin" query --csv "$soql" | wc -l)
 echo "sfmcp query --csv printed $rows lines (header + $RECORDS expected)"
+# No value of this query holds a newline: a wrong count means a wrong run; never time one.
+[ "$rows" -eq $((RECORDS + 1)) ] || { echo "error: expected $((RECORDS + 1)) lines, got $rows; not timing" >&2; exit 1; }
 
 echo "== query of $RECORDS records: sfmcp --csv vs curl"
 hyperfine --warmup 1 --runs "$RUNS" \

@@ -578,7 +578,7 @@ func TestBulkQueryPaging(t *testing.T) {
 	c := newBulk(t, s)
 	total := len(c.soql(false, "SELECT Id FROM Account"))
 	if total != 250 {
-		t.Logf("sample accounts: %d", total)
+		t.Fatalf("the sample org has %d accounts; want 250", total)
 	}
 	id := c.queryJob("query", "SELECT Id, Name FROM Account")
 	info := c.wait("query", id)

@@ -72,6 +72,27 @@ func bearerToken(r *http.Request) string {
 	return strings.TrimSpace(tok)
 }
 
+// bearerHowTo tells a client without a token what works in bearer mode: the
+// authorization server named in the metadata (Salesforce) has no dynamic
+// client registration, so an OAuth client that needs it stops there.
+const bearerHowTo = "send a Salesforce access token as Authorization: Bearer <token> (sfmcp org display --show-token prints one; " +
+	"sfmcp serve config <client> --transport http prints a client's configuration that sends it); " +
+	"this server does not register OAuth clients: for sign-in with dynamic client registration run it with OAUTH_MODE=proxy"
+
+// localAuth lends the local login to requests without a token and leaves
+// the others to next.
+type localAuth struct {
+	next  authenticator
+	local *salesforce.Client
+}
+
+func (a localAuth) authenticate(r *http.Request) (*salesforce.Client, *authFailure) {
+	if bearerToken(r) == "" {
+		return a.local, nil
+	}
+	return a.next.authenticate(r)
+}
+
 // authFailure is why a request was not let in; the middleware writes it.
 type authFailure struct {
 	status     int
@@ -154,7 +175,7 @@ const (
 func (a *bearerAuth) authenticate(r *http.Request) (*salesforce.Client, *authFailure) {
 	tok := bearerToken(r)
 	if tok == "" {
-		return nil, &authFailure{status: http.StatusUnauthorized, code: "invalid_request", msg: "a Salesforce access token is required (Authorization: Bearer <token>)"}
+		return nil, &authFailure{status: http.StatusUnauthorized, code: "invalid_request", msg: bearerHowTo}
 	}
 	headerInst := ""
 	if h := r.Header.Get(headerInstance); h != "" {

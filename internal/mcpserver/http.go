@@ -50,7 +50,11 @@ type HTTPOptions struct {
 	// ValidationsPerMinute bounds the userinfo calls one client address can
 	// cause in bearer mode (429 with Retry-After beyond); default 30.
 	ValidationsPerMinute int
-	Logger               *slog.Logger
+	// LocalClient, in bearer mode on a loopback server only, serves the
+	// requests that bring no token (serve --transport http --emulator: the
+	// local emulator org's own login, so local clients need no token).
+	LocalClient *salesforce.Client
+	Logger      *slog.Logger
 }
 
 type clientKey struct{}
@@ -101,6 +105,12 @@ func HTTPHandler(s *server.MCPServer, listenAddr string, o HTTPOptions) (http.Ha
 		auth = &bearerAuth{b: b, policy: o.Instances, loginURL: login, ttl: ttl, now: time.Now,
 			valid: map[tokenKey]validation{}, refused: map[tokenKey]refusal{},
 			limiter: newAddrLimiter(o.ValidationsPerMinute), clients: newClientLRU(o.MaxClients)}
+		if o.LocalClient != nil {
+			if !isLoopbackListen(listenAddr) {
+				return nil, fmt.Errorf("a login for requests without a token is served on loopback only, not on %s", listenAddr)
+			}
+			auth = localAuth{next: auth, local: o.LocalClient}
+		}
 	case AuthHeaders:
 		auth = &headersAuth{b: b, policy: o.Instances, clients: newClientLRU(o.MaxClients)}
 	case AuthProxy:
@@ -118,13 +128,19 @@ func HTTPHandler(s *server.MCPServer, listenAddr string, o HTTPOptions) (http.Ha
 	}
 
 	metadataPath := "/.well-known/oauth-protected-resource"
-	metadata, _ := json.Marshal(map[string]any{
+	meta := map[string]any{
 		"resource":                 base + "/mcp",
 		"authorization_servers":    []string{strings.TrimRight(firstNonEmpty(o.LoginURL, "https://login.salesforce.com"), "/")},
 		"bearer_methods_supported": []string{"header"},
 		"scopes_supported":         []string{"api", "refresh_token"},
 		"resource_name":            "sfmcp (Salesforce)",
-	})
+	}
+	if o.Mode != AuthHeaders {
+		// Salesforce has no dynamic client registration: say what works
+		// instead (an extension parameter, RFC 9728 section 2).
+		meta["authorization_instructions"] = bearerHowTo
+	}
+	metadata, _ := json.Marshal(meta)
 	if o.Mode == AuthProxy {
 		metadata, _ = json.Marshal(o.Proxy.ProtectedResourceMetadata())
 	}
@@ -217,6 +233,9 @@ func writeAuthFailure(w http.ResponseWriter, mode AuthMode, metadataURL string, 
 		v := fmt.Sprintf(`Bearer resource_metadata=%q`, metadataURL)
 		if f.code != "invalid_request" {
 			v += fmt.Sprintf(`, error=%q, error_description=%q`, f.code, f.msg)
+		} else {
+			// No credentials: no error code (RFC 6750 section 3.1), but what to send.
+			v += fmt.Sprintf(`, error_description=%q`, f.msg)
 		}
 		w.Header().Set("WWW-Authenticate", v)
 	}

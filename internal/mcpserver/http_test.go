@@ -557,3 +557,48 @@ func TestBearerUserinfoInstanceIsChecked(t *testing.T) {
 		t.Errorf("%d request(s) went to the refused instance", n)
 	}
 }
+
+// TestBearerGuidance: a client without a token is told what to send (and
+// that this server registers no OAuth clients), in WWW-Authenticate and in
+// the resource metadata, instead of only being pointed at Salesforce.
+func TestBearerGuidance(t *testing.T) {
+	em := emulatortest.New(t)
+	srv := startHTTP(t, HTTPOptions{Mode: AuthBearer, LoginURL: em.URL, Instances: InstancePolicy{Allowed: []string{hostOf(em.URL)}}})
+	r := srv.post(t, nil, toolsList)
+	wa := r.header.Get("WWW-Authenticate")
+	if r.status != 401 || strings.Contains(wa, "error=") || !strings.Contains(wa, `error_description="send a Salesforce access token as Authorization: Bearer`) ||
+		!strings.Contains(wa, "OAUTH_MODE=proxy") {
+		t.Errorf("no token: %d %q", r.status, wa)
+	}
+	resp, err := http.Get(srv.URL + "/.well-known/oauth-protected-resource")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var meta map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&meta)
+	resp.Body.Close()
+	if s, _ := meta["authorization_instructions"].(string); !strings.Contains(s, "Authorization: Bearer") || !strings.Contains(s, "OAUTH_MODE=proxy") {
+		t.Errorf("metadata: %v", meta)
+	}
+}
+
+// TestLocalClient: on loopback, requests without a token use LocalClient
+// (serve --emulator); a token, when sent, is still validated.
+func TestLocalClient(t *testing.T) {
+	em := emulatortest.New(t)
+	srv := startHTTP(t, HTTPOptions{Mode: AuthBearer, LoginURL: em.URL, Instances: InstancePolicy{Allowed: []string{hostOf(em.URL)}},
+		LocalClient: emulatorClient(t, em)})
+	for _, h := range []map[string]string{nil, {"Authorization": "Bearer "}} {
+		isErr, sc := srv.post(t, h, toolCall("salesforce_query", map[string]any{"soql": "SELECT Id FROM Account", "max_records": 2})).result(t)
+		if isErr || sc["returned"] != 2.0 {
+			t.Errorf("%v: %v %v", h, isErr, sc)
+		}
+	}
+	if r := srv.post(t, bearer("00Dbogus!token"), toolsList); r.status != 401 {
+		t.Errorf("bad token: %d %s", r.status, r.body)
+	}
+	s := NewServer(Options{Version: "test", Tools: allTools(t), Client: ClientFromContext})
+	if _, err := HTTPHandler(s, "0.0.0.0:8000", HTTPOptions{Mode: AuthBearer, LocalClient: emulatorClient(t, em)}); err == nil {
+		t.Error("a local login was lent on a public address")
+	}
+}

@@ -322,6 +322,7 @@ func serveHTTP(ctx context.Context, opts *Options, cfg *config.Config, tools []m
 		login = cfg.LoginURL()
 	}
 	allowed := mcpserver.SplitList(opts.AllowedHosts)
+	var emulatorClient *salesforce.Client
 	if cfg.Emulator() {
 		// The emulator org is the one to validate tokens at, and requests may name it.
 		c, err := opts.Salesforce(ctx)
@@ -329,6 +330,7 @@ func serveHTTP(ctx context.Context, opts *Options, cfg *config.Config, tools []m
 			return err
 		}
 		login = c.InstanceURL()
+		emulatorClient = c
 		allowed = append(allowed, strings.TrimPrefix(login, "http://"))
 		log.Info("serving the local emulator org (not a real Salesforce org)", "instance", login)
 	}
@@ -356,6 +358,17 @@ func serveHTTP(ctx context.Context, opts *Options, cfg *config.Config, tools []m
 		defer closeStore()
 		proxy = p
 	}
+	// The emulator's token changes every run and no command prints it, so a
+	// bearer server on loopback lends the emulator's own login to the local
+	// clients that send no token; a token, when sent, is still checked.
+	var local *salesforce.Client
+	if emulatorClient != nil && mode == mcpserver.AuthBearer {
+		if a, ok := ln.Addr().(*net.TCPAddr); ok && a.IP.IsLoopback() {
+			local = emulatorClient
+			log.Info("clients on this machine that send no token use the emulator org's own login; "+
+				"`sfmcp serve config <client> --transport http --emulator` prints a client's configuration", "url", "http://"+ln.Addr().String()+"/mcp")
+		}
+	}
 	locker, closeLocker, err := httpLeadLocker(ctx, cfg, log)
 	if err != nil {
 		ln.Close()
@@ -365,8 +378,8 @@ func serveHTTP(ctx context.Context, opts *Options, cfg *config.Config, tools []m
 	s := mcpserver.NewServer(mcpserver.Options{Version: opts.Version, Tools: tools, Client: mcpserver.ClientFromContext, ListToolsets: opts.listToolsets(),
 		Confirm: opts.confirmPolicy(), Guard: opts.guard(), Leads: leadSyncer(cfg, locker), Logger: log})
 	h, err := mcpserver.HTTPHandler(s, ln.Addr().String(), mcpserver.HTTPOptions{
-		Proxy: proxy,
-		Mode:  mode, BaseURL: cfg.String(config.KeyBaseURL), LoginURL: login,
+		Proxy: proxy, LocalClient: local,
+		Mode: mode, BaseURL: cfg.String(config.KeyBaseURL), LoginURL: login,
 		Instances:   mcpserver.InstancePolicy{Allowed: allowed},
 		CORSOrigins: mcpserver.SplitList(opts.CORSOrigins),
 		TokenURL:    cfg.TokenURL(), ClientID: cfg.ClientID(), ClientSecret: cfg.ClientSecret(),

@@ -96,66 +96,96 @@ func TestListenAddr(t *testing.T) {
 
 func TestClientConfig(t *testing.T) {
 	const exe = "/opt/sf mcp/sfmcp"
-	stdioJSON := `{
-  "mcpServers": {
-    "salesforce": {
-      "args": [
-        "serve",
-        "--transport",
-        "stdio"
-      ],
-      "command": "/opt/sf mcp/sfmcp"
-    }
-  }
-}
-`
-	httpJSON := func(key string) string {
-		return `{
-  "mcpServers": {
-    "salesforce": {
-      "` + key + `": "http://127.0.0.1:8123/mcp"
-    }
-  }
-}
-`
+	const url = "http://127.0.0.1:8123/mcp"
+	stdioJSON := func(args ...string) string {
+		b, _ := json.MarshalIndent(map[string]any{"mcpServers": map[string]any{"salesforce": map[string]any{"command": exe, "args": args}}}, "", "  ")
+		return string(b) + "\n"
 	}
+	js := func(v any) string { b, _ := json.MarshalIndent(v, "", "  "); return string(b) + "\n" }
+	type srv = map[string]any
+	base := []string{"serve", "--transport", "stdio"}
 	for _, tt := range []struct {
-		client, transport string
-		emulator          bool
-		want              string
+		name string
+		opts configOptions
+		want string
 	}{
-		{"claude-desktop", "stdio", false, stdioJSON},
-		{"cursor", "stdio", false, stdioJSON},
-		{"gemini", "stdio", false, stdioJSON},
-		{"claude-code", "stdio", false, "claude mcp add --transport stdio salesforce -- '/opt/sf mcp/sfmcp' serve --transport stdio\n"},
-		{"claude-code", "stdio", true, "claude mcp add --transport stdio salesforce -- '/opt/sf mcp/sfmcp' serve --transport stdio --emulator\n"},
-		{"claude-desktop", "http", false, httpJSON("url")},
-		{"cursor", "http", false, httpJSON("url")},
-		{"gemini", "http", false, httpJSON("httpUrl")},
-		{"claude-code", "http", false, "claude mcp add --transport http salesforce http://127.0.0.1:8123/mcp\n"},
+		{"claude-desktop stdio", configOptions{Client: "claude-desktop", Transport: "stdio"}, stdioJSON(base...)},
+		{"cursor stdio", configOptions{Client: "cursor", Transport: "stdio"}, stdioJSON(base...)},
+		{"gemini stdio", configOptions{Client: "gemini", Transport: "stdio"}, stdioJSON(base...)},
+		{"claude-code stdio", configOptions{Client: "claude-code", Transport: "stdio"}, "claude mcp add --transport stdio salesforce -- '/opt/sf mcp/sfmcp' serve --transport stdio\n"},
+		{"codex stdio", configOptions{Client: "codex", Transport: "stdio"}, "codex mcp add salesforce -- '/opt/sf mcp/sfmcp' serve --transport stdio\n"},
+		{"vscode stdio", configOptions{Client: "vscode", Transport: "stdio"}, js(srv{"servers": srv{"salesforce": srv{"type": "stdio", "command": exe, "args": base}}})},
+		// --org, --emulator, --read-only and --toolsets reach the command line.
+		{"claude-code flags", configOptions{Client: "claude-code", Transport: "stdio", Org: "my prod", ReadOnly: true, Toolsets: []string{"query", "metadata"}},
+			"claude mcp add --transport stdio salesforce -- '/opt/sf mcp/sfmcp' serve --transport stdio --org 'my prod' --read-only --toolsets query,metadata\n"},
+		{"cursor flags", configOptions{Client: "cursor", Transport: "stdio", Org: "prod", emulator: true, Toolsets: []string{"query"}},
+			stdioJSON("serve", "--transport", "stdio", "--org", "prod", "--emulator", "--toolsets", "query")},
+		{"codex flags", configOptions{Client: "codex", Transport: "stdio", Org: "dev", ReadOnly: true},
+			"codex mcp add salesforce -- '/opt/sf mcp/sfmcp' serve --transport stdio --org dev --read-only\n"},
+		// HTTP, bearer mode: the token in each client's own form.
+		{"claude-code http", configOptions{Client: "claude-code", Transport: "http"},
+			"claude mcp add --transport http salesforce " + url + ` --header "Authorization: Bearer ${SALESFORCE_ACCESS_TOKEN}"` + "\n"},
+		{"codex http", configOptions{Client: "codex", Transport: "http"}, "codex mcp add salesforce --url " + url + " --bearer-token-env-var SALESFORCE_ACCESS_TOKEN\n"},
+		{"gemini http", configOptions{Client: "gemini", Transport: "http"},
+			js(srv{"mcpServers": srv{"salesforce": srv{"httpUrl": url, "headers": srv{"Authorization": "Bearer ${SALESFORCE_ACCESS_TOKEN}"}}}})},
+		{"cursor http", configOptions{Client: "cursor", Transport: "http"},
+			js(srv{"mcpServers": srv{"salesforce": srv{"url": url, "headers": srv{"Authorization": "Bearer ${env:SALESFORCE_ACCESS_TOKEN}"}}}})},
+		{"vscode http", configOptions{Client: "vscode", Transport: "http"}, js(srv{
+			"inputs":  []any{srv{"type": "promptString", "id": "salesforce-access-token", "description": "Salesforce access token (sfmcp org display --show-token)", "password": true}},
+			"servers": srv{"salesforce": srv{"type": "http", "url": url, "headers": srv{"Authorization": "Bearer ${input:salesforce-access-token}"}}}})},
+		{"claude-desktop http", configOptions{Client: "claude-desktop", Transport: "http"},
+			js(srv{"mcpServers": srv{"salesforce": srv{"command": "npx", "args": []string{"-y", "mcp-remote@" + MCPRemoteVersion, url, "--header", "Authorization:Bearer ${SALESFORCE_ACCESS_TOKEN}"}}}})},
+		// Proxy mode and the emulator: no header.
+		{"claude-code proxy", configOptions{Client: "claude-code", Transport: "http", Auth: "proxy"}, "claude mcp add --transport http salesforce " + url + "\n"},
+		{"codex emulator", configOptions{Client: "codex", Transport: "http", emulator: true}, "codex mcp add salesforce --url " + url + "\n"},
+		{"vscode proxy", configOptions{Client: "vscode", Transport: "http", Auth: "PROXY"}, js(srv{"servers": srv{"salesforce": srv{"type": "http", "url": url}}})},
+		{"gemini emulator", configOptions{Client: "gemini", Transport: "http", emulator: true}, js(srv{"mcpServers": srv{"salesforce": srv{"httpUrl": url}}})},
+		{"claude-desktop proxy", configOptions{Client: "claude-desktop", Transport: "http", Auth: "proxy"},
+			js(srv{"mcpServers": srv{"salesforce": srv{"command": "npx", "args": []string{"-y", "mcp-remote@" + MCPRemoteVersion, url}}}})},
 	} {
-		emu := tt.emulator
-		got, err := clientConfig(&configOptions{Executable: exe, Emulator: func() bool { return emu }, Client: tt.client,
-			Transport: tt.transport, Addr: "127.0.0.1", Port: 8123})
+		o := tt.opts
+		emu := o.emulator
+		o.Executable, o.Emulator, o.Addr, o.Port = exe, func() bool { return emu }, "127.0.0.1", 8123
+		got, err := clientConfig(&o)
 		if err != nil || got != tt.want {
-			t.Errorf("%s %s emulator=%v:\n%s%v\nwant:\n%s", tt.client, tt.transport, tt.emulator, got, err, tt.want)
+			t.Errorf("%s:\n%s%v\nwant:\n%s", tt.name, got, err, tt.want)
 		}
 	}
-	withEmulator, _ := clientConfig(&configOptions{Executable: "/usr/bin/sfmcp", Emulator: func() bool { return true }, Client: "cursor", Transport: "stdio"})
-	if !strings.Contains(withEmulator, `"--emulator"`) {
-		t.Errorf("cursor --emulator: %s", withEmulator)
-	}
-	for _, bad := range []configOptions{{Client: "vim", Transport: "stdio"}, {Client: "cursor", Transport: "sse"}} {
+	for _, bad := range []configOptions{{Client: "vim", Transport: "stdio"}, {Client: "cursor", Transport: "sse"},
+		{Client: "cursor", Transport: "http", Auth: "headers"}, {Client: "cursor", Transport: "http", Auth: "basic"}} {
 		if _, err := clientConfig(&bad); err == nil {
 			t.Errorf("%+v accepted", bad)
 		}
 	}
-	// Through the command, with the factory's executable.
-	ios, _, out, _ := iostreams.Test()
-	cmd := NewCmdServe(&cmdutil.Factory{IOStreams: ios, Executable: exe, Config: blankConfig}, nil)
-	cmd.SetArgs([]string{"config", "gemini", "--transport", "http", "--port", "8123"})
-	if err := cmd.Execute(); err != nil || out.String() != httpJSON("httpUrl") {
-		t.Errorf("serve config gemini: %q %v", out.String(), err)
+	// Through the command, with the factory's executable, the root's --org
+	// and OAUTH_MODE from the configuration.
+	run := func(cfg func() (*config.Config, error), args ...string) string {
+		t.Helper()
+		ios, _, out, _ := iostreams.Test()
+		f := &cmdutil.Factory{IOStreams: ios, Executable: exe, Config: cfg}
+		cmd := NewCmdServe(f, nil)
+		cmd.PersistentFlags().String("org", "", "")
+		cmd.SetArgs(args)
+		if err := cmd.Execute(); err != nil {
+			t.Fatalf("%q: %v", args, err)
+		}
+		return out.String()
+	}
+	if got := run(blankConfig, "config", "gemini", "--transport", "http", "--port", "8123"); !strings.Contains(got, `"httpUrl": "`+url+`"`) || !strings.Contains(got, "Bearer ${SALESFORCE_ACCESS_TOKEN}") {
+		t.Errorf("serve config gemini --transport http: %s", got)
+	}
+	if got := run(blankConfig, "--org", "prod", "config", "claude-code", "--read-only"); !strings.HasSuffix(got, " serve --transport stdio --org prod --read-only\n") {
+		t.Errorf("serve --org prod config claude-code --read-only: %s", got)
+	}
+	proxyCfg := func() (*config.Config, error) {
+		c, err := blankConfig()
+		if err == nil {
+			err = c.Set(config.KeyOAuthMode, "proxy")
+		}
+		return c, err
+	}
+	if got := run(proxyCfg, "config", "codex", "--transport", "http"); got != "codex mcp add salesforce --url http://127.0.0.1:8000/mcp\n" {
+		t.Errorf("OAUTH_MODE=proxy serve config codex: %s", got)
 	}
 }
 
