@@ -76,3 +76,16 @@ else
 	echo "test-deps: npm not found; please install Node.js 20+ and npm (the sf CLI and jsforce tests need them)" >&2
 	exit 1
 fi
+
+# --- mcpclients: real MCP clients for `sfmcp serve config` snippets (owner: mcpclients) ---
+# internal/e2e/mcpclients_test.go runs the Claude Desktop HTTP snippet (its
+# mcp-remote arguments, as printed) through mcp-remote's own client, pinned
+# (0.15.1) in internal/e2e/mcpclients/package-lock.json; Node.js 20+.
+# CI never skips it.
+MCP_SNIPPET_CLIENTS=internal/e2e/mcpclients
+if command -v npm >/dev/null 2>&1; then
+	npm ci --no-audit --no-fund --prefix "$MCP_SNIPPET_CLIENTS"
+else
+	echo "test-deps: npm not found; please install Node.js 20+ and npm (the serve config snippet tests need them)" >&2
+	exit 1
+fi

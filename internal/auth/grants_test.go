@@ -138,6 +138,52 @@ func TestSFCLIDisplay(t *testing.T) {
 	}
 }
 
+// sf 2.150 and later hide the secrets in org display; sfmcp asks the
+// org auth commands for them, auth URL first.
+func TestSFCLIHiddenSecrets(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the fake sf is a shell script")
+	}
+	dir := t.TempDir()
+	display := `{"status":0,"result":{"accessToken":"[REDACTED] Use 'sf org auth show-access-token' to view","instanceUrl":"https://acme.my.salesforce.com/","username":"me@acme.com","alias":"acme"}}`
+	write := func(name, content string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("display", display)
+	write("show-access-token", `{"status":0,"result":{"accessToken":"00D!HIDDEN"}}`)
+	write("show-sfdx-auth-url", `{"status":1,"name":"NoRefreshTokenError","message":"An SFDX Auth URL is not available"}`)
+	script := "#!/bin/sh\necho \"$@\" >> " + filepath.Join(dir, "calls") + "\nif [ \"$2\" = display ]; then cat " + filepath.Join(dir, "display") +
+		"; else cat " + dir + "/\"$3\"; fi\n"
+	write("sf", script)
+	if err := os.Chmod(filepath.Join(dir, "sf"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sf := &SFCLI{Path: filepath.Join(dir, "sf")}
+	o, err := sf.Display(context.Background(), "acme")
+	if err != nil || o.AccessToken != "00D!HIDDEN" || o.AuthURL != nil || o.InstanceURL != "https://acme.my.salesforce.com" {
+		t.Fatalf("access-token login behind a hidden secret: %#v, %v", o, err)
+	}
+	calls, _ := os.ReadFile(filepath.Join(dir, "calls"))
+	if want := "org display --verbose --json --target-org acme\norg auth show-sfdx-auth-url --json --target-org me@acme.com\norg auth show-access-token --json --target-org me@acme.com\n"; string(calls) != want {
+		t.Errorf("sf calls:\n%s\nwant\n%s", calls, want)
+	}
+	// A web login: the auth URL, and no need for the access token.
+	write("show-sfdx-auth-url", `{"status":0,"result":{"sfdxAuthUrl":"force://PlatformCLI::5AepHIDDEN@acme.my.salesforce.com"}}`)
+	write("show-access-token", `not JSON: must not be asked`)
+	o, err = sf.Display(context.Background(), "acme")
+	if err != nil || o.AuthURL == nil || o.AuthURL.RefreshToken != "5AepHIDDEN" {
+		t.Fatalf("web login behind a hidden secret: %#v, %v", o, err)
+	}
+	// Neither: a clear refusal.
+	write("show-sfdx-auth-url", `{"status":1}`)
+	write("show-access-token", `{"status":1,"name":"X"}`)
+	if _, err := sf.Display(context.Background(), "acme"); err == nil || !strings.Contains(err.Error(), "neither an auth URL nor an access token for me@acme.com") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
 func TestSFCLIAbsent(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
 	_, err := (&SFCLI{}).Display(context.Background(), "")

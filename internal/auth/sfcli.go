@@ -62,7 +62,10 @@ type sfDisplay struct {
 }
 
 // Display reads the login alias (a username or an sf alias; "" means sf's
-// default org) from the sf CLI.
+// default org) from the sf CLI: `sf org display --verbose --json` names it,
+// and, since sf hides secrets there ("[REDACTED]"), `sf org auth
+// show-sfdx-auth-url` or else `sf org auth show-access-token` gives its
+// auth URL or its access token.
 func (s *SFCLI) Display(ctx context.Context, alias string) (*SFOrg, error) {
 	path := s.Path
 	if path == "" {
@@ -76,27 +79,83 @@ func (s *SFCLI) Display(ctx context.Context, alias string) (*SFOrg, error) {
 	if timeout <= 0 {
 		timeout = 60 * time.Second
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
+	var timedOut bool
+	run := func(args ...string) ([]byte, error) {
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, path, args...)
+		// No update checks or telemetry from a run sfmcp started.
+		cmd.Env = append(os.Environ(), "SF_AUTOUPDATE_DISABLE=true", "SF_DISABLE_AUTOUPDATE=true", "SF_DISABLE_TELEMETRY=true")
+		var out bytes.Buffer
+		cmd.Stdout = &limitedWriter{w: &out, n: 1 << 20}
+		cmd.Stderr = io.Discard // sf's warnings; the JSON on stdout says what went wrong
+		err := cmd.Run()
+		if ctx.Err() != nil {
+			timedOut = true
+			return nil, &Error{Msg: fmt.Sprintf("the sf CLI did not answer within %s (sf %s)", timeout, strings.Join(args[:3], " "))}
+		}
+		return out.Bytes(), err
+	}
 	args := []string{"org", "display", "--verbose", "--json"}
 	if alias != "" {
 		args = append(args, "--target-org", alias)
 	}
-	cmd := exec.CommandContext(ctx, path, args...)
-	// No update checks or telemetry from a run sfmcp started.
-	cmd.Env = append(os.Environ(), "SF_AUTOUPDATE_DISABLE=true", "SF_DISABLE_AUTOUPDATE=true", "SF_DISABLE_TELEMETRY=true")
-	var out bytes.Buffer
-	cmd.Stdout = &limitedWriter{w: &out, n: 1 << 20}
-	cmd.Stderr = io.Discard // sf's warnings; the JSON on stdout says what went wrong
-	runErr := cmd.Run()
-	if ctx.Err() != nil {
-		return nil, &Error{Msg: fmt.Sprintf("the sf CLI did not answer within %s (sf org display --verbose --json)", timeout)}
+	out, runErr := run(args...)
+	if timedOut {
+		return nil, runErr
 	}
-	return parseSFDisplay(out.Bytes(), alias, runErr)
+	o, err := parseSFDisplay(out, alias, runErr)
+	if err != nil || o.AuthURL != nil {
+		return o, err
+	}
+	// Newer sf versions hide the secrets in org display: ask for them.
+	if out, err := run("org", "auth", "show-sfdx-auth-url", "--json", "--target-org", o.Username); err == nil {
+		var d struct {
+			Status int `json:"status"`
+			Result struct {
+				SfdxAuthURL string `json:"sfdxAuthUrl"`
+			} `json:"result"`
+		}
+		if json.Unmarshal(bytes.TrimSpace(out), &d) == nil && d.Status == 0 && d.Result.SfdxAuthURL != "" {
+			a, err := ParseSFDXAuthURL(d.Result.SfdxAuthURL)
+			if err != nil {
+				return nil, &Error{Msg: "the sf CLI's auth URL for " + o.Username + " is unusable", Err: err}
+			}
+			o.AuthURL = &a
+			return o, nil
+		}
+	} // no auth URL (an access-token login of sf, or an sf without the command)
+	if o.AccessToken != "" {
+		return o, nil
+	}
+	out, runErr = run("org", "auth", "show-access-token", "--json", "--target-org", o.Username)
+	if timedOut {
+		return nil, runErr
+	}
+	var d struct {
+		Status  int    `json:"status"`
+		Name    string `json:"name"`
+		Message string `json:"message"`
+		Result  struct {
+			AccessToken string `json:"accessToken"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal(bytes.TrimSpace(out), &d); err != nil || d.Status != 0 || runErr != nil || !usableSecret(d.Result.AccessToken) {
+		return nil, &Error{Msg: "the sf CLI gave neither an auth URL nor an access token for " + o.Username}
+	}
+	o.AccessToken = d.Result.AccessToken
+	return o, nil
+}
+
+// usableSecret tells a token from sf's placeholder for a hidden one
+// ("[REDACTED] Use 'sf org auth show-access-token' to view").
+func usableSecret(s string) bool {
+	return s != "" && !strings.HasPrefix(s, "[") && !strings.ContainsAny(s, " \t")
 }
 
 // parseSFDisplay reads sf's answer. sf exits non-zero with a JSON error
-// body (status 1, name, message) when it cannot show the org.
+// body (status 1, name, message) when it cannot show the org. A hidden
+// token or auth URL is left empty for Display to ask for.
 func parseSFDisplay(out []byte, alias string, runErr error) (*SFOrg, error) {
 	name := alias
 	if name == "" {
@@ -110,7 +169,7 @@ func parseSFDisplay(out []byte, alias string, runErr error) (*SFOrg, error) {
 		return nil, &Error{Msg: "the sf CLI printed something other than JSON for sf org display --verbose --json"}
 	}
 	if d.Status != 0 || runErr != nil {
-		msg := strings.TrimSpace(d.Message)
+		msg := strings.TrimSpace(strings.ReplaceAll(d.Message, "\n", " "))
 		if msg == "" {
 			msg = "it failed"
 		}
@@ -123,15 +182,16 @@ func parseSFDisplay(out []byte, alias string, runErr error) (*SFOrg, error) {
 	if r.Username == "" || r.InstanceURL == "" {
 		return nil, &Error{Msg: "the sf CLI's answer lacks the username or the instance URL"}
 	}
-	o := &SFOrg{Username: r.Username, Alias: r.Alias, InstanceURL: r.InstanceURL, ClientID: r.ClientID, AccessToken: r.AccessToken}
-	if r.SfdxAuthURL != "" {
+	o := &SFOrg{Username: r.Username, Alias: r.Alias, InstanceURL: r.InstanceURL, ClientID: r.ClientID}
+	if usableSecret(r.AccessToken) {
+		o.AccessToken = r.AccessToken
+	}
+	if usableSecret(r.SfdxAuthURL) {
 		a, err := ParseSFDXAuthURL(r.SfdxAuthURL)
 		if err != nil {
 			return nil, &Error{Msg: "the sf CLI's auth URL for " + name + " is unusable", Err: err}
 		}
 		o.AuthURL = &a
-	} else if o.AccessToken == "" {
-		return nil, &Error{Msg: "the sf CLI gave neither an auth URL nor an access token for " + name}
 	}
 	inst, err := CheckLoginURL(o.InstanceURL)
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -137,7 +139,12 @@ func TestHTTPClientSharedAndNamed(t *testing.T) {
 	var agent string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { agent = r.UserAgent() }))
 	defer srv.Close()
-	get := httpClientFunc("1.2.3")
+	cfg, err := config.Load(config.Options{Path: filepath.Join(t.TempDir(), "config.yaml"), NoEnv: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ios, _, _, _ := iostreams.Test()
+	get := httpClientFunc(&Factory{AppVersion: "1.2.3", IOStreams: ios, Config: func() (*config.Config, error) { return cfg, nil }})
 	c1, _ := get()
 	c2, _ := get()
 	if c1 != c2 {
@@ -294,5 +301,13 @@ func TestRecordFormatChoice(t *testing.T) {
 	// Fixed columns are a projection: the other field is left out silently.
 	if out.String() != "Id\n1\n" || errOut.String() != "" {
 		t.Errorf("out %q, err %q", out.String(), errOut.String())
+	}
+}
+
+func TestRedactedPath(t *testing.T) {
+	u, _ := url.Parse("https://x.my.salesforce.com/services/oauth2/revoke?token=00Dsecret&Access_Token=also&q=SELECT+Id")
+	got := redactedPath(u)
+	if strings.Contains(got, "secret") || strings.Contains(got, "also") || !strings.Contains(got, "q=SELECT+Id") {
+		t.Errorf("redactedPath = %q", got)
 	}
 }

@@ -24,14 +24,14 @@ import (
 // parsed before a command first calls Config.
 func NewFactory(appVersion string, globalFlags *pflag.FlagSet) *Factory {
 	f := &Factory{AppVersion: appVersion}
-	f.Executable = executable()               // for hints that name the binary
-	f.IOStreams = iostreams.System()          // the real stdin/stdout/stderr
-	f.Config = configFunc(globalFlags)        // loaded on first use, then cached
-	f.HTTPClient = httpClientFunc(appVersion) // built on first use, then shared
-	f.TokenStore = tokenStoreFunc(f)          // keyring + tokens file beside the config
-	f.Browser = browserFunc(f)                // $BROWSER or the platform's opener
-	f.KeyringLookup = NewKeyringLookup(f)     // config file logins + their tokens
-	f.EmulatorCredentials = nil               // set when the emulator is wired in
+	f.Executable = executable()           // for hints that name the binary
+	f.IOStreams = iostreams.System()      // the real stdin/stdout/stderr
+	f.Config = configFunc(globalFlags)    // loaded on first use, then cached
+	f.HTTPClient = httpClientFunc(f)      // built on first use, then shared; -v logs its requests
+	f.TokenStore = tokenStoreFunc(f)      // keyring + tokens file beside the config
+	f.Browser = browserFunc(f)            // $BROWSER or the platform's opener
+	f.KeyringLookup = NewKeyringLookup(f) // config file logins + their tokens
+	f.EmulatorCredentials = nil           // set when the emulator is wired in
 	f.Credentials = func(ctx context.Context) (*Credentials, error) { return ResolveCredentials(ctx, f) }
 	return f
 }
@@ -50,9 +50,17 @@ func configFunc(flags *pflag.FlagSet) func() (*config.Config, error) {
 	})
 }
 
-func httpClientFunc(appVersion string) func() (*http.Client, error) {
+func httpClientFunc(f *Factory) func() (*http.Client, error) {
 	return sync.OnceValues(func() (*http.Client, error) {
-		return NewHTTPClient(appVersion), nil
+		hc := NewHTTPClient(f.AppVersion)
+		cfg, err := f.Config()
+		if err != nil {
+			return nil, err
+		}
+		if cfg.Verbose() {
+			hc.Transport = &verboseTransport{next: hc.Transport, w: f.IOStreams.ErrOut, now: time.Now}
+		}
+		return hc, nil
 	})
 }
 

