@@ -15,7 +15,7 @@ LDFLAGS  := -s -w \
 	-X $(PKG)/internal/build.Commit=$(COMMIT) \
 	-X $(PKG)/internal/build.Date=$(DATE)
 
-.PHONY: all build test test-deps bench fmt vet clean docs cross
+.PHONY: all build test test-deps bench fmt vet clean docs cross release-check vulncheck mutation
 
 all: build
 
@@ -39,6 +39,21 @@ docs:
 # amd64, arm64), cgo off; `make test` runs the same test.
 cross:
 	$(GO) test -count=1 -run '^TestCrossCompile$$' -v ./internal/build
+
+# The release, offline: actionlint, goreleaser check, a snapshot and a tagged
+# build into dist/, each checked by internal/build's TestDist (.ci/release-check.sh).
+release-check:
+	./.ci/release-check.sh
+
+# govulncheck over every package, with the vulnerability database read from
+# the Go module proxy (golang.org/x/vulndb): no network beyond it.
+vulncheck:
+	./.ci/vulncheck.sh
+
+# Mutation testing of the security and accounting packages (gremlins): slow,
+# so outside `make test`; scores in TESTING.md.
+mutation:
+	./.ci/mutation.sh
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -28,14 +28,19 @@ if ((${#missing[@]} > 0)); then
 	if ! command -v apt-get >/dev/null 2>&1; then
 		echo "test-deps: not Debian-like; please install: ${missing[*]}" >&2
 		exit 1
-	elif [[ $(id -u) -ne 0 ]]; then
-		echo "test-deps: not root; please install: ${missing[*]}" >&2
-		exit 1
 	else
+		# Root here and in CI; elsewhere (a GitHub runner) sudo without a password.
+		sudo=()
+		if [[ $(id -u) -ne 0 ]]; then
+			if ! sudo -n true 2>/dev/null; then
+				echo "test-deps: not root and no passwordless sudo; please install: ${missing[*]}" >&2
+				exit 1
+			fi
+			sudo=(sudo -n)
+		fi
 		echo "test-deps: installing ${missing[*]}" >&2
-		export DEBIAN_FRONTEND=noninteractive
-		apt-get update -qq
-		apt-get install -y -qq --no-install-recommends "${missing[@]}"
+		"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+		"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 	fi
 fi
 

@@ -96,7 +96,9 @@ func NewHTTPClient(appVersion string) *http.Client {
 	t.IdleConnTimeout = 90 * time.Second
 	t.MaxIdleConns = 64
 	t.MaxIdleConnsPerHost = 16
-	return &http.Client{Transport: &userAgentTransport{next: t, agent: "sfmcp/" + appVersion}}
+	// Salesforce never redirects an API call; a redirect is refused with an
+	// error naming its Location instead of carrying the token elsewhere.
+	return salesforce.WithoutRedirects(&http.Client{Transport: &userAgentTransport{next: t, agent: "sfmcp/" + appVersion}})
 }
 
 // userAgentTransport names sfmcp in every request that does not name itself.
@@ -178,6 +180,13 @@ func NewKeyringLookup(f *Factory) func(ctx context.Context, org string) (*Creden
 			LoginURL:     login.LoginURL,
 			Source:       "keyring:" + login.Alias,
 			OnRefresh:    store.WriteBack(login, sec),
+			// A token refreshed but not saved is said out loud: with an org
+			// that rotates refresh tokens the stored login may be dead.
+			Coordinate: store.Coordinator(login, sec, func(err error) {
+				if f.IOStreams != nil {
+					fmt.Fprintln(f.IOStreams.ErrOut, "warning:", err)
+				}
+			}),
 		}
 		switch {
 		case sec.ClientSecret != "":

@@ -63,6 +63,10 @@ type Credentials struct {
 	// OnRefresh, when set, persists a refreshed token (keyring logins write
 	// it back to the keyring); the Salesforce client calls it after a refresh.
 	OnRefresh TokenSaver
+	// Coordinate, when set, makes one refresh serve every process sharing
+	// the stored login and saves the result (salesforce.TokenSourceConfig.Coordinate);
+	// it takes the place of OnRefresh.
+	Coordinate func(ctx context.Context, stale salesforce.Token, refresh func(context.Context) (salesforce.Token, error)) (salesforce.Token, error)
 }
 
 // String describes the credentials without their secrets.

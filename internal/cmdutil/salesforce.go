@@ -81,6 +81,7 @@ func ClientFor(f *Factory, creds *Credentials, onRefresh TokenSaver) (*salesforc
 	}
 	if onRefresh == nil {
 		onRefresh = creds.OnRefresh
+		tsc.Coordinate = creds.Coordinate
 	}
 	if onRefresh != nil {
 		tsc.OnRefresh = onRefresh

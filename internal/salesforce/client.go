@@ -129,7 +129,7 @@ func New(cfg Config) (*Client, error) {
 		obs:         cfg.Observer,
 		orgID:       cfg.OrgID,
 		userID:      cfg.UserID,
-		hc:          cfg.HTTPClient,
+		hc:          WithoutRedirects(cfg.HTTPClient),
 		tokens:      cfg.Tokens,
 		instance:    inst,
 		instanceStr: inst.String(),
@@ -144,10 +144,17 @@ func New(cfg Config) (*Client, error) {
 // NewHTTPClient returns an *http.Client tuned for Salesforce: keep-alive with a
 // pool of idle connections, and timeouts on each phase of a request rather than
 // on the whole exchange, so long streamed downloads (Bulk results) still work.
-// Callers bound whole calls with their context.
+// Callers bound whole calls with their context. It refuses redirects (see
+// WithoutRedirects).
 func NewHTTPClient() *http.Client {
+	return WithoutRedirects(&http.Client{Transport: NewTransport()})
+}
+
+// NewTransport is NewHTTPClient's transport, for a caller that tunes the pool
+// before wrapping it with WithoutRedirects.
+func NewTransport() *http.Transport {
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
-	tr := &http.Transport{
+	return &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           dialer.DialContext,
 		ForceAttemptHTTP2:     true,
@@ -158,7 +165,6 @@ func NewHTTPClient() *http.Client {
 		MaxIdleConnsPerHost:   16,
 		IdleConnTimeout:       90 * time.Second,
 	}
-	return &http.Client{Transport: tr}
 }
 
 // InstanceURL returns the org's base URL, like "https://acme.my.salesforce.com".
@@ -453,6 +459,9 @@ func (c *Client) readError(resp *http.Response) *APIError {
 // the whole URL, query string included; our URLs carry no tokens, but the
 // query text is noise, so only the method and path are kept.
 func (c *Client) transportError(r *request, err error, attempts int) error {
+	if re, ok := AsRedirect(err); ok {
+		return re
+	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err

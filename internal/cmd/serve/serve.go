@@ -458,13 +458,11 @@ func serveHTTP(ctx context.Context, opts *Options, cfg *config.Config, tools []m
 // connections on every call (1026 connections for 10 000 calls of 50 clients,
 // BENCHMARKS.md). Response headers may take as long as a slow SOQL query.
 func serverHTTPClient() *http.Client {
-	hc := salesforce.NewHTTPClient()
-	if t, ok := hc.Transport.(*http.Transport); ok {
-		t.MaxIdleConns = 1024
-		t.MaxIdleConnsPerHost = 256
-		t.ResponseHeaderTimeout = 150 * time.Second
-	}
-	return hc
+	t := salesforce.NewTransport()
+	t.MaxIdleConns = 1024
+	t.MaxIdleConnsPerHost = 256
+	t.ResponseHeaderTimeout = 150 * time.Second
+	return salesforce.WithoutRedirects(&http.Client{Transport: t})
 }
 
 func listTools(opts *Options, tools []mcpserver.Tool) error {
