@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/sfmcp/sfmcp/internal/salesforce"
 )
 
 // DeviceFlow is Salesforce's OAuth 2.0 device flow, for machines without a
@@ -135,9 +137,7 @@ func (fl *DeviceFlow) post(ctx context.Context, endpoint string, form url.Values
 
 // postForm posts form and returns the status and (bounded) body.
 func postForm(ctx context.Context, hc *http.Client, endpoint string, form url.Values) (int, []byte, error) {
-	if hc == nil {
-		hc = http.DefaultClient
-	}
+	hc = salesforce.WithoutRedirects(hc) // OAuth endpoints never redirect a POST
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
 	if err != nil {
 		return 0, nil, err
@@ -146,6 +146,9 @@ func postForm(ctx context.Context, hc *http.Client, endpoint string, form url.Va
 	req.Header.Set("Accept", "application/json")
 	resp, err := hc.Do(req)
 	if err != nil {
+		if re, ok := salesforce.AsRedirect(err); ok {
+			return 0, nil, re
+		}
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = fmt.Errorf("cannot reach %s: %w", hostOnly(endpoint), ue.Err)

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/sfmcp/sfmcp/internal/browser"
+	"github.com/sfmcp/sfmcp/internal/salesforce"
 )
 
 // DefaultPort is the loopback port of the login callback. The Connected App's
@@ -128,10 +129,7 @@ func (fl *BrowserFlow) Run(ctx context.Context) (*Tokens, error) {
 	conf := fl.config(port)
 	authURL := conf.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier))
 
-	hc := fl.HTTPClient
-	if hc == nil {
-		hc = http.DefaultClient
-	}
+	hc := salesforce.WithoutRedirects(fl.HTTPClient) // the token endpoint never redirects
 	exchangeCtx := context.WithValue(ctx, oauth2.HTTPClient, hc)
 
 	results := make(chan callbackResult, 1)

@@ -233,6 +233,85 @@ func (s *TokenStore) WriteBack(l Login, current Secrets) func(ctx context.Contex
 	}
 }
 
+// Coordinator returns the hook that makes one refresh serve every sfmcp
+// process sharing l (salesforce.TokenSourceConfig.Coordinate). current is the
+// tokens the session started from; warn receives problems that do not stop
+// the session (a refreshed token that could not be saved) and may be nil.
+//
+// Under the config lock it re-reads the stored tokens: if another process
+// has already replaced the stale access token, that token is used and no
+// refresh is made (with an org that rotates refresh tokens, a second refresh
+// with the old one would fail, or log the others out). Otherwise it refreshes
+// and writes the result back before releasing the lock, with WriteBack's
+// rules: a login removed or replaced meanwhile is not brought back.
+//
+// When the lock cannot be had at all (a read-only config directory), the
+// refresh is made anyway and warn hears that it was not saved.
+func (s *TokenStore) Coordinator(l Login, current Secrets, warn func(error)) func(ctx context.Context, stale salesforce.Token, refresh func(context.Context) (salesforce.Token, error)) (salesforce.Token, error) {
+	if warn == nil {
+		warn = func(error) {}
+	}
+	var mu sync.Mutex
+	from := current.RefreshToken
+	return func(ctx context.Context, stale salesforce.Token, refresh func(context.Context) (salesforce.Token, error)) (salesforce.Token, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		var (
+			out      salesforce.Token
+			saveErr  error
+			ran      bool
+			refreshd error
+		)
+		lockErr := withLock(ctx, s.LockPath, func() error {
+			ran = true
+			stored, loadErr := s.load(ctx, l)
+			if loadErr == nil && stored.AccessToken != stale.AccessToken {
+				// Another process refreshed while this one waited.
+				out = salesforce.Token{AccessToken: stored.AccessToken, RefreshToken: stored.RefreshToken, InstanceURL: stale.InstanceURL}
+				return nil
+			}
+			out, refreshd = refresh(ctx)
+			if refreshd != nil {
+				return nil
+			}
+			next := Secrets{AccessToken: out.AccessToken, RefreshToken: out.RefreshToken}
+			if next.RefreshToken == "" {
+				next.RefreshToken = from
+			}
+			switch {
+			case errors.Is(loadErr, keyring.ErrNotFound):
+				return nil // logged out meanwhile: do not bring it back
+			case loadErr != nil:
+				saveErr = loadErr
+			case stored.RefreshToken != from && stored.RefreshToken != next.RefreshToken:
+				return nil // a newer login replaced this one
+			default:
+				saveErr = s.put(ctx, l, next)
+			}
+			if saveErr == nil {
+				from = next.RefreshToken
+			}
+			return nil
+		})
+		if !ran {
+			if ctx.Err() != nil {
+				return salesforce.Token{}, ctx.Err()
+			}
+			// No lock (read-only directory, or a holder that never lets go):
+			// refresh for this process alone, and say it was not saved.
+			out, refreshd = refresh(ctx)
+			saveErr = lockErr
+		}
+		if refreshd != nil {
+			return salesforce.Token{}, refreshd
+		}
+		if saveErr != nil {
+			warn(fmt.Errorf("the refreshed Salesforce session of login %q could not be saved, so the next command refreshes again (and may find the login expired if the org rotates refresh tokens): %w", l.Alias, saveErr))
+		}
+		return out, nil
+	}
+}
+
 func storageName(l Login) string {
 	if l.Storage == StorageFile {
 		return "tokens file"

@@ -39,22 +39,31 @@ func Main() cmdutil.ExitCode {
 		stop()
 	}()
 
-	return Run(ctx, cmd, os.Args[1:], f.IOStreams.ErrOut)
+	audit := &auditWrites{f: f}
+	audit.install(cmd)
+	code, err := run(ctx, cmd, os.Args[1:], f.IOStreams.ErrOut)
+	audit.end(err)
+	return code
 }
 
 // Run executes cmd with args and turns the outcome into an exit code, printing
 // any error to stderr exactly once.
 func Run(ctx context.Context, cmd *cobra.Command, args []string, stderr io.Writer) cmdutil.ExitCode {
+	code, _ := run(ctx, cmd, args, stderr)
+	return code
+}
+
+func run(ctx context.Context, cmd *cobra.Command, args []string, stderr io.Writer) (cmdutil.ExitCode, error) {
 	cmd.SetArgs(args)
 	failed, err := cmd.ExecuteContextC(ctx)
 	if err == nil {
-		return cmdutil.ExitOK
+		return cmdutil.ExitOK, nil
 	}
 	if failed == nil {
 		failed = cmd
 	}
 	printError(stderr, failed, err)
-	return cmdutil.ExitCodeOf(err)
+	return cmdutil.ExitCodeOf(err), err
 }
 
 func printError(w io.Writer, cmd *cobra.Command, err error) {

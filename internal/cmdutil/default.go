@@ -3,6 +3,7 @@ package cmdutil
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -15,6 +16,8 @@ import (
 	"github.com/sfmcp/sfmcp/internal/browser"
 	"github.com/sfmcp/sfmcp/internal/config"
 	"github.com/sfmcp/sfmcp/internal/iostreams"
+	"github.com/sfmcp/sfmcp/internal/salesforce"
+	"github.com/sfmcp/sfmcp/internal/telemetry"
 )
 
 // NewFactory wires the production dependencies, in dependency order.
@@ -32,6 +35,8 @@ func NewFactory(appVersion string, globalFlags *pflag.FlagSet) *Factory {
 	f.KeyringLookup = NewKeyringLookup(f) // config file logins + their tokens
 	f.EmulatorCredentials = nil           // set when the emulator is wired in
 	f.Credentials = func(ctx context.Context) (*Credentials, error) { return ResolveCredentials(ctx, f) }
+	f.APIUsage = apiUsageFunc(f)         // --api-budget, shared by every client
+	f.Telemetry = &telemetry.Telemetry{} // filled in by serve and cli.Main
 	return f
 }
 
@@ -46,6 +51,20 @@ func executable() string {
 func configFunc(flags *pflag.FlagSet) func() (*config.Config, error) {
 	return sync.OnceValues(func() (*config.Config, error) {
 		return config.Load(config.Options{Flags: flags})
+	})
+}
+
+func apiUsageFunc(f *Factory) func() (*salesforce.Usage, error) {
+	return sync.OnceValues(func() (*salesforce.Usage, error) {
+		cfg, err := f.Config()
+		if err != nil {
+			return nil, err
+		}
+		budget, err := cfg.APIBudget()
+		if err != nil {
+			return nil, FlagErrorWrap(err)
+		}
+		return salesforce.NewUsage(budget, slog.New(slog.NewTextHandler(f.IOStreams.ErrOut, nil)))
 	})
 }
 
@@ -77,7 +96,9 @@ func NewHTTPClient(appVersion string) *http.Client {
 	t.IdleConnTimeout = 90 * time.Second
 	t.MaxIdleConns = 64
 	t.MaxIdleConnsPerHost = 16
-	return &http.Client{Transport: &userAgentTransport{next: t, agent: "sfmcp/" + appVersion}}
+	// Salesforce never redirects an API call; a redirect is refused with an
+	// error naming its Location instead of carrying the token elsewhere.
+	return salesforce.WithoutRedirects(&http.Client{Transport: &userAgentTransport{next: t, agent: "sfmcp/" + appVersion}})
 }
 
 // userAgentTransport names sfmcp in every request that does not name itself.
@@ -159,6 +180,13 @@ func NewKeyringLookup(f *Factory) func(ctx context.Context, org string) (*Creden
 			LoginURL:     login.LoginURL,
 			Source:       "keyring:" + login.Alias,
 			OnRefresh:    store.WriteBack(login, sec),
+			// A token refreshed but not saved is said out loud: with an org
+			// that rotates refresh tokens the stored login may be dead.
+			Coordinate: store.Coordinator(login, sec, func(err error) {
+				if f.IOStreams != nil {
+					fmt.Fprintln(f.IOStreams.ErrOut, "warning:", err)
+				}
+			}),
 		}
 		switch {
 		case sec.ClientSecret != "":

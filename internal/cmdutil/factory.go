@@ -10,6 +10,8 @@ import (
 	"github.com/sfmcp/sfmcp/internal/browser"
 	"github.com/sfmcp/sfmcp/internal/config"
 	"github.com/sfmcp/sfmcp/internal/iostreams"
+	"github.com/sfmcp/sfmcp/internal/salesforce"
+	"github.com/sfmcp/sfmcp/internal/telemetry"
 )
 
 // Factory hands commands their dependencies. Each func field is lazy: nothing
@@ -39,6 +41,13 @@ type Factory struct {
 	TokenStore func() (*auth.TokenStore, error)
 	// Browser opens URLs in the user's browser ($BROWSER honoured).
 	Browser func() browser.Browser
+	// APIUsage is the process's one tracker of the orgs' API usage, with the
+	// configured --api-budget; every Salesforce client shares it.
+	APIUsage func() (*salesforce.Usage, error)
+	// Telemetry observes Salesforce requests (metrics, traces, audit). It
+	// is filled in before the first client is built (serve sets its
+	// metrics and tracer, cli.Main the audit log); nil observes nothing.
+	Telemetry *telemetry.Telemetry
 }
 
 // Credentials is one Salesforce login, wherever it came from. Never print it:
@@ -54,6 +63,10 @@ type Credentials struct {
 	// OnRefresh, when set, persists a refreshed token (keyring logins write
 	// it back to the keyring); the Salesforce client calls it after a refresh.
 	OnRefresh TokenSaver
+	// Coordinate, when set, makes one refresh serve every process sharing
+	// the stored login and saves the result (salesforce.TokenSourceConfig.Coordinate);
+	// it takes the place of OnRefresh.
+	Coordinate func(ctx context.Context, stale salesforce.Token, refresh func(context.Context) (salesforce.Token, error)) (salesforce.Token, error)
 }
 
 // String describes the credentials without their secrets.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sfmcp/sfmcp/internal/config"
 	"github.com/sfmcp/sfmcp/internal/salesforce"
 )
 
@@ -80,6 +81,7 @@ func ClientFor(f *Factory, creds *Credentials, onRefresh TokenSaver) (*salesforc
 	}
 	if onRefresh == nil {
 		onRefresh = creds.OnRefresh
+		tsc.Coordinate = creds.Coordinate
 	}
 	if onRefresh != nil {
 		tsc.OnRefresh = onRefresh
@@ -88,13 +90,26 @@ func ClientFor(f *Factory, creds *Credentials, onRefresh TokenSaver) (*salesforc
 	if err != nil {
 		return nil, err
 	}
-	c, err := salesforce.New(salesforce.Config{
+	var usage *salesforce.Usage
+	if f.APIUsage != nil {
+		if usage, err = f.APIUsage(); err != nil {
+			return nil, err
+		}
+	}
+	scfg := salesforce.Config{
 		HTTPClient: hc,
 		Tokens:     salesforce.NewTokenSource(tsc),
 		APIVersion: cfg.APIVersion(),
 		UserAgent:  "sfmcp/" + f.AppVersion,
 		Retry:      retry,
-	})
+		Usage:      usage,
+		Observer:   f.Telemetry.Observer(),
+	}
+	if creds.Source == "env" {
+		// SALESFORCE_ORG_ID and SALESFORCE_USER_ID describe the environment's token only.
+		scfg.OrgID, scfg.UserID = cfg.String(config.KeyOrgID), cfg.String(config.KeyUserID)
+	}
+	c, err := salesforce.New(scfg)
 	if err != nil {
 		var ve *salesforce.ValidationError
 		if errors.As(err, &ve) {

@@ -21,6 +21,7 @@ import (
 	"regexp"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -59,6 +60,12 @@ const (
 	// "objected" sets ("" = Closed - Not Converted).
 	KeyLeadConvertedStatus    = "lead_converted_status"
 	KeyLeadNotConvertedStatus = "lead_not_converted_status"
+	// KeyAPIBudget is the share of the org's daily API requests sfmcp may
+	// use, in percent (--api-budget, SFMCP_API_BUDGET); "" or 0: no budget.
+	KeyAPIBudget = "api_budget"
+	// KeyAuditLog is the file (or "-" for stderr) that gets one JSON line per
+	// tool call and CLI write (--audit-log, SFMCP_AUDIT_LOG).
+	KeyAuditLog = "audit_log"
 )
 
 // DefaultAPIVersion is the Salesforce API version used when none is configured.
@@ -102,6 +109,8 @@ var envNames = []struct {
 	{KeyPort, []string{"SFMCP_PORT", "PORT", "FASTMCP_PORT", "MCP_PORT"}},
 	{KeyLeadConvertedStatus, []string{"SFMCP_LEAD_CONVERTED_STATUS"}},
 	{KeyLeadNotConvertedStatus, []string{"SFMCP_LEAD_NOT_CONVERTED_STATUS"}},
+	{KeyAPIBudget, []string{"SFMCP_API_BUDGET"}},
+	{KeyAuditLog, []string{"SFMCP_AUDIT_LOG"}},
 }
 
 // EnvNames returns the environment variables that set key, in priority order.
@@ -122,6 +131,8 @@ var flagNames = map[string]string{
 	"api-version": KeyAPIVersion,
 	"quiet":       KeyQuiet,
 	"verbose":     KeyVerbose,
+	"api-budget":  KeyAPIBudget,
+	"audit-log":   KeyAuditLog,
 }
 
 // secretKeys may come from the environment (or a flag) but never from, or into, the config file.
@@ -323,6 +334,20 @@ func (c *Config) LeadConvertedStatus() string {
 // default (Closed - Not Converted).
 func (c *Config) LeadNotConvertedStatus() string {
 	return strings.TrimSpace(c.v.GetString(KeyLeadNotConvertedStatus))
+}
+
+// APIBudget returns the API budget in percent (0: none), or an error when
+// the setting is not a number from 0 to 100.
+func (c *Config) APIBudget() (float64, error) {
+	v := strings.TrimSuffix(strings.TrimSpace(c.v.GetString(KeyAPIBudget)), "%")
+	if v == "" {
+		return 0, nil
+	}
+	p, err := strconv.ParseFloat(v, 64)
+	if err != nil || p < 0 || p > 100 || p != p {
+		return 0, fmt.Errorf("api budget %q: want a percentage from 0 to 100 (--api-budget, SFMCP_API_BUDGET, api_budget)", v)
+	}
+	return p, nil
 }
 
 // LogLevel is the log level name, lower case: debug, info, warning, error.

@@ -6,8 +6,17 @@ import (
 	"strings"
 )
 
-// dailyAPILimit is the DailyApiRequests maximum of a Developer Edition org.
+// dailyAPILimit is the DailyApiRequests maximum of a Developer Edition org,
+// the default of Options.APILimit.
 const dailyAPILimit = 15000
+
+// apiLimit is the org's DailyApiRequests maximum.
+func (o *Org) apiLimit() int { return o.opts.APILimit }
+
+// overAPILimit is Salesforce's answer to a request past the daily limit.
+func overAPILimit() *apiError {
+	return errf(http.StatusForbidden, "REQUEST_LIMIT_EXCEEDED", nil, "TotalRequests Limit exceeded.")
+}
 
 // countAPICall counts one API request against the daily limit.
 func (o *Org) countAPICall() int {
@@ -43,7 +52,7 @@ func (e *Emulator) handleLimits(q *apiRequest) {
 		"ConcurrentAsyncGetReportInstances":   limit(200, 200),
 		"ConcurrentSyncReportRuns":            limit(20, 20),
 		"DailyAnalyticsDataflowJobExecutions": limit(60, 60),
-		"DailyApiRequests":                    limit(dailyAPILimit, dailyAPILimit-used),
+		"DailyApiRequests":                    limit(e.org.apiLimit(), max(0, e.org.apiLimit()-used)),
 		"DailyAsyncApexExecutions":            limit(250000, 250000),
 		"DailyBulkApiBatches":                 limit(15000, 15000),
 		"DailyBulkV2QueryFileStorageMB":       limit(976562, 976562),

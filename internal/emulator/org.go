@@ -54,6 +54,10 @@ type Options struct {
 	MaxBodyBytes int64
 	// BulkUploadLimit caps one Bulk 2.0 upload (150 MB when 0).
 	BulkUploadLimit int64
+	// APILimit is DailyApiRequests.Max (15000, a Developer Edition org's,
+	// when 0). Every REST and SOAP request counts; past the limit requests
+	// are refused with 403 REQUEST_LIMIT_EXCEEDED, as Salesforce does.
+	APILimit int
 	// Logger receives request logs (discarded when nil).
 	Logger *slog.Logger
 	// Apps are connected apps registered besides the built-in ones (the
@@ -96,6 +100,9 @@ func newOrg(ctx context.Context, opts Options) (*Org, error) {
 	}
 	if opts.PageSize <= 0 {
 		opts.PageSize = 2000
+	}
+	if opts.APILimit <= 0 {
+		opts.APILimit = dailyAPILimit
 	}
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 50 << 20

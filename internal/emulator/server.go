@@ -228,7 +228,11 @@ func (e *Emulator) handleData(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	used := e.org.countAPICall()
-	w.Header().Set("Sforce-Limit-Info", fmt.Sprintf("api-usage=%d/%d", used, dailyAPILimit))
+	w.Header().Set("Sforce-Limit-Info", fmt.Sprintf("api-usage=%d/%d", used, e.org.apiLimit()))
+	if used > e.org.apiLimit() {
+		writeError(w, overAPILimit())
+		return
+	}
 	req := &apiRequest{w: w, r: r, version: m[1] + ".0", parts: parts[1:], sess: sess}
 	e.dispatch(req)
 }

@@ -106,6 +106,10 @@ func (e *Emulator) handleSoap(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case env.Body.ConvertLead != nil:
 		used := e.org.countAPICall()
+		if used > e.org.apiLimit() {
+			soapFault(w, http.StatusInternalServerError, "sf:REQUEST_LIMIT_EXCEEDED", "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+			return
+		}
 		e.convertLead(w, r, sess, env.Body.ConvertLead, used)
 	case len(env.Body.Other) > 0:
 		n := env.Body.Other[0].XMLName

@@ -91,7 +91,7 @@ func (e *Emulator) convertLead(w http.ResponseWriter, r *http.Request, sess *ses
 		return
 	}
 	out := convertLeadEnvelope{NSEnv: nsSoapEnv, NS: nsPartner, NSXSI: nsXSI,
-		LimitInfo: limitInfo{Current: apiUsed, Limit: dailyAPILimit, Type: "API REQUESTS"}}
+		LimitInfo: limitInfo{Current: apiUsed, Limit: e.org.apiLimit(), Type: "API REQUESTS"}}
 	for _, lc := range in.LeadConverts {
 		res, aerr := e.org.convertOne(r.Context(), sess.UserID, lc, statuses)
 		if aerr != nil {

@@ -12,7 +12,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sfmcp/sfmcp/internal/ops"
 	"github.com/sfmcp/sfmcp/internal/salesforce"
+	"github.com/sfmcp/sfmcp/internal/telemetry"
 )
 
 // AuthMode is how the HTTP transport learns who a request comes from (OAUTH_MODE).
@@ -94,9 +96,10 @@ func (a localAuth) authenticate(r *http.Request) (*salesforce.Client, *authFailu
 
 // authFailure is why a request was not let in; the middleware writes it.
 type authFailure struct {
-	status int
-	code   string // for the JSON body
-	msg    string
+	status     int
+	code       string // for the JSON body
+	msg        string
+	retryAfter time.Duration // for 429
 }
 
 func (f *authFailure) Error() string { return f.msg }
@@ -110,6 +113,8 @@ type clientBuilder struct {
 	clientID     string
 	clientSecret string
 	retry        salesforce.RetryPolicy
+	usage        *salesforce.Usage
+	obs          salesforce.Observer
 }
 
 func (b *clientBuilder) build(tok salesforce.Token, tokenURL string) (*salesforce.Client, error) {
@@ -120,6 +125,11 @@ func (b *clientBuilder) build(tok salesforce.Token, tokenURL string) (*salesforc
 // user agent, retries and connected app; tsc gives the login's token and
 // whatever else it needs (a refresh write-back, a re-login hint).
 func (b *clientBuilder) buildWith(tsc salesforce.TokenSourceConfig) (*salesforce.Client, error) {
+	return b.buildAs(tsc, telemetry.Identity{})
+}
+
+// buildAs is buildWith for a login whose org and user are known.
+func (b *clientBuilder) buildAs(tsc salesforce.TokenSourceConfig, id telemetry.Identity) (*salesforce.Client, error) {
 	tsc.ClientID, tsc.ClientSecret = b.clientID, b.clientSecret
 	return salesforce.New(salesforce.Config{
 		HTTPClient: b.hc,
@@ -127,6 +137,10 @@ func (b *clientBuilder) buildWith(tsc salesforce.TokenSourceConfig) (*salesforce
 		APIVersion: b.apiVersion,
 		UserAgent:  b.userAgent,
 		Retry:      b.retry,
+		Usage:      b.usage,
+		Observer:   b.obs,
+		OrgID:      id.OrgID,
+		UserID:     id.UserID,
 	})
 }
 
@@ -144,12 +158,32 @@ type bearerAuth struct {
 	loginURL string // where userinfo is asked when the request names no instance
 	ttl      time.Duration
 	now      func() time.Time
+	metrics  *telemetry.Metrics // nil: not counted
 
-	mu    sync.Mutex
-	valid map[tokenKey]validation
+	mu      sync.Mutex
+	valid   map[tokenKey]validation
+	refused map[tokenKey]refusal // tokens Salesforce refused, briefly remembered
+
+	limiter *addrLimiter // validations at Salesforce per client address
+	refusal *refusalLog
 
 	clients *clientLRU
 }
+
+// refusal is a remembered "Salesforce did not accept this token".
+type refusal struct {
+	fail    *authFailure
+	expires time.Time
+}
+
+// Bounds of bearer validation: a refused token is answered from memory for
+// refusedTTL; one client address may cause validationsPerMinute userinfo
+// calls. Both maps are bounded by maxRemembered entries.
+const (
+	refusedTTL                  = 30 * time.Second
+	defaultValidationsPerMinute = 30
+	maxRemembered               = 4 * defaultMaxUserClients
+)
 
 func (a *bearerAuth) authenticate(r *http.Request) (*salesforce.Client, *authFailure) {
 	tok := bearerToken(r)
@@ -169,21 +203,35 @@ func (a *bearerAuth) authenticate(r *http.Request) (*salesforce.Client, *authFai
 		base = a.loginURL
 	}
 	key := hashToken(tok, base)
-	v, ok := a.cached(key)
-	if !ok {
-		var fail *authFailure
+	v, ok, fail := a.cached(key)
+	if fail != nil {
+		return nil, fail
+	}
+	if ok {
+		a.metrics.TokenValidation("cache_hit")
+	} else {
+		if wait, allowed := a.limiter.allow(clientAddr(r), a.now()); !allowed {
+			return nil, &authFailure{status: http.StatusTooManyRequests, code: "rate_limited", retryAfter: wait,
+				msg: "too many token validations from this address; retry later"}
+		}
 		if v, fail = a.validate(r.Context(), tok, base, headerInst); fail != nil {
+			a.metrics.TokenValidation("refused")
+			if fail.status == http.StatusUnauthorized {
+				a.remember(key, refusal{fail: fail, expires: a.now().Add(refusedTTL)})
+			}
 			return nil, fail
 		}
+		a.metrics.TokenValidation("ok")
 		a.mu.Lock()
-		if len(a.valid) >= 4*defaultMaxUserClients { // bound the cache: drop it all rather than grow
+		if len(a.valid) >= maxRemembered { // bound the cache: drop it all rather than grow
 			clear(a.valid)
 		}
 		a.valid[key] = v
 		a.mu.Unlock()
 	}
 	c, err := a.clients.get(v.user+"@"+v.instance, hashToken(tok), func() (*salesforce.Client, error) {
-		return a.b.build(salesforce.Token{AccessToken: tok, InstanceURL: v.instance}, "")
+		org, user, _ := strings.Cut(v.user, "/")
+		return a.b.buildAs(salesforce.TokenSourceConfig{Token: salesforce.Token{AccessToken: tok, InstanceURL: v.instance}}, telemetry.Identity{OrgID: org, UserID: user})
 	})
 	if err != nil {
 		return nil, &authFailure{status: http.StatusUnauthorized, code: "invalid_token", msg: "cannot use this token: " + err.Error()}
@@ -191,18 +239,36 @@ func (a *bearerAuth) authenticate(r *http.Request) (*salesforce.Client, *authFai
 	return c, nil
 }
 
-func (a *bearerAuth) cached(k tokenKey) (validation, bool) {
+// cached returns a validation still in date, or a refusal still in date.
+func (a *bearerAuth) cached(k tokenKey) (validation, bool, *authFailure) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	v, ok := a.valid[k]
-	if ok && a.now().After(v.expires) {
-		delete(a.valid, k)
-		return validation{}, false
+	now := a.now()
+	if rf, ok := a.refused[k]; ok {
+		if now.Before(rf.expires) {
+			return validation{}, false, rf.fail
+		}
+		delete(a.refused, k)
 	}
-	return v, ok
+	v, ok := a.valid[k]
+	if ok && now.After(v.expires) {
+		delete(a.valid, k)
+		return validation{}, false, nil
+	}
+	return v, ok, nil
 }
 
-// validate asks base's userinfo who tok belongs to.
+func (a *bearerAuth) remember(k tokenKey, rf refusal) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.refused) >= maxRemembered {
+		clear(a.refused)
+	}
+	a.refused[k] = rf
+}
+
+// validate asks base's userinfo who tok belongs to (ops.Identify), and
+// words the answer as the HTTP front's refusal.
 func (a *bearerAuth) validate(ctx context.Context, tok, base, headerInst string) (validation, *authFailure) {
 	c, err := a.b.build(salesforce.Token{AccessToken: tok, InstanceURL: base}, "")
 	if err != nil {
@@ -210,28 +276,19 @@ func (a *bearerAuth) validate(ctx context.Context, tok, base, headerInst string)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	ui, err := c.UserInfo(ctx)
+	id, err := ops.Identify(ctx, c, headerInst, a.policy.Check)
 	if err != nil {
 		var apiErr *salesforce.APIError
-		if salesforce.IsAuthError(err) || (errors.As(err, &apiErr) && (apiErr.StatusCode == http.StatusForbidden || apiErr.StatusCode == http.StatusUnauthorized)) {
+		var refused *ops.InstanceRefusedError
+		switch {
+		case errors.As(err, &refused):
+			return validation{}, &authFailure{status: http.StatusUnauthorized, code: "invalid_token", msg: refused.Error()}
+		case salesforce.IsAuthError(err) || (errors.As(err, &apiErr) && (apiErr.StatusCode == http.StatusForbidden || apiErr.StatusCode == http.StatusUnauthorized)):
 			return validation{}, &authFailure{status: http.StatusUnauthorized, code: "invalid_token", msg: "Salesforce did not accept the access token"}
 		}
 		return validation{}, &authFailure{status: http.StatusBadGateway, code: "server_error", msg: "could not validate the token with Salesforce: " + err.Error()}
 	}
-	inst := headerInst
-	if inst == "" {
-		inst = originOf(ui.URLs["rest"])
-		if inst == "" {
-			inst = originOf(ui.URLs["custom_domain"])
-		}
-		if inst == "" {
-			inst = base
-		}
-		if inst, err = a.policy.Check(inst); err != nil {
-			return validation{}, &authFailure{status: http.StatusUnauthorized, code: "invalid_token", msg: "the token's org is at a refused address: " + err.Error()}
-		}
-	}
-	return validation{instance: inst, user: ui.OrganizationID + "/" + ui.UserID, expires: a.now().Add(a.ttl)}, nil
+	return validation{instance: id.Instance, user: id.OrgID + "/" + id.UserID, expires: a.now().Add(a.ttl)}, nil
 }
 
 func originOf(raw string) string {

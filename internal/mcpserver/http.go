@@ -10,13 +10,16 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/sfmcp/sfmcp/internal/mcpserver/oauth"
 	"github.com/sfmcp/sfmcp/internal/salesforce"
+	"github.com/sfmcp/sfmcp/internal/telemetry"
 )
 
 // HTTPOptions configure the streamable HTTP transport.
@@ -45,11 +48,21 @@ type HTTPOptions struct {
 	Proxy         *oauth.Server
 	ValidationTTL time.Duration // how long a validated bearer token is trusted; default 2m
 	MaxClients    int           // per-user clients kept; default 1000
+	// ValidationsPerMinute bounds the userinfo calls one client address can
+	// cause in bearer mode (429 with Retry-After beyond); default 30.
+	ValidationsPerMinute int
 	// LocalClient, in bearer mode on a loopback server only, serves the
 	// requests that bring no token (serve --transport http --emulator: the
 	// local emulator org's own login, so local clients need no token).
 	LocalClient *salesforce.Client
 	Logger      *slog.Logger
+	// Telemetry observes the Salesforce requests of every client built for
+	// a request, and counts token validations; nil: none.
+	Telemetry *telemetry.Telemetry
+	// Usage is the process's API usage tracker and budget; nil: one without a budget.
+	Usage *salesforce.Usage
+	// Limits bound each user's calls; zero values: unlimited.
+	Limits UserLimits
 }
 
 type clientKey struct{}
@@ -85,7 +98,11 @@ func HTTPHandler(s *server.MCPServer, listenAddr string, o HTTPOptions) (http.Ha
 		base = "http://" + listenAddr
 	}
 	b := &clientBuilder{hc: hc, apiVersion: o.APIVersion, userAgent: o.UserAgent, tokenURL: o.TokenURL,
-		clientID: o.ClientID, clientSecret: o.ClientSecret, retry: o.Retry}
+		clientID: o.ClientID, clientSecret: o.ClientSecret, retry: o.Retry, usage: o.Usage, obs: o.Telemetry.Observer()}
+	var metrics *telemetry.Metrics
+	if o.Telemetry != nil {
+		metrics = o.Telemetry.Metrics
+	}
 	ttl := o.ValidationTTL
 	if ttl <= 0 {
 		ttl = defaultValidationTTL
@@ -98,7 +115,8 @@ func HTTPHandler(s *server.MCPServer, listenAddr string, o HTTPOptions) (http.Ha
 			login = "https://login.salesforce.com"
 		}
 		auth = &bearerAuth{b: b, policy: o.Instances, loginURL: login, ttl: ttl, now: time.Now,
-			valid: map[tokenKey]validation{}, clients: newClientLRU(o.MaxClients)}
+			valid: map[tokenKey]validation{}, refused: map[tokenKey]refusal{},
+			limiter: newAddrLimiter(o.ValidationsPerMinute), clients: newClientLRU(o.MaxClients), metrics: metrics}
 		if o.LocalClient != nil {
 			if !isLoopbackListen(listenAddr) {
 				return nil, fmt.Errorf("a login for requests without a token is served on loopback only, not on %s", listenAddr)
@@ -138,7 +156,15 @@ func HTTPHandler(s *server.MCPServer, listenAddr string, o HTTPOptions) (http.Ha
 	if o.Mode == AuthProxy {
 		metadata, _ = json.Marshal(o.Proxy.ProtectedResourceMetadata())
 	}
+	// GO-2026-6911 (mcp-go <= v1.2.x: a Location header followed unvalidated)
+	// lives in mcp-go's client transports, which sfmcp does not link: it only
+	// serves. internal/build's TestBinaryLeavesOutMCPClient keeps it so.
+	// Stateless: no session can receive server-initiated messages, so GET
+	// /mcp has nothing to stream and answers 405 (the spec's "no SSE stream
+	// here") instead of holding a connection open for any caller, even one
+	// with a made-up token in headers mode.
 	streamable := server.NewStreamableHTTPServer(s, server.WithStateLess(true), server.WithEndpointPath("/mcp"),
+		server.WithDisableStreaming(true),
 		server.WithStreamableHTTPLogger(log))
 
 	mux := http.NewServeMux()
@@ -155,7 +181,9 @@ func HTTPHandler(s *server.MCPServer, listenAddr string, o HTTPOptions) (http.Ha
 	if o.Mode == AuthProxy {
 		o.Proxy.Mount(mux)
 	}
-	mux.Handle("/mcp", limitBody(MaxArgumentBytes+64<<10, authMiddleware(auth, o.Mode, base+metadataPath, log, streamable)))
+	limiter := newUserLimiter(o.Limits, metrics)
+	refusals := newRefusalLog(log, time.Minute, time.Now)
+	mux.Handle("/mcp", limitBody(MaxArgumentBytes+64<<10, authMiddleware(auth, o.Mode, base+metadataPath, refusals, limiter.wrap(streamable))))
 
 	loopback := isLoopbackListen(listenAddr)
 	origins := o.CORSOrigins
@@ -178,7 +206,7 @@ func firstNonEmpty(s ...string) string {
 // authMiddleware lets a request through with its caller's Salesforce client
 // in the context, or answers 401 (bearer: with WWW-Authenticate pointing at
 // the resource metadata; headers: the lead-sync AUTHENTICATION_REQUIRED body).
-func authMiddleware(auth authenticator, mode AuthMode, metadataURL string, log *slog.Logger, next http.Handler) http.Handler {
+func authMiddleware(auth authenticator, mode AuthMode, metadataURL string, refusals *refusalLog, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodOptions {
 			next.ServeHTTP(w, r)
@@ -186,16 +214,23 @@ func authMiddleware(auth authenticator, mode AuthMode, metadataURL string, log *
 		}
 		c, fail := auth.authenticate(r)
 		if fail != nil {
-			log.Info("request refused", "status", fail.status, "code", fail.code, "reason", fail.msg, "remote", r.RemoteAddr)
+			refusals.add(fail, clientAddr(r))
 			writeAuthFailure(w, mode, metadataURL, fail)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientKey{}, c)))
+		ctx := context.WithValue(r.Context(), clientKey{}, c)
+		if org, user := c.Identity(); org != "" || user != "" {
+			ctx = telemetry.WithIdentity(ctx, telemetry.Identity{OrgID: org, UserID: user})
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
 func writeAuthFailure(w http.ResponseWriter, mode AuthMode, metadataURL string, f *authFailure) {
 	w.Header().Set("Content-Type", "application/json")
+	if f.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((f.retryAfter+time.Second-1)/time.Second)))
+	}
 	if mode == AuthHeaders {
 		body := map[string]any{"error": map[string]any{"code": f.code, "message": f.msg}}
 		if f.code == "AUTHENTICATION_REQUIRED" {
@@ -210,6 +245,10 @@ func writeAuthFailure(w http.ResponseWriter, mode AuthMode, metadataURL string, 
 		w.WriteHeader(f.status)
 		_ = json.NewEncoder(w).Encode(body)
 		return
+	}
+	if f.status == http.StatusServiceUnavailable {
+		// The proxy's state storage is down: worth a retry soon.
+		w.Header().Set("Retry-After", "5")
 	}
 	if f.status == http.StatusUnauthorized {
 		v := fmt.Sprintf(`Bearer resource_metadata=%q`, metadataURL)
@@ -293,35 +332,92 @@ func isLoopbackListen(addr string) bool {
 	return isLoopbackName(strings.ToLower(hostOnly(addr)))
 }
 
+// ServeOptions bound the HTTP server; zero fields take the defaults.
+type ServeOptions struct {
+	Grace           time.Duration // for calls in flight at shutdown
+	BodyTimeout     time.Duration // to receive a whole request body; DefaultBodyTimeout
+	MaxConns        int           // open connections in all; DefaultMaxConns
+	MaxConnsPerAddr int           // open connections from one client IP; DefaultMaxConnsPerAddr
+	Logger          *slog.Logger
+}
+
 // ServeHTTP serves h on ln until ctx ends, then shuts down gracefully,
-// giving calls in flight up to grace to finish.
+// giving calls in flight up to grace to finish. The server's bounds are
+// ServeOptions' defaults.
 func ServeHTTP(ctx context.Context, ln net.Listener, h http.Handler, grace time.Duration, log *slog.Logger) error {
+	return ServeHTTPWith(ctx, ln, h, ServeOptions{Grace: grace, Logger: log})
+}
+
+// ServeHTTPWith is ServeHTTP with explicit bounds: request headers within
+// 10 s, whole bodies within BodyTimeout, and at most MaxConns connections
+// (MaxConnsPerAddr from one address).
+func ServeHTTPWith(ctx context.Context, ln net.Listener, h http.Handler, o ServeOptions) error {
+	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if o.BodyTimeout <= 0 {
+		o.BodyTimeout = DefaultBodyTimeout
+	}
+	if o.MaxConns <= 0 {
+		o.MaxConns = DefaultMaxConns
+	}
+	if o.MaxConnsPerAddr <= 0 {
+		o.MaxConnsPerAddr = DefaultMaxConnsPerAddr
+	}
+	var (
+		mu    sync.Mutex
+		fresh = map[net.Conn]struct{}{} // connections that have not begun a request
+	)
 	srv := &http.Server{
-		Handler:           h,
+		Handler:           readBodies(o.BodyTimeout, h),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ConnState: func(c net.Conn, st http.ConnState) {
+			mu.Lock()
+			defer mu.Unlock()
+			if st == http.StateNew {
+				fresh[c] = struct{}{}
+			} else {
+				delete(fresh, c)
+			}
+		},
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(newConnLimiter(ln, o.MaxConns, o.MaxConnsPerAddr)) }()
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	sctx, cancel := context.WithTimeout(context.Background(), o.Grace)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		_ = srv.Close()
-		return err
+	shut := make(chan error, 1)
+	go func() { shut <- srv.Shutdown(sctx) }()
+	// Shutdown waits up to 5 s for a connection that has not sent a byte (a
+	// client's spare keep-alive dial); it has no request to finish, so it is
+	// closed now rather than holding up the exit.
+	for {
+		mu.Lock()
+		for c := range fresh {
+			_ = c.Close()
+			delete(fresh, c)
+		}
+		mu.Unlock()
+		select {
+		case err := <-shut:
+			if err != nil {
+				_ = srv.Close()
+				return err
+			}
+			if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
 }

@@ -5,12 +5,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -453,6 +456,105 @@ func TestCursorOfAnotherOrg(t *testing.T) {
 	// On A it continues.
 	if isErr, sc := srv.post(t, ha, toolCall("salesforce_query_more", map[string]any{"next_records_url": cursor, "max_records": 5})).result(t); isErr || sc["returned"] != 5.0 {
 		t.Errorf("A's cursor on A: %v", sc)
+	}
+}
+
+// syncBuf is a log sink for tests.
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestBearerRefusalsCachedAndLimited: one bad token sent many times costs
+// one userinfo call; many random bad tokens from one address cost at most
+// the per-address allowance, then 429 with Retry-After; and the refusals
+// are logged as a summary, not a line each.
+func TestBearerRefusalsCachedAndLimited(t *testing.T) {
+	em := emulatortest.New(t)
+	proxy := newCountingProxy(t, em.URL)
+	var logs syncBuf
+	srv := startHTTP(t, HTTPOptions{Mode: AuthBearer, LoginURL: proxy.URL, ValidationsPerMinute: 10,
+		Logger:    slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		Instances: InstancePolicy{Allowed: []string{hostOf(proxy.URL), hostOf(em.URL)}}})
+	const userinfo = "/services/oauth2/userinfo"
+
+	for i := range 40 {
+		if r := srv.post(t, bearer("00Dbogus!sameBadToken"), toolsList); r.status != 401 {
+			t.Fatalf("bad token, try %d: %d %s", i, r.status, r.body)
+		}
+	}
+	if n := proxy.count(userinfo); n != 1 {
+		t.Errorf("one bad token sent 40 times made %d userinfo calls; want 1 (refusal cached)", n)
+	}
+
+	limited := 0
+	for i := range 30 {
+		r := srv.post(t, bearer(fmt.Sprintf("00Dbogus!random%d", i)), toolsList)
+		switch r.status {
+		case 401:
+		case 429:
+			limited++
+			if ra, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || ra < 1 || ra > 60 {
+				t.Errorf("429 without a usable Retry-After: %q", r.header.Get("Retry-After"))
+			}
+		default:
+			t.Fatalf("random bad token: %d %s", r.status, r.body)
+		}
+	}
+	// The first bad token used one of the address's 10 validations.
+	if n := proxy.count(userinfo); n != 10 {
+		t.Errorf("30 random bad tokens from one address made %d userinfo calls in all; want 10 (the allowance)", n)
+	}
+	if limited != 21 {
+		t.Errorf("%d of 30 random bad tokens were answered 429; want 21", limited)
+	}
+	if lines := strings.Count(logs.String(), "requests refused"); lines != 1 {
+		t.Errorf("70 refusals logged %d summary lines at INFO; want 1:\n%s", lines, logs.String())
+	}
+	if strings.Contains(logs.String(), "bogus") {
+		t.Errorf("a token reached the log:\n%s", logs.String())
+	}
+}
+
+// TestBearerUserinfoInstanceIsChecked: in bearer mode, the instance userinfo
+// reports for the token's org must pass the allowlist; a token whose org is
+// "at" an address outside it is refused before anything is sent there.
+func TestBearerUserinfoInstanceIsChecked(t *testing.T) {
+	var elsewhere atomic.Int64
+	outside := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+		http.Error(w, "not here", 500)
+	}))
+	t.Cleanup(outside.Close)
+	login := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/services/oauth2/userinfo" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"sub":"s","user_id":"005000000000001AAA","organization_id":"00D000000000001AAA","preferred_username":"u@example.com","urls":{"rest":"%s/services/data/v{version}/","custom_domain":"%s"}}`, outside.URL, outside.URL)
+	}))
+	t.Cleanup(login.Close)
+	srv := startHTTP(t, HTTPOptions{Mode: AuthBearer, LoginURL: login.URL,
+		Instances: InstancePolicy{Allowed: []string{hostOf(login.URL)}}})
+	r := srv.post(t, bearer("00D000000000001AAA!AQ.someToken"), toolCall("salesforce_limits", map[string]any{}))
+	if r.status != 401 || !strings.Contains(string(r.body), "refused address") {
+		t.Fatalf("a token whose org userinfo places outside the allowlist: %d %s", r.status, r.body)
+	}
+	if n := elsewhere.Load(); n != 0 {
+		t.Errorf("%d request(s) went to the refused instance", n)
 	}
 }
 

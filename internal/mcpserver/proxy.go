@@ -13,6 +13,7 @@ import (
 	"github.com/sfmcp/sfmcp/internal/mcpserver/oauth"
 	"github.com/sfmcp/sfmcp/internal/mcpserver/oauth/store"
 	"github.com/sfmcp/sfmcp/internal/salesforce"
+	"github.com/sfmcp/sfmcp/internal/telemetry"
 )
 
 // ProxyConfig is the configuration of OAUTH_MODE=proxy (design.md §4, §5).
@@ -122,14 +123,14 @@ func (a *proxyAuth) authenticate(r *http.Request) (*salesforce.Client, *authFail
 	}
 	grant := sess.GrantID
 	c, err := a.clients.get(grant, hashToken(sess.AccessToken), func() (*salesforce.Client, error) {
-		return a.b.buildWith(salesforce.TokenSourceConfig{
+		return a.b.buildAs(salesforce.TokenSourceConfig{
 			Token:    salesforce.Token{AccessToken: sess.AccessToken, RefreshToken: sess.RefreshToken, InstanceURL: sess.InstanceURL},
 			TokenURL: a.b.tokenURL,
 			OnRefresh: func(ctx context.Context, t salesforce.Token) error {
 				return a.srv.SaveSalesforceToken(ctx, grant, t.AccessToken, t.RefreshToken)
 			},
 			Relogin: "authorize this MCP client again",
-		})
+		}, telemetry.Identity{OrgID: sess.OrgID, UserID: sess.UserID})
 	})
 	if err != nil {
 		return nil, &authFailure{status: http.StatusInternalServerError, code: "server_error", msg: "cannot use the stored Salesforce session: " + err.Error()}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/sfmcp/sfmcp/internal/ops"
 	"github.com/sfmcp/sfmcp/internal/salesforce"
+	"github.com/sfmcp/sfmcp/internal/telemetry"
 )
 
 // MaxArgumentBytes bounds one call's arguments (the HTTP transport also caps
@@ -51,6 +52,10 @@ type Options struct {
 	// Guard limits the objects and fields every tool may reach
 	// (--allow-objects, --deny-fields); nil: no limit.
 	Guard *ops.Guard
+	// Telemetry receives every call (metrics, a trace span, an audit line);
+	// nil: none. Build the Salesforce clients with its Observer too, so
+	// their requests join the call.
+	Telemetry *telemetry.Telemetry
 }
 
 // toolsListTTL is how long a client may cache tools/list (a hint of the
@@ -104,7 +109,7 @@ func NewServer(opts Options) *server.MCPServer {
 	}
 	entries = leads.Bind(entries)
 	for i, t := range opts.Tools {
-		h := &handler{entry: entries[i], client: opts.Client, log: log, confirm: opts.Confirm, guard: opts.Guard}
+		h := &handler{entry: entries[i], client: opts.Client, log: log, confirm: opts.Confirm, guard: opts.Guard, tel: opts.Telemetry}
 		s.AddTool(t.Def, h.handle)
 	}
 	if len(hidden) > 0 {
@@ -131,55 +136,92 @@ type handler struct {
 	log     *slog.Logger
 	confirm ConfirmPolicy
 	guard   *ops.Guard
+	tel     *telemetry.Telemetry
 }
+
+// outcomePending is the outcome telemetry records for a call that waits for
+// the user's confirmation (it has not run).
+const outcomePending = "CONFIRMATION_PENDING"
 
 // handle runs one call. It never returns a Go error: failures, including a
 // panic in an operation, are isError results the model can read.
 func (h *handler) handle(ctx context.Context, req mcp.CallToolRequest) (res *mcp.CallToolResult, _ error) {
 	cid := newCorrelationID()
 	start := time.Now()
+	args, argErr := rawArguments(req)
+	var sizes []telemetry.ArgumentSize
+	if h.tel != nil && h.tel.Audit != nil && argErr == nil {
+		sizes = argumentSizes(args)
+	}
+	// The operations name the call by the same id (lead errors carry it).
+	ctx, call := h.tel.StartCall(ops.WithCorrelationID(ctx, cid), h.entry.Meta.Name, "", cid, sizes)
+	errorCode := ""
 	defer func() {
 		if p := recover(); p != nil {
 			h.log.Error("tool panicked", "tool", h.entry.Meta.Name, "correlation_id", cid, "panic", fmt.Sprint(p))
-			res = errorResult(cid, errors.New("internal error in sfmcp (see its log)"))
+			te := toolError(cid, errors.New("internal error in sfmcp (see its log)"))
+			res, errorCode = errorResultOf(te), te.ErrorCode
 		}
+		call.End(ctx, errorCode)
 	}()
-	// The operations name the call by the same id (lead errors carry it).
-	out, pending, err := h.run(ops.WithCorrelationID(ctx, cid), req)
-	if pending != nil {
-		return pending, nil
-	}
-	if err != nil {
-		res = errorResult(cid, err)
-		if srv := server.ServerFromContext(ctx); srv != nil {
-			_ = srv.SendLogMessageToClient(ctx, mcp.NewLoggingMessageNotification(mcp.LoggingLevelWarning, "sfmcp",
-				map[string]any{"tool": h.entry.Meta.Name, "correlation_id": cid, "error": errorLogValue(err)}))
+	var out any
+	err := argErr
+	if err == nil {
+		var pending *mcp.CallToolResult
+		out, pending, err = h.run(ctx, req, args)
+		if pending != nil {
+			errorCode = outcomePending
+			return pending, nil
 		}
-		h.log.Info("tool call failed", "tool", h.entry.Meta.Name, "correlation_id", cid,
-			"duration", time.Since(start), "error", errorLogValue(err))
-		return res, nil
 	}
-	res, err = successResult(cid, out)
+	if err == nil {
+		if res, err = successResult(cid, out); err == nil {
+			if h.log.Enabled(ctx, slog.LevelDebug) {
+				h.log.Debug("tool call", "tool", h.entry.Meta.Name, "correlation_id", cid, "duration", time.Since(start))
+			}
+			return res, nil
+		}
+	}
+	te := toolError(cid, err)
+	errorCode = te.ErrorCode
+	if srv := server.ServerFromContext(ctx); srv != nil {
+		_ = srv.SendLogMessageToClient(ctx, mcp.NewLoggingMessageNotification(mcp.LoggingLevelWarning, "sfmcp",
+			map[string]any{"tool": h.entry.Meta.Name, "correlation_id": cid, "error": te.ErrorCode + ": " + te.Message}))
+	}
+	h.log.Info("tool call failed", "tool", h.entry.Meta.Name, "correlation_id", cid,
+		"duration", time.Since(start), "error", te.ErrorCode+": "+te.Message)
+	return errorResultOf(te), nil
+}
+
+// rawArguments returns the call's arguments as JSON (nil when there are none).
+func rawArguments(req mcp.CallToolRequest) (json.RawMessage, error) {
+	a := req.GetRawArguments()
+	if a == nil {
+		return nil, nil
+	}
+	if raw, ok := a.(json.RawMessage); ok {
+		return raw, nil
+	}
+	b, err := json.Marshal(a)
 	if err != nil {
-		return errorResult(cid, err), nil
+		return nil, &ops.InputError{Field: "arguments", Message: "are not JSON"}
 	}
-	if h.log.Enabled(ctx, slog.LevelDebug) {
-		h.log.Debug("tool call", "tool", h.entry.Meta.Name, "correlation_id", cid, "duration", time.Since(start))
+	return b, nil
+}
+
+// argumentSizes names the arguments of a JSON object with the size of each
+// value, for the audit log; anything but an object has no names.
+func argumentSizes(args json.RawMessage) []telemetry.ArgumentSize {
+	var m map[string]json.RawMessage
+	if len(args) == 0 || json.Unmarshal(args, &m) != nil {
+		return nil
 	}
-	return res, nil
+	return telemetry.ArgumentSizes(m)
 }
 
 // run runs the call, or returns pending: the request for the user's
 // confirmation that a destructive call waits for.
-func (h *handler) run(ctx context.Context, req mcp.CallToolRequest) (out any, pending *mcp.CallToolResult, err error) {
-	var args json.RawMessage
-	if a := req.GetRawArguments(); a != nil {
-		b, err := json.Marshal(a)
-		if err != nil {
-			return nil, nil, &ops.InputError{Field: "arguments", Message: "are not JSON"}
-		}
-		args = b
-	}
+func (h *handler) run(ctx context.Context, req mcp.CallToolRequest, args json.RawMessage) (out any, pending *mcp.CallToolResult, err error) {
 	if len(args) > MaxArgumentBytes {
 		return nil, nil, &ops.InputError{Field: "arguments", Message: fmt.Sprintf("are %d bytes; the most one call takes is %d", len(args), MaxArgumentBytes)}
 	}
@@ -413,7 +455,11 @@ func apiDetails(e *salesforce.APIError) []ErrorDetail {
 // (the TypeScript SDK among them) check structured content against the
 // tool's output schema even on errors.
 func errorResult(cid string, err error) *mcp.CallToolResult {
-	te := toolError(cid, err)
+	return errorResultOf(toolError(cid, err))
+}
+
+func errorResultOf(te ToolError) *mcp.CallToolResult {
+	cid := te.CorrelationID
 	text := te.ErrorCode + ": " + te.Message
 	if len(te.Fields) > 0 {
 		sorted := append([]string(nil), te.Fields...)
@@ -433,9 +479,4 @@ func ErrorFromText(text string) (ToolError, bool) {
 	var te ToolError
 	i := strings.LastIndexByte(text, '\n') // the message may hold newlines; JSON never does
 	return te, i >= 0 && json.Unmarshal([]byte(text[i+1:]), &te) == nil && te.CorrelationID != ""
-}
-
-func errorLogValue(err error) string {
-	te := toolError("", err)
-	return te.ErrorCode + ": " + te.Message
 }

@@ -65,6 +65,12 @@ type TokenSourceConfig struct {
 	// OnRefresh receives each renewed token so a token store can persist it.
 	// An error is logged and otherwise ignored: the new token is already in use.
 	OnRefresh func(ctx context.Context, t Token) error
+	// Coordinate, when set, wraps each refresh so that processes sharing one
+	// stored login refresh it once: it takes a lock shared with them, re-reads
+	// the stored token, and returns that if another process has already
+	// replaced stale; otherwise it calls refresh, saves the result under the
+	// same lock and returns it. It owns saving: OnRefresh is not called.
+	Coordinate func(ctx context.Context, stale Token, refresh func(context.Context) (Token, error)) (Token, error)
 	// Relogin says how to get a new login when this one cannot be renewed,
 	// e.g. "run `sfmcp login --alias prod` again"; default "log in again".
 	Relogin string
@@ -81,6 +87,7 @@ type TokenSource struct {
 	clientSecret string
 	tokenURL     string
 	onRefresh    func(context.Context, Token) error
+	coordinate   func(context.Context, Token, func(context.Context) (Token, error)) (Token, error)
 	relogin      string
 
 	mu  sync.Mutex
@@ -117,6 +124,7 @@ func NewTokenSource(cfg TokenSourceConfig) *TokenSource {
 		clientSecret: cfg.ClientSecret,
 		tokenURL:     tokenURL,
 		onRefresh:    cfg.OnRefresh,
+		coordinate:   cfg.Coordinate,
 		tok:          cfg.Token,
 	}
 }
@@ -183,7 +191,15 @@ func (ts *TokenSource) runRefresh(ctx context.Context, hc *http.Client, log *slo
 	refreshToken, old := ts.tok.RefreshToken, ts.tok
 	ts.mu.Unlock()
 
-	newTok, err := ts.requestRefresh(ctx, hc, refreshToken)
+	var newTok Token
+	var err error
+	if ts.coordinate != nil {
+		newTok, err = ts.coordinate(ctx, old, func(ctx context.Context) (Token, error) {
+			return ts.requestRefresh(ctx, hc, refreshToken)
+		})
+	} else {
+		newTok, err = ts.requestRefresh(ctx, hc, refreshToken)
+	}
 
 	ts.mu.Lock()
 	if err == nil {
@@ -213,7 +229,7 @@ func (ts *TokenSource) runRefresh(ctx context.Context, hc *http.Client, log *slo
 
 	if err == nil {
 		log.DebugContext(ctx, "salesforce session refreshed", "token", newTok)
-		if ts.onRefresh != nil {
+		if ts.onRefresh != nil && ts.coordinate == nil {
 			// Persist before waking the waiters, so a store never ends up
 			// older than a token already in use.
 			if perr := ts.onRefresh(ctx, newTok); perr != nil {
@@ -251,6 +267,9 @@ func (ts *TokenSource) requestRefresh(ctx context.Context, hc *http.Client, refr
 	req.Header.Set("Accept", "application/json")
 	resp, err := hc.Do(req)
 	if err != nil {
+		if re, ok := AsRedirect(err); ok {
+			return Token{}, fmt.Errorf("refresh session: %w", re)
+		}
 		// Not an auth error: the refresh token may be fine and the network not.
 		return Token{}, &NetworkError{Message: "refresh session: cannot reach the token endpoint " + hostOf(ts.tokenURL), Err: unwrapURLError(err)}
 	}

@@ -201,9 +201,14 @@ func (c *Client) streamAttempt(ctx context.Context, r *request, contentType stri
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)
 	req.Header.Set("Content-Type", contentType)
+	if err := c.checkBudget(r); err != nil {
+		return nil, err
+	}
 	start := time.Now()
-	resp, err := c.hc.Do(req)
+	octx, done := c.observe(ctx, r.method, r.path, 1)
+	resp, err := c.hc.Do(req.WithContext(octx))
 	if err != nil {
+		done(RequestResult{Err: err})
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, ctxErr
 		}
@@ -212,11 +217,13 @@ func (c *Client) streamAttempt(ctx context.Context, r *request, contentType stri
 	c.recordUsage(resp.Header)
 	c.log.DebugContext(ctx, "salesforce request", "method", r.method, "path", r.path, "status", resp.StatusCode, "elapsed", time.Since(start))
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		done(RequestResult{Status: resp.StatusCode})
 		return resp, nil
 	}
 	apiErr := c.readError(resp)
+	done(RequestResult{Status: resp.StatusCode, ErrorCode: apiErr.ErrorCode})
 	if apiErr.isExpiredSession() && c.tokens.CanRefresh() {
-		if _, rerr := c.tokens.refresh(ctx, c.hc, c.log, token); rerr != nil {
+		if rerr := c.refresh(ctx, token); rerr != nil {
 			return nil, rerr
 		}
 	}

@@ -18,9 +18,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -57,6 +55,15 @@ type Config struct {
 	// AllowInsecureHTTP permits a plain http:// instance URL on a host other
 	// than loopback. Loopback (the local emulator) is always allowed.
 	AllowInsecureHTTP bool
+	// Usage tracks the org's API usage and enforces the API budget; share
+	// one among the clients of a process. nil gives the client its own,
+	// without a budget.
+	Usage *Usage
+	// Observer hears about every request, retry and refresh; nil: nobody.
+	Observer Observer
+	// OrgID and UserID name whose login this is, when the caller knows
+	// (audit records carry them); the client itself never needs them.
+	OrgID, UserID string
 }
 
 // Client talks to one Salesforce org (one instance URL) at one API version.
@@ -71,11 +78,10 @@ type Client struct {
 	retry       RetryPolicy
 	log         *slog.Logger
 	describe    *DescribeCache
-
-	usageMu   sync.Mutex
-	usageUsed int
-	usageMax  int
-	usageOK   bool
+	usage       *Usage
+	obs         Observer
+	orgID       string
+	userID      string
 }
 
 // New validates cfg and returns a Client. No request is made.
@@ -114,8 +120,16 @@ func New(cfg Config) (*Client, error) {
 	if cache == nil {
 		cache = NewDescribeCache()
 	}
+	usage := cfg.Usage
+	if usage == nil {
+		usage, _ = NewUsage(0, logger)
+	}
 	return &Client{
-		hc:          cfg.HTTPClient,
+		usage:       usage,
+		obs:         cfg.Observer,
+		orgID:       cfg.OrgID,
+		userID:      cfg.UserID,
+		hc:          WithoutRedirects(cfg.HTTPClient),
 		tokens:      cfg.Tokens,
 		instance:    inst,
 		instanceStr: inst.String(),
@@ -130,10 +144,17 @@ func New(cfg Config) (*Client, error) {
 // NewHTTPClient returns an *http.Client tuned for Salesforce: keep-alive with a
 // pool of idle connections, and timeouts on each phase of a request rather than
 // on the whole exchange, so long streamed downloads (Bulk results) still work.
-// Callers bound whole calls with their context.
+// Callers bound whole calls with their context. It refuses redirects (see
+// WithoutRedirects).
 func NewHTTPClient() *http.Client {
+	return WithoutRedirects(&http.Client{Transport: NewTransport()})
+}
+
+// NewTransport is NewHTTPClient's transport, for a caller that tunes the pool
+// before wrapping it with WithoutRedirects.
+func NewTransport() *http.Transport {
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
-	tr := &http.Transport{
+	return &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           dialer.DialContext,
 		ForceAttemptHTTP2:     true,
@@ -144,54 +165,39 @@ func NewHTTPClient() *http.Client {
 		MaxIdleConnsPerHost:   16,
 		IdleConnTimeout:       90 * time.Second,
 	}
-	return &http.Client{Transport: tr}
 }
 
 // InstanceURL returns the org's base URL, like "https://acme.my.salesforce.com".
 func (c *Client) InstanceURL() string { return c.instanceStr }
 
+// Identity returns the org and user ids the client was built with ("" when unknown).
+func (c *Client) Identity() (orgID, userID string) { return c.orgID, c.userID }
+
 // APIVersion returns the REST API version in use, like "62.0".
 func (c *Client) APIVersion() string { return c.version }
 
-// APIUsage returns the latest api-usage figures Salesforce reported in the
-// Sforce-Limit-Info header; ok is false until a response carried one.
+// APIUsage returns the latest api-usage figures Salesforce reported for
+// this client's org in the Sforce-Limit-Info header (seen by any client
+// sharing its Usage); ok is false until a response carried one.
 func (c *Client) APIUsage() (used, max int, ok bool) {
-	c.usageMu.Lock()
-	defer c.usageMu.Unlock()
-	return c.usageUsed, c.usageMax, c.usageOK
+	return c.usage.Last(c.instanceStr)
 }
 
 func (c *Client) recordUsage(h http.Header) {
-	used, max, ok := parseLimitInfo(h.Get("Sforce-Limit-Info"))
-	if !ok {
-		return
+	used, max, ok := c.usage.record(c.instanceStr, h)
+	if ok && c.obs != nil {
+		c.obs.APIUsage(c.instanceStr, used, max)
 	}
-	c.usageMu.Lock()
-	c.usageUsed, c.usageMax, c.usageOK = used, max, true
-	c.usageMu.Unlock()
 }
 
-// parseLimitInfo reads "api-usage=25/15000" out of a header that may carry
-// other comma-separated entries such as "per-app-api-usage=17/250(appName=x)".
-func parseLimitInfo(v string) (used, max int, ok bool) {
-	for part := range strings.SplitSeq(v, ",") {
-		name, val, found := strings.Cut(strings.TrimSpace(part), "=")
-		if !found || !strings.EqualFold(strings.TrimSpace(name), "api-usage") {
-			continue
-		}
-		u, m, found := strings.Cut(strings.TrimSpace(val), "/")
-		if !found {
-			return 0, 0, false
-		}
-		var err1, err2 error
-		used, err1 = strconv.Atoi(u)
-		max, err2 = strconv.Atoi(m)
-		if err1 != nil || err2 != nil || used < 0 || max < 0 {
-			return 0, 0, false
-		}
-		return used, max, true
+// checkBudget refuses r once the org's usage reached the API budget, unless
+// r only reads the limits or who the user is: those must keep working so
+// that people can see why calls are refused.
+func (c *Client) checkBudget(r *request) error {
+	if r.budgetExempt {
+		return nil
 	}
-	return 0, 0, false
+	return c.usage.check(c.instanceStr)
 }
 
 func normalizeAPIVersion(v string) (string, error) {
@@ -260,6 +266,8 @@ type request struct {
 	// okStatus lists non-2xx statuses the caller wants back as a response
 	// rather than as an error (upsert's 300 Multiple Choices).
 	okStatus []int
+	// budgetExempt requests (limits, userinfo) are sent even past the API budget.
+	budgetExempt bool
 }
 
 // response is a fully read HTTP response.
@@ -340,10 +348,15 @@ func (c *Client) roundTrip(ctx context.Context, r *request) (*http.Response, err
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		if err := c.checkBudget(r); err != nil {
+			return nil, err
+		}
 		accessToken := c.tokens.accessToken()
 		start := time.Now()
-		resp, err := c.attempt(ctx, r, accessToken)
+		actx, done := c.observe(ctx, r.method, r.path, attempt)
+		resp, err := c.attempt(actx, r, accessToken)
 		if err != nil {
+			done(RequestResult{Err: err})
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return nil, ctxErr
 			}
@@ -359,17 +372,19 @@ func (c *Client) roundTrip(ctx context.Context, r *request) (*http.Response, err
 		c.recordUsage(resp.Header)
 		c.log.DebugContext(ctx, "salesforce request", "method", r.method, "path", r.path, "status", resp.StatusCode, "attempt", attempt, "elapsed", time.Since(start))
 		if r.allows(resp.StatusCode) {
+			done(RequestResult{Status: resp.StatusCode})
 			return resp, nil
 		}
 
 		apiErr := c.readError(resp)
+		done(RequestResult{Status: resp.StatusCode, ErrorCode: apiErr.ErrorCode})
 
 		if apiErr.isExpiredSession() && !refreshed {
 			refreshed = true
 			if !c.tokens.CanRefresh() {
 				return nil, &AuthError{Message: "the session has expired or is invalid and no refresh token is available; " + c.tokens.relogin, Err: apiErr}
 			}
-			if _, err := c.tokens.refresh(ctx, c.hc, c.log, accessToken); err != nil {
+			if err := c.refresh(ctx, accessToken); err != nil {
 				return nil, err
 			}
 			attempt-- // the retry after a refresh is not a transient-failure retry
@@ -444,6 +459,9 @@ func (c *Client) readError(resp *http.Response) *APIError {
 // the whole URL, query string included; our URLs carry no tokens, but the
 // query text is noise, so only the method and path are kept.
 func (c *Client) transportError(r *request, err error, attempts int) error {
+	if re, ok := AsRedirect(err); ok {
+		return re
+	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err

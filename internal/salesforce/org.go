@@ -58,7 +58,7 @@ func (l LimitValue) MarshalJSON() ([]byte, error) {
 
 // Limits returns the org's limits keyed by name, like "DailyApiRequests".
 func (c *Client) Limits(ctx context.Context) (map[string]LimitValue, error) {
-	resp, err := c.send(ctx, newRequest(http.MethodGet, c.dataPath("limits")))
+	resp, err := c.send(ctx, exempt(newRequest(http.MethodGet, c.dataPath("limits"))))
 	if err != nil {
 		return nil, fmt.Errorf("limits: %w", err)
 	}
@@ -85,7 +85,7 @@ type UserInfo struct {
 // UserInfo asks the instance who the token belongs to
 // (/services/oauth2/userinfo). It doubles as a cheap token check.
 func (c *Client) UserInfo(ctx context.Context) (*UserInfo, error) {
-	resp, err := c.send(ctx, newRequest(http.MethodGet, "/services/oauth2/userinfo"))
+	resp, err := c.send(ctx, exempt(newRequest(http.MethodGet, "/services/oauth2/userinfo")))
 	if err != nil {
 		return nil, fmt.Errorf("userinfo: %w", err)
 	}
@@ -105,7 +105,7 @@ type APIVersionInfo struct {
 
 // Versions lists the REST API versions the org serves, oldest first.
 func (c *Client) Versions(ctx context.Context) ([]APIVersionInfo, error) {
-	resp, err := c.send(ctx, newRequest(http.MethodGet, "/services/data"))
+	resp, err := c.send(ctx, exempt(newRequest(http.MethodGet, "/services/data")))
 	if err != nil {
 		return nil, fmt.Errorf("versions: %w", err)
 	}
@@ -114,4 +114,11 @@ func (c *Client) Versions(ctx context.Context) ([]APIVersionInfo, error) {
 		return nil, fmt.Errorf("versions: decode response: %w", err)
 	}
 	return out, nil
+}
+
+// exempt marks a request that only reads the limits or who the user is: it
+// is sent even past the API budget, so people can see why calls are refused.
+func exempt(r *request) *request {
+	r.budgetExempt = true
+	return r
 }

@@ -245,14 +245,20 @@ func (c *Client) ConvertLead(ctx context.Context, converts []LeadConvert) ([]Lea
 			return nil, &AuthError{Message: "Salesforce rejected the session; log in again", Err: fault}
 		}
 		refreshed = true
-		if _, err := c.tokens.refresh(ctx, c.hc, c.log, token); err != nil {
+		if err := c.refresh(ctx, token); err != nil {
 			return nil, err
 		}
 	}
 }
 
 // soapCall posts one envelope and reads the answer: results, or a fault.
-func (c *Client) soapCall(ctx context.Context, path string, body []byte) ([]LeadConvertResult, *SOAPFault, error) {
+func (c *Client) soapCall(ctx context.Context, path string, body []byte) (_ []LeadConvertResult, _ *SOAPFault, err error) {
+	if err := c.checkBudget(&request{method: http.MethodPost, path: path}); err != nil {
+		return nil, nil, err
+	}
+	ctx, done := c.observe(ctx, http.MethodPost, path, 1)
+	status, code := 0, ""
+	defer func() { done(RequestResult{Status: status, ErrorCode: code, Err: err}) }()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.instanceStr+path, bytes.NewReader(body))
 	if err != nil {
 		return nil, nil, fmt.Errorf("build request: %w", err)
@@ -270,6 +276,7 @@ func (c *Client) soapCall(ctx context.Context, path string, body []byte) ([]Lead
 		return nil, nil, c.transportError(&request{method: http.MethodPost, path: path}, err, 1)
 	}
 	defer resp.Body.Close()
+	status = resp.StatusCode
 	c.recordUsage(resp.Header)
 	c.log.DebugContext(ctx, "salesforce SOAP request", "path", path, "status", resp.StatusCode, "elapsed", time.Since(start))
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
@@ -285,6 +292,7 @@ func (c *Client) soapCall(ctx context.Context, path string, body []byte) ([]Lead
 		if fault.ExceptionCode == "" && len(f.Exception) > 0 {
 			fault.ExceptionCode = strings.TrimSpace(f.Exception[0].Code)
 		}
+		code = fault.code()
 		return nil, fault, nil
 	}
 	if resp.StatusCode != http.StatusOK || xmlErr != nil {

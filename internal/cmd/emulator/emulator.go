@@ -22,6 +22,7 @@ type Options struct {
 	DataPath     string
 	SchemaPath   string
 	NoSampleData bool
+	APILimit     int
 	AllowRemote  bool
 	Apps         []string // --app values
 }
@@ -68,6 +69,7 @@ callbacks, certificate as PEM text, runAs).`,
 	cmd.Flags().StringVar(&opts.DataPath, "data", "", "SQLite file that keeps the org between runs (default: in memory)")
 	cmd.Flags().StringVar(&opts.SchemaPath, "schema", "", "YAML file of custom fields and objects (default: the built-in sample)")
 	cmd.Flags().BoolVar(&opts.NoSampleData, "no-sample-data", false, "start with users and lead statuses only")
+	cmd.Flags().IntVar(&opts.APILimit, "api-limit", 0, "the org's DailyApiRequests.Max; requests past it get REQUEST_LIMIT_EXCEEDED (default 15000)")
 	cmd.Flags().StringArrayVar(&opts.Apps, "app", nil, "register a connected app: `client_id=ID[,secret=S][,callback=URL]...[,certificate=FILE][,run_as=USER]` (repeatable)")
 	cmd.Flags().BoolVar(&opts.AllowRemote, "allow-remote", false, "allow a non-loopback --addr (the emulator hands out admin tokens to anyone)")
 	return cmd
@@ -75,7 +77,10 @@ callbacks, certificate as PEM text, runAs).`,
 
 // Run starts the emulator, prints its startup line and serves until ctx ends.
 func Run(ctx context.Context, opts *Options) error {
-	eo := emulator.Options{DataPath: opts.DataPath, NoSampleData: opts.NoSampleData}
+	if opts.APILimit < 0 {
+		return cmdutil.FlagErrorf("--api-limit %d: want a positive number of requests", opts.APILimit)
+	}
+	eo := emulator.Options{DataPath: opts.DataPath, NoSampleData: opts.NoSampleData, APILimit: opts.APILimit}
 	if opts.SchemaPath != "" {
 		b, err := os.ReadFile(opts.SchemaPath)
 		if err != nil {

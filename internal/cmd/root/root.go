@@ -35,6 +35,8 @@ func NewGlobalFlags() *pflag.FlagSet {
 	fs.String("api-version", "", "Salesforce API `version` (default "+config.DefaultAPIVersion+")")
 	fs.BoolP("quiet", "q", false, "Print only results and errors")
 	fs.BoolP("verbose", "v", false, "Log each HTTP request to stderr: method, path, status, duration, request id (never tokens)")
+	fs.String("api-budget", "", "Refuse calls once the org's daily API usage reaches this `percent` of its limit (SFMCP_API_BUDGET)")
+	fs.String("audit-log", "", "Append one JSON line per tool call and per write to this `file` (\"-\": stderr; SFMCP_AUDIT_LOG)")
 	return fs
 }
 

@@ -27,6 +27,7 @@ import (
 	"github.com/sfmcp/sfmcp/internal/ops"
 	"github.com/sfmcp/sfmcp/internal/output"
 	"github.com/sfmcp/sfmcp/internal/salesforce"
+	"github.com/sfmcp/sfmcp/internal/telemetry"
 )
 
 // Environment variables of the HTTP transport that are not config keys.
@@ -36,6 +37,9 @@ const (
 	// envRedirectSchemes lists the private-use redirect URI schemes OAuth
 	// clients may register in proxy mode (default vscode, cursor, vscode-webview, claude).
 	envRedirectSchemes = "SFMCP_OAUTH_REDIRECT_SCHEMES"
+	envMetricsAddr     = "SFMCP_METRICS_ADDR"
+	envRateLimit       = "SFMCP_RATE_LIMIT"
+	envMaxConcurrent   = "SFMCP_MAX_CONCURRENT"
 )
 
 // DefaultPort is the HTTP port when neither --port nor PORT, FASTMCP_PORT or MCP_PORT is set.
@@ -60,6 +64,17 @@ type Options struct {
 	JSON         bool
 	AllowedHosts []string
 	CORSOrigins  []string
+
+	// Telemetry is the factory's: serve fills in metrics, tracer and audit
+	// log before any Salesforce client is built, so clients report to it.
+	Telemetry *telemetry.Telemetry
+	// APIUsage is the process's usage tracker with the --api-budget.
+	APIUsage func() (*salesforce.Usage, error)
+
+	MetricsAddr   string  // host:port of the Prometheus /metrics listener; "" is off
+	RateLimit     float64 // per-user requests per second in HTTP mode; 0 is unlimited
+	RateBurst     int     // per-user burst above RateLimit
+	MaxConcurrent int     // per-user requests at once in HTTP mode; 0 is unlimited
 	// ConfirmDestructive refuses destructive calls from clients that cannot
 	// ask their user; ConfirmUpdates also asks before updates and upserts.
 	ConfirmDestructive bool
@@ -70,7 +85,8 @@ type Options struct {
 
 // NewCmdServe builds the command; runF replaces serveRun in tests.
 func NewCmdServe(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Config: f.Config, Salesforce: f.Salesforce, Version: f.AppVersion}
+	opts := &Options{IO: f.IOStreams, Config: f.Config, Salesforce: f.Salesforce, Version: f.AppVersion,
+		Telemetry: f.Telemetry, APIUsage: f.APIUsage}
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the Salesforce operations to AI clients (MCP)",
@@ -115,7 +131,15 @@ changes nothing. A client that cannot ask runs them as before, unless
 --deny-fields hides fields (PII) from every result, describes included.
 Queries are checked before they are sent (objects named in FROM, subqueries,
 semi-joins, TYPEOF and RETURNING, the objects relationship paths lead to, and
-hidden fields anywhere, WHERE included), and results are filtered again. --list-tools prints what would be served.`,
+hidden fields anywhere, WHERE included), and results are filtered again.
+--list-tools prints what would be served.
+
+Operations: --metrics-addr serves Prometheus /metrics on its own listener;
+OTEL_EXPORTER_OTLP_ENDPOINT (and the other standard OTEL_* variables) turns
+on OpenTelemetry traces over OTLP/HTTP; --audit-log appends one JSON line per
+tool call; --api-budget refuses calls once the org's daily API usage reaches
+that percent of its limit; --rate-limit and --max-concurrent bound each
+user's requests over HTTP (429 with Retry-After past them).`,
 		Example: `  sfmcp serve --emulator
   sfmcp serve --list-tools --read-only
   sfmcp serve --transport http --port 8000 --toolsets query,metadata
@@ -148,12 +172,30 @@ hidden fields anywhere, WHERE included), and results are filtered again. --list-
 	fl.BoolVar(&opts.JSON, "json", false, "With --list-tools: print the tool definitions as JSON")
 	fl.StringSliceVar(&opts.AllowedHosts, "allowed-instance-hosts", splitEnv(envAllowedHosts), "Extra instance `hosts` (host[:port]) requests may name ("+envAllowedHosts+")")
 	fl.StringSliceVar(&opts.CORSOrigins, "cors-origins", splitEnv(envCORSOrigins), "Browser `origins` allowed to call the HTTP server ("+envCORSOrigins+")")
+	fl.StringVar(&opts.MetricsAddr, "metrics-addr", os.Getenv(envMetricsAddr), "Serve Prometheus metrics at http://`host:port`/metrics ("+envMetricsAddr+"; default off)")
+	fl.Float64Var(&opts.RateLimit, "rate-limit", envFloat(envRateLimit), "HTTP: each user's sustained `requests` per second ("+envRateLimit+"; 0: unlimited)")
+	fl.IntVar(&opts.RateBurst, "rate-burst", 0, "HTTP: `requests` a user may send at once above --rate-limit (default: the rate, at least 1)")
+	fl.IntVar(&opts.MaxConcurrent, "max-concurrent", int(envFloat(envMaxConcurrent)), "HTTP: `requests` one user may have running at once ("+envMaxConcurrent+"; 0: unlimited)")
 
 	cmd.AddCommand(newCmdConfig(f))
 	return cmd
 }
 
 func splitEnv(name string) []string { return mcpserver.SplitList([]string{os.Getenv(name)}) }
+
+// envFloat reads a number from the environment; a malformed one reads as 0
+// and is caught by the flag check (a negative or unreadable value never
+// silently means "unlimited": see checkLimits).
+func envFloat(name string) float64 {
+	v, err := strconv.ParseFloat(strings.TrimSpace(os.Getenv(name)), 64)
+	if err != nil {
+		if os.Getenv(name) != "" {
+			return -1
+		}
+		return 0
+	}
+	return v
+}
 
 // tools returns the filtered tools of the catalogue.
 func (o *Options) tools() ([]mcpserver.Tool, error) {
@@ -202,15 +244,23 @@ func serveRun(ctx context.Context, opts *Options) error {
 		return err
 	}
 	log := newLogger(opts.IO, cfg.LogLevel())
+	if opts.RateLimit < 0 || opts.RateBurst < 0 || opts.MaxConcurrent < 0 {
+		return cmdutil.FlagErrorf("--rate-limit, --rate-burst and --max-concurrent must be numbers of 0 or more (%s, %s)", envRateLimit, envMaxConcurrent)
+	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	tel, closeTel, err := startTelemetry(ctx, opts, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeTel()
 	if opts.Transport == "http" {
-		return serveHTTP(ctx, opts, cfg, tools, log)
+		return serveHTTP(ctx, opts, cfg, tools, tel, log)
 	}
 	// A stdio server is one process of this machine, like the CLI: lead
 	// writes lock the same files.
 	s := mcpserver.NewServer(mcpserver.Options{Version: opts.Version, Tools: tools, Client: onceClient(opts.Salesforce),
-		Leads: leadSyncer(cfg, ops.FileLeadLocker{Dir: ops.LeadLockDir(cfg.Path())}), Logger: log, ListToolsets: opts.listToolsets(), Confirm: opts.confirmPolicy(), Guard: opts.guard()})
+		Leads: leadSyncer(cfg, ops.FileLeadLocker{Dir: ops.LeadLockDir(cfg.Path())}), Logger: log, ListToolsets: opts.listToolsets(), Confirm: opts.confirmPolicy(), Guard: opts.guard(), Telemetry: tel})
 	log.Info("serving MCP over stdio", "tools", len(tools), "version", opts.Version)
 	return mcpserver.ServeStdio(ctx, s, opts.IO.In, opts.IO.Out, log)
 }
@@ -302,7 +352,7 @@ func listenAddr(opts *Options, cfg *config.Config) (string, error) {
 	return net.JoinHostPort(strings.Trim(host, "[]"), strconv.Itoa(port)), nil
 }
 
-func serveHTTP(ctx context.Context, opts *Options, cfg *config.Config, tools []mcpserver.Tool, log *slog.Logger) error {
+func serveHTTP(ctx context.Context, opts *Options, cfg *config.Config, tools []mcpserver.Tool, tel *telemetry.Telemetry, log *slog.Logger) error {
 	mode, err := mcpserver.ParseAuthMode(cfg.String(config.KeyOAuthMode))
 	if err != nil {
 		return cmdutil.FlagErrorWrap(err)
@@ -376,7 +426,14 @@ func serveHTTP(ctx context.Context, opts *Options, cfg *config.Config, tools []m
 	}
 	defer closeLocker()
 	s := mcpserver.NewServer(mcpserver.Options{Version: opts.Version, Tools: tools, Client: mcpserver.ClientFromContext, ListToolsets: opts.listToolsets(),
-		Confirm: opts.confirmPolicy(), Guard: opts.guard(), Leads: leadSyncer(cfg, locker), Logger: log})
+		Confirm: opts.confirmPolicy(), Guard: opts.guard(), Leads: leadSyncer(cfg, locker), Logger: log, Telemetry: tel})
+	var usage *salesforce.Usage
+	if opts.APIUsage != nil {
+		if usage, err = opts.APIUsage(); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	h, err := mcpserver.HTTPHandler(s, ln.Addr().String(), mcpserver.HTTPOptions{
 		Proxy: proxy, LocalClient: local,
 		Mode: mode, BaseURL: cfg.String(config.KeyBaseURL), LoginURL: login,
@@ -384,6 +441,8 @@ func serveHTTP(ctx context.Context, opts *Options, cfg *config.Config, tools []m
 		CORSOrigins: mcpserver.SplitList(opts.CORSOrigins),
 		TokenURL:    cfg.TokenURL(), ClientID: cfg.ClientID(), ClientSecret: cfg.ClientSecret(),
 		APIVersion: cfg.APIVersion(), UserAgent: "sfmcp/" + opts.Version, HTTPClient: hc, Logger: log,
+		Telemetry: tel, Usage: usage,
+		Limits: mcpserver.UserLimits{RequestsPerSecond: opts.RateLimit, Burst: opts.RateBurst, Concurrent: opts.MaxConcurrent},
 	})
 	if err != nil {
 		ln.Close()
@@ -399,13 +458,11 @@ func serveHTTP(ctx context.Context, opts *Options, cfg *config.Config, tools []m
 // connections on every call (1026 connections for 10 000 calls of 50 clients,
 // BENCHMARKS.md). Response headers may take as long as a slow SOQL query.
 func serverHTTPClient() *http.Client {
-	hc := salesforce.NewHTTPClient()
-	if t, ok := hc.Transport.(*http.Transport); ok {
-		t.MaxIdleConns = 1024
-		t.MaxIdleConnsPerHost = 256
-		t.ResponseHeaderTimeout = 150 * time.Second
-	}
-	return hc
+	t := salesforce.NewTransport()
+	t.MaxIdleConns = 1024
+	t.MaxIdleConnsPerHost = 256
+	t.ResponseHeaderTimeout = 150 * time.Second
+	return salesforce.WithoutRedirects(&http.Client{Transport: t})
 }
 
 func listTools(opts *Options, tools []mcpserver.Tool) error {

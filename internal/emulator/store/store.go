@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -76,6 +77,13 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		dsn = fmt.Sprintf("file:sfmcp-emulator-%d?mode=memory&cache=shared", memSeq.Add(1))
 	} else {
 		dsn = "file:" + path
+		// SQLite gives the -wal and -shm files the mode of the database
+		// file, so the file exists as 0600 before SQLite first opens it.
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		f.Close()
 	}
 	dsn += sep(dsn) + "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
 	if path != "" {
@@ -94,9 +102,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	if path != "" {
 		// The org's data and its (hashed) sessions are the user's alone.
-		if err := os.Chmod(path, 0o600); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("store: %w", err)
+		// Files left by an older sfmcp may still be 0644.
+		for _, p := range []string{path, path + "-wal", path + "-shm"} {
+			if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				db.Close()
+				return nil, fmt.Errorf("store: %w", err)
+			}
 		}
 	}
 	stmts := newStmtCache(db)

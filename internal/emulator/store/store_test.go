@@ -53,6 +53,15 @@ func TestRecordsIndexAndSnapshot(t *testing.T) {
 	if err := c.Restore(ctx, snap); err != nil {
 		t.Fatal(err)
 	}
+	// The write-ahead log and its index hold the same data.
+	for _, p := range []string{path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Errorf("%s: %v", filepath.Base(p), err)
+		} else if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s mode = %v; want 0600", filepath.Base(p), fi.Mode().Perm())
+		}
+	}
 	rec, obj, err := c.Get(ctx, "001A")
 	if err != nil || obj != "Account" || rec["Name"] != "A" {
 		t.Fatalf("restored record: %v %v %v", rec, obj, err)

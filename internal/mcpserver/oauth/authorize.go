@@ -89,7 +89,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	browser := newSecret("")
 	req := authRequest{ClientID: client.ClientID, RedirectURI: redirect, State: q.Get("state"), Challenge: challenge,
 		Resource: s.resource, Scope: scope, BrowserHash: hashOf(browser)}
-	if err := s.cfg.Store.Set(ctx, store.Entry{Key: "consent:" + hashOf(consentID), Value: mustJSON(req), TTL: flowTTL}); err != nil {
+	if err := s.cfg.Store.Set(ctx, store.Entry{Key: "consent:{" + hashOf(consentID) + "}", Value: mustJSON(req), TTL: flowTTL}); err != nil {
 		s.page(w, http.StatusServiceUnavailable, "Temporarily unavailable", "sfmcp could not save this authorization. Try again shortly.")
 		return
 	}
@@ -186,7 +186,7 @@ func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PostForm.Get("consent_id")
-	b, fresh, err := s.cfg.Store.Consume(ctx, "consent:"+hashOf(id), "consent-used:"+hashOf(id), flowTTL)
+	b, fresh, err := s.cfg.Store.Consume(ctx, "consent:{"+hashOf(id)+"}", "consent-used:{"+hashOf(id)+"}", flowTTL)
 	switch {
 	case errors.Is(err, store.ErrNotFound) || (err == nil && !fresh) || id == "":
 		s.page(w, http.StatusBadRequest, "Authorization expired", "This consent is unknown, expired or was already answered. Start again from your application.")
@@ -214,7 +214,7 @@ func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
 	upstreamState := newSecret("")
 	req.Verifier = newSecret("")
 	req.BrowserHash = ""
-	if err := s.cfg.Store.Set(ctx, store.Entry{Key: "pending:" + hashOf(upstreamState), Value: mustJSON(req), TTL: flowTTL}); err != nil {
+	if err := s.cfg.Store.Set(ctx, store.Entry{Key: "pending:{" + hashOf(upstreamState) + "}", Value: mustJSON(req), TTL: flowTTL}); err != nil {
 		s.redirectError(w, r, req.RedirectURI, req.State, "temporarily_unavailable", "sfmcp's OAuth state storage is unavailable")
 		return
 	}
@@ -242,7 +242,7 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	q := r.URL.Query()
 	st := q.Get("state")
-	b, fresh, err := s.cfg.Store.Consume(ctx, "pending:"+hashOf(st), "pending-used:"+hashOf(st), flowTTL)
+	b, fresh, err := s.cfg.Store.Consume(ctx, "pending:{"+hashOf(st)+"}", "pending-used:{"+hashOf(st)+"}", flowTTL)
 	switch {
 	case errors.Is(err, store.ErrNotFound) || (err == nil && !fresh) || st == "":
 		s.page(w, http.StatusBadRequest, "Authorization expired", "This answer from Salesforce matches no authorization in progress (unknown, expired or already used state). Start again from your application.")

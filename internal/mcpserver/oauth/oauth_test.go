@@ -694,3 +694,55 @@ func TestRedisDown(t *testing.T) {
 		t.Errorf("authorize: %d %s", resp.StatusCode, page)
 	}
 }
+
+// TestRedisHangsMidFlowThenRecovers: a client registers, then Redis stops
+// answering (frozen, as in a partition); the next step of the flow gets 503
+// temporarily_unavailable with Retry-After within the store's timeouts, and
+// once Redis answers again the flow goes on to a token that resolves, with
+// the state written before the outage intact.
+func TestRedisHangsMidFlowThenRecovers(t *testing.T) {
+	t.Parallel()
+	rs := redistest.Start(t)
+	st, err := store.NewRedis(context.Background(), rs.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	h := newHarness(t, st)
+	id := h.client()
+
+	rs.Pause(t)
+	resumed := false
+	defer func() {
+		if !resumed {
+			rs.Resume(t)
+		}
+	}()
+	form := url.Values{"grant_type": {"refresh_token"}, "client_id": {id}, "refresh_token": {"sfmcp_rt_unknown"}}
+	req, _ := http.NewRequest(http.MethodPost, h.ts.URL+PathToken, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	start := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("token with Redis frozen: %d Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("the 503 took %v: Redis timeouts are not bounding the request", d)
+	}
+	rs.Resume(t)
+	resumed = true
+
+	// Recovery: the client registered before the outage completes a login.
+	verifier, challenge := pkce()
+	status, tok := h.exchange(id, h.code(id, challenge), verifier)
+	if status != 200 {
+		t.Fatalf("exchange after recovery: %d %v", status, tok)
+	}
+	if !h.resolves(tok["access_token"].(string)) {
+		t.Error("the token issued after recovery does not resolve")
+	}
+}

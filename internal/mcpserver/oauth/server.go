@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/sfmcp/sfmcp/internal/mcpserver/oauth/store"
+	"github.com/sfmcp/sfmcp/internal/salesforce"
 )
 
 // DefaultRedirectSchemes are the private-use URI schemes of editors that
@@ -114,6 +115,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: upstreamTimeout}
 	}
+	// The token endpoint and userinfo never redirect; following one would
+	// re-POST an authorization code or refresh token to another address.
+	cfg.HTTPClient = salesforce.WithoutRedirects(cfg.HTTPClient)
 	if cfg.RegistrationsPerMinute <= 0 {
 		cfg.RegistrationsPerMinute = defaultRegPerMin
 	}

@@ -5,19 +5,22 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// Redis is a Store in Redis, shared by every replica that points at it.
-// Keys are prefixed; callers put the part that tells two related keys apart
-// outside braces ("code:{h}", "code-used:{h}") so a cluster keeps them in one
-// slot for Consume.
+// Redis is a Store in Redis, shared by every replica that points at it: a
+// single server, a Redis Cluster or a Sentinel-managed primary, through
+// go-redis's UniversalClient. Keys are prefixed; callers put the part that
+// tells two related keys apart outside braces ("code:{h}", "code-used:{h}")
+// so a cluster keeps them in one slot for Consume.
 type Redis struct {
-	c      *redis.Client
-	prefix string
-	where  string // host:port, for messages
+	c       redis.UniversalClient
+	cluster bool
+	prefix  string
+	where   string // host:port list, for messages
 }
 
 // consumeScript is Consume in one atomic step: GETDEL the key and leave a
@@ -50,23 +53,72 @@ if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return n
 `)
 
-// NewRedis connects to rawURL (redis://[user:password@]host:port[/db] or
-// rediss://) and checks the connection with a PING.
+// NewRedis connects to rawURL and checks the connection with a PING:
+//
+//	redis://[user:password@]host:port[/db]                    one server (rediss:// for TLS)
+//	redis+cluster://[user:password@]host:port?addr=host2:port  a Redis Cluster, seed nodes
+//	redis+sentinel://[user:password@]host:port?master_name=m&addr=host2:port
+//	                                                            Sentinel: the sentinels' addresses
+//
+// (rediss+cluster:// and rediss+sentinel:// use TLS.) The query takes
+// go-redis's URL options (dial_timeout, ...).
 func NewRedis(ctx context.Context, rawURL string) (*Redis, error) {
-	opts, err := redis.ParseURL(rawURL)
+	c, cluster, where, err := redisClient(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("REDIS_URL %s: %w", redactURL(rawURL), err)
 	}
-	opts.DialTimeout = 5 * time.Second
-	opts.ReadTimeout = 3 * time.Second
-	opts.WriteTimeout = 3 * time.Second
-	opts.MaxRetries = 1
-	s := &Redis{c: redis.NewClient(opts), prefix: "sfmcp:oauth:", where: opts.Addr}
+	s := &Redis{c: c, cluster: cluster, prefix: "sfmcp:oauth:", where: where}
 	if err := s.Ping(ctx); err != nil {
 		_ = s.c.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// Bounds of every Redis operation: a Redis that hangs must turn into a 503
+// within seconds, not hold requests.
+const (
+	redisDialTimeout = 5 * time.Second
+	redisIOTimeout   = 3 * time.Second
+)
+
+func redisClient(rawURL string) (redis.UniversalClient, bool, string, error) {
+	scheme, rest, ok := strings.Cut(rawURL, "://")
+	if !ok {
+		return nil, false, "", errors.New("not a URL (want redis://, rediss://, redis+cluster:// or redis+sentinel://)")
+	}
+	base, mode, _ := strings.Cut(strings.ToLower(scheme), "+")
+	if base != "redis" && base != "rediss" {
+		return nil, false, "", fmt.Errorf("scheme %q: want redis, rediss, redis+cluster or redis+sentinel", scheme)
+	}
+	plain := base + "://" + rest
+	switch mode {
+	case "":
+		o, err := redis.ParseURL(plain)
+		if err != nil {
+			return nil, false, "", err
+		}
+		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.MaxRetries = redisDialTimeout, redisIOTimeout, redisIOTimeout, 1
+		return redis.NewClient(o), false, o.Addr, nil
+	case "cluster":
+		o, err := redis.ParseClusterURL(plain)
+		if err != nil {
+			return nil, false, "", err
+		}
+		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.MaxRetries = redisDialTimeout, redisIOTimeout, redisIOTimeout, 1
+		return redis.NewClusterClient(o), true, "cluster " + strings.Join(o.Addrs, ","), nil
+	case "sentinel":
+		o, err := redis.ParseFailoverURL(plain)
+		if err != nil {
+			return nil, false, "", err
+		}
+		if o.MasterName == "" {
+			return nil, false, "", errors.New("redis+sentinel:// needs ?master_name=<name>")
+		}
+		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.MaxRetries = redisDialTimeout, redisIOTimeout, redisIOTimeout, 1
+		return redis.NewFailoverClient(o), false, "sentinel " + strings.Join(o.SentinelAddrs, ",") + " master " + o.MasterName, nil
+	}
+	return nil, false, "", fmt.Errorf("scheme %q: want redis, rediss, redis+cluster or redis+sentinel", scheme)
 }
 
 // redactURL drops the password of a Redis URL.
@@ -94,13 +146,21 @@ func (s *Redis) Get(ctx context.Context, key string) ([]byte, error) {
 	return v, s.fail(err)
 }
 
-// Set implements Store: one MULTI/EXEC, so a failure writes nothing.
+// Set implements Store: one MULTI/EXEC, so a failure writes nothing. A
+// cluster refuses MULTI across slots, so there the entries are pipelined
+// SETs and all-or-nothing does not hold: the proxy's one multi-key write (a
+// grant and its code) can then at worst leave a grant no code names, which
+// expires with its TTL.
 func (s *Redis) Set(ctx context.Context, entries ...Entry) error {
 	if len(entries) == 1 {
 		e := entries[0]
 		return s.fail(s.c.Set(ctx, s.prefix+e.Key, e.Value, e.TTL).Err())
 	}
-	_, err := s.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	pipe := s.c.TxPipelined
+	if s.cluster {
+		pipe = s.c.Pipelined
+	}
+	_, err := pipe(ctx, func(p redis.Pipeliner) error {
 		for _, e := range entries {
 			p.Set(ctx, s.prefix+e.Key, e.Value, e.TTL)
 		}
@@ -147,6 +207,17 @@ func (s *Redis) Delete(ctx context.Context, keys ...string) error {
 	full := make([]string, len(keys))
 	for i, k := range keys {
 		full[i] = s.prefix + k
+	}
+	if s.cluster && len(full) > 1 {
+		// A cluster refuses one DEL of keys in different slots (CROSSSLOT):
+		// send one DEL per key, pipelined to each key's node.
+		_, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, k := range full {
+				p.Del(ctx, k)
+			}
+			return nil
+		})
+		return s.fail(err)
 	}
 	return s.fail(s.c.Del(ctx, full...).Err())
 }

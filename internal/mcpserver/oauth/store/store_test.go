@@ -206,3 +206,72 @@ func TestCipher(t *testing.T) {
 		}
 	}
 }
+
+// TestRedisCluster runs the store's contract against a real Redis Cluster of
+// three masters: keys that go together share a hash tag, a Set and a Delete
+// of keys in different slots work, and single-use Consume holds.
+func TestRedisCluster(t *testing.T) {
+	t.Parallel()
+	cl := redistest.StartCluster(t)
+	ctx := context.Background()
+	s, err := NewRedis(ctx, cl.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	// Keys in many slots, written together and deleted together.
+	var entries []Entry
+	var keys []string
+	for i := range 20 {
+		k := "grant:" + string(rune('a'+i))
+		entries = append(entries, Entry{k, []byte("v"), time.Minute})
+		keys = append(keys, k)
+	}
+	if err := s.Set(ctx, entries...); err != nil {
+		t.Fatalf("set across slots: %v", err)
+	}
+	for _, k := range keys {
+		if v, err := s.Get(ctx, k); err != nil || string(v) != "v" {
+			t.Fatalf("get %s: %q %v", k, v, err)
+		}
+	}
+	if err := s.Delete(ctx, keys...); err != nil {
+		t.Fatalf("delete across slots: %v", err)
+	}
+	for _, k := range keys {
+		if _, err := s.Get(ctx, k); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("%s survived the delete: %v", k, err)
+		}
+	}
+	// Consume pairs share a tag, as the proxy's keys do.
+	for round := range 10 {
+		key, tomb := "code:{h"+string(rune('a'+round))+"}", "code-used:{h"+string(rune('a'+round))+"}"
+		if err := s.Set(ctx, Entry{key, []byte("v"), time.Minute}); err != nil {
+			t.Fatal(err)
+		}
+		var wins atomic.Int32
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				if _, fresh, err := s.Consume(ctx, key, tomb, time.Minute); err == nil && fresh {
+					wins.Add(1)
+				} else if err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if wins.Load() != 1 {
+			t.Fatalf("round %d: %d consumers won", round, wins.Load())
+		}
+	}
+	if n, err := s.Incr(ctx, "count:{x}", time.Minute); err != nil || n != 1 {
+		t.Fatalf("incr: %d %v", n, err)
+	}
+	if _, err := NewRedis(ctx, "redis+sentinel://127.0.0.1:1"); err == nil || !strings.Contains(err.Error(), "master_name") {
+		t.Errorf("sentinel URL without master_name: %v", err)
+	}
+	if _, err := NewRedis(ctx, "redis+nope://127.0.0.1:1"); err == nil {
+		t.Error("an unknown redis+ scheme was accepted")
+	}
+}

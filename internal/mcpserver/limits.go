@@ -1,0 +1,154 @@
+package mcpserver
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Bounds of the HTTP server (ServeOptions zero values take these). A body
+// trickled in one byte at a time must not hold a connection for ever, and one
+// address (or many) must not hold every connection the process can afford.
+const (
+	DefaultBodyTimeout     = 30 * time.Second
+	DefaultMaxConns        = 1024
+	DefaultMaxConnsPerAddr = 128
+	// maxRequestBody is the largest body any endpoint takes: a tools/call
+	// with MaxArgumentBytes of arguments, plus the JSON-RPC envelope.
+	maxRequestBody = MaxArgumentBytes + 64<<10
+)
+
+// connLimiter is a net.Listener that keeps at most total connections open,
+// and at most perAddr from one client IP. A connection over a limit is
+// answered with a short HTTP 503 and closed at once, rather than left in the
+// accept queue where it would delay everyone else.
+type connLimiter struct {
+	net.Listener
+	total, perAddr int
+
+	mu     sync.Mutex
+	open   int
+	byAddr map[string]int
+}
+
+func newConnLimiter(ln net.Listener, total, perAddr int) *connLimiter {
+	return &connLimiter{Listener: ln, total: total, perAddr: perAddr, byAddr: map[string]int{}}
+}
+
+func (l *connLimiter) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		addr := remoteIP(c)
+		l.mu.Lock()
+		over := ""
+		switch {
+		case l.open >= l.total:
+			over = "the server has too many connections open"
+		case l.byAddr[addr] >= l.perAddr:
+			over = "too many connections from your address"
+		default:
+			l.open++
+			l.byAddr[addr]++
+		}
+		l.mu.Unlock()
+		if over != "" {
+			go refuseConn(c, over)
+			continue
+		}
+		return &limitedConn{Conn: c, release: func() { l.release(addr) }}, nil
+	}
+}
+
+func (l *connLimiter) release(addr string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.open--
+	if l.byAddr[addr]--; l.byAddr[addr] <= 0 {
+		delete(l.byAddr, addr)
+	}
+}
+
+// counts reports the open connections, in total and from addr.
+func (l *connLimiter) counts(addr string) (total, fromAddr int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.open, l.byAddr[addr]
+}
+
+func remoteIP(c net.Conn) string {
+	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		return a.IP.String()
+	}
+	return c.RemoteAddr().String()
+}
+
+// refuseConn tells the client why before closing; the write is bounded so a
+// client that does not read cannot keep the goroutine.
+func refuseConn(c net.Conn, why string) {
+	_ = c.SetWriteDeadline(time.Now().Add(time.Second))
+	body := why + "; retry later\n"
+	_, _ = fmt.Fprintf(c, "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+	_ = c.Close()
+}
+
+// limitedConn gives its slot back once, on the first Close.
+type limitedConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *limitedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
+}
+
+// readBodies reads every request body in full before the handler runs, under
+// a deadline for the whole body (the server's ReadHeaderTimeout covers the
+// headers). http.Server's own ReadTimeout would do the same but also stay
+// armed while a long tool call runs, and cancel it. A body over
+// maxRequestBody is left to the handler, whose own limit refuses it.
+func readBodies(timeout time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 || r.ContentLength > maxRequestBody {
+			next.ServeHTTP(w, r)
+			return
+		}
+		rc := http.NewResponseController(w)
+		_ = rc.SetReadDeadline(time.Now().Add(timeout))
+		var buf bytes.Buffer
+		if r.ContentLength > 0 {
+			buf.Grow(int(r.ContentLength))
+		}
+		_, err := buf.ReadFrom(io.LimitReader(r.Body, maxRequestBody+1))
+		if err != nil {
+			var ne net.Error
+			status, msg := http.StatusBadRequest, "could not read the request body"
+			if errors.As(err, &ne) && ne.Timeout() {
+				status, msg = http.StatusRequestTimeout, fmt.Sprintf("the request body did not arrive within %s", timeout)
+			}
+			w.Header().Set("Connection", "close")
+			http.Error(w, msg, status)
+			return
+		}
+		_ = rc.SetReadDeadline(time.Time{})
+		body := io.Reader(bytes.NewReader(buf.Bytes()))
+		if buf.Len() > maxRequestBody {
+			body = io.MultiReader(body, r.Body) // the handler's limit sees it is too large
+		}
+		r.Body = struct {
+			io.Reader
+			io.Closer
+		}{body, r.Body}
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,202 @@
+package mcpserver
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// serveWith runs h with o on a loopback port until the test ends and
+// returns the address and the error ServeHTTPWith returned (once done).
+func serveWith(t *testing.T, h http.Handler, o ServeOptions) (addr string, stop func() error) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Grace == 0 {
+		o.Grace = 5 * time.Second
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ServeHTTPWith(ctx, ln, h, o) }()
+	var once sync.Once
+	var serr error
+	stop = func() error {
+		once.Do(func() { cancel(); serr = <-done })
+		return serr
+	}
+	t.Cleanup(func() { _ = stop() })
+	return ln.Addr().String(), stop
+}
+
+// dialFrom opens a TCP connection to addr from a given loopback IP.
+func dialFrom(t *testing.T, ip, addr string) net.Conn {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 5 * time.Second}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatalf("dial from %s: %v", ip, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// firstLine reads the status line the server sends, or "" if it sends
+// nothing before closing or before the (generous) deadline.
+func firstLine(c net.Conn, wait time.Duration) string {
+	_ = c.SetReadDeadline(time.Now().Add(wait))
+	line, _ := bufio.NewReader(c).ReadString('\n')
+	return strings.TrimSpace(line)
+}
+
+// TestSlowBodiesAreCutOff: slow-loris clients that trickle a body one byte
+// at a time are answered 408 and disconnected once the body deadline passes,
+// on /mcp and on the proxy's unauthenticated endpoints alike.
+func TestSlowBodiesAreCutOff(t *testing.T) {
+	em := newHeadersHandler(t)
+	addr, _ := serveWith(t, em, ServeOptions{BodyTimeout: 300 * time.Millisecond})
+	const clients = 12
+	var wg sync.WaitGroup
+	got := make([]string, clients)
+	for i := range clients {
+		wg.Go(func() {
+			c := dialFrom(t, "127.0.0.1", addr)
+			path := []string{"/mcp", "/token", "/register"}[i%3]
+			fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{", path, addr)
+			// One byte every 100 ms for at most 10 s: long past the deadline.
+			stop := time.Now().Add(10 * time.Second)
+			go func() {
+				for time.Now().Before(stop) {
+					time.Sleep(100 * time.Millisecond)
+					if _, err := c.Write([]byte(" ")); err != nil {
+						return
+					}
+				}
+			}()
+			got[i] = firstLine(c, 10*time.Second)
+		})
+	}
+	wg.Wait()
+	for i, line := range got {
+		if !strings.Contains(line, "408") {
+			t.Errorf("slow client %d: got %q, want a 408 once the body deadline passed", i, line)
+		}
+	}
+}
+
+// TestBodyDeadlineDoesNotCutLongCalls: the body deadline is lifted once the
+// body is in, so a handler that works longer than it still answers.
+func TestBodyDeadlineDoesNotCutLongCalls(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		select {
+		case <-time.After(600 * time.Millisecond):
+		case <-r.Context().Done():
+			http.Error(w, "cancelled", 499)
+			return
+		}
+		fmt.Fprintf(w, "read %d", len(b))
+	})
+	addr, _ := serveWith(t, h, ServeOptions{BodyTimeout: 200 * time.Millisecond})
+	resp, err := http.Post("http://"+addr+"/x", "text/plain", strings.NewReader("hello"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(b) != "read 5" {
+		t.Fatalf("a call longer than the body deadline: %d %q", resp.StatusCode, b)
+	}
+}
+
+// TestConnectionCaps: one address gets MaxConnsPerAddr connections, all
+// addresses together MaxConns; the next is told 503 and closed, and a slot
+// freed is usable again.
+func TestConnectionCaps(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") })
+	addr, _ := serveWith(t, h, ServeOptions{MaxConns: 8, MaxConnsPerAddr: 5})
+	var held []net.Conn
+	for range 5 {
+		held = append(held, dialFrom(t, "127.0.0.1", addr)) // silent: slow-loris holding slots
+	}
+	if line := firstLine(dialFrom(t, "127.0.0.1", addr), 5*time.Second); !strings.Contains(line, "503") {
+		t.Fatalf("6th connection from one address: %q, want 503", line)
+	}
+	for _, ip := range []string{"127.0.0.2", "127.0.0.3", "127.0.0.4"} {
+		held = append(held, dialFrom(t, ip, addr))
+	}
+	if line := firstLine(dialFrom(t, "127.0.0.5", addr), 5*time.Second); !strings.Contains(line, "503") {
+		t.Fatalf("9th connection in all: %q, want 503", line)
+	}
+	held[0].Close()
+	// The slot comes back once the server sees the close; retry briefly.
+	for i := 0; ; i++ {
+		c := dialFrom(t, "127.0.0.1", addr)
+		fmt.Fprintf(c, "GET /healthz HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", addr)
+		line := firstLine(c, 5*time.Second)
+		if strings.Contains(line, "200") {
+			break
+		}
+		if i > 100 {
+			t.Fatalf("a freed slot is never reused: %q", line)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestGetMCPDoesNotStream: in stateless HTTP, GET /mcp answers at once
+// instead of opening a stream that lives for ever (any made-up token would
+// do in headers mode).
+func TestGetMCPDoesNotStream(t *testing.T) {
+	addr, _ := serveWith(t, newHeadersHandler(t), ServeOptions{})
+	req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/mcp", nil)
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Authorization", "Bearer made-up")
+	req.Header.Set("X-SF-Instance-Url", "http://127.0.0.1:1")
+	hc := &http.Client{Timeout: 10 * time.Second}
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatalf("GET /mcp did not answer: %v", err)
+	}
+	defer resp.Body.Close()
+	if _, err := io.ReadAll(resp.Body); err != nil {
+		t.Fatalf("GET /mcp body did not end: %v", err)
+	}
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("GET /mcp: %d, want 405", resp.StatusCode)
+	}
+}
+
+// TestShutdownClosesSilentConnections: a connection that never sent a byte
+// (a client's spare keep-alive dial) does not hold shutdown past its grace
+// (TestTwoUsers once failed with "shutdown: context deadline exceeded").
+func TestShutdownClosesSilentConnections(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
+	addr, stop := serveWith(t, h, ServeOptions{Grace: time.Second})
+	c := dialFrom(t, "127.0.0.1", addr)
+	_ = c
+	time.Sleep(50 * time.Millisecond) // let the server accept it
+	if err := stop(); err != nil {
+		t.Fatalf("shutdown with a silent connection open: %v", err)
+	}
+}
+
+// newHeadersHandler is the full HTTP handler in headers mode, with an
+// instance policy that only allows loopback.
+func newHeadersHandler(t *testing.T) http.Handler {
+	t.Helper()
+	s := NewServer(Options{Version: "test", Tools: allTools(t), Client: ClientFromContext})
+	h, err := HTTPHandler(s, "127.0.0.1:0", HTTPOptions{Mode: AuthHeaders, Instances: InstancePolicy{Allowed: []string{"127.0.0.1:1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
