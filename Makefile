@@ -15,7 +15,7 @@ LDFLAGS  := -s -w \
 	-X $(PKG)/internal/build.Commit=$(COMMIT) \
 	-X $(PKG)/internal/build.Date=$(DATE)
 
-.PHONY: all build test test-deps bench fmt vet clean docs cross release-check vulncheck mutation
+.PHONY: all build test test-deps bench fmt vet clean docs cross release-check release-lint vulncheck mutation
 
 all: build
 
@@ -23,9 +23,15 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/sfmcp
 
 # The one command that runs everything: system packages the tests need, vet,
-# and the race-enabled test suite.
-test: test-deps vet
+# govulncheck, actionlint and goreleaser check, and the race-enabled test suite.
+test: test-deps vet vulncheck release-lint
 	$(GO) test -race ./...
+
+# The release configuration and workflows, checked without building anything:
+# actionlint and goreleaser check. `make release-check` also builds them.
+release-lint:
+	$(GO) tool -modfile=tools/actionlint/go.mod actionlint -color=false
+	$(GO) tool -modfile=tools/go.mod goreleaser check
 
 test-deps:
 	./.ci/test-deps.sh
