@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -181,9 +182,11 @@ func TestLoginJWT(t *testing.T) {
 	dir := t.TempDir()
 	keyFile, cert := newKeyPair(t, dir, "server")
 	wrongKey, _ := newKeyPair(t, dir, "other")
-	var skew time.Duration // how far the org's clock runs ahead of this machine's
+	// How far the org's clock runs ahead of this machine's; the emulator's
+	// handlers read it while the test moves it, so it is atomic.
+	var skew atomic.Int64
 	r := newLoginRig(t, func(o *emulator.Options) {
-		o.Now = func() time.Time { return time.Now().Add(skew) }
+		o.Now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
 		o.Apps = append(o.Apps, emulator.ConnectedApp{ClientID: "ci-app", Certificate: cert})
 	})
 	jwtLogin := func(key string, extra ...string) []string {
@@ -194,10 +197,10 @@ func TestLoginJWT(t *testing.T) {
 		r.fails(r.env(), 4, "invalid assertion (invalid_grant)", jwtLogin(wrongKey)...)
 		res := r.fails(r.env(), 4, "check that --jwt-key-file is the key of the certificate", jwtLogin(wrongKey)...)
 		_ = res
-		skew = 10 * time.Minute
+		skew.Store(int64(10 * time.Minute))
 		r.fails(r.env(), 4, "expired authorization code (invalid_grant)", jwtLogin(keyFile)...)
 		r.fails(r.env(), 4, "check this machine's clock", jwtLogin(keyFile)...)
-		skew = 0
+		skew.Store(0)
 		notKey := writeSecretFile(t, dir, "cert.pem", cert)
 		r.fails(r.env(), 4, "not an RSA private key in PEM form", jwtLogin(notKey)...)
 		r.fails(r.env(), 2, "--jwt-key-file: open", jwtLogin(filepath.Join(dir, "missing.key"))...)

@@ -167,7 +167,20 @@ type bearerAuth struct {
 	limiter *addrLimiter // validations at Salesforce per client address
 	refusal *refusalLog
 
+	// inflight holds the validations under way, by token: requests that
+	// arrive with the same token meanwhile wait for that one answer instead
+	// of asking Salesforce again (and spending their address's allowance).
+	inflight map[tokenKey]*pendingValidation
+
 	clients *clientLRU
+}
+
+// pendingValidation is one userinfo validation that other requests with the
+// same token wait for.
+type pendingValidation struct {
+	done chan struct{}
+	v    validation
+	fail *authFailure
 }
 
 // refusal is a remembered "Salesforce did not accept this token".
@@ -209,25 +222,8 @@ func (a *bearerAuth) authenticate(r *http.Request) (*salesforce.Client, *authFai
 	}
 	if ok {
 		a.metrics.TokenValidation("cache_hit")
-	} else {
-		if wait, allowed := a.limiter.allow(clientAddr(r), a.now()); !allowed {
-			return nil, &authFailure{status: http.StatusTooManyRequests, code: "rate_limited", retryAfter: wait,
-				msg: "too many token validations from this address; retry later"}
-		}
-		if v, fail = a.validate(r.Context(), tok, base, headerInst); fail != nil {
-			a.metrics.TokenValidation("refused")
-			if fail.status == http.StatusUnauthorized {
-				a.remember(key, refusal{fail: fail, expires: a.now().Add(refusedTTL)})
-			}
-			return nil, fail
-		}
-		a.metrics.TokenValidation("ok")
-		a.mu.Lock()
-		if len(a.valid) >= maxRemembered { // bound the cache: drop it all rather than grow
-			clear(a.valid)
-		}
-		a.valid[key] = v
-		a.mu.Unlock()
+	} else if v, fail = a.validateOnce(r, key, tok, base, headerInst); fail != nil {
+		return nil, fail
 	}
 	c, err := a.clients.get(v.user+"@"+v.instance, hashToken(tok), func() (*salesforce.Client, error) {
 		org, user, _ := strings.Cut(v.user, "/")
@@ -237,6 +233,55 @@ func (a *bearerAuth) authenticate(r *http.Request) (*salesforce.Client, *authFai
 		return nil, &authFailure{status: http.StatusUnauthorized, code: "invalid_token", msg: "cannot use this token: " + err.Error()}
 	}
 	return c, nil
+}
+
+// validateOnce validates tok at Salesforce, or waits for the validation of
+// the same token that another request already started.
+func (a *bearerAuth) validateOnce(r *http.Request, key tokenKey, tok, base, headerInst string) (validation, *authFailure) {
+	a.mu.Lock()
+	if p, ok := a.inflight[key]; ok {
+		a.mu.Unlock()
+		select {
+		case <-p.done:
+			return p.v, p.fail
+		case <-r.Context().Done():
+			return validation{}, &authFailure{status: http.StatusServiceUnavailable, code: "temporarily_unavailable", msg: "request ended while its token was being validated"}
+		}
+	}
+	if a.inflight == nil {
+		a.inflight = map[tokenKey]*pendingValidation{}
+	}
+	p := &pendingValidation{done: make(chan struct{})}
+	a.inflight[key] = p
+	a.mu.Unlock()
+	defer func() {
+		a.mu.Lock()
+		delete(a.inflight, key)
+		a.mu.Unlock()
+		close(p.done)
+	}()
+
+	if wait, allowed := a.limiter.allow(clientAddr(r), a.now()); !allowed {
+		p.fail = &authFailure{status: http.StatusTooManyRequests, code: "rate_limited", retryAfter: wait,
+			msg: "too many token validations from this address; retry later"}
+		return validation{}, p.fail
+	}
+	p.v, p.fail = a.validate(r.Context(), tok, base, headerInst)
+	if p.fail != nil {
+		a.metrics.TokenValidation("refused")
+		if p.fail.status == http.StatusUnauthorized {
+			a.remember(key, refusal{fail: p.fail, expires: a.now().Add(refusedTTL)})
+		}
+		return validation{}, p.fail
+	}
+	a.metrics.TokenValidation("ok")
+	a.mu.Lock()
+	if len(a.valid) >= maxRemembered { // bound the cache: drop it all rather than grow
+		clear(a.valid)
+	}
+	a.valid[key] = p.v
+	a.mu.Unlock()
+	return p.v, nil
 }
 
 // cached returns a validation still in date, or a refusal still in date.

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -109,10 +108,7 @@ func (a *AuditLog) Write(rec AuditRecord) error {
 		}
 	}
 	if a.f != nil && len(line) > pipeBuf {
-		fd := int(a.f.Fd())
-		if err := syscall.Flock(fd, syscall.LOCK_EX); err == nil {
-			defer syscall.Flock(fd, syscall.LOCK_UN) //nolint:errcheck // unlocking a file we hold
-		}
+		defer lockExclusive(a.f)()
 	}
 	if _, err := a.w.Write(line); err != nil {
 		return fmt.Errorf("audit log: %w", err)

@@ -9,7 +9,6 @@ import (
 	"net"
 	"os/exec"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -92,11 +91,12 @@ func (s *Server) Stop() {
 	}
 }
 
-// Pause freezes the server (SIGSTOP): connections stay open but nothing is
-// answered, as with a Redis that hangs or a network partition.
+// Pause freezes the server (SIGSTOP where there are signals): connections
+// stay open but nothing is answered, as with a Redis that hangs or a network
+// partition.
 func (s *Server) Pause(t testing.TB) {
 	t.Helper()
-	if err := s.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+	if err := s.cmd.Process.Signal(stopSignal); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -104,7 +104,7 @@ func (s *Server) Pause(t testing.TB) {
 // Resume lets a paused server go on (SIGCONT), its data intact.
 func (s *Server) Resume(t testing.TB) {
 	t.Helper()
-	if err := s.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+	if err := s.cmd.Process.Signal(contSignal); err != nil {
 		t.Fatal(err)
 	}
 }
