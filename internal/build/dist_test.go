@@ -99,9 +99,10 @@ func TestDist(t *testing.T) {
 		if !strings.Contains(cask, `version "`+version+`"`) {
 			t.Errorf("the cask does not say version %q:\n%s", version, cask)
 		}
-		// Each url line is followed, in its on_* block, by its sha256.
-		urlSum := regexp.MustCompile(`url "([^"]+)"\s*\n\s*sha256 "([0-9a-f]{64})"`)
-		pairs := urlSum.FindAllStringSubmatch(cask, -1)
+		// In each on_* block goreleaser writes the sha256, then the url, whose
+		// version is Ruby's #{version}: the cask's own version line.
+		sumURL := regexp.MustCompile(`sha256 "([0-9a-f]{64})"\s*\n\s*url "([^"]+)"`)
+		pairs := sumURL.FindAllStringSubmatch(cask, -1)
 		darwinLinux := 0
 		for _, n := range names {
 			if !strings.Contains(n, "windows") {
@@ -112,7 +113,7 @@ func TestDist(t *testing.T) {
 			t.Fatalf("the cask has %d url/sha256 pairs, want one per macOS and Linux archive (%d):\n%s", len(pairs), darwinLinux, cask)
 		}
 		for _, m := range pairs {
-			url, sum := m[1], m[2]
+			sum, url := m[1], strings.ReplaceAll(m[2], "#{version}", version)
 			file := url[strings.LastIndex(url, "/")+1:]
 			if sums[file] == "" {
 				t.Errorf("cask url %s names no archive that was built", url)
