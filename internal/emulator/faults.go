@@ -132,6 +132,7 @@ func (o *Org) denyNext() bool {
 //	DELETE /__emulator/faults            clear faults
 //	POST   /__emulator/expire-sessions   expire every access token now
 //	POST   /__emulator/deny-next         the next authorization is denied
+//	GET|POST|DELETE /__emulator/clock    read, move ahead or reset the org's clock (clock.go)
 func (e *Emulator) handleAdmin(w http.ResponseWriter, r *http.Request) {
 	if !remoteIsLoopback(r) {
 		writeError(w, notFound())
@@ -160,6 +161,8 @@ func (e *Emulator) handleAdmin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
+	case "clock":
+		e.handleClock(w, r)
 	case "deny-next":
 		e.org.mu.Lock()
 		e.org.deny = true

@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sfmcp/sfmcp/internal/emulator/schema"
@@ -74,8 +75,12 @@ type Org struct {
 	opts   Options
 	schema *schema.Schema
 	store  *store.Store
-	now    func() time.Time
+	now    func() time.Time // opts.Now moved by clockOffset
 	log    *slog.Logger
+
+	// clockOffset (nanoseconds) is how far POST /__emulator/clock has moved
+	// the org's clock ahead of opts.Now.
+	clockOffset atomic.Int64
 
 	orgID   string
 	adminID string
@@ -126,7 +131,8 @@ func newOrg(ctx context.Context, opts Options) (*Org, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := &Org{opts: opts, schema: sch, store: st, now: opts.Now, log: opts.Logger, cursors: map[string]*cursor{}}
+	o := &Org{opts: opts, schema: sch, store: st, log: opts.Logger, cursors: map[string]*cursor{}}
+	o.now = func() time.Time { return opts.Now().Add(time.Duration(o.clockOffset.Load())) }
 	if err := o.bootstrap(ctx); err != nil {
 		st.Close()
 		return nil, err

@@ -96,6 +96,9 @@ func (s *Server) Admin(t testing.TB, method, lever string, body any) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("emulator admin %s: %v", lever, err)
