@@ -2,6 +2,8 @@ package emulator_test
 
 import (
 	"encoding/json"
+	"encoding/xml"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -121,6 +123,79 @@ func TestIdentityURL(t *testing.T) {
 	for _, p := range []string{"/id/00D000000000001AAA/" + id["user_id"].(string), "/id/" + id["organization_id"].(string) + "/001000000000001AAA", "/id/x"} {
 		if status, _, body := rawDo(t, s, "GET", p, ""); status != 404 {
 			t.Errorf("%s: %d %s", p, status, body)
+		}
+	}
+}
+
+// TestIdentityURLFormats: format=xml answers the docs' XML form (a <user>
+// root, elements in order, xsi:nil for nulls, nested maps as elements);
+// the format parameter beats the Accept header, which is read left to right.
+func TestIdentityURLFormats(t *testing.T) {
+	s := emulatortest.New(t)
+	get := func(query, accept string) (string, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", s.Token.ID+query, nil)
+		req.Header.Set("Authorization", "Bearer "+s.Token.AccessToken)
+		if accept != "" {
+			req.Header.Set("Accept", accept)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("identity%s (Accept %q): %d %s", query, accept, resp.StatusCode, body)
+		}
+		return resp.Header.Get("Content-Type"), body
+	}
+	ct, body := get("?format=xml&version=62.0", "application/json")
+	if !strings.HasPrefix(ct, "application/xml") {
+		t.Fatalf("format=xml: Content-Type %q", ct)
+	}
+	var doc struct {
+		XMLName      xml.Name `xml:"user"`
+		ID           string   `xml:"id"`
+		AssertedUser bool     `xml:"asserted_user"`
+		UserID       string   `xml:"user_id"`
+		Status       struct {
+			CreatedDate struct {
+				Nil string `xml:"http://www.w3.org/2001/XMLSchema-instance nil,attr"`
+			} `xml:"created_date"`
+		} `xml:"status"`
+		URLs struct {
+			Rest string `xml:"rest"`
+		} `xml:"urls"`
+		UTCOffset    int    `xml:"utcOffset"`
+		LastModified string `xml:"last_modified_date"`
+	}
+	if err := xml.Unmarshal(body, &doc); err != nil {
+		t.Fatalf("XML identity does not parse: %v\n%s", err, body)
+	}
+	if doc.ID != s.Token.ID || !doc.AssertedUser || !strings.HasPrefix(doc.UserID, "005") || doc.Status.CreatedDate.Nil != "true" ||
+		doc.URLs.Rest != s.URL+"/services/data/v62.0/" || doc.UTCOffset != -28800000 || !strings.HasSuffix(doc.LastModified, ".000Z") {
+		t.Errorf("XML identity %+v\n%s", doc, body)
+	}
+	if !strings.HasPrefix(string(body), "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<user xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">\n<id>") {
+		t.Errorf("XML identity does not start as the docs' example:\n%.200s", body)
+	}
+	// The JSON form keeps the docs' key order too.
+	_, body = get("", "")
+	if !strings.HasPrefix(string(body), `{"id":`) || strings.Index(string(body), `"urls"`) > strings.Index(string(body), `"active"`) {
+		t.Errorf("JSON identity order: %.300s", body)
+	}
+	for _, c := range []struct{ query, accept, want string }{
+		{"", "application/xml", "xml"},
+		{"", "application/xml,application/json,application/html,*/*", "xml"},
+		{"", "text/html, application/json;q=0.9, application/xml", "json"},
+		{"", "*/*", "json"},
+		{"?format=json", "application/xml", "json"},
+		{"?format=XML", "", "xml"},
+	} {
+		ct, _ := get(c.query, c.accept)
+		if got := map[bool]string{true: "xml", false: "json"}[strings.HasPrefix(ct, "application/xml")]; got != c.want {
+			t.Errorf("identity%s with Accept %q: %s (%s), want %s", c.query, c.accept, got, ct, c.want)
 		}
 	}
 }
