@@ -53,6 +53,13 @@ func (e *Emulator) createQueryJob(q *apiRequest) {
 		writeError(q.w, errf(400, "FEATURENOTENABLED", nil, "Aggregate queries are not supported in Bulk API 2.0 query jobs"))
 		return
 	}
+	if query.SelectsCompound() {
+		// Bulk API query "can't access or query compound address or compound
+		// geolocation fields"; the answer's text is what clients match on
+		// (airbyte's source-salesforce, sfdmu users' reports).
+		writeError(q.w, errf(400, "API_ERROR", nil, "Selecting compound data not supported in Bulk Query"))
+		return
+	}
 	for _, m := range query.Columns() {
 		if m.Aggregate {
 			writeError(q.w, errf(400, "FEATURENOTENABLED", nil, "Aggregate Relationships not supported in Bulk Query (subquery %s)", m.ColumnName))

@@ -42,6 +42,10 @@ type CustomField struct {
 	ReferenceTo           string   `yaml:"referenceTo"`
 	ChildRelationshipName string   `yaml:"childRelationshipName"`
 	Picklist              []string `yaml:"picklist"`
+	// Scale is a geolocation's decimal places (type location; default 6).
+	Scale int `yaml:"scale"`
+	// DisplayLocationInDecimal is a geolocation's display setting.
+	DisplayLocationInDecimal bool `yaml:"displayLocationInDecimal"`
 }
 
 var (
@@ -49,7 +53,7 @@ var (
 	prefixRe   = regexp.MustCompile(`^[a-zA-Z0-9]{3}$`)
 	fieldTypes = map[string]bool{"string": true, "textarea": true, "email": true, "phone": true, "url": true,
 		"picklist": true, "multipicklist": true, "boolean": true, "int": true, "double": true, "currency": true,
-		"percent": true, "date": true, "datetime": true, "reference": true}
+		"percent": true, "date": true, "datetime": true, "reference": true, "location": true}
 )
 
 func (s *Schema) applyCustom(data []byte) error {
@@ -96,7 +100,7 @@ func (s *Schema) applyCustom(data []byte) error {
 			if !fieldTypes[cf.Type] {
 				return fmt.Errorf("schema config: field %s.%s: unknown type %q", co.Name, cf.Name, cf.Type)
 			}
-			if o.Field(cf.Name) != nil {
+			if hasField(o, cf.Name) {
 				return fmt.Errorf("schema config: field %s.%s is declared twice", co.Name, cf.Name)
 			}
 			label := cf.Label
@@ -113,6 +117,12 @@ func (s *Schema) applyCustom(data []byte) error {
 				case "reference":
 					length = 18
 				}
+			}
+			if cf.Type == "location" {
+				if err := addLocation(o, cf, label); err != nil {
+					return fmt.Errorf("schema config: field %s.%s: %w", co.Name, cf.Name, err)
+				}
+				continue
 			}
 			sp := fieldSpec{name: cf.Name, label: label, typ: cf.Type, length: length, nillable: !cf.Required,
 				createable: true, updateable: true, unique: cf.Unique, picklist: cf.Picklist,
@@ -151,6 +161,62 @@ func (s *Schema) applyCustom(data []byte) error {
 			"relationshipName": pr.rel.RelationshipName, "restrictedDelete": false})
 	}
 	return nil
+}
+
+// addLocation declares a custom geolocation field as Salesforce does: the
+// compound field Name__c (type location, read-only, queried as
+// {latitude, longitude}) and its two writable components
+// Name__Latitude__s and Name__Longitude__s, doubles of Scale decimals whose
+// compoundFieldName is Name__c.
+func addLocation(o *Object, cf CustomField, label string) error {
+	scale := cf.Scale
+	switch {
+	case scale == 0:
+		scale = 6
+	case scale < 0 || scale > 15:
+		return fmt.Errorf("a geolocation has 0 to 15 decimal places, not %d", scale)
+	}
+	base := strings.TrimSuffix(cf.Name, "__c")
+	for _, part := range []string{"Latitude", "Longitude"} {
+		if hasField(o, base+"__"+part+"__s") {
+			return fmt.Errorf("%s__%s__s is declared twice", base, part)
+		}
+	}
+	compound := newField(fieldSpec{name: cf.Name, label: label, typ: "location", nillable: true})
+	compound["soapType"] = "urn:location"
+	compound["custom"] = true
+	compound["sortable"], compound["groupable"], compound["aggregatable"] = false, false, false
+	compound["queryByDistance"] = true
+	compound["displayLocationInDecimal"] = cf.DisplayLocationInDecimal
+	compound["scale"] = scale
+	fields := []map[string]any{compound}
+	for _, part := range []string{"Latitude", "Longitude"} {
+		fm := newField(fieldSpec{name: base + "__" + part + "__s", label: label + " (" + part + ")", typ: "double",
+			nillable: true, createable: true, updateable: true})
+		fm["custom"] = true
+		fm["compoundFieldName"] = cf.Name
+		fm["precision"], fm["scale"] = 18, scale
+		fm["displayLocationInDecimal"] = cf.DisplayLocationInDecimal
+		fields = append(fields, fm)
+	}
+	for _, fm := range fields {
+		o.Fields = append(o.Fields, fieldFrom(fm))
+		if raw, ok := o.raw["fields"].([]any); ok {
+			o.raw["fields"] = append(raw, fm)
+		}
+	}
+	return nil
+}
+
+// hasField looks through o.Fields itself: the name index (Object.Field) is
+// built only once the whole config is applied.
+func hasField(o *Object, name string) bool {
+	for _, f := range o.Fields {
+		if strings.EqualFold(f.Name, name) {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Schema) byPrefixLoose(p string) bool {

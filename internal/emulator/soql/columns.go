@@ -140,3 +140,25 @@ func aggMeta(a *aggSpec, key, argText string) *ColumnMeta {
 	}
 	return m
 }
+
+// SelectsCompound reports whether the query selects a compound field (an
+// address or a geolocation), directly or through a parent: the Bulk API
+// refuses those.
+func (q *Query) SelectsCompound() bool { return selectsCompound(q.cols) }
+
+func selectsCompound(cols []*outCol) bool {
+	for _, c := range cols {
+		switch {
+		case c.kind == colField && c.compound != nil:
+			return true
+		case c.kind == colRel && selectsCompound(c.kids):
+			return true
+		}
+		for _, kids := range c.typeOf {
+			if selectsCompound(kids) {
+				return true
+			}
+		}
+	}
+	return false
+}
