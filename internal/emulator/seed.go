@@ -133,10 +133,41 @@ func seedOrg(ctx context.Context, o *Org, tx *store.Tx) error {
 			return err
 		}
 	}
+	if err := seedRecordTypes(ctx, o, tx, audit); err != nil {
+		return err
+	}
 	if o.opts.NoSampleData {
 		return nil
 	}
 	return seedSample(ctx, o, tx, rng, userIDs, tick)
+}
+
+// seedRecordTypes writes a RecordType row for each record type the
+// objects' describes list (Account's Household in the recordings), with the
+// describe's id, so that SELECT ... FROM RecordType and the describes agree.
+// The master record type (012000000000000AAA) is no row, as on Salesforce.
+func seedRecordTypes(ctx context.Context, o *Org, tx *store.Tx, audit func(store.Record, string) store.Record) error {
+	rtObj := o.schema.Object("RecordType")
+	if rtObj == nil {
+		return nil
+	}
+	for _, obj := range o.schema.Objects() {
+		for _, rt := range obj.RecordTypes() {
+			if rt.Master {
+				continue
+			}
+			id, err := sfid.Normalize(rt.ID)
+			if err != nil || !strings.HasPrefix(id, "012") {
+				return fmt.Errorf("seed: %s describes record type %q with a bad id %q", obj.Name, rt.Name, rt.ID)
+			}
+			rec := audit(store.Record{"Id": id, "Name": rt.Name, "DeveloperName": rt.DeveloperName, "NamespacePrefix": nil,
+				"Description": nil, "SobjectType": obj.Name, "IsActive": rt.Active, "BusinessProcessId": nil}, o.adminID)
+			if err := tx.Insert(ctx, "RecordType", rec, indexValues(rtObj, rec)); err != nil {
+				return fmt.Errorf("seed record type %s.%s: %w", obj.Name, rt.DeveloperName, err)
+			}
+		}
+	}
+	return nil
 }
 
 var (

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sfmcp/sfmcp/internal/emulator"
 	"github.com/sfmcp/sfmcp/internal/emulator/emulatortest"
 )
 
@@ -108,4 +109,47 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestRecordTypesMatchDescribes: the RecordType rows are the record types
+// the describes list (not the master one), with the describes' ids.
+func TestRecordTypesMatchDescribes(t *testing.T) {
+	for _, noSample := range []bool{false, true} {
+		s := emulatortest.New(t, func(o *emulator.Options) { o.NoSampleData = noSample })
+		_, body := s.Do(t, "GET", q("SELECT Id, Name, DeveloperName, SobjectType, IsActive FROM RecordType ORDER BY SobjectType, DeveloperName"), nil)
+		rows := decode[queryResult](t, body).Records
+		want := map[string]map[string]any{}
+		for _, obj := range []string{"Account", "Contact", "Lead", "Opportunity", "Case"} {
+			_, body := s.Do(t, "GET", v+"/sobjects/"+obj+"/describe", nil)
+			for _, e := range decode[map[string]any](t, body)["recordTypeInfos"].([]any) {
+				rt := e.(map[string]any)
+				if rt["master"] == true {
+					continue
+				}
+				want[rt["recordTypeId"].(string)] = map[string]any{"Name": rt["name"], "DeveloperName": rt["developerName"], "SobjectType": obj, "IsActive": rt["active"]}
+			}
+		}
+		if len(want) == 0 {
+			t.Fatal("the describes list no record type besides Master")
+		}
+		if len(rows) != len(want) {
+			t.Fatalf("noSample=%v: %d RecordType rows, the describes list %d: %s", noSample, len(rows), len(want), body)
+		}
+		for _, r := range rows {
+			w := want[r["Id"].(string)]
+			if w == nil {
+				t.Errorf("RecordType %v is in no describe", r)
+				continue
+			}
+			for k, wv := range w {
+				if r[k] != wv {
+					t.Errorf("RecordType %s: %s = %v, describe says %v", r["Id"], k, r[k], wv)
+				}
+			}
+		}
+		_, body = s.Do(t, "GET", q("SELECT COUNT() FROM RecordType WHERE Id = '012000000000000AAA'"), nil)
+		if decode[queryResult](t, body).TotalSize != 0 {
+			t.Error("the master record type is a row")
+		}
+	}
 }

@@ -434,3 +434,30 @@ func (o *Object) CompoundParts(f *Field) map[string]string {
 	}
 	return parts
 }
+
+// RecordTypeInfo is one entry of an object's describe recordTypeInfos.
+type RecordTypeInfo struct {
+	ID            string
+	Name          string
+	DeveloperName string
+	Active        bool
+	Master        bool
+}
+
+// RecordTypes returns the record types the object's describe lists, the
+// master one included (Master is true for it).
+func (o *Object) RecordTypes() []RecordTypeInfo {
+	list, _ := o.raw["recordTypeInfos"].([]any)
+	var out []RecordTypeInfo
+	for _, e := range list {
+		m, ok := e.(map[string]any)
+		if !ok {
+			continue
+		}
+		active, _ := m["active"].(bool)
+		master, _ := m["master"].(bool)
+		out = append(out, RecordTypeInfo{ID: str(m["recordTypeId"]), Name: str(m["name"]),
+			DeveloperName: str(m["developerName"]), Active: active, Master: master})
+	}
+	return out
+}
