@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sfmcp/sfmcp/internal/emulator/soql"
@@ -136,21 +137,7 @@ func (e *Emulator) writePage(q *apiRequest, c *cursor, offset int) {
 		n = len(c.rows)
 	}
 	end := min(offset+c.pageSize, n)
-	var records []*soql.Row
-	if c.rows != nil {
-		records = c.rows[offset:end]
-	} else {
-		var err error
-		records, err = c.query.Page(q.r.Context(), engineSource{e.org}, c.ids[offset:end], c.opts)
-		if err != nil {
-			writeError(q.w, queryError(err))
-			return
-		}
-	}
-	if records == nil {
-		records = []*soql.Row{}
-	}
-	out := queryResponse{TotalSize: c.total, Done: end >= n, Records: records}
+	out := queryResponse{TotalSize: c.total, Done: end >= n}
 	if !out.Done {
 		loc, err := e.org.saveCursor(q.r.Context(), c)
 		if err != nil {
@@ -159,24 +146,51 @@ func (e *Emulator) writePage(q *apiRequest, c *cursor, offset int) {
 		}
 		out.NextRecordsURL = "/services/data/v" + q.version + "/query/" + loc + "-" + strconv.Itoa(end)
 	}
-	writeQueryPage(q.w, out)
+	buf := pageBuffers.Get().(*[]byte)
+	b := appendPageHead((*buf)[:0], out)
+	defer func() {
+		// Keep the grown buffer for the next page (the body is written by then).
+		if *buf = b[:0]; cap(b) <= maxPooledPage {
+			pageBuffers.Put(buf)
+		}
+	}()
+	if c.rows != nil {
+		for i, r := range c.rows[offset:end] {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var err error
+			if b, err = r.AppendJSON(b); err != nil {
+				writeError(q.w, internalError(err))
+				return
+			}
+		}
+	} else {
+		var err error
+		// Records are written straight into the page: no Row trees.
+		b, _, err = c.query.AppendPage(q.r.Context(), engineSource{e.org}, c.ids[offset:end], c.opts, b)
+		if err != nil {
+			writeError(q.w, queryError(err))
+			return
+		}
+	}
+	writePageBody(q.w, append(b, "]}\n"...))
 }
+
+// pageBuffers keeps the buffers query pages are written into: a 2,000-row
+// page is a megabyte or more, and allocating it afresh for every page made
+// the garbage collector a good part of a page's cost.
+var pageBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+// maxPooledPage bounds what the pool keeps (a page of very wide rows is
+// left to the collector).
+const maxPooledPage = 8 << 20
 
 // writeQueryPage writes a query page as writeJSON would, appending each
 // record with Row.AppendJSON directly: handing the rows to encoding/json
 // makes it re-parse every record's MarshalJSON output.
 func writeQueryPage(w http.ResponseWriter, out queryResponse) {
-	b := make([]byte, 0, 64+len(out.Records)*256)
-	b = append(b, `{"totalSize":`...)
-	b = strconv.AppendInt(b, int64(out.TotalSize), 10)
-	b = append(b, `,"done":`...)
-	b = strconv.AppendBool(b, out.Done)
-	if out.NextRecordsURL != "" {
-		u, _ := json.Marshal(out.NextRecordsURL)
-		b = append(b, `,"nextRecordsUrl":`...)
-		b = append(b, u...)
-	}
-	b = append(b, `,"records":[`...)
+	b := appendPageHead(make([]byte, 0, 64+len(out.Records)*256), out)
 	for i, r := range out.Records {
 		if i > 0 {
 			b = append(b, ',')
@@ -187,8 +201,26 @@ func writeQueryPage(w http.ResponseWriter, out queryResponse) {
 			return
 		}
 	}
-	b = append(b, "]}\n"...)
+	writePageBody(w, append(b, "]}\n"...))
+}
+
+// appendPageHead appends a page's JSON up to the opening of its records.
+func appendPageHead(b []byte, out queryResponse) []byte {
+	b = append(b, `{"totalSize":`...)
+	b = strconv.AppendInt(b, int64(out.TotalSize), 10)
+	b = append(b, `,"done":`...)
+	b = strconv.AppendBool(b, out.Done)
+	if out.NextRecordsURL != "" {
+		u, _ := json.Marshal(out.NextRecordsURL)
+		b = append(b, `,"nextRecordsUrl":`...)
+		b = append(b, u...)
+	}
+	return append(b, `,"records":[`...)
+}
+
+func writePageBody(w http.ResponseWriter, b []byte) {
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(200)
 	_, _ = w.Write(b)
 }

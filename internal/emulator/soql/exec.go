@@ -141,6 +141,20 @@ func (q *Query) Page(ctx context.Context, src Source, ids []string, opts Options
 
 // render turns records of q's object into output rows.
 func (q *Query) render(ec *evalCtx, recs []Record) []*Row {
+	subRows := q.subRows(ec, recs)
+	if ec.err != nil {
+		return nil
+	}
+	out := make([]*Row, len(recs))
+	for i, r := range recs {
+		out[i] = ec.renderRecord(q.cols, r, q.obj.Name, subRows, i)
+	}
+	return out
+}
+
+// subRows renders the child subqueries' rows of recs: per subquery, per
+// record (nil when q has no subquery).
+func (q *Query) subRows(ec *evalCtx, recs []Record) [][][]*Row {
 	var subRows [][][]*Row // per subquery, per record
 	if len(q.subs) > 0 {
 		index := make(map[string][]int, len(recs))
@@ -208,11 +222,7 @@ func (q *Query) render(ec *evalCtx, recs []Record) []*Row {
 			subRows[si] = split
 		}
 	}
-	out := make([]*Row, len(recs))
-	for i, r := range recs {
-		out[i] = ec.renderRecord(q.cols, r, q.obj.Name, subRows, i)
-	}
-	return out
+	return subRows
 }
 
 func (ec *evalCtx) attributes(typ, id string) *Row {

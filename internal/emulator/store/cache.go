@@ -21,14 +21,85 @@ type recCache struct {
 	gen uint64
 	max int
 	m   map[string]cached
+
+	// ids keeps, per object, the ids of all its records (deleted ones too)
+	// in insertion order, so that a scan need not read them from SQLite
+	// again. Only an insert changes that list (an update keeps the order,
+	// a purged id just finds no record), so inserts drop it. At most
+	// maxIDs ids are kept over all objects.
+	ids    map[string][]string
+	nIDs   int
+	maxIDs int
 }
+
+// DefaultCacheIDs bounds the per-object id lists: about 40 MB.
+const DefaultCacheIDs = 1_000_000
 
 type cached struct {
 	object string
 	rec    Record
 }
 
-func newRecCache(max int) *recCache { return &recCache{max: max, m: map[string]cached{}} }
+func newRecCache(max int) *recCache {
+	return &recCache{max: max, m: map[string]cached{}, ids: map[string][]string{}, maxIDs: DefaultCacheIDs}
+}
+
+// getMany looks up ids[i] into recs[i] under one lock, leaving misses nil;
+// it returns how many it found.
+func (c *recCache) getMany(ids []string, recs []Record) int {
+	if c.max <= 0 {
+		return 0
+	}
+	n := 0
+	c.mu.Lock()
+	for i, id := range ids {
+		if e, ok := c.m[id]; ok {
+			recs[i] = e.rec
+			n++
+		}
+	}
+	c.mu.Unlock()
+	return n
+}
+
+// objectIDs returns object's cached id list (nil when there is none). The
+// slice is never modified: a new list replaces it.
+func (c *recCache) objectIDs(object string) ([]string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ids, ok := c.ids[object]
+	return ids, ok
+}
+
+// putObjectIDs keeps object's id list read at generation gen, unless a
+// write came since or the list would pass the bound.
+func (c *recCache) putObjectIDs(gen uint64, object string, ids []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen || c.maxIDs <= 0 || len(ids) > c.maxIDs {
+		return
+	}
+	if old, ok := c.ids[object]; ok {
+		c.nIDs -= len(old)
+	}
+	if c.nIDs+len(ids) > c.maxIDs {
+		clear(c.ids)
+		c.nIDs = 0
+	}
+	c.ids[object] = ids
+	c.nIDs += len(ids)
+}
+
+// invalidateObject drops object's id list: a record of it was inserted.
+func (c *recCache) invalidateObject(object string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	if old, ok := c.ids[object]; ok {
+		c.nIDs -= len(old)
+		delete(c.ids, object)
+	}
+}
 
 func (c *recCache) get(id string) (cached, bool) {
 	if c.max <= 0 {
@@ -86,6 +157,8 @@ func (c *recCache) clear() {
 	defer c.mu.Unlock()
 	c.gen++
 	clear(c.m)
+	clear(c.ids)
+	c.nIDs = 0
 }
 
 func cloneRecord(r Record) Record { return maps.Clone(r) }

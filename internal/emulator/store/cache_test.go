@@ -104,3 +104,72 @@ func TestRecordCacheServesCommittedData(t *testing.T) {
 		t.Fatal("a read from before a write was cached")
 	}
 }
+
+// TestScanIDListFollowsWrites: once a full scan has kept an object's id
+// list, later scans see inserts (committed only, in order), deletes and
+// undeletes and purges; the list stays within its bound.
+func TestScanIDListFollowsWrites(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	write := func(fn func(tx *Tx) error) error { return s.Update(ctx, fn) }
+	rec := func(id string, deleted bool) Record { return Record{"Id": id, "Name": id, "IsDeleted": deleted} }
+	scan := func(all bool) string {
+		t.Helper()
+		var got []string
+		if err := s.Scan(ctx, "Account", all, func(r Record) error { got = append(got, r["Id"].(string)); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(got)
+	}
+	for i := range 3 {
+		if err := write(func(tx *Tx) error { return tx.Insert(ctx, "Account", rec(fmt.Sprintf("a%d", i), false), nil) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := scan(false); got != "[a0 a1 a2]" {
+		t.Fatalf("first scan: %s", got)
+	}
+	if _, ok := s.cache.objectIDs("Account"); !ok {
+		t.Fatal("a full scan kept no id list")
+	}
+	steps := []struct {
+		name string
+		fn   func(tx *Tx) error
+		live string
+		all  string
+	}{
+		{"insert", func(tx *Tx) error { return tx.Insert(ctx, "Account", rec("a3", false), nil) }, "[a0 a1 a2 a3]", "[a0 a1 a2 a3]"},
+		{"rolled back insert", func(tx *Tx) error {
+			if err := tx.Insert(ctx, "Account", rec("a4", false), nil); err != nil {
+				return err
+			}
+			return errors.New("roll back")
+		}, "[a0 a1 a2 a3]", "[a0 a1 a2 a3]"},
+		{"delete", func(tx *Tx) error { return tx.Replace(ctx, "Account", rec("a1", true), nil) }, "[a0 a2 a3]", "[a0 a1 a2 a3]"},
+		{"undelete", func(tx *Tx) error { return tx.Replace(ctx, "Account", rec("a1", false), nil) }, "[a0 a1 a2 a3]", "[a0 a1 a2 a3]"},
+		{"purge", func(tx *Tx) error { return tx.Purge(ctx, "a2") }, "[a0 a1 a3]", "[a0 a1 a3]"},
+		{"other object", func(tx *Tx) error { return tx.Insert(ctx, "Contact", Record{"Id": "c0", "IsDeleted": false}, nil) }, "[a0 a1 a3]", "[a0 a1 a3]"},
+	}
+	for _, st := range steps {
+		_ = write(st.fn)
+		if got := scan(false); got != st.live {
+			t.Errorf("after %s: live %s, want %s", st.name, got, st.live)
+		}
+		if got := scan(true); got != st.all {
+			t.Errorf("after %s: all %s, want %s", st.name, got, st.all)
+		}
+	}
+	// Bound: a list longer than maxIDs is not kept, and scans stay right.
+	s.cache.invalidateObject("Account")
+	s.cache.maxIDs = 2
+	if got := scan(false); got != "[a0 a1 a3]" {
+		t.Errorf("over the bound: %s", got)
+	}
+	if _, ok := s.cache.objectIDs("Account"); ok || s.cache.nIDs > 2 {
+		t.Errorf("kept a list of %d ids over a bound of 2", s.cache.nIDs)
+	}
+}

@@ -137,9 +137,10 @@ type queryer interface {
 // Tx is a write transaction. Every change to records goes through one so a
 // failure never leaves a record without its unique values or the reverse.
 type Tx struct {
-	q       queryer
-	cache   *recCache
-	touched []string // ids written: forgotten by the cache again when the transaction ends
+	q        queryer
+	cache    *recCache
+	touched  []string        // ids written: forgotten by the cache again when the transaction ends
+	inserted map[string]bool // objects inserted into: their id lists are dropped again at the end
 }
 
 // touch forgets id in the cache now and remembers to forget it again once
@@ -160,7 +161,12 @@ func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
 	// has let go of the connection.
 	defer q.prepareMissed(context.WithoutCancel(ctx))
 	tx := &Tx{q: q, cache: s.cache}
-	defer func() { s.cache.invalidate(tx.touched...) }()
+	defer func() {
+		s.cache.invalidate(tx.touched...)
+		for object := range tx.inserted {
+			s.cache.invalidateObject(object)
+		}
+	}()
 	if err := fn(tx); err != nil {
 		_ = sqlTx.Rollback()
 		return err
@@ -183,6 +189,13 @@ func (tx *Tx) Insert(ctx context.Context, object string, rec Record, index []Ind
 		return err
 	}
 	tx.touch(id)
+	if !tx.inserted[object] {
+		if tx.inserted == nil {
+			tx.inserted = map[string]bool{}
+		}
+		tx.inserted[object] = true
+		tx.cache.invalidateObject(object)
+	}
 	if err := tx.putIndex(ctx, object, id, index); err != nil {
 		return err
 	}
@@ -372,37 +385,39 @@ const scanBatch = 500
 // deleted records unless all is set. fn must not modify the record (it may
 // be the cache's copy).
 //
-// Each batch first reads only ids, then the stored JSON of the records the
-// cache lacks, in one statement: a warm scan neither copies nor decodes the
-// records' data.
+// The object's ids come from the cache's id list when it has one, else
+// from SQLite in batches (and a complete read becomes the list). Records
+// come from the record cache; the ones it lacks are read and decoded with
+// one statement per batch.
 func (s *Store) Scan(ctx context.Context, object string, all bool, fn func(Record) error) error {
-	var after int64
-	query := `SELECT seq, id FROM records WHERE object = ? AND seq > ? AND deleted = 0 ORDER BY seq LIMIT ?`
-	if all {
-		query = `SELECT seq, id FROM records WHERE object = ? AND seq > ? ORDER BY seq LIMIT ?`
+	if ids, ok := s.cache.objectIDs(object); ok {
+		for start := 0; start < len(ids); start += scanBatch {
+			if err := s.scanIDs(ctx, object, ids[start:min(start+scanBatch, len(ids))], all, fn); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	type row struct {
-		seq int64
-		id  string
-		rec Record
-	}
-	batch := make([]row, 0, scanBatch)
-	var missing []any
-	at := map[string]int{}
+	gen := s.cache.generation()
+	var (
+		after    int64
+		list     []string
+		complete = true // list holds every id so far
+		batch    = make([]string, 0, scanBatch)
+	)
 	for {
 		batch = batch[:0]
-		gen := s.cache.generation()
-		rows, err := s.q.QueryContext(ctx, query, object, after, scanBatch)
+		rows, err := s.q.QueryContext(ctx, `SELECT seq, id FROM records WHERE object = ? AND seq > ? ORDER BY seq LIMIT ?`, object, after, scanBatch)
 		if err != nil {
 			return fmt.Errorf("store: scan %s: %w", object, err)
 		}
 		for rows.Next() {
-			var r row
-			if err := rows.Scan(&r.seq, &r.id); err != nil {
+			var id string
+			if err := rows.Scan(&after, &id); err != nil {
 				rows.Close()
 				return fmt.Errorf("store: scan %s: %w", object, err)
 			}
-			batch = append(batch, r)
+			batch = append(batch, id)
 		}
 		if err := rows.Close(); err != nil {
 			return fmt.Errorf("store: scan %s: %w", object, err)
@@ -410,34 +425,57 @@ func (s *Store) Scan(ctx context.Context, object string, all bool, fn func(Recor
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("store: scan %s: %w", object, err)
 		}
-		missing = missing[:0]
-		clear(at)
-		for i := range batch {
-			if e, ok := s.cache.get(batch[i].id); ok {
-				batch[i].rec = e.rec
-				continue
-			}
-			missing = append(missing, batch[i].id)
-			at[batch[i].id] = i
+		if complete && len(list)+len(batch) <= s.cache.maxIDs {
+			list = append(list, batch...)
+		} else {
+			complete, list = false, nil
 		}
-		if len(missing) > 0 {
-			if err := s.fill(ctx, object, gen, missing, func(id string, rec Record) { batch[at[id]].rec = rec }); err != nil {
-				return err
-			}
-		}
-		for _, r := range batch {
-			after = r.seq
-			if r.rec == nil {
-				continue // purged between the two reads
-			}
-			if err := fn(r.rec); err != nil {
-				return err
-			}
+		if err := s.scanIDs(ctx, object, batch, all, fn); err != nil {
+			return err
 		}
 		if len(batch) < scanBatch {
+			if complete {
+				s.cache.putObjectIDs(gen, object, list)
+			}
 			return nil
 		}
 	}
+}
+
+// scanIDs calls fn for the records with these ids (at most scanBatch), in
+// order, skipping ids that have no record any more and, unless all is set,
+// deleted records.
+func (s *Store) scanIDs(ctx context.Context, object string, ids []string, all bool, fn func(Record) error) error {
+	var buf [scanBatch]Record
+	recs := buf[:len(ids)]
+	if found := s.cache.getMany(ids, recs); found < len(ids) {
+		gen := s.cache.generation()
+		missing := make([]any, 0, len(ids)-found)
+		at := make(map[string]int, len(ids)-found)
+		for i, id := range ids {
+			if recs[i] == nil {
+				missing = append(missing, id)
+				at[id] = i
+			}
+		}
+		if err := s.fill(ctx, object, gen, missing, func(id string, rec Record) { recs[at[id]] = rec }); err != nil {
+			return err
+		}
+	}
+	for _, rec := range recs {
+		if rec == nil {
+			continue // purged, or never committed
+		}
+		if !all {
+			if del, _ := rec["IsDeleted"].(bool); del {
+				continue
+			}
+		}
+		if err := fn(rec); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // fill reads and decodes the records with these ids (at most scanBatch),
