@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -31,8 +32,47 @@ type Fault struct {
 	Times int `json:"times,omitempty"`
 	// Drop closes the connection without answering.
 	Drop bool `json:"drop,omitempty"`
+	// PathSuffix limits the fault to paths ending with it (a Bulk job's
+	// "/failedResults", whatever the job id).
+	PathSuffix string `json:"path_suffix,omitempty"`
+	// Truncate serves the request normally but cuts its body after the
+	// header line and KeepLines more lines: a result set that lost rows on
+	// the way (a CSV value holding a newline counts as two lines).
+	Truncate  bool `json:"truncate,omitempty"`
+	KeepLines int  `json:"keep_lines,omitempty"`
+	// FailJobAfterRows, when set, is not about a request: the next Times
+	// Bulk ingest jobs (every one when Times is 0) end Failed, with Message
+	// (or a sensible one), once they have processed at least this many rows
+	// (rounded up to the engine's chunk); the rest of each is unprocessed.
+	FailJobAfterRows int `json:"fail_job_after_rows,omitempty"`
 
 	hits int
+}
+
+// FaultsServed counts what injected faults did, for tests to check that a
+// fault really happened: "429" (and each status) per error answer, "drop",
+// "latency", "truncate" and "job-failed".
+type FaultsServed map[string]int
+
+// FaultsServed returns how many times injected faults acted, by kind.
+func (o *Org) FaultsServed() FaultsServed {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := FaultsServed{}
+	for k, v := range o.served {
+		out[k] = v
+	}
+	return out
+}
+
+// countServed records that a fault of kind acted.
+func (o *Org) countServed(kind string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.served == nil {
+		o.served = FaultsServed{}
+	}
+	o.served[kind]++
 }
 
 // AddFault injects a fault.
@@ -55,7 +95,13 @@ func (o *Org) takeFault(r *http.Request) *Fault {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for i, f := range o.faults {
+		if f.FailJobAfterRows > 0 {
+			continue
+		}
 		if f.PathPrefix != "" && !strings.HasPrefix(r.URL.Path, f.PathPrefix) {
+			continue
+		}
+		if f.PathSuffix != "" && !strings.HasSuffix(strings.TrimSuffix(r.URL.Path, "/"), f.PathSuffix) {
 			continue
 		}
 		if f.Method != "" && !strings.EqualFold(f.Method, r.Method) {
@@ -71,31 +117,58 @@ func (o *Org) takeFault(r *http.Request) *Fault {
 	return nil
 }
 
-// applyFaults serves an injected fault for r, reporting whether it did.
-func (e *Emulator) applyFaults(w http.ResponseWriter, r *http.Request) bool {
+// takeJobFault returns the first job-processing fault and counts its use.
+func (o *Org) takeJobFault() *Fault {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for i, f := range o.faults {
+		if f.FailJobAfterRows <= 0 {
+			continue
+		}
+		f.hits++
+		if f.Times > 0 && f.hits >= f.Times {
+			o.faults = append(o.faults[:i:i], o.faults[i+1:]...)
+		}
+		cp := *f
+		return &cp
+	}
+	return nil
+}
+
+// applyFaults serves an injected fault for r, reporting whether it did. A
+// fault that only alters the answer (Truncate) returns the writer to serve
+// r with instead.
+func (e *Emulator) applyFaults(w http.ResponseWriter, r *http.Request) (http.ResponseWriter, bool) {
 	f := e.org.takeFault(r)
 	if f == nil {
-		return false
+		return w, false
 	}
 	if f.LatencyMS > 0 {
+		e.org.countServed("latency")
 		select {
 		case <-time.After(time.Duration(f.LatencyMS) * time.Millisecond):
 		case <-r.Context().Done():
-			return true
+			return w, true
 		}
 	}
+	if f.Truncate {
+		e.org.countServed("truncate")
+		return &truncatingWriter{ResponseWriter: w, lines: f.KeepLines + 1}, false
+	}
 	if f.Drop {
+		e.org.countServed("drop")
 		if hj, ok := w.(http.Hijacker); ok {
 			if conn, _, err := hj.Hijack(); err == nil {
 				conn.Close()
-				return true
+				return w, true
 			}
 		}
 		panic(http.ErrAbortHandler)
 	}
 	if f.Status == 0 {
-		return false
+		return w, false
 	}
+	e.org.countServed(strconv.Itoa(f.Status))
 	code, msg := f.ErrorCode, f.Message
 	if code == "" {
 		switch f.Status {
@@ -113,7 +186,34 @@ func (e *Emulator) applyFaults(w http.ResponseWriter, r *http.Request) bool {
 		w.Header().Set("Retry-After", strconv.Itoa(f.RetryAfter))
 	}
 	writeError(w, errf(f.Status, code, nil, "%s", msg))
-	return true
+	return w, true
+}
+
+// truncatingWriter passes on a body's first lines and drops the rest.
+type truncatingWriter struct {
+	http.ResponseWriter
+	lines int // lines still to pass on
+}
+
+func (t *truncatingWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	if t.lines <= 0 {
+		return n, nil
+	}
+	keep := 0
+	for keep < len(p) && t.lines > 0 {
+		i := bytes.IndexByte(p[keep:], '\n')
+		if i < 0 {
+			keep = len(p)
+			break
+		}
+		keep += i + 1
+		t.lines--
+	}
+	if _, err := t.ResponseWriter.Write(p[:keep]); err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 // denyNext reports, and clears, the admin switch that makes the next
@@ -129,6 +229,7 @@ func (o *Org) denyNext() bool {
 // handleAdmin serves the emulator-only levers tests pull, to loopback only:
 //
 //	POST   /__emulator/faults            add a Fault (JSON body)
+//	GET    /__emulator/faults            what faults did (FaultsServed)
 //	DELETE /__emulator/faults            clear faults
 //	POST   /__emulator/expire-sessions   expire every access token now
 //	POST   /__emulator/deny-next         the next authorization is denied
@@ -148,6 +249,9 @@ func (e *Emulator) handleAdmin(w http.ResponseWriter, r *http.Request) {
 			}
 			e.org.AddFault(f)
 			w.WriteHeader(http.StatusNoContent)
+		case http.MethodGet:
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(e.org.FaultsServed())
 		case http.MethodDelete:
 			e.org.ClearFaults()
 			w.WriteHeader(http.StatusNoContent)

@@ -1,7 +1,10 @@
 package emulator_test
 
 import (
+	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,4 +81,75 @@ func TestFaults(t *testing.T) {
 	s.ExpireSessions(t)
 	status, body := s.Do(t, "GET", limits, nil)
 	wantError(t, status, body, 401, "INVALID_SESSION_ID")
+}
+
+// TestFaultsServedCounts checks the admin count of what faults did: a test
+// that injects a fault can then prove the fault happened.
+func TestFaultsServedCounts(t *testing.T) {
+	t.Parallel()
+	s := emulatortest.New(t)
+	limits := v + "/limits"
+	if got := s.FaultsServed(t); len(got) != 0 {
+		t.Fatalf("a new emulator counts %v", got)
+	}
+	s.AddFault(t, emulator.Fault{Status: 429, Times: 2, PathPrefix: v + "/query"})
+	s.AddFault(t, emulator.Fault{Status: 503, Times: 1, PathPrefix: limits})
+	// The 429 fault does not match /limits: only the 503 one acts, once.
+	if status, _ := s.Do(t, "GET", limits, nil); status != 503 {
+		t.Errorf("first limits call: %d", status)
+	}
+	if status, _ := s.Do(t, "GET", limits, nil); status != 200 {
+		t.Errorf("second limits call: %d", status)
+	}
+	for i := 0; i < 3; i++ {
+		s.Do(t, "GET", q("SELECT Id FROM Account LIMIT 1"), nil)
+	}
+	got := s.FaultsServed(t)
+	if got["429"] != 2 || got["503"] != 1 || len(got) != 2 {
+		t.Errorf("served %v, want 2×429 and 1×503", got)
+	}
+}
+
+// TestFaultsOnBulkJobs: a job that fails partway leaves unprocessed rows,
+// and a truncated result set loses rows, as the counts say.
+func TestFaultsOnBulkJobs(t *testing.T) {
+	t.Parallel()
+	s := emulatortest.New(t, func(o *emulator.Options) { o.NoSampleData = true })
+	c := newBulk(t, s)
+	var b strings.Builder
+	b.WriteString("Name,NumberOfEmployees\n")
+	for i := range 1000 {
+		n := strconv.Itoa(i)
+		if i%100 == 7 {
+			n = "many" // fails
+		}
+		fmt.Fprintf(&b, "Fault %d,%s\n", i, n)
+	}
+	s.AddFault(t, emulator.Fault{FailJobAfterRows: 300, Times: 1, Message: "InternalServerError : injected"})
+	id, info := c.ingest(map[string]any{"object": "Account", "operation": "insert"}, b.String())
+	// Processing goes 200 rows at a time: the job fails after 400.
+	if info["state"] != "Failed" || info["errorMessage"] != "InternalServerError : injected" ||
+		num(info["numberRecordsProcessed"]) != 400 || num(info["numberRecordsFailed"]) != 4 {
+		t.Fatalf("failed job: %v", info)
+	}
+	if rows := c.results(id, "unprocessedrecords"); len(rows) != 601 || rows[1][0] != "Fault 400" {
+		t.Errorf("unprocessed: %d rows, first %q", len(rows)-1, rows[1])
+	}
+	// Times: 1: the next job runs to the end.
+	if _, info := c.ingest(map[string]any{"object": "Account", "operation": "insert"}, "Name\nAfter\n"); info["state"] != "JobComplete" {
+		t.Errorf("next job: %v", info)
+	}
+	if rows := c.results(id, "failedResults"); len(rows) != 5 {
+		t.Errorf("failedResults before truncation: %d rows", len(rows)-1)
+	}
+	s.AddFault(t, emulator.Fault{PathSuffix: "/failedResults", Truncate: true, KeepLines: 1, Times: 1})
+	if rows := c.results(id, "failedResults"); len(rows) != 2 || rows[0][0] != "sf__Id" || rows[1][3] != "many" {
+		t.Errorf("truncated failedResults: %q", rows)
+	}
+	if rows := c.results(id, "successfulResults"); len(rows) != 397 {
+		t.Errorf("successfulResults were truncated too: %d rows", len(rows)-1)
+	}
+	if got := s.FaultsServed(t); got["job-failed"] != 1 || got["truncate"] != 1 {
+		t.Errorf("served %v", got)
+	}
 }

@@ -219,7 +219,8 @@ func (e *Emulator) handleData(w http.ResponseWriter, r *http.Request) {
 		writeError(w, notFound())
 		return
 	}
-	if e.applyFaults(w, r) {
+	w, faulted := e.applyFaults(w, r)
+	if faulted {
 		return
 	}
 	sess, aerr := e.authenticate(r)
