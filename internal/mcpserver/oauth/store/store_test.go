@@ -275,3 +275,59 @@ func TestRedisCluster(t *testing.T) {
 		t.Error("an unknown redis+ scheme was accepted")
 	}
 }
+
+// TestReserve: a bounded set of expiring members, in both stores.
+func TestReserve(t *testing.T) {
+	t.Parallel()
+	stores(t, func(t *testing.T, s Store) {
+		ctx := context.Background()
+		reserve := func(member string, ttl time.Duration) (bool, time.Duration) {
+			t.Helper()
+			ok, wait, err := s.Reserve(ctx, "set", member, ttl, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ok, wait
+		}
+		for _, m := range []string{"a", "b"} {
+			if ok, _ := reserve(m, time.Hour); !ok {
+				t.Fatalf("reserve %s refused", m)
+			}
+		}
+		if ok, _ := reserve("c", 300*time.Millisecond); !ok {
+			t.Fatal("reserve c refused")
+		}
+		ok, wait := reserve("d", time.Hour)
+		if ok || wait <= 0 || wait > 300*time.Millisecond {
+			t.Fatalf("a fourth member: ok %v, retry after %v (want refused, at most c's 300ms)", ok, wait)
+		}
+		// A member already in is never refused; its expiry only moves later.
+		if ok, _ := reserve("a", 2*time.Hour); !ok {
+			t.Fatal("re-reserving a member refused")
+		}
+		if ok, _ := reserve("c", time.Millisecond); !ok {
+			t.Fatal("re-reserving c refused")
+		}
+		time.Sleep(400 * time.Millisecond) // c's first (and longest) expiry passes
+		if ok, _ := reserve("d", time.Hour); !ok {
+			t.Fatal("c expired but d is still refused")
+		}
+		if ok, _ := reserve("e", time.Hour); ok {
+			t.Fatal("a, b, d are live: e should be refused")
+		}
+		// Concurrent reservations never overshoot the bound.
+		var won atomic.Int32
+		var wg sync.WaitGroup
+		for i := range 40 {
+			wg.Go(func() {
+				if ok, _, err := s.Reserve(ctx, "race", string(rune('A'+i)), time.Minute, 7); err == nil && ok {
+					won.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if won.Load() != 7 {
+			t.Fatalf("%d of 40 concurrent reservations won; the bound is 7", won.Load())
+		}
+	})
+}
