@@ -3,7 +3,8 @@
 # mode (issue 17): CONNS connections (default 3000) spread over 30 loopback
 # source addresses, each sending POST headers to /mcp, /token, /register or
 # /authorize/consent and then 1 body byte every 2 s, for HOLD (default 70 s)
-# after the last one opened. Prints the server's VmRSS/VmHWM (from /proc)
+# after the last one opened. LENGTH (default 1000) is the Content-Length each
+# request declares; LENGTH=1048576 shows what a large declared length costs. Prints the server's VmRSS/VmHWM (from /proc)
 # every 5 s, how many connections it still holds, and how it ended the others.
 #
 #   .ci/bench-slowloris.sh            # the working tree
@@ -17,6 +18,7 @@ cd "$(dirname "$0")/.."
 REV=${1:-}
 CONNS=${CONNS:-3000}
 HOLD=${HOLD:-70s}
+LENGTH=${LENGTH:-1000} # the Content-Length each request declares
 GO=${GO:-go}
 work=$(mktemp -d)
 server=
@@ -49,7 +51,7 @@ done
 curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null || { cat "$work/serve.log"; exit 1; }
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-nice -n 10 "$work/slowloris" -target "http://127.0.0.1:$port" -pid "$server" -conns "$CONNS" -hold "$HOLD"
+nice -n 10 "$work/slowloris" -target "http://127.0.0.1:$port" -pid "$server" -conns "$CONNS" -hold "$HOLD" -length "$LENGTH"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 # Still serving?
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/healthz" || true)

@@ -41,6 +41,7 @@ func main() {
 	hold := flag.Duration("hold", 70*time.Second, "how long to keep trickling after the last connection opened")
 	ramp := flag.Duration("ramp", 10*time.Second, "time over which the connections are opened")
 	sample := flag.Duration("sample", 5*time.Second, "time between samples")
+	length := flag.Int("length", 1000, "Content-Length each request declares (it never sends that much)")
 	paths := flag.String("paths", "/mcp=application/json,/token=application/x-www-form-urlencoded,/register=application/json,/authorize/consent=application/x-www-form-urlencoded", "path=content-type list; connections go round-robin")
 	flag.Parse()
 	if *target == "" || *pid == 0 {
@@ -58,7 +59,7 @@ func main() {
 		eps = append(eps, endpoint{path, ct})
 	}
 
-	b := &bench{host: u.Host, interval: *interval, outcomes: map[string]int{}}
+	b := &bench{host: u.Host, interval: *interval, length: *length, outcomes: map[string]int{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
@@ -102,6 +103,7 @@ func main() {
 type bench struct {
 	host     string
 	interval time.Duration
+	length   int
 	opened   atomic.Int64
 	held     atomic.Int64
 	mu       sync.Mutex
@@ -143,7 +145,7 @@ func (b *bench) slow(ctx context.Context, src net.IP, ep endpoint) {
 	}
 	defer c.Close()
 	b.opened.Add(1)
-	head := fmt.Sprintf("POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: 1048576\r\n\r\n", ep.path, b.host, ep.contentType)
+	head := fmt.Sprintf("POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", ep.path, b.host, ep.contentType, b.length)
 	if _, err := c.Write([]byte(head)); err != nil {
 		b.outcome("write-error")
 		return
