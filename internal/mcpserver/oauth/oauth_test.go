@@ -902,3 +902,30 @@ func TestRegistrationCapAndLifetimesRedis(t *testing.T) {
 		t.Fatalf("the registrations set's TTL: %v %v", d, err)
 	}
 }
+
+// TestRefreshTokenOfAnotherClient: a client that presents another client's
+// refresh token is refused, and the token is not spent by it: its own client
+// still refreshes with it, and the grant is not revoked as a replay.
+func TestRefreshTokenOfAnotherClient(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	a, b := h.client(), h.client()
+	verifier, challenge := pkce()
+	status, tok := h.exchange(a, h.code(a, challenge), verifier)
+	if status != 200 {
+		t.Fatalf("token: %d %v", status, tok)
+	}
+	rt := tok["refresh_token"].(string)
+	status, body := h.refresh(b, rt)
+	wantError(t, "refresh token of another client", status, body, 400, "invalid_grant")
+	if !strings.Contains(fmt.Sprint(body["error_description"]), "another client") {
+		t.Errorf("refusal: %v", body)
+	}
+	status, tok2 := h.refresh(a, rt)
+	if status != 200 || tok2["access_token"] == nil {
+		t.Fatalf("the owner's refresh after another client tried its token: %d %v (the other client spent it)", status, tok2)
+	}
+	if !h.resolves(tok["access_token"].(string)) || !h.resolves(tok2["access_token"].(string)) {
+		t.Fatal("the grant was revoked: the other client's attempt counted as a replay")
+	}
+}
