@@ -268,6 +268,12 @@ func TestRedisCluster(t *testing.T) {
 	if n, err := s.Incr(ctx, "count:{x}", time.Minute); err != nil || n != 1 {
 		t.Fatalf("incr: %d %v", n, err)
 	}
+	// Reserve is one key: it works on a cluster too.
+	for i, want := range []bool{true, true, false} {
+		if ok, _, err := s.Reserve(ctx, "clients", string(rune('a'+i)), time.Minute, 2); err != nil || ok != want {
+			t.Fatalf("reserve %d on a cluster: %v %v, want %v", i, ok, err, want)
+		}
+	}
 	if _, err := NewRedis(ctx, "redis+sentinel://127.0.0.1:1"); err == nil || !strings.Contains(err.Error(), "master_name") {
 		t.Errorf("sentinel URL without master_name: %v", err)
 	}
