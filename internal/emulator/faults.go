@@ -3,6 +3,8 @@ package emulator
 import (
 	"bytes"
 	"encoding/json"
+	"mime"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -238,6 +240,10 @@ func (e *Emulator) handleAdmin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, notFound())
 		return
 	}
+	if aerr := adminRequestRefused(r); aerr != nil {
+		writeError(w, aerr)
+		return
+	}
 	switch strings.TrimPrefix(r.URL.Path, "/__emulator/") {
 	case "faults":
 		switch r.Method {
@@ -272,4 +278,65 @@ func (e *Emulator) handleAdmin(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeError(w, notFound())
 	}
+}
+
+// adminRequestRefused guards the admin levers against a web page the
+// emulator's user happens to visit. Loopback-only is not enough on its own: a
+// browser on the same machine is loopback too.
+//   - Host must be a loopback name or address on the port the request came in
+//     on, so a DNS-rebinding page (evil.example resolving to 127.0.0.1) is
+//     refused.
+//   - An Origin header, when present, must be the emulator's own origin; a
+//     cross-origin fetch or form post always carries one.
+//   - A POST must say application/json: a form or text/plain POST is a
+//     "simple" request a browser sends without asking first.
+func adminRequestRefused(r *http.Request) *apiError {
+	if !hostIsOwnLoopback(r) {
+		return errf(http.StatusForbidden, "INVALID_HOST", nil,
+			"emulator admin endpoints answer only to a loopback Host (localhost, 127.0.0.1 or [::1]) on the emulator's own port, not %q", r.Host)
+	}
+	if o := r.Header.Get("Origin"); o != "" {
+		scheme := "http://"
+		if r.TLS != nil {
+			scheme = "https://"
+		}
+		if !strings.EqualFold(o, scheme+r.Host) {
+			return errf(http.StatusForbidden, "CROSS_ORIGIN_REFUSED", nil,
+				"emulator admin endpoints refuse cross-origin requests (Origin %q is not %s%s)", o, scheme, r.Host)
+		}
+	}
+	if r.Method == http.MethodPost {
+		mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if err != nil || mt != "application/json" {
+			return errf(http.StatusUnsupportedMediaType, "INVALID_CONTENT_TYPE", nil,
+				"emulator admin POSTs must have Content-Type: application/json (got %q)", r.Header.Get("Content-Type"))
+		}
+	}
+	return nil
+}
+
+// hostIsOwnLoopback reports whether r's Host header names a loopback host
+// (localhost or a loopback IP) and, when it has a port, the port the
+// connection was accepted on.
+func hostIsOwnLoopback(r *http.Request) bool {
+	host, port, err := net.SplitHostPort(r.Host)
+	if err != nil {
+		host, port = r.Host, ""
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if !strings.EqualFold(host, "localhost") {
+		ip := net.ParseIP(host)
+		if ip == nil || !ip.IsLoopback() {
+			return false
+		}
+	}
+	if port == "" {
+		return true // the default port for the scheme; the listener checks nothing more
+	}
+	la, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	if !ok {
+		return true // not served by net/http (a subrequest); the outer request was checked
+	}
+	_, own, err := net.SplitHostPort(la.String())
+	return err == nil && own == port
 }

@@ -2,7 +2,10 @@ package emulator_test
 
 import (
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -151,5 +154,75 @@ func TestFaultsOnBulkJobs(t *testing.T) {
 	}
 	if got := s.FaultsServed(t); got["job-failed"] != 1 || got["truncate"] != 1 {
 		t.Errorf("served %v", got)
+	}
+}
+
+// TestAdminRefusesBrowserRequests sends the admin levers what a web page in
+// the emulator user's browser could: cross-origin and "simple" POSTs, and a
+// DNS-rebinding Host. None may take effect; the emulator's own requests do.
+func TestAdminRefusesBrowserRequests(t *testing.T) {
+	s := emulatortest.New(t)
+	u, err := url.Parse(s.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(u.Host)
+	fault := `{"status":503}`
+	send := func(host, origin, contentType string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", s.URL+"/__emulator/faults", strings.NewReader(fault))
+		if host != "" {
+			req.Host = host
+		}
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		if contentType != "" {
+			req.Header.Set("Content-Type", contentType)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for _, c := range []struct {
+		name, host, origin, contentType string
+		status                          int
+		code                            string
+	}{
+		{"text/plain form post", "", "", "text/plain", 415, "INVALID_CONTENT_TYPE"},
+		{"urlencoded form post", "", "", "application/x-www-form-urlencoded", 415, "INVALID_CONTENT_TYPE"},
+		{"no content type", "", "", "", 415, "INVALID_CONTENT_TYPE"},
+		{"cross-origin", "", "http://evil.example", "application/json", 403, "CROSS_ORIGIN_REFUSED"},
+		{"null origin", "", "null", "application/json", 403, "CROSS_ORIGIN_REFUSED"},
+		{"other loopback port as origin", "", "http://127.0.0.1:1", "application/json", 403, "CROSS_ORIGIN_REFUSED"},
+		{"dns rebinding host", "evil.example:" + port, "", "application/json", 403, "INVALID_HOST"},
+		{"rebinding host with its own origin", "evil.example:" + port, "http://evil.example:" + port, "application/json", 403, "INVALID_HOST"},
+		{"loopback name, other port", "localhost:1", "", "application/json", 403, "INVALID_HOST"},
+	} {
+		status, body := send(c.host, c.origin, c.contentType)
+		if status != c.status || !strings.Contains(body, `"errorCode":"`+c.code+`"`) {
+			t.Errorf("%s: %d %s, want %d %s", c.name, status, body, c.status, c.code)
+		}
+		if st, b := s.Do(t, "GET", v+"/limits", nil); st != 200 {
+			t.Fatalf("%s: the refused fault took effect: %d %s", c.name, st, b)
+		}
+	}
+	// What the emulator's own tools send still works: no Origin, or its own.
+	for _, c := range []struct{ host, origin string }{
+		{"", ""},
+		{"localhost:" + port, "http://localhost:" + port},
+		{"", "http://" + u.Host},
+	} {
+		if status, body := send(c.host, c.origin, "application/json; charset=utf-8"); status != 204 {
+			t.Fatalf("own request %+v: %d %s", c, status, body)
+		}
+		if st, _ := s.Do(t, "GET", v+"/limits", nil); st != 503 {
+			t.Fatalf("own request %+v: fault not added (%d)", c, st)
+		}
+		s.Admin(t, "DELETE", "faults", nil)
 	}
 }

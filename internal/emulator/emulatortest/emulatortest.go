@@ -96,6 +96,9 @@ func (s *Server) Admin(t testing.TB, method, lever string, body any) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if method == http.MethodPost {
+		req.Header.Set("Content-Type", "application/json") // the levers refuse other POSTs
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("emulator admin %s: %v", lever, err)
