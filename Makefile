@@ -15,7 +15,7 @@ LDFLAGS  := -s -w \
 	-X $(PKG)/internal/build.Commit=$(COMMIT) \
 	-X $(PKG)/internal/build.Date=$(DATE)
 
-.PHONY: all build test test-deps bench fmt vet clean docs cross release-check release-lint vulncheck mutation
+.PHONY: all build test test-deps bench bench-slowloris fmt vet clean docs cross release-check release-lint vulncheck mutation
 
 all: build
 
@@ -61,8 +61,13 @@ vulncheck:
 mutation:
 	./.ci/mutation.sh
 
-bench:
+bench: bench-slowloris
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Memory under 3,000 slow-body connections (issue 17; BENCHMARKS.md). About
+# two minutes; part of make bench, not of make test.
+bench-slowloris:
+	GO=$(GO) .ci/bench-slowloris.sh
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -156,7 +156,7 @@ func postForm(ctx context.Context, hc *http.Client, endpoint string, form url.Va
 		return 0, nil, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	body, err := salesforce.ReadBounded(resp.Body, salesforce.MaxTokenResponseBytes, http.MethodPost, endpoint, "fixed for OAuth endpoints")
 	return resp.StatusCode, body, err
 }
 

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sfmcp/sfmcp/internal/salesforce"
 )
 
 // fakeDeviceServer plays Salesforce's device flow: the device code request,
@@ -136,5 +138,25 @@ func TestDeviceFlowTimeout(t *testing.T) {
 	_, err := fl.Run(context.Background())
 	if !errors.Is(err, ErrTimeout) {
 		t.Fatalf("err = %v, want ErrTimeout", err)
+	}
+}
+
+// TestDeviceFlowHugeTokenAnswer: a token endpoint that answers with an
+// endless body ends the login with an error naming the limit and endpoint.
+func TestDeviceFlowHugeTokenAnswer(t *testing.T) {
+	endless := func(w http.ResponseWriter) {
+		w.WriteHeader(200)
+		_, _ = w.Write([]byte(`{"access_token":"`))
+		chunk := []byte(strings.Repeat("A", 32<<10))
+		for i := 0; i < 4*32; i++ { // 4 MiB: well past the 1 MiB limit; the client stops reading first
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}
+	_, _, err := runDevice(t, endless)
+	var tl *salesforce.ResponseTooLargeError
+	if !errors.As(err, &tl) || !strings.Contains(err.Error(), "/services/oauth2/token") || !strings.Contains(err.Error(), "1 MiB limit") {
+		t.Fatalf("err = %v, want a ResponseTooLargeError naming the token endpoint and the 1 MiB limit", err)
 	}
 }

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -141,6 +142,16 @@ func (fl *BrowserFlow) Run(ctx context.Context) (*Tokens, error) {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc(CallbackPath, func(w http.ResponseWriter, r *http.Request) {
+		if !stateMatches(r.URL.Query().Get("state"), state) {
+			// A stale tab of an earlier login, or a request forged by any page
+			// or local process: it must not end this login (anyone can reach
+			// the loopback port), so it is answered and ignored, and the login
+			// waits on for the real callback. Its code is never exchanged and
+			// nothing it carried is repeated.
+			fmt.Fprintln(stderr, "sfmcp ignored a login callback whose state does not match this login (a stale browser tab, or a request not started by sfmcp); still waiting.")
+			writePage(w, http.StatusBadRequest, "Login callback refused", "This callback's state does not match the login sfmcp is waiting for (a stale browser tab, or a request sfmcp did not start), so it was ignored. If you are logging in, finish in the tab sfmcp opened.")
+			return
+		}
 		res := fl.handleCallback(exchangeCtx, conf, state, verifier, r)
 		if !deliver(res) {
 			writePage(w, http.StatusConflict, "Already finished", "This login has already finished. You can close this tab.")
@@ -199,9 +210,10 @@ func (fl *BrowserFlow) Run(ctx context.Context) (*Tokens, error) {
 // code for this login, exchanges it.
 func (fl *BrowserFlow) handleCallback(ctx context.Context, conf *oauth2.Config, state, verifier string, r *http.Request) callbackResult {
 	q := r.URL.Query()
-	if q.Get("state") != state {
-		// A stale tab of an earlier login, or a forged request: never exchange its code.
-		return callbackResult{err: &Error{Msg: "refused a login callback whose state does not match this login (a stale browser tab, or a request not started by sfmcp): run `sfmcp login` again"}}
+	if !stateMatches(q.Get("state"), state) {
+		// Run's handler ignores these before calling; kept so that no caller
+		// can ever exchange a code of another login.
+		return callbackResult{err: &Error{Msg: "refused a login callback whose state does not match this login"}}
 	}
 	if code := q.Get("error"); code != "" {
 		oe := &OAuthError{Code: code, Description: q.Get("error_description")}
@@ -256,6 +268,11 @@ func checkTokens(t *Tokens) (*Tokens, error) {
 	}
 	t.InstanceURL = inst
 	return t, nil
+}
+
+// stateMatches compares a callback's state with this login's in constant time.
+func stateMatches(got, want string) bool {
+	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }
 
 func randomState() (string, error) {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -141,23 +142,63 @@ func testBrowserFlowDenied(t *testing.T, em *emulatortest.Server) {
 	}
 }
 
+// testBrowserFlowWrongState: a forged (or stale) callback reaches the
+// loopback listener before the real one. It is answered with an error page
+// and ignored; the login keeps waiting and the real callback completes it.
 func testBrowserFlowWrongState(t *testing.T, em *emulatortest.Server) {
-	var page pageSeen
-	// The "browser" swaps the state, as a forged or stale callback would.
+	var page, forged pageSeen
+	var stderr syncBuffer
+	port := freePort(t)
 	stub := &browser.Stub{Open: func(u string) error {
-		au, _ := url.Parse(u)
-		q := au.Query()
-		q.Set("state", "forged")
-		au.RawQuery = q.Encode()
-		return page.follow(au.String())
+		// Someone else's page fires a callback with its own state and code first.
+		bad := "http://localhost:" + strconv.Itoa(port) + CallbackPath + "?code=aPrx.attacker-code&state=forged-state"
+		if err := forged.follow(bad); err != nil {
+			return err
+		}
+		// A callback with no state at all is ignored the same way.
+		if err := forged.follow("http://localhost:" + strconv.Itoa(port) + CallbackPath + "?error=access_denied"); err != nil {
+			return err
+		}
+		return page.follow(u)
 	}}
-	fl := &BrowserFlow{LoginURL: em.URL, ClientID: emulatortest.ClientID, Port: freePort(t), Timeout: 30 * time.Second, Browser: stub, Stderr: io.Discard}
+	fl := &BrowserFlow{LoginURL: em.URL, ClientID: emulatortest.ClientID, Port: port, Timeout: 30 * time.Second, Browser: stub, Stderr: &stderr}
 	tok, err := fl.Run(context.Background())
-	if err == nil || tok != nil || !strings.Contains(err.Error(), "state does not match") {
-		t.Fatalf("tok %v, err = %v: want the callback refused", tok, err)
+	if err != nil {
+		t.Fatalf("login after a forged callback: %v\nstderr: %s", err, stderr.String())
 	}
-	if st, _ := page.get(); st != http.StatusBadRequest {
-		t.Errorf("browser saw status %d", st)
+	if tok.AccessToken == "" || tok.InstanceURL != em.URL {
+		t.Fatalf("tokens %v", tok)
+	}
+	if st, body := forged.get(); st != http.StatusBadRequest || !strings.Contains(body, "does not match") {
+		t.Errorf("forged callback saw %d %q", st, body)
+	}
+	if st, body := page.get(); st != http.StatusOK || !strings.Contains(body, "Logged in") {
+		t.Errorf("real callback saw %d %q", st, body)
+	}
+	if strings.Contains(stderr.String(), "attacker-code") || strings.Contains(stderr.String(), "forged-state") {
+		t.Errorf("stderr repeats the forged request: %s", stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "ignored a login callback") {
+		t.Errorf("stderr does not mention the ignored callback: %s", stderr.String())
+	}
+}
+
+// TestBrowserFlowForgedStateOnlyTimesOut: forged callbacks alone never end the
+// login; it ends at its timeout.
+func TestBrowserFlowForgedStateOnlyTimesOut(t *testing.T) {
+	t.Parallel()
+	port := freePort(t)
+	var forged pageSeen
+	stub := &browser.Stub{Open: func(string) error {
+		return forged.follow("http://127.0.0.1:" + strconv.Itoa(port) + CallbackPath + "?code=x&state=forged")
+	}}
+	fl := &BrowserFlow{LoginURL: "http://127.0.0.1:1", ClientID: "c", Port: port, Timeout: 1500 * time.Millisecond, Browser: stub, Stderr: io.Discard}
+	_, err := fl.Run(context.Background())
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("err = %v, want the login timeout", err)
+	}
+	if st, _ := forged.get(); st != http.StatusBadRequest {
+		t.Errorf("forged callback saw status %d", st)
 	}
 }
 

@@ -361,12 +361,18 @@ func TestRetries(t *testing.T) {
 	if rows := readCSV(t, ok(t, env, "query", "SELECT Id FROM Account LIMIT 2")); len(rows) != 3 {
 		t.Errorf("after two 429s: %v", rows)
 	}
+	if served := em.FaultsServed(t); served["429"] != 2 {
+		t.Errorf("the emulator served %v; want two 429s before the answer", served)
+	}
 
 	em.AddFault(t, emulator.Fault{Status: 500, PathPrefix: "/services/data"})
 	start := time.Now()
 	fails(t, env, 1, "gave up after 4 attempts", "query", "SELECT Id FROM Account LIMIT 2")
 	if d := time.Since(start); d > 20*time.Second {
 		t.Errorf("500 forever took %v", d)
+	}
+	if served := em.FaultsServed(t); served["500"] != 4 {
+		t.Errorf("the emulator served %v; want four 500s (four attempts)", served)
 	}
 }
 

@@ -290,8 +290,13 @@ func TestLoginKeyring(t *testing.T) {
 		r.em.Admin(t, http.MethodPost, "deny-next", nil)
 		r.fails(r.env(), 4, "access was denied", base...)
 
+		// A forged-state callback is ignored (not a failure): with nothing
+		// else arriving, the login ends at its timeout.
 		forged := loginBrowser(t, r.home, "forged", `exec curl -s -L -o /dev/null "$(echo "$1" | sed 's/state=[^&]*/state=forged/')"`)
-		r.fails(r.env("BROWSER="+forged), 4, "state does not match", base...)
+		res := r.fails(r.env("BROWSER="+forged), 4, "no login arrived within 2s", append(base, "--timeout", "2s")...)
+		if !strings.Contains(res.err, "ignored a login callback whose state does not match") {
+			t.Errorf("the ignored callback is not mentioned: %q", res.err)
+		}
 
 		// The "browser" tries to spend the code itself first, without the
 		// PKCE verifier (which only sfmcp knows): the emulator must refuse it.
@@ -324,6 +329,23 @@ exec curl -s -o /dev/null "$loc"`)
 		if cfg := r.configFile(); strings.Contains(cfg, "logins") {
 			t.Errorf("a failed login left a login behind:\n%s", cfg)
 		}
+	})
+
+	t.Run("a forged callback first, then the real login", func(t *testing.T) {
+		port := fmt.Sprint(freePort(t))
+		// Another page fires a callback at the loopback port with its own
+		// state and code before the user's browser comes back.
+		browser := loginBrowser(t, r.home, "forged-first", `code=$(curl -s -o /dev/null -w '%{http_code}' "http://localhost:`+port+`/OAuthRedirect?code=attacker&state=forged")
+[ "$code" = 400 ] || exit 1
+exec curl -s -L -o /dev/null "$1"`)
+		res := r.run(r.env("BROWSER="+browser), "", "login", "--instance-url", r.em.URL, "--client-id", emulatortest.ClientID, "--port", port)
+		if res.code != 0 || !strings.Contains(res.err, "ignored a login callback") {
+			t.Fatalf("login after a forged callback: exit %d\nstderr: %s", res.code, res.err)
+		}
+		if _, _, found := r.stored(user); !found {
+			t.Fatal("the login was not stored")
+		}
+		r.ok("logout")
 	})
 
 	t.Run("insecure storage without a keyring", func(t *testing.T) {

@@ -390,6 +390,9 @@ func (b *bulkEngine) runIngest(j *bulkJob) error {
 	out := newCSVOut(j)
 	batch := make([][]string, 0, bulkChunk)
 	var okBuf, failBuf bytes.Buffer
+	// An injected fault may end this job Failed partway (see Fault).
+	jobFault := o.takeJobFault()
+	processed := j.Processed
 	for {
 		batch = batch[:0]
 		var readErr error
@@ -458,6 +461,15 @@ func (b *bulkEngine) runIngest(j *bulkJob) error {
 					return nil
 				}
 				return err
+			}
+			processed += int64(len(batch))
+			if jobFault != nil && processed >= int64(jobFault.FailJobAfterRows) {
+				o.countServed("job-failed")
+				msg := jobFault.Message
+				if msg == "" {
+					msg = "InternalServerError : the job failed while processing (an injected fault)"
+				}
+				return b.fail(j.ID, msg)
 			}
 		}
 		if readErr == io.EOF {

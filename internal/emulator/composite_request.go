@@ -123,12 +123,13 @@ func (e *Emulator) subrequest(ctx context.Context, q *apiRequest, method, target
 	rec := httptest.NewRecorder()
 	target = strings.NewReplacer(" ", "%20", "\t", "%09").Replace(target)
 	u, err := url.ParseRequestURI(target)
-	if err != nil || !strings.HasPrefix(cleanPath(u.Path), prefix) {
+	if err == nil {
+		u, _ = cleanURLPath(u)
+	}
+	if err != nil || !strings.HasPrefix(u.Path, prefix) {
 		writeError(rec, errf(400, "INVALID_URL", nil, "The URL must start with %s", prefix))
 		return rec
 	}
-	u.Path = cleanPath(u.Path)
-	u.RawPath = ""
 	method = strings.ToUpper(method)
 	switch method {
 	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPatch, http.MethodPut, http.MethodDelete:

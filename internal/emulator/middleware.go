@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"path"
 	"runtime/debug"
 	"strings"
@@ -17,19 +18,48 @@ import (
 // follow.
 func cleanPaths(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p := cleanPath(r.URL.Path); p != r.URL.Path {
+		if u, changed := cleanURLPath(r.URL); changed {
 			r2 := r.Clone(r.Context())
-			r2.URL.Path = p
-			r2.URL.RawPath = ""
-			if r.URL.RawPath != "" {
-				if rp := cleanPath(r.URL.RawPath); rp != p {
-					r2.URL.RawPath = rp
-				}
-			}
+			r2.URL = u
 			r = r2
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// cleanURLPath cleans u's path in its escaped form, so only literal dot
+// segments and slashes count: "%2E%2E" and "%2F" are data (an external id
+// value), not path syntax. The result keeps Path and RawPath in step, and
+// handlers split the escaped path and decode each segment once
+// (pathSegments).
+func cleanURLPath(u *url.URL) (*url.URL, bool) {
+	ep := u.EscapedPath()
+	c := cleanPath(ep)
+	if c == ep {
+		return u, false
+	}
+	p, err := url.PathUnescape(c)
+	if err != nil {
+		return u, false
+	}
+	u2 := *u
+	u2.Path, u2.RawPath = p, c
+	return &u2, true
+}
+
+// pathSegments splits the escaped path after prefix at its literal slashes and
+// percent-decodes each segment exactly once. ok is false for a bad escape.
+func pathSegments(u *url.URL, prefix string) (segs []string, ok bool) {
+	rest := strings.Trim(strings.TrimPrefix(u.EscapedPath(), prefix), "/")
+	segs = strings.Split(rest, "/")
+	for i, s := range segs {
+		d, err := url.PathUnescape(s)
+		if err != nil {
+			return nil, false
+		}
+		segs[i] = d
+	}
+	return segs, true
 }
 
 // cleanPath collapses repeated slashes and resolves . and .. segments,

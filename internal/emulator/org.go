@@ -88,6 +88,7 @@ type Org struct {
 	mu      sync.Mutex
 	cursors map[string]*cursor // query locators
 	faults  []*Fault
+	served  FaultsServed
 	apiUsed int
 	deny    bool
 

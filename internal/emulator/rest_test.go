@@ -455,3 +455,41 @@ func TestDescribeAndLimits(t *testing.T) {
 		t.Errorf("Organization name: %s", body)
 	}
 }
+
+// TestUpsertPathDecodedOnce sends raw escaped external id values: each path
+// segment is percent-decoded exactly once, so "%252e%252e" names the value
+// "%2e%2e", "%2E%2E" names "..", and "%2F" stays inside one value.
+func TestUpsertPathDecodedOnce(t *testing.T) {
+	s := emulatortest.New(t, func(o *emulator.Options) {
+		o.SchemaConfig = []byte(`objects:
+  - name: Account
+    fields:
+      - {name: External_Id__c, type: string, externalId: true, unique: true}
+`)
+		o.NoSampleData = true
+	})
+	base := v + "/sobjects/Account/External_Id__c/"
+	ids := map[string]string{}
+	for _, c := range []struct{ raw, value string }{
+		{"%2E%2E", ".."},
+		{"%252e%252e", "%2e%2e"},
+		{"a%2Fb", "a/b"},
+		{"%2e", "."},
+	} {
+		status, body := s.Do(t, "PATCH", base+c.raw, map[string]any{"Name": "N " + c.value})
+		res := decode[map[string]any](t, body)
+		if status != 201 || res["created"] != true {
+			t.Fatalf("PATCH %s: %d %s (want a new record for %q)", c.raw, status, body, c.value)
+		}
+		ids[c.value] = res["id"].(string)
+		status, body = s.Do(t, "GET", v+"/sobjects/Account/"+ids[c.value], nil)
+		if got := decode[map[string]any](t, body)["External_Id__c"]; status != 200 || got != c.value {
+			t.Fatalf("record made by PATCH %s: External_Id__c = %v, want %q (%d %s)", c.raw, got, c.value, status, body)
+		}
+	}
+	// Reading back by the same raw path finds the same record, not its once-more-decoded twin.
+	status, body := s.Do(t, "GET", base+"%252e%252e", nil)
+	if got := decode[map[string]any](t, body)["Id"]; status != 200 || got != ids["%2e%2e"] {
+		t.Fatalf("GET %%252e%%252e: %d %s, want record %s", status, body, ids["%2e%2e"])
+	}
+}

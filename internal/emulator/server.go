@@ -207,9 +207,11 @@ func methodNotAllowed(m string, allowed ...string) *apiError {
 
 // handleData serves /services/data/vNN.0/...
 func (e *Emulator) handleData(w http.ResponseWriter, r *http.Request) {
-	rest := strings.TrimPrefix(r.URL.Path, "/services/data/")
-	parts := strings.Split(strings.Trim(rest, "/"), "/")
-	m := versionRe.FindStringSubmatch(parts[0])
+	parts, ok := pathSegments(r.URL, "/services/data/")
+	var m []string
+	if ok {
+		m = versionRe.FindStringSubmatch(parts[0])
+	}
 	if m == nil {
 		writeError(w, notFound())
 		return
@@ -219,7 +221,8 @@ func (e *Emulator) handleData(w http.ResponseWriter, r *http.Request) {
 		writeError(w, notFound())
 		return
 	}
-	if e.applyFaults(w, r) {
+	w, faulted := e.applyFaults(w, r)
+	if faulted {
 		return
 	}
 	sess, aerr := e.authenticate(r)

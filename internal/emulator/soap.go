@@ -65,7 +65,8 @@ func (e *Emulator) handleSoap(w http.ResponseWriter, r *http.Request) {
 		soapFault(w, http.StatusInternalServerError, "sf:INVALID_LOGIN", "INVALID_LOGIN", "The organization id on the URL is not this org's")
 		return
 	}
-	if e.applyFaults(w, r) {
+	w, faulted := e.applyFaults(w, r)
+	if faulted {
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, e.org.opts.MaxBodyBytes))

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/sfmcp/sfmcp/internal/emulator/schema"
@@ -123,12 +122,9 @@ func (e *Emulator) handleSObjects(q *apiRequest) {
 	case len(p) == 2:
 		e.recordByID(q, obj, p[1])
 	case len(p) == 3:
-		value, err := url.PathUnescape(p[2])
-		if err != nil {
-			writeError(q.w, notFound())
-			return
-		}
-		e.recordByExternalID(q, obj, p[1], value)
+		// p[2] was decoded once already (pathSegments); decoding it again
+		// would make "%252e%252e" name "..".
+		e.recordByExternalID(q, obj, p[1], p[2])
 	default:
 		writeError(q.w, notFound())
 	}

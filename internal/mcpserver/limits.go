@@ -21,6 +21,9 @@ const (
 	// maxRequestBody is the largest body any endpoint takes: a tools/call
 	// with MaxArgumentBytes of arguments, plus the JSON-RPC envelope.
 	maxRequestBody = MaxArgumentBytes + 64<<10
+	// initialBodyBuffer is what readBodies sets aside for a body before any
+	// of it arrived, whatever its Content-Length says.
+	initialBodyBuffer = 16 << 10
 )
 
 // connLimiter is a net.Listener that keeps at most total connections open,
@@ -126,9 +129,11 @@ func readBodies(timeout time.Duration, next http.Handler) http.Handler {
 		rc := http.NewResponseController(w)
 		_ = rc.SetReadDeadline(time.Now().Add(timeout))
 		var buf bytes.Buffer
-		if r.ContentLength > 0 {
-			buf.Grow(int(r.ContentLength))
-		}
+		// Content-Length is only a claim: growing the buffer to it up front
+		// let each slow client that declares a megabyte and sends a byte
+		// every few seconds hold a megabyte of server memory. The buffer
+		// grows as bytes actually arrive.
+		buf.Grow(int(min(r.ContentLength, initialBodyBuffer)))
 		_, err := buf.ReadFrom(io.LimitReader(r.Body, maxRequestBody+1))
 		if err != nil {
 			var ne net.Error

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -199,4 +200,36 @@ func newHeadersHandler(t *testing.T) http.Handler {
 		t.Fatal(err)
 	}
 	return h
+}
+
+// TestDeclaredBodyLengthIsNotPreallocated: a body's Content-Length is only a
+// claim. 32 slow clients that each declare ~1 MB and send one byte must not
+// make the server set aside 32 MB; the bytes allocated in this process while
+// they are served (and cut off) are counted.
+func TestDeclaredBodyLengthIsNotPreallocated(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.Copy(io.Discard, r.Body) })
+	addr, _ := serveWith(t, h, ServeOptions{BodyTimeout: 500 * time.Millisecond})
+	const clients = 32
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	var wg sync.WaitGroup
+	got := make([]string, clients)
+	for i := range clients {
+		wg.Go(func() {
+			c := dialFrom(t, "127.0.0.1", addr)
+			fmt.Fprintf(c, "POST /mcp HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{", addr, maxRequestBody-1)
+			got[i] = firstLine(c, 10*time.Second)
+		})
+	}
+	wg.Wait()
+	runtime.ReadMemStats(&after)
+	for i, line := range got {
+		if !strings.Contains(line, "408") {
+			t.Fatalf("client %d: %q, want 408", i, line)
+		}
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 8<<20 {
+		t.Fatalf("%d slow clients that sent 1 byte each made the process allocate %.1f MiB (declared %.1f MiB each)",
+			clients, float64(n)/(1<<20), float64(maxRequestBody-1)/(1<<20))
+	}
 }

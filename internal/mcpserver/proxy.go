@@ -29,6 +29,7 @@ type ProxyConfig struct {
 	Scopes                 string // OAUTH_REQUIRED_SCOPES, comma- or space-separated
 	RedirectSchemes        string // SFMCP_OAUTH_REDIRECT_SCHEMES, comma-separated; "" = the defaults
 	RegistrationsPerMinute int
+	MaxClients             int // SFMCP_OAUTH_MAX_CLIENTS: live client registrations in all; 0 = the default (10,000)
 	Instances              InstancePolicy
 	HTTPClient             *http.Client
 	Logger                 *slog.Logger
@@ -83,7 +84,8 @@ func NewProxy(ctx context.Context, listenAddr string, c ProxyConfig) (*oauth.Ser
 		LoginURL: c.LoginURL, ClientID: c.ClientID, ClientSecret: c.ClientSecret,
 		Scopes: strings.FieldsFunc(c.Scopes, func(r rune) bool { return r == ',' || r == ' ' }), RedirectSchemes: schemes,
 		CheckInstance: c.Instances.Check, HTTPClient: c.HTTPClient, RegistrationsPerMinute: c.RegistrationsPerMinute,
-		Logger: c.Logger,
+		MaxClients: c.MaxClients,
+		Logger:     c.Logger,
 	})
 	if err != nil {
 		st.Close()

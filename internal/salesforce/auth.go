@@ -3,8 +3,8 @@ package salesforce
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -274,7 +274,10 @@ func (ts *TokenSource) requestRefresh(ctx context.Context, hc *http.Client, refr
 		return Token{}, &NetworkError{Message: "refresh session: cannot reach the token endpoint " + hostOf(ts.tokenURL), Err: unwrapURLError(err)}
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	body, err := readLimited(resp.Body, maxTokenResponse)
+	if errors.Is(err, errBodyTooLarge) {
+		return Token{}, fmt.Errorf("refresh session: %w", &ResponseTooLargeError{Method: http.MethodPost, Endpoint: endpointOf(ts.tokenURL), Limit: maxTokenResponse, Setting: "fixed for token endpoints"})
+	}
 	if err != nil {
 		return Token{}, &NetworkError{Message: "refresh session: reading the token response", Err: err}
 	}
@@ -320,6 +323,15 @@ func hostOf(raw string) string {
 		return "(invalid URL)"
 	}
 	return u.Scheme + "://" + u.Host
+}
+
+// endpointOf is raw's scheme, host and path: never its query.
+func endpointOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(invalid URL)"
+	}
+	return u.Scheme + "://" + u.Host + u.EscapedPath()
 }
 
 func unwrapURLError(err error) error {

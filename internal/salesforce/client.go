@@ -64,6 +64,11 @@ type Config struct {
 	// OrgID and UserID name whose login this is, when the caller knows
 	// (audit records carry them); the client itself never needs them.
 	OrgID, UserID string
+	// MaxResponseBytes bounds a response read whole into memory (REST JSON,
+	// the SOAP convertLead answer); a larger one fails with a
+	// *ResponseTooLargeError instead of exhausting memory. 0 means
+	// DefaultMaxResponseBytes. Streamed Bulk results are not bounded by it.
+	MaxResponseBytes int64
 }
 
 // Client talks to one Salesforce org (one instance URL) at one API version.
@@ -82,6 +87,7 @@ type Client struct {
 	obs         Observer
 	orgID       string
 	userID      string
+	maxBody     int64
 }
 
 // New validates cfg and returns a Client. No request is made.
@@ -120,6 +126,13 @@ func New(cfg Config) (*Client, error) {
 	if cache == nil {
 		cache = NewDescribeCache()
 	}
+	maxBody := cfg.MaxResponseBytes
+	if maxBody < 0 {
+		return nil, &ValidationError{Field: "MaxResponseBytes", Message: "must not be negative"}
+	}
+	if maxBody == 0 {
+		maxBody = DefaultMaxResponseBytes
+	}
 	usage := cfg.Usage
 	if usage == nil {
 		usage, _ = NewUsage(0, logger)
@@ -129,6 +142,7 @@ func New(cfg Config) (*Client, error) {
 		obs:         cfg.Observer,
 		orgID:       cfg.OrgID,
 		userID:      cfg.UserID,
+		maxBody:     maxBody,
 		hc:          WithoutRedirects(cfg.HTTPClient),
 		tokens:      cfg.Tokens,
 		instance:    inst,
@@ -322,10 +336,13 @@ func (c *Client) send(ctx context.Context, r *request) (*response, error) {
 		if err != nil {
 			return nil, err
 		}
-		body, err := io.ReadAll(resp.Body)
+		body, err := readLimited(resp.Body, c.maxBody)
 		resp.Body.Close()
 		if err == nil {
 			return &response{status: resp.StatusCode, header: resp.Header, body: body}, nil
+		}
+		if errors.Is(err, errBodyTooLarge) {
+			return nil, c.tooLarge(r.method, r.path)
 		}
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, ctxErr
@@ -435,6 +452,10 @@ func (c *Client) attempt(ctx context.Context, r *request, accessToken string) (*
 		req.Header[k] = vs
 	}
 	return c.hc.Do(req)
+}
+
+func (c *Client) tooLarge(method, path string) *ResponseTooLargeError {
+	return &ResponseTooLargeError{Method: method, Endpoint: path, Limit: c.maxBody, Setting: "salesforce.Config.MaxResponseBytes"}
 }
 
 // maxErrorBody bounds how much of an error body is read: a misbehaving proxy

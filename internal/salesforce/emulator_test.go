@@ -74,6 +74,11 @@ func TestEmulatorRetriesTooManyRequests(t *testing.T) {
 	if _, err := c.QueryPage(context.Background(), "SELECT Id FROM Account LIMIT 1", false); err != nil {
 		t.Fatalf("query after two 429s: %v", err)
 	}
+	// The emulator really answered 429 twice: the success above came
+	// through the retries, not from a fault that never matched.
+	if served := em.FaultsServed(t); served["429"] != 2 {
+		t.Errorf("the emulator served %v; want two 429s", served)
+	}
 }
 
 func TestEmulatorServerErrorForeverIsBounded(t *testing.T) {

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
+	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -279,7 +279,10 @@ func (c *Client) soapCall(ctx context.Context, path string, body []byte) (_ []Le
 	status = resp.StatusCode
 	c.recordUsage(resp.Header)
 	c.log.DebugContext(ctx, "salesforce SOAP request", "path", path, "status", resp.StatusCode, "elapsed", time.Since(start))
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	data, err := readLimited(resp.Body, c.maxBody)
+	if errors.Is(err, errBodyTooLarge) {
+		return nil, nil, c.tooLarge(http.MethodPost, path)
+	}
 	if err != nil {
 		return nil, nil, c.transportError(&request{method: http.MethodPost, path: path}, err, 1)
 	}

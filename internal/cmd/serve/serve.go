@@ -37,9 +37,12 @@ const (
 	// envRedirectSchemes lists the private-use redirect URI schemes OAuth
 	// clients may register in proxy mode (default vscode, cursor, vscode-webview, claude).
 	envRedirectSchemes = "SFMCP_OAUTH_REDIRECT_SCHEMES"
-	envMetricsAddr     = "SFMCP_METRICS_ADDR"
-	envRateLimit       = "SFMCP_RATE_LIMIT"
-	envMaxConcurrent   = "SFMCP_MAX_CONCURRENT"
+	// envMaxClients bounds the live OAuth client registrations in proxy mode
+	// (default 10,000, across replicas sharing Redis).
+	envMaxClients    = "SFMCP_OAUTH_MAX_CLIENTS"
+	envMetricsAddr   = "SFMCP_METRICS_ADDR"
+	envRateLimit     = "SFMCP_RATE_LIMIT"
+	envMaxConcurrent = "SFMCP_MAX_CONCURRENT"
 )
 
 // DefaultPort is the HTTP port when neither --port nor PORT, FASTMCP_PORT or MCP_PORT is set.
@@ -394,8 +397,18 @@ func serveHTTP(ctx context.Context, opts *Options, cfg *config.Config, tools []m
 		if cfg.Emulator() {
 			upstream = login
 		}
+		maxClients := 0
+		if v := strings.TrimSpace(os.Getenv(envMaxClients)); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n <= 0 {
+				ln.Close()
+				return cmdutil.FlagErrorf("%s=%q: want a whole number of client registrations above 0", envMaxClients, v)
+			}
+			maxClients = n
+		}
 		p, closeStore, err := mcpserver.NewProxy(ctx, ln.Addr().String(), mcpserver.ProxyConfig{
-			BaseURL: cfg.String(config.KeyBaseURL), StorageType: cfg.String(config.KeyOAuthStorageType),
+			MaxClients: maxClients,
+			BaseURL:    cfg.String(config.KeyBaseURL), StorageType: cfg.String(config.KeyOAuthStorageType),
 			RedisURL: cfg.String(config.KeyRedisURL), EncryptionKey: cfg.String(config.KeyStorageEncryptionKey),
 			LoginURL: upstream, ClientID: cfg.ClientID(), ClientSecret: cfg.ClientSecret(),
 			Scopes: cfg.String(config.KeyOAuthRequiredScopes), RedirectSchemes: os.Getenv(envRedirectSchemes),

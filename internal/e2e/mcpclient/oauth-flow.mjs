@@ -161,7 +161,8 @@ try {
 
   // 5. Salesforce's sessions expire: sfmcp refreshes them upstream and keeps going.
   if (process.env.EMULATOR_URL) {
-    await fetch(process.env.EMULATOR_URL + "/__emulator/expire-sessions", { method: "POST" });
+    const ex = await fetch(process.env.EMULATOR_URL + "/__emulator/expire-sessions", { method: "POST", headers: { "content-type": "application/json" } });
+    if (!ex.ok) throw new Error("expire-sessions: " + ex.status + " " + (await ex.text()));
     step("after-salesforce-expiry", { query: await query(client), query2: await query(client) });
   }
 

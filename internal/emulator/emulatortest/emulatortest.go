@@ -96,8 +96,8 @@ func (s *Server) Admin(t testing.TB, method, lever string, body any) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if method == http.MethodPost {
+		req.Header.Set("Content-Type", "application/json") // the levers refuse other POSTs
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -111,6 +111,25 @@ func (s *Server) Admin(t testing.TB, method, lever string, body any) {
 
 // AddFault injects a fault through the admin API.
 func (s *Server) AddFault(t testing.TB, f emulator.Fault) { s.Admin(t, http.MethodPost, "faults", f) }
+
+// FaultsServed asks the emulator, through the admin API, what injected
+// faults have done so far (counts by kind: "429", "drop", "truncate", ...).
+func (s *Server) FaultsServed(t testing.TB) emulator.FaultsServed {
+	t.Helper()
+	resp, err := http.Get(s.URL + "/__emulator/faults")
+	if err != nil {
+		t.Fatalf("emulator admin faults: %v", err)
+	}
+	defer resp.Body.Close()
+	var out emulator.FaultsServed
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("emulator admin faults: %s", resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatalf("emulator admin faults: %v", err)
+	}
+	return out
+}
 
 // ExpireSessions expires every access token issued so far.
 func (s *Server) ExpireSessions(t testing.TB) { s.Admin(t, http.MethodPost, "expire-sessions", nil) }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sfmcp/sfmcp/internal/mcpserver/oauth/store"
+	"github.com/sfmcp/sfmcp/internal/salesforce"
 )
 
 // consentCookie binds a consent id to the browser it was shown to.
@@ -333,7 +333,10 @@ func (s *Server) exchangeUpstream(ctx context.Context, code, verifier string) (*
 		return nil, fmt.Errorf("token endpoint unreachable: %w", err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	body, err := salesforce.ReadBounded(resp.Body, salesforce.MaxTokenResponseBytes, http.MethodPost, s.cfg.LoginURL+"/services/oauth2/token", "fixed for OAuth endpoints")
+	if err != nil {
+		return nil, fmt.Errorf("token endpoint: %w", err)
+	}
 	var tr struct {
 		AccessToken  string `json:"access_token"`
 		RefreshToken string `json:"refresh_token"`

@@ -13,10 +13,13 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/sfmcp/sfmcp/internal/emulator/emulatortest"
 	"github.com/sfmcp/sfmcp/internal/mcpserver/oauth/store"
@@ -744,5 +747,185 @@ func TestRedisHangsMidFlowThenRecovers(t *testing.T) {
 	}
 	if !h.resolves(tok["access_token"].(string)) {
 		t.Error("the token issued after recovery does not resolve")
+	}
+}
+
+// known reports whether the proxy still knows client id: the token endpoint
+// authenticates the client before it looks at the grant type.
+func (h *harness) known(id string) bool {
+	h.t.Helper()
+	status, body := h.post(PathToken, url.Values{"client_id": {id}}, "", "")
+	switch {
+	case status == 400 && body["error"] == "invalid_request":
+		return true
+	case status == 401 && body["error"] == "invalid_client":
+		return false
+	}
+	h.t.Fatalf("token endpoint: %d %v", status, body)
+	return false
+}
+
+// registerRaw registers a public client and returns the status, the
+// Retry-After header and the body.
+func (h *harness) registerRaw() (int, string, map[string]any) {
+	h.t.Helper()
+	req, _ := http.NewRequest("POST", h.ts.URL+PathRegister, strings.NewReader(`{"redirect_uris":["`+clientRedirect+`"],"token_endpoint_auth_method":"none"}`))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, resp.Header.Get("Retry-After"), out
+}
+
+func (h *harness) use(id string) {
+	h.t.Helper()
+	verifier, challenge := pkce()
+	if status, tok := h.exchange(id, h.code(id, challenge), verifier); status != 200 {
+		h.t.Fatalf("token for %s: %d %v", id, status, tok)
+	}
+}
+
+func wantCapRefusal(t *testing.T, status int, retryAfter string, body map[string]any, maxWait int) {
+	t.Helper()
+	secs, err := strconv.Atoi(retryAfter)
+	if status != http.StatusServiceUnavailable || body["error"] != "temporarily_unavailable" ||
+		!strings.Contains(fmt.Sprint(body["error_description"]), "maximum of 3 client registrations") || err != nil || secs <= 0 || secs > maxWait {
+		t.Fatalf("registration past the cap: %d, Retry-After %q, %v; want 503 temporarily_unavailable, Retry-After in (0, %d]", status, retryAfter, body, maxWait)
+	}
+}
+
+// TestRegistrationCapAndLifetimesMemory: a global cap on live registrations
+// (whatever the address), a short life for registrations never used and a
+// long one after use; the memory store, on a clock the test moves.
+func TestRegistrationCapAndLifetimesMemory(t *testing.T) {
+	t.Parallel()
+	var skew atomic.Int64
+	now := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	h := newHarness(t, store.NewMemory(now), func(c *Config) {
+		c.MaxClients, c.RegistrationsPerMinute, c.Now = 3, 1000, now
+	})
+	var ids []string
+	for range 3 {
+		status, _, out := h.registerRaw()
+		if status != 201 {
+			t.Fatalf("register: %d %v", status, out)
+		}
+		ids = append(ids, out["client_id"].(string))
+	}
+	status, ra, out := h.registerRaw()
+	wantCapRefusal(t, status, ra, out, 24*3600)
+	used, unused := ids[0], ids[1]
+	h.use(used)
+
+	skew.Store(int64(25 * time.Hour))
+	if h.known(unused) {
+		t.Fatal("a registration never used lives past 24 h")
+	}
+	if !h.known(used) {
+		t.Fatal("a used registration expired after 25 h")
+	}
+	// The two unused ones freed their places; the used one keeps its own.
+	for i := range 2 {
+		if status, _, out := h.registerRaw(); status != 201 {
+			t.Fatalf("registration %d after the unused expired: %d %v", i, status, out)
+		}
+	}
+	status, ra, out = h.registerRaw()
+	wantCapRefusal(t, status, ra, out, 24*3600)
+
+	// It was last used at the start: it lives 180 days from then.
+	skew.Store(int64(179 * 24 * time.Hour))
+	if !h.known(used) {
+		t.Fatal("a used registration expired before 180 days after its use")
+	}
+	skew.Store(int64(181 * 24 * time.Hour))
+	if h.known(used) {
+		t.Fatal("a used registration outlived 180 days after its last use")
+	}
+}
+
+// TestRegistrationCapAndLifetimesRedis: the same with two replicas sharing a
+// real Redis: the cap is global across them, and the lifetimes are Redis TTLs.
+func TestRegistrationCapAndLifetimesRedis(t *testing.T) {
+	t.Parallel()
+	rs := redistest.Start(t)
+	open := func() store.Store {
+		st, err := store.NewRedis(context.Background(), rs.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	cfg := func(c *Config) { c.MaxClients, c.RegistrationsPerMinute = 3, 1000 }
+	h1, h2 := newHarness(t, open(), cfg), newHarness(t, open(), cfg)
+	rc := redis.NewClient(&redis.Options{Addr: strings.TrimPrefix(rs.URL, "redis://")})
+	t.Cleanup(func() { rc.Close() })
+	ttl := func(id string) time.Duration {
+		t.Helper()
+		d, err := rc.PTTL(context.Background(), "sfmcp:oauth:client:"+id).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	var ids []string
+	for _, h := range []*harness{h1, h1, h2} {
+		status, _, out := h.registerRaw()
+		if status != 201 {
+			t.Fatalf("register: %d %v", status, out)
+		}
+		ids = append(ids, out["client_id"].(string))
+	}
+	for _, h := range []*harness{h1, h2} {
+		status, ra, out := h.registerRaw()
+		wantCapRefusal(t, status, ra, out, 24*3600)
+	}
+	for _, id := range ids {
+		if d := ttl(id); d <= 23*time.Hour || d > 24*time.Hour {
+			t.Fatalf("an unused registration's TTL is %v, want 24 h", d)
+		}
+	}
+	h2.use(ids[0]) // registered at h1, used through h2
+	if d := ttl(ids[0]); d <= 179*24*time.Hour || d > 180*24*time.Hour {
+		t.Fatalf("a used registration's TTL is %v, want 180 days", d)
+	}
+	if d := ttl(ids[1]); d > 24*time.Hour {
+		t.Fatalf("an unused registration's TTL grew to %v", d)
+	}
+	// The set of live registrations expires with its last member.
+	if d, err := rc.PTTL(context.Background(), "sfmcp:oauth:clients").Result(); err != nil || d <= 179*24*time.Hour {
+		t.Fatalf("the registrations set's TTL: %v %v", d, err)
+	}
+}
+
+// TestRefreshTokenOfAnotherClient: a client that presents another client's
+// refresh token is refused, and the token is not spent by it: its own client
+// still refreshes with it, and the grant is not revoked as a replay.
+func TestRefreshTokenOfAnotherClient(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	a, b := h.client(), h.client()
+	verifier, challenge := pkce()
+	status, tok := h.exchange(a, h.code(a, challenge), verifier)
+	if status != 200 {
+		t.Fatalf("token: %d %v", status, tok)
+	}
+	rt := tok["refresh_token"].(string)
+	status, body := h.refresh(b, rt)
+	wantError(t, "refresh token of another client", status, body, 400, "invalid_grant")
+	if !strings.Contains(fmt.Sprint(body["error_description"]), "another client") {
+		t.Errorf("refusal: %v", body)
+	}
+	status, tok2 := h.refresh(a, rt)
+	if status != 200 || tok2["access_token"] == nil {
+		t.Fatalf("the owner's refresh after another client tried its token: %d %v (the other client spent it)", status, tok2)
+	}
+	if !h.resolves(tok["access_token"].(string)) || !h.resolves(tok2["access_token"].(string)) {
+		t.Fatal("the grant was revoked: the other client's attempt counted as a replay")
 	}
 }

@@ -30,6 +30,9 @@ type clientRecord struct {
 	GrantTypes   []string  `json:"grant_types"`
 	Scope        string    `json:"scope,omitempty"`
 	IssuedAt     time.Time `json:"issued_at"`
+	// UsedAt is when the client last got a token (its lifetime was extended
+	// then); zero until its first use.
+	UsedAt time.Time `json:"used_at,omitzero"`
 }
 
 // authRequest is a validated /authorize request on its way through consent

@@ -1,12 +1,15 @@
 package oauth
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -63,12 +66,27 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 	}
 	rec.ClientID = newSecret("sfmcp_client_")
 	rec.IssuedAt = s.now()
+	// The deployment-wide cap: per-address limits alone do not stop many
+	// addresses (or one IPv6 prefix) from filling the store.
+	ok, wait, err := s.cfg.Store.Reserve(ctx, clientsSet, rec.ClientID, s.cfg.UnusedClientTTL, s.cfg.MaxClients)
+	if err != nil {
+		writeError(w, s.storeError(err))
+		return
+	}
+	if !ok {
+		secs := max(int64((wait+time.Second-1)/time.Second), 1)
+		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+		s.log.Warn("client registrations refused: the deployment holds its maximum of live registrations", "max", s.cfg.MaxClients, "remote", addr)
+		writeError(w, &oauthError{http.StatusServiceUnavailable, "temporarily_unavailable",
+			fmt.Sprintf("sfmcp holds its maximum of %d client registrations; registrations never used expire after %s, try again later", s.cfg.MaxClients, s.cfg.UnusedClientTTL)})
+		return
+	}
 	secret := ""
 	if rec.AuthMethod != "none" {
 		secret = newSecret("sfmcp_secret_")
 		rec.SecretHash = hashOf(secret)
 	}
-	if err := s.cfg.Store.Set(ctx, store.Entry{Key: "client:" + rec.ClientID, Value: mustJSON(rec), TTL: defaultClientTTL}); err != nil {
+	if err := s.cfg.Store.Set(ctx, store.Entry{Key: "client:" + rec.ClientID, Value: mustJSON(rec), TTL: s.cfg.UnusedClientTTL}); err != nil {
 		writeError(w, s.storeError(err))
 		return
 	}
@@ -90,6 +108,24 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("client registered", "client_id", rec.ClientID, "client_name", rec.Name, "auth", rec.AuthMethod, "remote", addr)
 	writeJSON(w, http.StatusCreated, out)
+}
+
+// touchClient gives a client that just got a token the long lifetime
+// (ClientTTL from now), at most once a day per client: a registration nobody
+// uses expires after UnusedClientTTL, one in use stays.
+func (s *Server) touchClient(ctx context.Context, c *clientRecord) {
+	now := s.now()
+	if !c.UsedAt.IsZero() && now.Sub(c.UsedAt) < clientTouchEvery {
+		return
+	}
+	if _, _, err := s.cfg.Store.Reserve(ctx, clientsSet, c.ClientID, s.cfg.ClientTTL, s.cfg.MaxClients); err != nil {
+		s.log.Warn("could not extend a client registration's lifetime", "client_id", c.ClientID, "error", err)
+		return
+	}
+	c.UsedAt = now
+	if err := s.cfg.Store.Set(ctx, store.Entry{Key: "client:" + c.ClientID, Value: mustJSON(c), TTL: s.cfg.ClientTTL}); err != nil {
+		s.log.Warn("could not extend a client registration's lifetime", "client_id", c.ClientID, "error", err)
+	}
 }
 
 func (s *Server) validateRegistration(reg registration) (*clientRecord, *oauthError) {

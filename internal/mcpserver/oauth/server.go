@@ -37,8 +37,12 @@ const (
 	defaultCodeTTL     = 60 * time.Second
 	defaultAccessTTL   = time.Hour
 	defaultGrantTTL    = 30 * 24 * time.Hour
-	defaultClientTTL   = 180 * 24 * time.Hour
+	defaultClientTTL   = 180 * 24 * time.Hour // after the client's last use
+	defaultUnusedTTL   = 24 * time.Hour       // a registration never used to get a token
+	defaultMaxClients  = 10000
 	defaultRegPerMin   = 20
+	clientsSet         = "clients" // Store.Reserve's set of live registrations
+	clientTouchEvery   = 24 * time.Hour
 	flowTTL            = 10 * time.Minute // consent page and the trip to Salesforce
 	tombstoneTTL       = 10 * time.Minute // how long a replayed code is recognized
 	maxRegistrationLen = 16 << 10
@@ -73,6 +77,14 @@ type Config struct {
 	HTTPClient *http.Client
 	// RegistrationsPerMinute bounds registrations per client address; default 20.
 	RegistrationsPerMinute int
+	// MaxClients bounds the live client registrations of the whole
+	// deployment (every address, every replica sharing the store); default
+	// 10,000. Past it /register answers 503 with Retry-After.
+	MaxClients int
+	// UnusedClientTTL is how long a registration lives until it is first
+	// used to get a token (default 24 h); ClientTTL how long it lives after
+	// its latest use (default 180 days).
+	UnusedClientTTL, ClientTTL time.Duration
 	// CodeTTL, AccessTTL and GrantTTL default to 60 s, 1 h and 30 days (a
 	// login's absolute lifetime: refresh tokens end with it).
 	CodeTTL, AccessTTL, GrantTTL time.Duration
@@ -120,6 +132,15 @@ func New(cfg Config) (*Server, error) {
 	cfg.HTTPClient = salesforce.WithoutRedirects(cfg.HTTPClient)
 	if cfg.RegistrationsPerMinute <= 0 {
 		cfg.RegistrationsPerMinute = defaultRegPerMin
+	}
+	if cfg.MaxClients <= 0 {
+		cfg.MaxClients = defaultMaxClients
+	}
+	if cfg.UnusedClientTTL <= 0 {
+		cfg.UnusedClientTTL = defaultUnusedTTL
+	}
+	if cfg.ClientTTL <= 0 {
+		cfg.ClientTTL = defaultClientTTL
 	}
 	if cfg.CodeTTL <= 0 {
 		cfg.CodeTTL = defaultCodeTTL
@@ -240,7 +261,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeError(w http.ResponseWriter, e *oauthError) {
-	if e.status == http.StatusServiceUnavailable || e.status == http.StatusTooManyRequests {
+	if (e.status == http.StatusServiceUnavailable || e.status == http.StatusTooManyRequests) && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", "60")
 	}
 	writeJSON(w, e.status, map[string]string{"error": e.code, "error_description": e.desc})

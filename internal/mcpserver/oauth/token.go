@@ -75,6 +75,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		writeError(w, oerr)
 		return
 	}
+	s.touchClient(ctx, c)
 	writeJSON(w, http.StatusOK, out)
 }
 

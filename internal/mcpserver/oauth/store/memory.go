@@ -14,6 +14,7 @@ type Memory struct {
 
 	mu     sync.Mutex
 	m      map[string]memEntry
+	sets   map[string]map[string]time.Time // Reserve's sets: member → expiry
 	writes int
 }
 
@@ -27,7 +28,7 @@ func NewMemory(now func() time.Time) *Memory {
 	if now == nil {
 		now = time.Now
 	}
-	return &Memory{now: now, m: map[string]memEntry{}}
+	return &Memory{now: now, m: map[string]memEntry{}, sets: map[string]map[string]time.Time{}}
 }
 
 // live returns key's entry if it has not expired; callers hold mu.
@@ -128,6 +129,35 @@ func (s *Memory) Incr(_ context.Context, key string, window time.Duration) (int6
 	v := binary.BigEndian.AppendUint64(nil, uint64(n))
 	s.m[key] = memEntry{value: v, expires: e.expires}
 	return n, nil
+}
+
+// Reserve implements Store. Sweeping the whole set on each call is linear
+// in its size, which the caller bounds (max).
+func (s *Memory) Reserve(_ context.Context, set, member string, ttl time.Duration, max int) (bool, time.Duration, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	m := s.sets[set]
+	if m == nil {
+		m = map[string]time.Time{}
+		s.sets[set] = m
+	}
+	var first time.Time
+	for k, exp := range m {
+		if !now.Before(exp) {
+			delete(m, k)
+		} else if first.IsZero() || exp.Before(first) {
+			first = exp
+		}
+	}
+	exp, in := m[member]
+	if !in && len(m) >= max {
+		return false, first.Sub(now), nil
+	}
+	if next := now.Add(ttl); next.After(exp) {
+		m[member] = next
+	}
+	return true, 0, nil
 }
 
 // Ping implements Store.

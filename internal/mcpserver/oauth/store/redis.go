@@ -53,6 +53,26 @@ if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return n
 `)
 
+// reserveScript is Reserve on a sorted set scored by expiry (Unix ms):
+// ARGV now, expiry, member, max. It answers {1} when member is in, or {0, ms
+// until the first member expires}. The set itself expires with its last member.
+var reserveScript = redis.NewScript(`
+local now = tonumber(ARGV[1])
+local exp = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local cur = redis.call('ZSCORE', KEYS[1], ARGV[3])
+if not cur and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then
+  local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return {0, tonumber(first[2]) - now}
+end
+if not cur or tonumber(cur) < exp then
+  redis.call('ZADD', KEYS[1], exp, ARGV[3])
+end
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+redis.call('PEXPIREAT', KEYS[1], tonumber(last[2]))
+return {1}
+`)
+
 // NewRedis connects to rawURL and checks the connection with a PING:
 //
 //	redis://[user:password@]host:port[/db]                    one server (rediss:// for TLS)
@@ -226,6 +246,27 @@ func (s *Redis) Delete(ctx context.Context, keys ...string) error {
 func (s *Redis) Incr(ctx context.Context, key string, window time.Duration) (int64, error) {
 	n, err := incrScript.Run(ctx, s.c, []string{s.prefix + key}, window.Milliseconds()).Int64()
 	return n, s.fail(err)
+}
+
+// Reserve implements Store. The clock is this replica's: replicas' clocks
+// are assumed close (seconds), which is all expiry in days needs.
+func (s *Redis) Reserve(ctx context.Context, set, member string, ttl time.Duration, max int) (bool, time.Duration, error) {
+	now := time.Now()
+	res, err := reserveScript.Run(ctx, s.c, []string{s.prefix + set}, now.UnixMilli(), now.Add(ttl).UnixMilli(), member, max).Int64Slice()
+	if err != nil {
+		return false, 0, s.fail(err)
+	}
+	if len(res) == 0 {
+		return false, 0, fmt.Errorf("redis reserve: empty answer")
+	}
+	if res[0] == 1 {
+		return true, 0, nil
+	}
+	var wait time.Duration
+	if len(res) > 1 {
+		wait = time.Duration(res[1]) * time.Millisecond
+	}
+	return false, wait, nil
 }
 
 // Ping implements Store.

@@ -61,6 +61,13 @@ type Store interface {
 	// Incr adds one to the counter at key and returns the new count; the
 	// counter starts a window of the given length when it is created.
 	Incr(ctx context.Context, key string, window time.Duration) (int64, error)
+	// Reserve keeps a bounded set of members that expire (live client
+	// registrations): atomically, members whose time is up are dropped; then
+	// if member is already in set, or set holds fewer than max members,
+	// member is (re)added to expire after ttl (a member's expiry only moves
+	// later) and ok is true. Otherwise nothing changes, ok is false and
+	// retryAfter is how long until the set's first member expires.
+	Reserve(ctx context.Context, set, member string, ttl time.Duration, max int) (ok bool, retryAfter time.Duration, err error)
 	// Ping checks that the store can be reached.
 	Ping(ctx context.Context) error
 	// Close releases connections.

@@ -268,10 +268,72 @@ func TestRedisCluster(t *testing.T) {
 	if n, err := s.Incr(ctx, "count:{x}", time.Minute); err != nil || n != 1 {
 		t.Fatalf("incr: %d %v", n, err)
 	}
+	// Reserve is one key: it works on a cluster too.
+	for i, want := range []bool{true, true, false} {
+		if ok, _, err := s.Reserve(ctx, "clients", string(rune('a'+i)), time.Minute, 2); err != nil || ok != want {
+			t.Fatalf("reserve %d on a cluster: %v %v, want %v", i, ok, err, want)
+		}
+	}
 	if _, err := NewRedis(ctx, "redis+sentinel://127.0.0.1:1"); err == nil || !strings.Contains(err.Error(), "master_name") {
 		t.Errorf("sentinel URL without master_name: %v", err)
 	}
 	if _, err := NewRedis(ctx, "redis+nope://127.0.0.1:1"); err == nil {
 		t.Error("an unknown redis+ scheme was accepted")
 	}
+}
+
+// TestReserve: a bounded set of expiring members, in both stores.
+func TestReserve(t *testing.T) {
+	t.Parallel()
+	stores(t, func(t *testing.T, s Store) {
+		ctx := context.Background()
+		reserve := func(member string, ttl time.Duration) (bool, time.Duration) {
+			t.Helper()
+			ok, wait, err := s.Reserve(ctx, "set", member, ttl, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ok, wait
+		}
+		for _, m := range []string{"a", "b"} {
+			if ok, _ := reserve(m, time.Hour); !ok {
+				t.Fatalf("reserve %s refused", m)
+			}
+		}
+		if ok, _ := reserve("c", 300*time.Millisecond); !ok {
+			t.Fatal("reserve c refused")
+		}
+		ok, wait := reserve("d", time.Hour)
+		if ok || wait <= 0 || wait > 300*time.Millisecond {
+			t.Fatalf("a fourth member: ok %v, retry after %v (want refused, at most c's 300ms)", ok, wait)
+		}
+		// A member already in is never refused; its expiry only moves later.
+		if ok, _ := reserve("a", 2*time.Hour); !ok {
+			t.Fatal("re-reserving a member refused")
+		}
+		if ok, _ := reserve("c", time.Millisecond); !ok {
+			t.Fatal("re-reserving c refused")
+		}
+		time.Sleep(400 * time.Millisecond) // c's first (and longest) expiry passes
+		if ok, _ := reserve("d", time.Hour); !ok {
+			t.Fatal("c expired but d is still refused")
+		}
+		if ok, _ := reserve("e", time.Hour); ok {
+			t.Fatal("a, b, d are live: e should be refused")
+		}
+		// Concurrent reservations never overshoot the bound.
+		var won atomic.Int32
+		var wg sync.WaitGroup
+		for i := range 40 {
+			wg.Go(func() {
+				if ok, _, err := s.Reserve(ctx, "race", string(rune('A'+i)), time.Minute, 7); err == nil && ok {
+					won.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if won.Load() != 7 {
+			t.Fatalf("%d of 40 concurrent reservations won; the bound is 7", won.Load())
+		}
+	})
 }

@@ -1,0 +1,159 @@
+package salesforce
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// endlessBody answers 200 with prefix and then filler for as long as the
+// client keeps reading: a misbehaving or hostile instance, or a proxy.
+func endlessBody(contentType, prefix string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", contentType)
+		w.WriteHeader(http.StatusOK)
+		if _, err := io.WriteString(w, prefix); err != nil {
+			return
+		}
+		chunk := []byte(strings.Repeat(" ", 32<<10))
+		for r.Context().Err() == nil {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// boundedReads counts the response-body bytes the client consumes and fails
+// the read once they pass max: a client that does not bound its reads gets an
+// error (instead of reading forever), and the count shows how far it got.
+type boundedReads struct {
+	next http.RoundTripper
+	max  int64
+	read atomic.Int64
+}
+
+var errReadPastBound = errors.New("the client read past the test's bound")
+
+func (b *boundedReads) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := b.next.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode == http.StatusOK { // the huge bodies; not the small error answers before a refresh
+		resp.Body = &countedBody{ReadCloser: resp.Body, b: b}
+	}
+	return resp, nil
+}
+
+type countedBody struct {
+	io.ReadCloser
+	b *boundedReads
+}
+
+func (c *countedBody) Read(p []byte) (int, error) {
+	if c.b.read.Load() > c.b.max {
+		return 0, errReadPastBound
+	}
+	n, err := c.ReadCloser.Read(p)
+	c.b.read.Add(int64(n))
+	return n, err
+}
+
+// TestHugeResponsesAreRefused: every call that reads a whole answer into
+// memory stops at its limit with an error naming the limit and the endpoint,
+// having read no more than limit+1 bytes of an endless body.
+func TestHugeResponsesAreRefused(t *testing.T) {
+	const limit = 1 << 20
+	ctx := context.Background()
+	json := endlessBody("application/json;charset=UTF-8", `{"totalSize":1,"done":true,"records":[{"Name":"`)
+	soap := endlessBody("text/xml;charset=UTF-8", `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><convertLeadResponse><result><leadId>`)
+	for _, tc := range []struct {
+		name, endpoint string
+		limit          int64
+		handler        http.HandlerFunc
+		call           func(c *Client) error
+		refresh        bool
+	}{
+		{"GetRecord", "GET /services/data/v62.0/sobjects/Account/001000000000001AAA", limit, json, func(c *Client) error {
+			_, err := c.GetRecord(ctx, "Account", "001000000000001AAA", nil)
+			return err
+		}, false},
+		{"QueryPage", "GET /services/data/v62.0/query:", limit, json, func(c *Client) error {
+			_, err := c.QueryPage(ctx, "SELECT Name FROM Account", false)
+			return err
+		}, false},
+		{"DescribeSObject", "GET /services/data/v62.0/sobjects/Account/describe", limit, json, func(c *Client) error {
+			_, err := c.DescribeSObject(ctx, "Account")
+			return err
+		}, false},
+		{"UserInfo", "GET /services/oauth2/userinfo", limit, json, func(c *Client) error {
+			_, err := c.UserInfo(ctx)
+			return err
+		}, false},
+		{"ConvertLead", "POST /services/Soap/u/62.0", limit, soap, func(c *Client) error {
+			_, err := c.ConvertLead(ctx, []LeadConvert{{LeadID: "00Q000000000001EAA", ConvertedStatus: "Closed - Converted"}})
+			return err
+		}, false},
+		{"refresh at the token endpoint", "POST http://127.0.0.1", maxTokenResponse, json, func(c *Client) error {
+			_, err := c.GetRecord(ctx, "Account", "001000000000001AAA", nil)
+			return err
+		}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			counter := &boundedReads{next: NewTransport(), max: 4 * tc.limit}
+			var opts []clientOption
+			org, _ := newFakeOrg(t, tc.handler)
+			if tc.refresh {
+				org, _ = newFakeOrg(t, func(w http.ResponseWriter, r *http.Request) { writeInvalidSession(w) })
+				tok, _ := newFakeOrg(t, tc.handler)
+				opts = append(opts, withRefresh(tok.URL+"/services/oauth2/token", nil))
+			}
+			opts = append(opts, func(c *Config, _ *TokenSourceConfig) {
+				c.HTTPClient = &http.Client{Transport: counter}
+				c.MaxResponseBytes = limit
+			})
+			c := newTestClient(t, org.URL, opts...)
+			err := tc.call(c)
+			var tl *ResponseTooLargeError
+			if !errors.As(err, &tl) {
+				t.Fatalf("error %T %v, want a *ResponseTooLargeError (client read %d bytes)", err, err, counter.read.Load())
+			}
+			if tl.Limit != tc.limit {
+				t.Errorf("limit %d, want %d", tl.Limit, tc.limit)
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, strings.SplitN(tc.endpoint, ":", 2)[0]) || !strings.Contains(msg, formatBytes(tc.limit)+" limit") {
+				t.Errorf("error %q should name %q and the %s limit", msg, tc.endpoint, formatBytes(tc.limit))
+			}
+			if strings.Contains(msg, "SELECT") {
+				t.Errorf("error repeats the query text: %q", msg)
+			}
+			assertNoSecrets(t, "error", msg)
+			if n := counter.read.Load(); n > tc.limit+1 {
+				t.Errorf("the client read %d bytes of the body, more than limit+1 (%d)", n, tc.limit+1)
+			}
+		})
+	}
+}
+
+// TestMaxResponseBytesDefault: a zero limit is the documented default; a
+// negative one is refused.
+func TestMaxResponseBytesDefault(t *testing.T) {
+	c := newTestClient(t, "http://127.0.0.1:1")
+	if c.maxBody != DefaultMaxResponseBytes || DefaultMaxResponseBytes != 64<<20 {
+		t.Fatalf("default limit %d", c.maxBody)
+	}
+	_, err := New(Config{HTTPClient: NewHTTPClient(), Tokens: NewTokenSource(TokenSourceConfig{Token: Token{AccessToken: "x", InstanceURL: "http://127.0.0.1:1"}}), MaxResponseBytes: -1})
+	if err == nil || !strings.Contains(err.Error(), "MaxResponseBytes") {
+		t.Fatalf("negative limit: %v", err)
+	}
+	if got := fmt.Sprint(formatBytes(64 << 20)); got != "64 MiB" {
+		t.Errorf("formatBytes = %q", got)
+	}
+}
