@@ -7,7 +7,7 @@ toolchain go1.27.3
 require (
 	github.com/cli/browser v1.3.0
 	github.com/itchyny/gojq v0.12.20
-	github.com/mark3labs/mcp-go v1.2.1
+	github.com/mark3labs/mcp-go v1.6.0
 	github.com/prometheus/client_golang v1.25.0
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/simpleforce/simpleforce v0.0.0-20220429021116-acf4ac67ef68
