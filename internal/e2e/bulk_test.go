@@ -432,3 +432,146 @@ func TestBulkBadInput(t *testing.T) {
 	fails(t, env, 2, "--file is required", "bulk", "insert", "Account")
 	fails(t, env, 1, "no such file", "bulk", "insert", "Account", "--file", filepath.Join(t.TempDir(), "missing.csv"))
 }
+
+// accountingInput is n rows, one in ten failing (not a number), named
+// "Acct i"; the rows that fail are returned by name.
+func accountingInput(t *testing.T, n int) (string, map[string]bool) {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("Name,NumberOfEmployees\n")
+	bad := map[string]bool{}
+	for i := range n {
+		v := fmt.Sprint(i)
+		if i%10 == 4 {
+			v = "lots"
+			bad[fmt.Sprintf("Acct %d", i)] = true
+		}
+		fmt.Fprintf(&b, "Acct %d,%s\n", i, v)
+	}
+	return writeFile(t, "acct.csv", b.String()), bad
+}
+
+// loadSummary is the --json summary of a bulk load.
+type loadSummary struct {
+	Rows, Successful, Failed, Unprocessed int64
+	Balanced                              bool
+	Jobs                                  []struct{ ID, State string }
+	FailedFile                            string `json:"failed_file"`
+	UnprocessedFile                       string `json:"unprocessed_file"`
+}
+
+// TestBulkMultiJobAccounting: a load split over several jobs, one of which
+// Salesforce fails partway, with failed rows in every job. The summary must
+// count the failed and the unprocessed rows as the files hold them, the
+// successful ones as the org holds them, and every input row exactly once.
+func TestBulkMultiJobAccounting(t *testing.T) {
+	t.Parallel()
+	em := emulatortest.New(t, func(o *emulator.Options) { o.NoSampleData = true })
+	env := bulkEnv(t, em)
+	const n = 1200
+	in, bad := accountingInput(t, n)
+	em.AddFault(t, emulator.Fault{FailJobAfterRows: 200, Times: 1, Message: "InternalServerError : injected"})
+	dir := filepath.Join(t.TempDir(), "results")
+	r := run(t, env, "", "bulk", "insert", "Account", "--file", in, "--results-dir", dir, "--max-upload-bytes", "6000", "--json")
+	if r.code != 1 {
+		t.Fatalf("exit %d; want 1 (rows failed or unprocessed)\n%s", r.code, r.err)
+	}
+	if got := em.FaultsServed(t); got["job-failed"] != 1 {
+		t.Fatalf("no job was failed by the fault: %v", got)
+	}
+	var sum loadSummary
+	if err := json.Unmarshal([]byte(r.out), &sum); err != nil {
+		t.Fatalf("--json: %v\n%s", err, r.out)
+	}
+	if len(sum.Jobs) < 3 {
+		t.Fatalf("%d jobs; the test needs a split load: %+v", len(sum.Jobs), sum)
+	}
+	// Where each input row ended: the org, the failed file, the unprocessed file.
+	where := map[string][]string{}
+	for _, row := range readCSV(t, ok(t, env, "query", "SELECT Name FROM Account"))[1:] {
+		where[row[0]] = append(where[row[0]], "org")
+	}
+	fileRows := func(path, what string, col int) int64 {
+		t.Helper()
+		if path == "" {
+			return 0
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows := readCSV(t, string(data))
+		for _, row := range rows[1:] {
+			where[row[col]] = append(where[row[col]], what)
+		}
+		return int64(len(rows) - 1)
+	}
+	failedRows := fileRows(sum.FailedFile, "failed", 2)
+	unprocRows := fileRows(sum.UnprocessedFile, "unprocessed", 0)
+	for i := range n {
+		name := fmt.Sprintf("Acct %d", i)
+		got := where[name]
+		if len(got) != 1 {
+			t.Errorf("row %q is in %v; want exactly one place", name, got)
+			continue
+		}
+		if got[0] == "org" && bad[name] {
+			t.Errorf("row %q should have failed", name)
+		}
+	}
+	if int64(len(where)) != n {
+		t.Errorf("%d distinct rows accounted for, want %d", len(where), n)
+	}
+	successful := int64(0)
+	for _, w := range where {
+		if w[0] == "org" {
+			successful++
+		}
+	}
+	if sum.Unprocessed == 0 || failedRows == 0 {
+		t.Fatalf("the load has no unprocessed or no failed rows: %+v", sum)
+	}
+	if sum.Rows != n || sum.Unprocessed != unprocRows || sum.Failed != failedRows || sum.Successful != successful || !sum.Balanced {
+		t.Errorf("summary %+v; files hold %d failed, %d unprocessed; the org %d", sum, failedRows, unprocRows, successful)
+	}
+	want := fmt.Sprintf("%d + %d + %d = %d rows: every input row is accounted for", successful, failedRows, unprocRows, n)
+	if !strings.Contains(r.err, want) || !strings.Contains(r.err, "ended Failed: InternalServerError : injected") {
+		t.Errorf("stderr lacks %q or the failed job:\n%s", want, r.err)
+	}
+}
+
+// TestBulkResultsDoNotAddUp: Salesforce's failed results lose rows (an
+// emulator fault truncates every failedResults answer). The load must not
+// count the lost rows as successes nor say every row is accounted for: it
+// says the results do not add up and exits non-zero.
+func TestBulkResultsDoNotAddUp(t *testing.T) {
+	t.Parallel()
+	em := emulatortest.New(t, func(o *emulator.Options) { o.NoSampleData = true })
+	env := bulkEnv(t, em)
+	const n = 900
+	in, bad := accountingInput(t, n)
+	em.AddFault(t, emulator.Fault{PathSuffix: "/failedResults", Truncate: true, KeepLines: 1})
+	dir := filepath.Join(t.TempDir(), "results")
+	r := run(t, env, "", "bulk", "insert", "Account", "--file", in, "--results-dir", dir, "--max-upload-bytes", "6000", "--json")
+	if r.code == 0 {
+		t.Fatalf("exit 0 with truncated failed results\n%s", r.err)
+	}
+	if got := em.FaultsServed(t); got["truncate"] < 2 {
+		t.Fatalf("the failed results were not truncated: %v", got)
+	}
+	var sum loadSummary
+	if err := json.Unmarshal([]byte(r.out), &sum); err != nil {
+		t.Fatalf("--json: %v\n%s", err, r.out)
+	}
+	jobs := int64(len(sum.Jobs))
+	if jobs < 2 || sum.Balanced || sum.Rows != n || sum.Failed != jobs || sum.Successful != n-int64(len(bad)) || sum.Unprocessed != 0 {
+		t.Errorf("summary %+v; want %d successful, one failed row kept per job, not balanced", sum, n-len(bad))
+	}
+	want := fmt.Sprintf("the results do not add up: %d successful + %d failed + 0 unprocessed is not the %d rows sent", n-len(bad), jobs, n)
+	if !strings.Contains(r.err, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, r.err)
+	}
+	if strings.Contains(r.err, "every input row is accounted for") {
+		t.Errorf("stderr claims every row is accounted for:\n%s", r.err)
+	}
+}

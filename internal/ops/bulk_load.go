@@ -401,8 +401,10 @@ type JobResults struct {
 
 // CollectJobResults streams an ended job's failed and unprocessed rows to
 // the writers (nil: only count them); header says whether to write each
-// set's header line. Successful is the job's processed count minus its
-// failed rows.
+// set's header line. Successful is what Salesforce counts (processed minus
+// failed), not what is left once the failed rows are counted: a failed
+// result set that lost rows must leave the sum short, where the caller's
+// check sees it, instead of passing the lost rows off as successes.
 func CollectJobResults(ctx context.Context, c *salesforce.Client, job *salesforce.BulkJob, failed, unprocessed io.Writer, header bool) (JobResults, error) {
 	var res JobResults
 	var err error
@@ -412,7 +414,7 @@ func CollectJobResults(ctx context.Context, c *salesforce.Client, job *salesforc
 	if res.Unprocessed, err = copyResultSet(ctx, c, job.ID, salesforce.UnprocessedRecords, unprocessed, header); err != nil {
 		return res, err
 	}
-	res.Successful = job.NumberRecordsProcessed - res.Failed
+	res.Successful = job.NumberRecordsProcessed - job.NumberRecordsFailed
 	return res, nil
 }
 
