@@ -202,9 +202,23 @@ func (o *Org) collectCascade(ctx context.Context, tx *store.Tx, doomed *[]cascad
 				continue
 			}
 			if cr.RestrictedDelete {
+				// Salesforce names the blocking records by their name field
+				// (a Case by its CaseNumber) and ends the message with a
+				// newline: "Your attempt to delete Mr. Josh Davis could not be
+				// completed because it is associated with the following
+				// cases.: 00001005\n" (quoted from a real response in a
+				// public client's source).
+				names := make([]string, 0, len(ids))
+				for _, id := range ids {
+					rec, _, err := tx.Get(ctx, id)
+					if err != nil {
+						return storeError(err)
+					}
+					names = append(names, recordName(child, rec))
+				}
 				top := (*doomed)[0]
-				return saveErr(400, "DELETE_FAILED", "Your attempt to delete %s could not be completed because it is associated with the following %s.: %s",
-					recordName(top.obj, top.rec), strings.ToLower(child.LabelPlural), strings.Join(ids, ", "))
+				return saveErr(400, "DELETE_FAILED", "Your attempt to delete %s could not be completed because it is associated with the following %s.: %s\n",
+					recordName(top.obj, top.rec), strings.ToLower(child.LabelPlural), strings.Join(names, ", "))
 			}
 			for _, id := range ids {
 				if seen[id] {

@@ -5,9 +5,11 @@ import (
 	"sync"
 )
 
-// DefaultCacheRecords bounds the decoded-record cache: about 100 MB for
-// records of 40 short fields, whatever the number of records stored.
-const DefaultCacheRecords = 100_000
+// DefaultCacheRecords bounds the decoded-record cache: about 50 MB for
+// records of 40 short fields, whatever the number of records stored. It
+// holds several 2,000-row pages and their parents; at 100,000 records the
+// cache alone made a million-row org's emulator pass 600 MB.
+const DefaultCacheRecords = 20_000
 
 // recCache keeps decoded records by id, so that reading a record a query
 // already read (the next page, a parent lookup, the same query again) costs
@@ -32,8 +34,8 @@ type recCache struct {
 	maxIDs int
 }
 
-// DefaultCacheIDs bounds the per-object id lists: about 40 MB.
-const DefaultCacheIDs = 1_000_000
+// DefaultCacheIDs bounds the per-object id lists: about 10 MB.
+const DefaultCacheIDs = 250_000
 
 type cached struct {
 	object string
