@@ -169,6 +169,16 @@ func TestParseRetryAfter(t *testing.T) {
 	}
 }
 
+// TestRetryPolicyDefaults: a zero policy gets the documented defaults (a
+// zero MaxDelay or MaxRetryAfter would turn every wait into none).
+func TestRetryPolicyDefaults(t *testing.T) {
+	t.Parallel()
+	want := RetryPolicy{MaxAttempts: 4, BaseDelay: 500 * time.Millisecond, MaxDelay: 8 * time.Second, MaxRetryAfter: 30 * time.Second}
+	if got, err := (RetryPolicy{}).withDefaults(); err != nil || got != want {
+		t.Errorf("zero policy with defaults = %+v, %v; want %+v", got, err, want)
+	}
+}
+
 func TestBackoffIsBoundedFullJitter(t *testing.T) {
 	t.Parallel()
 	p, _ := RetryPolicy{}.withDefaults()
