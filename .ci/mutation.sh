@@ -31,7 +31,7 @@ mkdir -p "$out"
 # what each file holds.
 scopes=(
 	"internal/salesforce|auth.go bulk.go escape.go limit.go redirect.go retry.go usage.go"
-	"internal/ops|bulk_jobs.go bulk_load.go"
+	"internal/ops|bulk.go bulk_load.go"
 	"internal/mcpserver|auth.go instance.go"
 	"internal/mcpserver/oauth|token.go"
 	"internal/emulator|oauth.go"

@@ -179,6 +179,23 @@ func TestRetryPolicyDefaults(t *testing.T) {
 	}
 }
 
+// TestBackoffShiftOverflow: when BaseDelay·2^(attempt-1) overflows (here to
+// exactly zero: 2^40 ns shifted by 24), the ceiling is MaxDelay, not a zero
+// that would turn every later retry into an immediate one.
+func TestBackoffShiftOverflow(t *testing.T) {
+	t.Parallel()
+	p := RetryPolicy{MaxAttempts: 30, BaseDelay: 1 << 40, MaxDelay: 1 << 41, MaxRetryAfter: time.Second}
+	if p.BaseDelay<<24 != 0 {
+		t.Fatal("the shift no longer overflows to zero; pick other values")
+	}
+	for range 20 {
+		if d := p.backoff(25); d != 0 {
+			return
+		}
+	}
+	t.Fatal("backoff after an overflowing shift was 0 twenty times: the ceiling collapsed to zero")
+}
+
 func TestBackoffIsBoundedFullJitter(t *testing.T) {
 	t.Parallel()
 	p, _ := RetryPolicy{}.withDefaults()
