@@ -31,10 +31,10 @@ mkdir -p "$out"
 # what each file holds.
 scopes=(
 	"internal/salesforce|auth.go bulk.go escape.go limit.go redirect.go retry.go usage.go"
-	"internal/ops|bulk.go bulk_load.go"
-	"internal/mcpserver|auth.go instance.go"
-	"internal/mcpserver/oauth|token.go"
-	"internal/emulator|oauth.go"
+	"internal/ops|bulk_load.go"
+	"internal/mcpserver|instance.go"
+	"internal/mcpserver/oauth/store|cipher.go"
+	"internal/emulator|oauth_server.go"
 )
 if (($# > 0)); then
 	wanted=("$@")
