@@ -303,3 +303,33 @@ func TestTruncatedBodyRetried(t *testing.T) {
 		t.Fatalf("res %+v, err %v, %d calls", res, err, calls.Load())
 	}
 }
+
+// TestSleepCtxZeroAfterCancel: a caller whose context has ended does not go
+// on, even when there is nothing to wait.
+func TestSleepCtxZeroAfterCancel(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for range 50 {
+		if err := sleepCtx(ctx, 0); !errors.Is(err, context.Canceled) {
+			t.Fatalf("sleepCtx(cancelled, 0) = %v, want context.Canceled", err)
+		}
+	}
+	if err := sleepCtx(context.Background(), 0); err != nil {
+		t.Fatalf("sleepCtx(live, 0) = %v", err)
+	}
+}
+
+// TestBackoffReachesItsCeiling: the draw is from [0, ceiling] inclusive,
+// also for the smallest ceiling (1 ns), where an off-by-one would panic.
+func TestBackoffReachesItsCeiling(t *testing.T) {
+	t.Parallel()
+	p := RetryPolicy{MaxAttempts: 2, BaseDelay: 1, MaxDelay: 1, MaxRetryAfter: 1}
+	seen := map[time.Duration]bool{}
+	for range 200 {
+		seen[p.backoff(1)] = true
+	}
+	if len(seen) != 2 || !seen[0] || !seen[1] {
+		t.Fatalf("backoff with a 1 ns ceiling drew %v, want both 0 and 1", seen)
+	}
+}
