@@ -63,3 +63,24 @@ func TestLeadUpdateData(t *testing.T) {
 		t.Errorf("a refused update wrote: Title %v", got)
 	}
 }
+
+// TestHelpEnvironment: `sfmcp help environment` is a help topic that lists
+// the variables, and the root help points to it.
+func TestHelpEnvironment(t *testing.T) {
+	t.Parallel()
+	env := baseEnv(t)
+	out := ok(t, env, "help", "environment")
+	for _, want := range []string{"SFMCP_ORG\n", "SALESFORCE_ACCESS_TOKEN", "REDIS_URL", "NO_COLOR\n", "XDG_CONFIG_HOME\n", "BROWSER\n", "OTEL_EXPORTER_OTLP_ENDPOINT\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("help environment lacks %q", want)
+		}
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if len(line) > 80 {
+			t.Errorf("line wider than 80 columns: %q", line)
+		}
+	}
+	if root := ok(t, env, "--help"); !strings.Contains(root, "sfmcp help environment") || !strings.Contains(root, "environment") {
+		t.Errorf("root help does not point to the topic:\n%s", root)
+	}
+}
