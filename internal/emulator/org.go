@@ -93,6 +93,9 @@ type Org struct {
 	deny    bool
 
 	bulk *bulkEngine
+
+	// plans caches each object's createPlan (*schema.Object → *createPlan).
+	plans sync.Map
 }
 
 // newOrg opens the store, loads the schema and, the first time, creates the
