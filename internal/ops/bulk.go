@@ -587,7 +587,17 @@ func BulkQuery(ctx context.Context, c *salesforce.Client, in BulkQueryInput) (Bu
 	if err != nil {
 		return out, fmt.Errorf("results of query job %s: %w", j.ID, err)
 	}
-	out.Columns = header
+	// Hidden fields (--deny-fields) are dropped by column: CSV rows carry
+	// no attributes for FilterRecord to read, but the query names its
+	// object (sobject says it too, and is not trusted to match).
+	g := GuardFrom(ctx)
+	from := queryObject(in.SOQL)
+	keep := make([]bool, len(header))
+	for i, h := range header {
+		if keep[i] = !g.ColumnHidden(in.SObject, h) && !g.ColumnHidden(from, h); keep[i] {
+			out.Columns = append(out.Columns, h)
+		}
+	}
 	for len(out.Records) < limit {
 		row, err := rd.Read()
 		if err == io.EOF {
@@ -596,9 +606,9 @@ func BulkQuery(ctx context.Context, c *salesforce.Client, in BulkQueryInput) (Bu
 		if err != nil {
 			return out, fmt.Errorf("results of query job %s: %w", j.ID, err)
 		}
-		m := make(map[string]string, len(header))
+		m := make(map[string]string, len(out.Columns))
 		for i, h := range header {
-			if i < len(row) {
+			if i < len(row) && keep[i] {
 				m[h] = row[i]
 			}
 		}
