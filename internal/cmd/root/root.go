@@ -58,7 +58,8 @@ func NewCmdRoot(f *cmdutil.Factory, globals *pflag.FlagSet, info build.Info) *co
 operations to AI clients as an MCP server (sfmcp serve).
 
 Environment: SALESFORCE_ACCESS_TOKEN and SALESFORCE_INSTANCE_URL select an org
-without logging in; SFMCP_CONFIG names the config file.`,
+without logging in; SFMCP_CONFIG names the config file. Every variable:
+sfmcp help environment.`,
 		Example: `  sfmcp query "SELECT Id, Name FROM Account LIMIT 5"
   sfmcp query --emulator --csv "SELECT Name, Account.Name FROM Contact"
   sfmcp describe Account --json --jq '.fields[].name'`,
@@ -101,6 +102,7 @@ func addCommands(root *cobra.Command, f *cmdutil.Factory, info build.Info) {
 		emulator.NewCmdEmulator(f, nil),
 		completion.NewCmdCompletion(f, nil),
 		version.NewCmdVersion(f, info, nil),
+		newHelpTopicEnvironment(),
 	)
 }
 
