@@ -244,7 +244,7 @@ func (h *handler) run(ctx context.Context, req mcp.CallToolRequest, args json.Ra
 			return nil, pending, err
 		}
 	}
-	out, err = h.entry.Call(ops.WithGuard(ctx, h.guard), c, args)
+	out, err = h.entry.Call(withProgress(ops.WithGuard(ctx, h.guard), req), c, args)
 	return out, nil, err
 }
 

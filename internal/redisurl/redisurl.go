@@ -44,7 +44,8 @@ type Client struct {
 //
 // (rediss+cluster:// and rediss+sentinel:// use TLS.) The query takes
 // go-redis's URL options (dial_timeout, ...); sfmcp then bounds dialing to
-// 5 s, each read and write to 3 s, and retries a failed command once.
+// 5 s, each read and write to 3 s or the context's deadline if sooner, and
+// retries a failed command once.
 // Errors name the URL without its password.
 func New(rawURL string) (*Client, error) {
 	c, err := newClient(rawURL)
@@ -72,14 +73,14 @@ func newClient(rawURL string) (*Client, error) {
 		if err != nil {
 			return nil, err
 		}
-		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.MaxRetries = DialTimeout, IOTimeout, IOTimeout, 1
+		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.MaxRetries, o.ContextTimeoutEnabled = DialTimeout, IOTimeout, IOTimeout, 1, true
 		return &Client{UniversalClient: redis.NewClient(o), Where: o.Addr}, nil
 	case "cluster":
 		o, err := redis.ParseClusterURL(plain)
 		if err != nil {
 			return nil, err
 		}
-		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.MaxRetries = DialTimeout, IOTimeout, IOTimeout, 1
+		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.MaxRetries, o.ContextTimeoutEnabled = DialTimeout, IOTimeout, IOTimeout, 1, true
 		return &Client{UniversalClient: redis.NewClusterClient(o), Cluster: true, Where: "cluster " + strings.Join(o.Addrs, ",")}, nil
 	case "sentinel":
 		o, err := redis.ParseFailoverURL(plain)
@@ -89,7 +90,7 @@ func newClient(rawURL string) (*Client, error) {
 		if o.MasterName == "" {
 			return nil, errors.New(scheme + ":// needs ?master_name=<name>")
 		}
-		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.MaxRetries = DialTimeout, IOTimeout, IOTimeout, 1
+		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.MaxRetries, o.ContextTimeoutEnabled = DialTimeout, IOTimeout, IOTimeout, 1, true
 		return &Client{UniversalClient: redis.NewFailoverClient(o),
 			Where: "sentinel " + strings.Join(o.SentinelAddrs, ",") + " master " + o.MasterName}, nil
 	}

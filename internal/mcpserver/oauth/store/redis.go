@@ -77,11 +77,17 @@ return {1}
 // rediss://, redis+cluster://, redis+sentinel://) and checks the connection
 // with a PING.
 func NewRedis(ctx context.Context, rawURL string) (*Redis, error) {
+	return NewRedisPrefix(ctx, rawURL, "sfmcp:oauth:")
+}
+
+// NewRedisPrefix is NewRedis with its keys under prefix instead of the
+// OAuth proxy's, for other state replicas share (bearer validations).
+func NewRedisPrefix(ctx context.Context, rawURL, prefix string) (*Redis, error) {
 	c, err := redisurl.New(rawURL)
 	if err != nil {
 		return nil, err
 	}
-	s := &Redis{c: c.UniversalClient, cluster: c.Cluster, prefix: "sfmcp:oauth:", where: c.Where}
+	s := &Redis{c: c.UniversalClient, cluster: c.Cluster, prefix: prefix, where: c.Where}
 	if err := s.Ping(ctx); err != nil {
 		_ = s.c.Close()
 		return nil, err
