@@ -208,7 +208,7 @@ func (b *bulkEngine) runQuery(j *bulkJob) error {
 					}
 				}
 			}
-			out.row(&buf, fields)
+			out.fields(&buf, fields)
 		}
 		err = o.store.Update(ctx, func(tx *store.Tx) error {
 			cur, err := loadTx(ctx, tx, j.ID)
@@ -303,7 +303,7 @@ func (e *Emulator) queryResults(q *apiRequest, j *bulkJob) {
 	}
 	q.w.WriteHeader(200)
 	var buf bytes.Buffer
-	out.row(&buf, j.Columns)
+	out.fields(&buf, j.Columns)
 	if _, err := q.w.Write(buf.Bytes()); err != nil {
 		return
 	}
@@ -339,7 +339,7 @@ func (e *Emulator) queryResults(q *apiRequest, j *bulkJob) {
 				break
 			}
 			if i >= lo && i < hi {
-				out.row(&buf, rec)
+				out.fields(&buf, rec)
 			}
 		}
 		if _, err := q.w.Write(buf.Bytes()); err != nil {
