@@ -193,7 +193,7 @@ func HTTPHandler(s *server.MCPServer, listenAddr string, o HTTPOptions) (http.Ha
 	}
 	limiter := newUserLimiter(o.Limits, metrics)
 	refusals := newRefusalLog(log, time.Minute, time.Now)
-	mux.Handle("/mcp", limitBody(MaxArgumentBytes+64<<10, authMiddleware(auth, o.Mode, base+metadataPath, refusals, limiter.wrap(streamable))))
+	mux.Handle("/mcp", limitBody(MaxArgumentBytes+64<<10, authMiddleware(auth, o.Mode, base+metadataPath, refusals, limiter.wrap(echoIDs(streamable)))))
 
 	loopback := isLoopbackListen(listenAddr)
 	origins := o.CORSOrigins
