@@ -208,7 +208,7 @@ func TestLeadBadInputs(t *testing.T) {
 		{"not a Lead id", []string{"lead", "delete", acc}},
 		{"not a Lead id", []string{"lead", "status", acc, "scheduled"}},
 		{"--account-id", []string{"lead", "sync", "--email", "a@example.com", "--last-name", "X", "--status", "scheduled", "--account-id", "00QEMU000000001"}},
-		{"fields", []string{"lead", "update", "a@example.com", "IsConverted=true"}},
+		{"field values: IsConverted cannot be set", []string{"lead", "update", "a@example.com", "IsConverted=true"}},
 	} {
 		fails(t, env, 2, tc.want, tc.args...)
 	}

@@ -7,11 +7,11 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/sfmcp/sfmcp/internal/emulator/schema"
@@ -19,9 +19,29 @@ import (
 	"github.com/sfmcp/sfmcp/internal/sfid"
 )
 
-// bulkChunk is how many rows of an ingest job share one transaction, like
-// the 200-record chunks Salesforce runs its triggers in.
+// bulkChunk is the 200-record chunk Salesforce runs an ingest job's rows
+// (and their triggers) in; a job that fails partway stops at the end of one.
 const bulkChunk = 200
+
+// ingestTxRows is how many rows of an ingest job share one transaction at
+// most: a transaction per 200 rows cost more than the rows themselves.
+// Results and the job's counters are committed with the rows, so a resumed
+// job still starts exactly after the last committed row.
+const ingestTxRows = 5000
+
+// txRows is how many rows the next transaction takes when processed rows
+// are done: ingestTxRows, or up to the 200-row chunk at which an injected
+// job failure (Fault.FailJobAfterRows) ends the job.
+func txRows(processed int64, f *Fault) int {
+	if f == nil {
+		return ingestTxRows
+	}
+	left := int64(f.FailJobAfterRows) - processed
+	if left <= 0 {
+		return bulkChunk
+	}
+	return int(min((left+bulkChunk-1)/bulkChunk*bulkChunk, ingestTxRows))
+}
 
 // uploadChunk is the size of the pieces an upload is stored in.
 const uploadChunk = 1 << 20
@@ -388,7 +408,7 @@ func (b *bulkEngine) runIngest(j *bulkJob) error {
 		return err
 	}
 	out := newCSVOut(j)
-	batch := make([][]string, 0, bulkChunk)
+	batch := make([][]string, 0, ingestTxRows)
 	var okBuf, failBuf bytes.Buffer
 	// An injected fault may end this job Failed partway (see Fault).
 	jobFault := o.takeJobFault()
@@ -396,7 +416,7 @@ func (b *bulkEngine) runIngest(j *bulkJob) error {
 	for {
 		batch = batch[:0]
 		var readErr error
-		for len(batch) < bulkChunk {
+		for len(batch) < txRows(processed, jobFault) {
 			rec, err := rd.Read()
 			if err != nil {
 				readErr = err
@@ -419,15 +439,31 @@ func (b *bulkEngine) runIngest(j *bulkJob) error {
 				okBuf.Reset()
 				failBuf.Reset()
 				nOK, nFail := 0, 0
-				for _, rec := range batch {
-					id, created, aerr := o.ingestRow(ctx, tx, obj, cur, cols, rec)
-					if aerr != nil {
+				results := make([]rowResult, len(batch))
+				if cur.Operation == "insert" {
+					bi := &bulkInserter{o: o, tx: tx, obj: obj, user: cur.CreatedByID, now: timestamp(o.now()), results: results}
+					for i, rec := range batch {
+						if err := bi.row(ctx, cur, cols, i, rec); err != nil {
+							return err
+						}
+					}
+					if err := bi.flush(ctx); err != nil {
+						return err
+					}
+				} else {
+					for i, rec := range batch {
+						id, created, aerr := o.ingestRow(ctx, tx, obj, cur, cols, rec)
+						results[i] = rowResult{id: id, created: created, aerr: aerr}
+					}
+				}
+				for i, r := range results {
+					if r.aerr != nil {
 						nFail++
-						out.row(&failBuf, append([]string{id, errorText(aerr)}, rec...))
+						out.row(&failBuf, r.id, errorText(r.aerr), batch[i])
 						continue
 					}
 					nOK++
-					out.row(&okBuf, append([]string{id, fmt.Sprint(created)}, rec...))
+					out.row(&okBuf, r.id, strconv.FormatBool(r.created), batch[i])
 				}
 				if nOK > 0 {
 					if err := tx.AppendBlob(ctx, j.ID, streamSuccess, succSeq+1, nOK, okBuf.Bytes()); err != nil {
@@ -525,22 +561,9 @@ func (o *Org) ingestRow(ctx context.Context, tx *store.Tx, obj *schema.Object, j
 		return id, false, rowError(obj, err, rec, cols)
 	}
 	err := tx.Savepoint(ctx, func() error {
-		body := make(map[string]any, len(cols))
-		for i, c := range cols {
-			if i >= len(rec) || rec[i] == "" {
-				continue // empty cells leave the field as it is
-			}
-			var v any = rec[i]
-			if rec[i] == "#N/A" {
-				v = nil
-			} else if c.target != nil {
-				parent, aerr := o.lookupParent(ctx, tx, c, rec[i])
-				if aerr != nil {
-					return aerr
-				}
-				v = parent
-			}
-			body[c.field.Name] = v
+		body, aerr := o.rowBody(ctx, tx, cols, rec)
+		if aerr != nil {
+			return aerr
 		}
 		switch j.Operation {
 		case "insert":
@@ -589,6 +612,132 @@ func (o *Org) ingestRow(ctx context.Context, tx *store.Tx, obj *schema.Object, j
 		return id, false, rowError(obj, err, rec, cols)
 	}
 	return id, created, nil
+}
+
+// rowBody is a CSV row as the body of a REST call: empty cells leave their
+// field out, #N/A sets it to null, relationship columns become the id of
+// the parent they name.
+func (o *Org) rowBody(ctx context.Context, tx *store.Tx, cols []bulkColumn, rec []string) (map[string]any, *apiError) {
+	body := make(map[string]any, len(cols))
+	for i, c := range cols {
+		if i >= len(rec) || rec[i] == "" {
+			continue // empty cells leave the field as it is
+		}
+		var v any = rec[i]
+		if rec[i] == "#N/A" {
+			v = nil
+		} else if c.target != nil {
+			parent, aerr := o.lookupParent(ctx, tx, c, rec[i])
+			if aerr != nil {
+				return nil, aerr
+			}
+			v = parent
+		}
+		body[c.field.Name] = v
+	}
+	return body, nil
+}
+
+// rowResult is what became of one row of an ingest chunk.
+type rowResult struct {
+	id      string
+	created bool
+	aerr    *apiError
+}
+
+// bulkInserter inserts the rows of an insert job's chunk together: each row
+// is validated and completed as a REST create would (newRecord), and the
+// valid ones wait in pending until flush gives them their ids with one
+// counter update and writes them with multi-row INSERTs. Rows that need a
+// write of their own before the next row (a unique value to claim, a
+// relationship column that may name an earlier row of the job) flush the
+// pending ones first, so records are stored in the order of the upload.
+type bulkInserter struct {
+	o       *Org
+	tx      *store.Tx
+	obj     *schema.Object
+	user    string
+	now     string
+	results []rowResult
+	pending []int // indexes into results
+	recs    []store.Record
+	index   [][]store.IndexValue
+}
+
+// row validates row i (rec) and queues its record, or stores it at once
+// through the one-row path when it has unique values.
+func (bi *bulkInserter) row(ctx context.Context, j *bulkJob, cols []bulkColumn, i int, rec []string) error {
+	o := bi.o
+	if len(rec) > len(cols) {
+		bi.results[i] = rowResult{aerr: errf(400, "INVALID_FIELD", nil, "The row has %d values but the header has %d columns", len(rec), len(cols))}
+		return nil
+	}
+	for k, c := range cols {
+		if c.target != nil && k < len(rec) && rec[k] != "" && rec[k] != "#N/A" {
+			// The parent may be a row of this job waiting in pending.
+			if err := bi.flush(ctx); err != nil {
+				return err
+			}
+			break
+		}
+	}
+	body, aerr := o.rowBody(ctx, bi.tx, cols, rec)
+	if aerr == nil {
+		if v, ok := body["Id"]; ok {
+			if v != nil {
+				aerr = errf(400, "INVALID_FIELD", []string{"Id"}, "cannot specify Id in an insert call")
+			}
+			delete(body, "Id")
+		}
+	}
+	var r store.Record
+	if aerr == nil {
+		r, aerr = o.newRecord(ctx, bi.tx, bi.obj, body, bi.user, bi.now)
+	}
+	if aerr != nil {
+		bi.results[i] = rowResult{aerr: rowError(bi.obj, aerr, rec, cols)}
+		return nil
+	}
+	index := indexValues(bi.obj, r)
+	for _, iv := range index {
+		if iv.Unique {
+			if err := bi.flush(ctx); err != nil {
+				return err
+			}
+			id, created, aerr := o.ingestRow(ctx, bi.tx, bi.obj, j, cols, rec)
+			bi.results[i] = rowResult{id: id, created: created, aerr: aerr}
+			return nil
+		}
+	}
+	bi.pending = append(bi.pending, i)
+	bi.recs = append(bi.recs, r)
+	bi.index = append(bi.index, index)
+	return nil
+}
+
+// flush gives the pending records their ids and stores them.
+func (bi *bulkInserter) flush(ctx context.Context) error {
+	n := len(bi.recs)
+	if n == 0 {
+		return nil
+	}
+	last, err := bi.tx.NextSeq(ctx, "id:"+bi.obj.KeyPrefix, int64(n))
+	if err != nil {
+		return err
+	}
+	for k, r := range bi.recs {
+		id, err := sfid.New(bi.obj.KeyPrefix, pod, uint64(last-int64(n)+1+int64(k)))
+		if err != nil {
+			return err
+		}
+		r["Id"] = id
+		bi.results[bi.pending[k]] = rowResult{id: id, created: true}
+	}
+	if err := bi.tx.InsertMany(ctx, bi.obj.Name, bi.recs, bi.index); err != nil {
+		return err
+	}
+	bi.pending, bi.recs, bi.index = bi.pending[:0], bi.recs[:0], bi.index[:0]
+	return nil
 }
 
 // lookupParent finds the parent a relationship column names by external id.
@@ -665,17 +814,48 @@ func newCSVOut(j *bulkJob) csvOut {
 	return out
 }
 
-// row writes fields, every one quoted, as Salesforce writes result rows.
-func (c csvOut) row(buf *bytes.Buffer, fields []string) {
+// row writes the fields of each list in turn as one row, every field
+// quoted, as Salesforce writes result rows.
+func (c csvOut) row(buf *bytes.Buffer, id, second string, fields []string) {
+	buf.WriteByte('"')
+	writeQuoted(buf, id)
+	buf.WriteString(`"` + c.delim + `"`)
+	writeQuoted(buf, second)
+	buf.WriteByte('"')
+	for _, f := range fields {
+		buf.WriteString(c.delim)
+		buf.WriteByte('"')
+		writeQuoted(buf, f)
+		buf.WriteByte('"')
+	}
+	buf.WriteString(c.eol)
+}
+
+// fields writes fields as one row, every one quoted.
+func (c csvOut) fields(buf *bytes.Buffer, fields []string) {
 	for i, f := range fields {
 		if i > 0 {
 			buf.WriteString(c.delim)
 		}
 		buf.WriteByte('"')
-		buf.WriteString(strings.ReplaceAll(f, `"`, `""`))
+		writeQuoted(buf, f)
 		buf.WriteByte('"')
 	}
 	buf.WriteString(c.eol)
+}
+
+// writeQuoted writes the inside of a quoted CSV field: s, quotes doubled.
+func writeQuoted(buf *bytes.Buffer, s string) {
+	for {
+		i := strings.IndexByte(s, '"')
+		if i < 0 {
+			buf.WriteString(s)
+			return
+		}
+		buf.WriteString(s[:i+1])
+		buf.WriteByte('"')
+		s = s[i+1:]
+	}
 }
 
 // header writes quoted fields followed by the names of the upload's header,
@@ -759,7 +939,7 @@ func (e *Emulator) ingestResults(q *apiRequest, j *bulkJob, which string) {
 			if err != nil {
 				break
 			}
-			out.row(&buf, rec)
+			out.fields(&buf, rec)
 			if buf.Len() >= 64<<10 {
 				if _, err := q.w.Write(buf.Bytes()); err != nil {
 					return

@@ -107,3 +107,26 @@ func TestBulkResume(t *testing.T) {
 		t.Fatalf("accounts: %v %v", names, err)
 	}
 }
+
+// TestTxRows: transactions take ingestTxRows rows, but stop at the 200-row
+// chunk where an injected job failure ends the job.
+func TestTxRows(t *testing.T) {
+	tests := []struct {
+		processed int64
+		fault     *Fault
+		want      int
+	}{
+		{0, nil, ingestTxRows},
+		{123_456, nil, ingestTxRows},
+		{0, &Fault{FailJobAfterRows: 300}, 400},
+		{0, &Fault{FailJobAfterRows: 200}, 200},
+		{0, &Fault{FailJobAfterRows: 1}, 200},
+		{400, &Fault{FailJobAfterRows: 300}, 200},
+		{0, &Fault{FailJobAfterRows: 1_000_000}, ingestTxRows},
+	}
+	for _, tt := range tests {
+		if got := txRows(tt.processed, tt.fault); got != tt.want {
+			t.Errorf("txRows(%d, %+v) = %d, want %d", tt.processed, tt.fault, got, tt.want)
+		}
+	}
+}

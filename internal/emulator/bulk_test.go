@@ -27,7 +27,7 @@ type bulkClient struct {
 	token string
 }
 
-func newBulk(t *testing.T, s *emulatortest.Server) *bulkClient {
+func newBulk(t testing.TB, s *emulatortest.Server) *bulkClient {
 	return &bulkClient{t: t, url: s.URL, token: s.Token.AccessToken}
 }
 
@@ -775,5 +775,132 @@ func TestBulkMultipartJob(t *testing.T) {
 	}
 	if recs := c.soql(false, "SELECT Id FROM Contact WHERE LastName = 'Multipart'"); len(recs) != 2 {
 		t.Fatalf("records: %v", recs)
+	}
+}
+
+// TestBulkInsertOrderAndParentsInJob: an insert job writes its records in
+// batches, but in the order of the upload, and a row may name as its parent
+// a record an earlier row of the same job created: rows with unique values
+// (stored one by one) and rows with relationship columns (looked up in the
+// org) see every row before them.
+func TestBulkInsertOrderAndParentsInJob(t *testing.T) {
+	t.Parallel()
+	s := emulatortest.New(t, func(o *emulator.Options) { o.NoSampleData = true })
+	c := newBulk(t, s)
+	data := "Name,External_Id__c\nOrder A,\nOrder B,ORD-1\nOrder C,\nOrder D,ORD-1\nOrder E,\n"
+	id, info := c.ingest(map[string]any{"object": "Account", "operation": "insert"}, data)
+	if info["state"] != "JobComplete" || num(info["numberRecordsProcessed"]) != 5 || num(info["numberRecordsFailed"]) != 1 {
+		t.Fatalf("info: %v", info)
+	}
+	var names []string
+	for _, r := range c.soql(false, "SELECT Name FROM Account") {
+		names = append(names, r["Name"].(string))
+	}
+	if got := strings.Join(names, ","); got != "Order A,Order B,Order C,Order E" {
+		t.Errorf("stored in the order %s", got)
+	}
+	ok := c.results(id, "successfulResults")
+	if len(ok) != 5 || ok[1][2] != "Order A" || ok[2][2] != "Order B" || ok[4][2] != "Order E" || ok[1][1] != "true" {
+		t.Fatalf("successfulResults: %q", ok)
+	}
+	for i := 2; i < len(ok); i++ {
+		if ok[i][0] <= ok[i-1][0] {
+			t.Errorf("ids out of upload order: %q", ok)
+		}
+	}
+	bad := c.results(id, "failedResults")
+	if len(bad) != 2 || bad[1][2] != "Order D" || !strings.HasPrefix(bad[1][1], "DUPLICATE_VALUE:duplicate value found: External_Id__c duplicates value on record with id: "+ok[2][0]) {
+		t.Fatalf("failedResults: %q", bad)
+	}
+
+	// Email is an idLookup field: the boss row waits in a batch when the
+	// worker row names it.
+	data = "LastName,Email,ReportsTo.Email\nBoss,boss@example.com,\nWorker,worker@example.com,BOSS@example.com\n"
+	id, info = c.ingest(map[string]any{"object": "Contact", "operation": "insert"}, data)
+	if num(info["numberRecordsFailed"]) != 0 {
+		t.Fatalf("info: %v, failed %q", info, c.results(id, "failedResults"))
+	}
+	recs := c.soql(false, "SELECT LastName, ReportsTo.LastName FROM Contact WHERE LastName = 'Worker'")
+	if len(recs) != 1 || recs[0]["ReportsTo"] == nil || recs[0]["ReportsTo"].(map[string]any)["LastName"] != "Boss" {
+		t.Fatalf("worker: %v", recs)
+	}
+}
+
+// TestBulkInsertAcrossTransactions: a job larger than one transaction
+// (ingestTxRows) with failed rows spread through it: every row is counted
+// once, in the results and in the org.
+func TestBulkInsertAcrossTransactions(t *testing.T) {
+	t.Parallel()
+	s := emulatortest.New(t, func(o *emulator.Options) { o.NoSampleData = true })
+	c := newBulk(t, s)
+	const rows = 12_345
+	var b strings.Builder
+	b.WriteString("Name,NumberOfEmployees\n")
+	for i := range rows {
+		n := strconv.Itoa(i)
+		if i%1000 == 999 {
+			n = "many" // fails
+		}
+		b.WriteString("Many " + strconv.Itoa(i) + "," + n + "\n")
+	}
+	id, info := c.ingest(map[string]any{"object": "Account", "operation": "insert"}, b.String())
+	if info["state"] != "JobComplete" || num(info["numberRecordsProcessed"]) != rows || num(info["numberRecordsFailed"]) != 12 {
+		t.Fatalf("info: %v", info)
+	}
+	ok := c.results(id, "successfulResults")
+	if len(ok)-1 != rows-12 || ok[len(ok)-1][2] != "Many 12344" {
+		t.Fatalf("%d successful rows, last %q", len(ok)-1, ok[len(ok)-1])
+	}
+	if bad := c.results(id, "failedResults"); len(bad)-1 != 12 || bad[12][2] != "Many 11999" {
+		t.Fatalf("failedResults: %d rows, last %q", len(bad)-1, bad[len(bad)-1])
+	}
+	count := c.json("GET", bulkV+"/query?q="+url.QueryEscape("SELECT COUNT() FROM Account"), nil, 200)
+	if num(count["totalSize"]) != rows-12 {
+		t.Fatalf("org holds %v accounts", count["totalSize"])
+	}
+}
+
+// TestBulkQueryStreamedMatchesREST: a Bulk query job without ORDER BY is
+// rendered as the scan finds its rows, chunk by chunk; with WHERE, LIMIT
+// and OFFSET over several chunks it must give the rows, in the order, the
+// REST query gives. An ORDER BY query (sorted first) must too.
+func TestBulkQueryStreamedMatchesREST(t *testing.T) {
+	t.Parallel()
+	s := emulatortest.New(t, func(o *emulator.Options) { o.NoSampleData = true })
+	c := newBulk(t, s)
+	var b strings.Builder
+	b.WriteString("Name,NumberOfEmployees\n")
+	for i := range 6000 {
+		b.WriteString("Stream " + strconv.Itoa(i) + "," + strconv.Itoa(i%7) + "\n")
+	}
+	if _, info := c.ingest(map[string]any{"object": "Account", "operation": "insert"}, b.String()); num(info["numberRecordsFailed"]) != 0 {
+		t.Fatalf("load: %v", info)
+	}
+	for _, q := range []string{
+		"SELECT Id, Name FROM Account WHERE NumberOfEmployees > 1 LIMIT 4100 OFFSET 7",
+		"SELECT Id, Name FROM Account WHERE NumberOfEmployees != 3",
+		"SELECT Id, Name FROM Account WHERE NumberOfEmployees > 2 ORDER BY Name DESC LIMIT 2500",
+	} {
+		var want []string
+		next := bulkV + "/query?q=" + url.QueryEscape(q)
+		for next != "" {
+			page := c.json("GET", next, nil, 200)
+			for _, r := range page["records"].([]any) {
+				want = append(want, r.(map[string]any)["Id"].(string))
+			}
+			next, _ = page["nextRecordsUrl"].(string)
+		}
+		id := c.queryJob("query", q)
+		if info := c.wait("query", id); info["state"] != "JobComplete" || num(info["numberRecordsProcessed"]) != len(want) {
+			t.Fatalf("%s: %v, want %d rows", q, info, len(want))
+		}
+		rows := c.csvOf(bulkV+"/jobs/query/"+id+"/results?maxRecords=100000", ',')
+		var got []string
+		for _, r := range rows[1:] {
+			got = append(got, r[0])
+		}
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("%s: Bulk query gave %d rows, REST %d, or another order", q, len(got), len(want))
+		}
 	}
 }

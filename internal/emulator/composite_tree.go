@@ -54,7 +54,8 @@ func (e *Emulator) compositeTree(q *apiRequest) {
 	}
 	var nodes []node
 	types := map[string]bool{}
-	refs := map[string]bool{}
+	refs := map[string]int{} // referenceId → how many records carry it
+	var order []string       // the referenceIds in the order of the tree
 	var walk func(obj *schema.Object, recs []map[string]any, parent int, field string, depth int) (string, *apiError)
 	walk = func(obj *schema.Object, recs []map[string]any, parent int, field string, depth int) (string, *apiError) {
 		if depth > maxTreeDepth {
@@ -65,13 +66,17 @@ func (e *Emulator) compositeTree(q *apiRequest) {
 			typ, _ := attrs["type"].(string)
 			ref, _ := attrs["referenceId"].(string)
 			if ref == "" {
-				return "", errf(400, "INVALID_INPUT", []string{}, "Include a reference ID for each record in the request.")
+				// Not a tree result but the whole request refused, with 403:
+				// the answer a client recorded from Salesforce (see
+				// the package doc, Error texts).
+				return "", errf(http.StatusForbidden, "INVALID_INPUT", nil, "Include a reference ID for each record in the request.")
 			}
-			if refs[ref] {
-				return ref, errf(400, "INVALID_INPUT", []string{}, "Duplicate ReferenceId provided in the request: %s", ref)
+			refs[ref]++
+			order = append(order, ref)
+			if typ == "" {
+				return ref, errf(400, "INVALID_INPUT", []string{}, "Include an entity type for each record in the request.")
 			}
-			refs[ref] = true
-			if typ == "" || !strings.EqualFold(typ, obj.Name) {
+			if !strings.EqualFold(typ, obj.Name) {
 				return ref, errf(400, "INVALID_INPUT", []string{}, "The sObject type %q of record %s does not match %s", typ, ref, obj.Name)
 			}
 			types[obj.Name] = true
@@ -119,7 +124,24 @@ func (e *Emulator) compositeTree(q *apiRequest) {
 		return
 	}
 	if ref, aerr := walk(root, body.Records, -1, "", 1); aerr != nil {
+		if aerr.Status == http.StatusForbidden {
+			writeError(q.w, aerr)
+			return
+		}
 		fail(ref, aerr)
+		return
+	}
+	// Salesforce lists every record whose referenceId is not unique, each
+	// instance once, with the same error.
+	var dups []treeResult
+	for _, ref := range order {
+		if refs[ref] > 1 {
+			dups = append(dups, treeResult{ReferenceID: ref, Errors: []map[string]any{
+				errf(400, "INVALID_INPUT", []string{}, "Duplicate ReferenceId provided in the request.").statusError()}})
+		}
+	}
+	if len(dups) > 0 {
+		writeJSON(q.w, 400, map[string]any{"hasErrors": true, "results": dups})
 		return
 	}
 	ctx := q.r.Context()

@@ -242,15 +242,30 @@ func TestCompositeTree(t *testing.T) {
 	if n := countOf(t, s, "SELECT Id FROM Account"); n != 2 {
 		t.Errorf("%d accounts after a failed tree, want 2", n)
 	}
-	// Duplicate reference ids and a type that does not match the URL.
-	for _, recs := range [][]map[string]any{
-		{{"attributes": map[string]any{"type": "Account", "referenceId": "r"}, "Name": "A"}, {"attributes": map[string]any{"type": "Account", "referenceId": "r"}, "Name": "B"}},
-		{{"attributes": map[string]any{"type": "Contact", "referenceId": "r"}, "LastName": "A"}},
-		{{"attributes": map[string]any{"type": "Account"}, "Name": "A"}},
+	// Bad trees, answered as Salesforce does (texts from recorded answers,
+	// see the package doc of the emulator, Error texts): every instance of a duplicated
+	// reference id listed, a record without a type, a type that does not
+	// match the URL; a record without a reference id refuses the request.
+	for _, tt := range []struct {
+		recs   []map[string]any
+		status int
+		want   string
+	}{
+		{[]map[string]any{
+			{"attributes": map[string]any{"type": "Account", "referenceId": "r"}, "Name": "A"},
+			{"attributes": map[string]any{"type": "Account", "referenceId": "u"}, "Name": "U"},
+			{"attributes": map[string]any{"type": "Account", "referenceId": "r"}, "Name": "B"}}, 400,
+			`{"hasErrors":true,"results":[{"referenceId":"r","errors":[{"fields":[],"message":"Duplicate ReferenceId provided in the request.","statusCode":"INVALID_INPUT"}]},` +
+				`{"referenceId":"r","errors":[{"fields":[],"message":"Duplicate ReferenceId provided in the request.","statusCode":"INVALID_INPUT"}]}]}`},
+		{[]map[string]any{{"attributes": map[string]any{"referenceId": "t"}, "Name": "A"}}, 400,
+			`{"hasErrors":true,"results":[{"referenceId":"t","errors":[{"fields":[],"message":"Include an entity type for each record in the request.","statusCode":"INVALID_INPUT"}]}]}`},
+		{[]map[string]any{{"attributes": map[string]any{"type": "Contact", "referenceId": "r"}, "LastName": "A"}}, 400, `"hasErrors":true`},
+		{[]map[string]any{{"attributes": map[string]any{"type": "Account"}, "Name": "A"}}, 403,
+			`[{"message":"Include a reference ID for each record in the request.","errorCode":"INVALID_INPUT"}]`},
 	} {
-		status, body = s.Do(t, "POST", v+"/composite/tree/Account", map[string]any{"records": recs})
-		if status != 400 || !strings.Contains(string(body), `"hasErrors":true`) {
-			t.Errorf("tree %v: %d %s", recs, status, body)
+		status, body = s.Do(t, "POST", v+"/composite/tree/Account", map[string]any{"records": tt.recs})
+		if status != tt.status || !strings.Contains(string(body), tt.want) {
+			t.Errorf("tree %v: %d %s, want %d %s", tt.recs, status, body, tt.status, tt.want)
 		}
 	}
 	many := make([]map[string]any, 201)

@@ -8,6 +8,33 @@
 // It is labelled as an emulator everywhere it shows itself (the
 // Organization name, userinfo, the startup line) so nobody mistakes it for
 // a real org.
+//
+// # Error texts
+//
+// Error codes and messages follow recorded Salesforce answers: the fixtures
+// of the project, and bodies from live orgs quoted in public clients'
+// sources. These were checked against such a recording:
+//
+//   - FUNCTIONALITY_NOT_ENABLED, 403: "This feature is not currently enabled
+//     for this user type or org: [Wave]" for /wave (a live org's answer to GET
+//     /wave/datasets, quoted in a connector's tests; the same text with other
+//     feature names in Salesforce's own API notes).
+//   - DELETE_FAILED: "Your attempt to delete Mr. Josh Davis could not be
+//     completed because it is associated with the following cases.:
+//     00001005\n" (a body quoted in a Node client's source).
+//   - /composite/tree INVALID_INPUT: "Duplicate ReferenceId provided in the
+//     request." for each record carrying the duplicate, "Include an entity
+//     type for each record in the request.", and a record without a
+//     reference id refusing the whole request with 403 [{"message":"Include
+//     a reference ID for each record in the request.","errorCode":
+//     "INVALID_INPUT"}] (bodies quoted in a Java client's documentation).
+//
+// No recording was found for these, so their words are the emulator's:
+// the names in brackets of FUNCTIONALITY_NOT_ENABLED other than Wave; the
+// SOQL "duplicate alias: X" and "Invalid scope:X" (MALFORMED_QUERY); the
+// DELETE_FAILED text when a delete would take too many records; and the
+// /composite/tree INVALID_INPUT texts for a type that does not match the
+// URL and for the depth, type and record limits.
 package emulator
 
 import (
@@ -65,6 +92,10 @@ type Options struct {
 	// emulator's own ClientID and the sf CLI's PlatformCLI) and those of
 	// SchemaConfig's connectedApps section.
 	Apps []ConnectedApp
+	// MaxAPIVersion is the newest API version the org serves, like 60 for
+	// an org not yet upgraded past Spring '24 (DefaultAPIVersion's 66 when
+	// 0): newer versions are NOT_FOUND, as on such an org.
+	MaxAPIVersion int
 	// Template starts the org as a copy of another one, made with the same
 	// SchemaConfig and NoSampleData (see Emulator.Template).
 	Template *Template
@@ -93,6 +124,9 @@ type Org struct {
 	deny    bool
 
 	bulk *bulkEngine
+
+	// plans caches each object's createPlan (*schema.Object → *createPlan).
+	plans sync.Map
 }
 
 // newOrg opens the store, loads the schema and, the first time, creates the
@@ -106,6 +140,12 @@ func newOrg(ctx context.Context, opts Options) (*Org, error) {
 	}
 	if opts.PageSize <= 0 {
 		opts.PageSize = 2000
+	}
+	if opts.MaxAPIVersion <= 0 || opts.MaxAPIVersion > maxVersion {
+		opts.MaxAPIVersion = maxVersion
+	}
+	if opts.MaxAPIVersion < minVersion {
+		return nil, fmt.Errorf("emulator: MaxAPIVersion %d is older than the oldest version served (%d)", opts.MaxAPIVersion, minVersion)
 	}
 	if opts.APILimit <= 0 {
 		opts.APILimit = dailyAPILimit

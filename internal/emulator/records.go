@@ -3,6 +3,7 @@ package emulator
 import (
 	"context"
 	"errors"
+	"slices"
 	"sort"
 	"strings"
 
@@ -16,56 +17,113 @@ var personNamed = map[string]bool{"Contact": true, "Lead": true, "User": true}
 
 // create validates body as a new record of obj and stores it in tx.
 func (o *Org) create(ctx context.Context, tx *store.Tx, obj *schema.Object, body map[string]any, userID string) (string, *apiError) {
-	if !obj.Createable {
-		return "", errf(400, "INVALID_TYPE", nil, "Cannot create a new record of type %s", obj.Name)
-	}
-	rec := store.Record{}
-	if aerr := o.apply(ctx, tx, obj, rec, body, true); aerr != nil {
+	rec, aerr := o.newRecord(ctx, tx, obj, body, userID, timestamp(o.now()))
+	if aerr != nil {
 		return "", aerr
 	}
 	id, err := o.newID(ctx, tx, obj)
 	if err != nil {
 		return "", internalError(err)
 	}
-	now := timestamp(o.now())
 	rec["Id"] = id
-	rec["IsDeleted"] = false
-	for _, f := range []string{"CreatedDate", "LastModifiedDate", "SystemModstamp"} {
-		if obj.Field(f) != nil && rec[f] == nil {
-			rec[f] = now
-		}
-	}
-	for _, f := range []string{"CreatedById", "LastModifiedById"} {
-		if obj.Field(f) != nil {
-			rec[f] = userID
-		}
-	}
-	if obj.Field("OwnerId") != nil && rec["OwnerId"] == nil {
-		rec["OwnerId"] = userID
-	}
-	for _, f := range obj.Fields {
-		if _, set := rec[f.Name]; set {
-			continue
-		}
-		switch {
-		case f.Type == "boolean":
-			rec[f.Name] = false
-		case f.Type == "picklist" && f.DefaultedOnCreate:
-			for _, pv := range f.PicklistValues {
-				if pv.DefaultValue && pv.Active {
-					rec[f.Name] = pv.Value
-				}
-			}
-		}
-	}
-	derive(obj, rec, body, true)
-	if aerr := requireFields(obj, rec, nil); aerr != nil {
-		return "", aerr
-	}
 	if err := tx.Insert(ctx, obj.Name, rec, indexValues(obj, rec)); err != nil {
 		return "", storeError(err)
 	}
 	return id, nil
+}
+
+// newRecord validates body as a new record of obj and returns it complete
+// but for its Id: defaults, audit fields stamped now, derived fields. It
+// writes nothing; a Bulk insert gives a chunk of them their ids at once.
+func (o *Org) newRecord(ctx context.Context, tx *store.Tx, obj *schema.Object, body map[string]any, userID, now string) (store.Record, *apiError) {
+	if !obj.Createable {
+		return nil, errf(400, "INVALID_TYPE", nil, "Cannot create a new record of type %s", obj.Name)
+	}
+	plan := o.createPlan(obj)
+	rec := make(store.Record, len(plan.defaults)+len(body)+8)
+	if aerr := o.apply(ctx, tx, obj, rec, body, true); aerr != nil {
+		return nil, aerr
+	}
+	rec["IsDeleted"] = false
+	for _, f := range plan.stamped {
+		if rec[f] == nil {
+			rec[f] = now
+		}
+	}
+	for _, f := range plan.byUser {
+		rec[f] = userID
+	}
+	if plan.owned && rec["OwnerId"] == nil {
+		rec["OwnerId"] = userID
+	}
+	for _, d := range plan.defaults {
+		if _, set := rec[d.field]; !set {
+			rec[d.field] = d.value
+		}
+	}
+	derive(obj, rec, body, true)
+	for _, f := range plan.required {
+		if rec[f] == nil {
+			return nil, requiredMissing(obj, rec)
+		}
+	}
+	return rec, nil
+}
+
+// createPlan is what creating a record of an object always does, worked
+// out once per object from its schema (which never changes).
+type createPlan struct {
+	stamped  []string // CreatedDate, LastModifiedDate, SystemModstamp: now unless set
+	byUser   []string // CreatedById, LastModifiedById: the user
+	owned    bool     // OwnerId: the user unless set
+	defaults []fieldDefault
+	required []string // IsRequiredOnCreate
+}
+
+type fieldDefault struct {
+	field string
+	value any
+}
+
+func (o *Org) createPlan(obj *schema.Object) *createPlan {
+	if p, ok := o.plans.Load(obj); ok {
+		return p.(*createPlan)
+	}
+	p := &createPlan{owned: obj.Field("OwnerId") != nil}
+	for _, f := range []string{"CreatedDate", "LastModifiedDate", "SystemModstamp"} {
+		if obj.Field(f) != nil {
+			p.stamped = append(p.stamped, f)
+		}
+	}
+	for _, f := range []string{"CreatedById", "LastModifiedById"} {
+		if obj.Field(f) != nil {
+			p.byUser = append(p.byUser, f)
+		}
+	}
+	for _, f := range obj.Fields {
+		if f.IsRequiredOnCreate() {
+			p.required = append(p.required, f.Name)
+		}
+		if f.Name == "Id" || f.Name == "IsDeleted" || f.Name == "OwnerId" || slices.Contains(p.stamped, f.Name) || slices.Contains(p.byUser, f.Name) {
+			continue // set above; a default never applies to them
+		}
+		switch {
+		case f.Type == "boolean":
+			p.defaults = append(p.defaults, fieldDefault{f.Name, false})
+		case f.Type == "picklist" && f.DefaultedOnCreate:
+			var v any
+			for _, pv := range f.PicklistValues {
+				if pv.DefaultValue && pv.Active {
+					v = pv.Value
+				}
+			}
+			if v != nil {
+				p.defaults = append(p.defaults, fieldDefault{f.Name, v})
+			}
+		}
+	}
+	got, _ := o.plans.LoadOrStore(obj, p)
+	return got.(*createPlan)
 }
 
 // update applies body to the live record id of obj in tx.
@@ -408,6 +466,11 @@ func requireFields(obj *schema.Object, rec store.Record, touched map[string]bool
 		return errf(400, "REQUIRED_FIELD_MISSING", missing, "Required fields are missing: [%s]", strings.Join(missing, ", "))
 	}
 	return nil
+}
+
+// requiredMissing is the error of a new record that lacks required fields.
+func requiredMissing(obj *schema.Object, rec store.Record) *apiError {
+	return requireFields(obj, rec, nil)
 }
 
 // indexKey normalizes an external id or unique value for lookup: Salesforce

@@ -20,11 +20,14 @@ var versionResources = []string{
 
 // featureResources are listed resources for features this org does not
 // have (no Chatter, Analytics, Knowledge, Commerce, …): they answer 403
-// FUNCTIONALITY_NOT_ENABLED naming the feature, as such an org does.
+// FUNCTIONALITY_NOT_ENABLED naming the feature, as such an org does. The
+// text and the bracketed name of /wave ("[Wave]") are as recorded from a
+// live org; the other names in brackets are the emulator's (see the
+// package doc, Error texts).
 var featureResources = map[string]string{
 	"metadata": "Metadata REST", "eclair": "Maps", "folders": "Folders", "prechatForms": "Embedded Chat",
 	"contact-tracing": "Contact Tracing", "jsonxform": "JSON Transformation", "chatter": "Chatter",
-	"payments": "Payments", "commerce": "Commerce", "wave": "CRM Analytics", "iot": "IoT",
+	"payments": "Payments", "commerce": "Commerce", "wave": "Wave", "iot": "IoT",
 	"analytics": "Reports and Dashboards", "smartdatadiscovery": "Einstein Discovery",
 	"fingerprint": "Fingerprint", "nouns": "Nouns", "event": "Event Monitoring",
 	"serviceTemplates": "Service Templates", "licensing": "Licensing", "dedupe": "Duplicate Management",

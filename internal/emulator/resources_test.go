@@ -66,6 +66,12 @@ func TestEveryListedResourceAnswers(t *testing.T) {
 	wantError(t, status, body, 400, "INVALID_TYPE")
 	status, _, body = rawDo(t, s, "GET", v+"/chatter/users/me", "")
 	wantError(t, status, body, 403, "FUNCTIONALITY_NOT_ENABLED")
+	// The body a live org without CRM Analytics answers GET /wave/datasets
+	// with (quoted in a public client's tests; see the package doc, Error texts).
+	status, _, body = rawDo(t, s, "GET", v+"/wave/datasets", "")
+	if want := `[{"message":"This feature is not currently enabled for this user type or org: [Wave]","errorCode":"FUNCTIONALITY_NOT_ENABLED"}]`; status != 403 || strings.TrimSpace(string(body)) != want {
+		t.Errorf("GET /wave/datasets: %d %s, want 403 %s", status, body, want)
+	}
 }
 
 // TestIdentityURL: the identity URL the resources list names answers with

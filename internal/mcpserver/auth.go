@@ -4,14 +4,18 @@ import (
 	"container/list"
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/sfmcp/sfmcp/internal/mcpserver/oauth/store"
 	"github.com/sfmcp/sfmcp/internal/ops"
 	"github.com/sfmcp/sfmcp/internal/salesforce"
 	"github.com/sfmcp/sfmcp/internal/telemetry"
@@ -159,6 +163,9 @@ type bearerAuth struct {
 	ttl      time.Duration
 	now      func() time.Time
 	metrics  *telemetry.Metrics // nil: not counted
+	// shared holds validations and refusals for every replica that points
+	// at it (Redis); nil: this process's memory only.
+	shared *sharedValidations
 
 	mu      sync.Mutex
 	valid   map[tokenKey]validation
@@ -261,6 +268,17 @@ func (a *bearerAuth) validateOnce(r *http.Request, key tokenKey, tok, base, head
 		close(p.done)
 	}()
 
+	if v, fail, ok := a.shared.get(r.Context(), key, a.now()); ok {
+		a.metrics.TokenValidation("shared_hit")
+		if fail != nil {
+			a.remember(key, refusal{fail: fail, expires: v.expires})
+			p.fail = fail
+			return validation{}, fail
+		}
+		a.keep(key, v)
+		p.v = v
+		return v, nil
+	}
 	if wait, allowed := a.limiter.allow(clientAddr(r), a.now()); !allowed {
 		p.fail = &authFailure{status: http.StatusTooManyRequests, code: "rate_limited", retryAfter: wait,
 			msg: "too many token validations from this address; retry later"}
@@ -270,18 +288,128 @@ func (a *bearerAuth) validateOnce(r *http.Request, key tokenKey, tok, base, head
 	if p.fail != nil {
 		a.metrics.TokenValidation("refused")
 		if p.fail.status == http.StatusUnauthorized {
-			a.remember(key, refusal{fail: p.fail, expires: a.now().Add(refusedTTL)})
+			exp := a.now().Add(refusedTTL)
+			a.remember(key, refusal{fail: p.fail, expires: exp})
+			a.shared.put(r.Context(), key, validation{expires: exp}, p.fail, a.now())
 		}
 		return validation{}, p.fail
 	}
 	a.metrics.TokenValidation("ok")
+	a.keep(key, p.v)
+	a.shared.put(r.Context(), key, p.v, nil, a.now())
+	return p.v, nil
+}
+
+// keep caches a validation in this process.
+func (a *bearerAuth) keep(key tokenKey, v validation) {
 	a.mu.Lock()
+	defer a.mu.Unlock()
 	if len(a.valid) >= maxRemembered { // bound the cache: drop it all rather than grow
 		clear(a.valid)
 	}
-	a.valid[key] = p.v
-	a.mu.Unlock()
-	return p.v, nil
+	a.valid[key] = v
+}
+
+// sharedValidations keeps bearer validations in a store shared by every
+// replica (Redis), so that a token validated at Salesforce by one replica is
+// not validated again by the next one the load balancer picks. Keys are
+// the token's SHA-256 (with the instance it was validated at), never the
+// token; values are whose token it is (org/user id, instance) or the
+// refusal, with their expiry: a validation lives its TTL from the moment
+// Salesforce answered, on every replica alike.
+//
+// The store is an optimization: when it fails, the replica validates at
+// Salesforce as it would alone, and says so in a warning at most once a
+// minute.
+type sharedValidations struct {
+	st  store.Store
+	log *slog.Logger
+
+	mu       sync.Mutex
+	lastWarn time.Time
+}
+
+// sharedTimeout bounds each read and write of a shared validation: a slow
+// Redis costs a request at most this much before it is validated without.
+const sharedTimeout = time.Second
+
+// sharedEntry is a validation or a refusal as the shared store holds it.
+type sharedEntry struct {
+	Instance string `json:"instance,omitempty"`
+	User     string `json:"user,omitempty"`
+	Status   int    `json:"status,omitempty"` // a refusal's HTTP status; 0: valid
+	Code     string `json:"code,omitempty"`
+	Message  string `json:"message,omitempty"`
+	Expires  int64  `json:"expires"` // Unix ms
+}
+
+func sharedKey(k tokenKey) string { return "validation:" + hex.EncodeToString(k[:]) }
+
+// get returns the shared answer for key: a validation, or a refusal (fail
+// set, v.expires its expiry); ok is false when there is none in date.
+func (s *sharedValidations) get(ctx context.Context, key tokenKey, now time.Time) (v validation, fail *authFailure, ok bool) {
+	if s == nil {
+		return validation{}, nil, false
+	}
+	ctx, cancel := context.WithTimeout(ctx, sharedTimeout)
+	defer cancel()
+	raw, err := s.st.Get(ctx, sharedKey(key))
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			s.warn(err)
+		}
+		return validation{}, nil, false
+	}
+	var e sharedEntry
+	if err := json.Unmarshal(raw, &e); err != nil || e.Expires == 0 {
+		s.warn(fmt.Errorf("a shared token validation does not decode: %v", err))
+		return validation{}, nil, false
+	}
+	exp := time.UnixMilli(e.Expires)
+	if !now.Before(exp) {
+		return validation{}, nil, false
+	}
+	if e.Status != 0 {
+		return validation{expires: exp}, &authFailure{status: e.Status, code: e.Code, msg: e.Message}, true
+	}
+	if e.Instance == "" || e.User == "" {
+		return validation{}, nil, false
+	}
+	return validation{instance: e.Instance, user: e.User, expires: exp}, nil, true
+}
+
+// put shares a validation, or a refusal (fail set; v.expires its expiry).
+func (s *sharedValidations) put(ctx context.Context, key tokenKey, v validation, fail *authFailure, now time.Time) {
+	if s == nil {
+		return
+	}
+	ttl := v.expires.Sub(now)
+	if ttl <= 0 {
+		return
+	}
+	e := sharedEntry{Instance: v.instance, User: v.user, Expires: v.expires.UnixMilli()}
+	if fail != nil {
+		e = sharedEntry{Status: fail.status, Code: fail.code, Message: fail.msg, Expires: v.expires.UnixMilli()}
+	}
+	raw, _ := json.Marshal(e)
+	// The request may end as soon as it is answered; the write need not.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sharedTimeout)
+	defer cancel()
+	if err := s.st.Set(ctx, store.Entry{Key: sharedKey(key), Value: raw, TTL: ttl}); err != nil {
+		s.warn(err)
+	}
+}
+
+func (s *sharedValidations) warn(err error) {
+	s.mu.Lock()
+	now := time.Now()
+	if now.Sub(s.lastWarn) < time.Minute {
+		s.mu.Unlock()
+		return
+	}
+	s.lastWarn = now
+	s.mu.Unlock()
+	s.log.Warn("bearer tokens are validated without the shared store (each replica asks Salesforce itself) until it answers again", "err", err)
 }
 
 // cached returns a validation still in date, or a refusal still in date.

@@ -18,6 +18,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/sfmcp/sfmcp/internal/mcpserver/oauth"
+	"github.com/sfmcp/sfmcp/internal/mcpserver/oauth/store"
 	"github.com/sfmcp/sfmcp/internal/salesforce"
 	"github.com/sfmcp/sfmcp/internal/telemetry"
 )
@@ -63,6 +64,11 @@ type HTTPOptions struct {
 	Usage *salesforce.Usage
 	// Limits bound each user's calls; zero values: unlimited.
 	Limits UserLimits
+	// SharedValidations, in bearer mode, keeps token validations and
+	// refusals where every replica finds them (a Redis store shared by the
+	// deployment; see OpenSharedValidations); nil: each process validates
+	// on its own.
+	SharedValidations store.Store
 }
 
 type clientKey struct{}
@@ -114,9 +120,13 @@ func HTTPHandler(s *server.MCPServer, listenAddr string, o HTTPOptions) (http.Ha
 		if login == "" {
 			login = "https://login.salesforce.com"
 		}
-		auth = &bearerAuth{b: b, policy: o.Instances, loginURL: login, ttl: ttl, now: time.Now,
+		ba := &bearerAuth{b: b, policy: o.Instances, loginURL: login, ttl: ttl, now: time.Now,
 			valid: map[tokenKey]validation{}, refused: map[tokenKey]refusal{},
 			limiter: newAddrLimiter(o.ValidationsPerMinute), clients: newClientLRU(o.MaxClients), metrics: metrics}
+		if o.SharedValidations != nil {
+			ba.shared = &sharedValidations{st: o.SharedValidations, log: log}
+		}
+		auth = ba
 		if o.LocalClient != nil {
 			if !isLoopbackListen(listenAddr) {
 				return nil, fmt.Errorf("a login for requests without a token is served on loopback only, not on %s", listenAddr)
@@ -183,7 +193,7 @@ func HTTPHandler(s *server.MCPServer, listenAddr string, o HTTPOptions) (http.Ha
 	}
 	limiter := newUserLimiter(o.Limits, metrics)
 	refusals := newRefusalLog(log, time.Minute, time.Now)
-	mux.Handle("/mcp", limitBody(MaxArgumentBytes+64<<10, authMiddleware(auth, o.Mode, base+metadataPath, refusals, limiter.wrap(streamable))))
+	mux.Handle("/mcp", limitBody(MaxArgumentBytes+64<<10, authMiddleware(auth, o.Mode, base+metadataPath, refusals, limiter.wrap(echoIDs(streamable)))))
 
 	loopback := isLoopbackListen(listenAddr)
 	origins := o.CORSOrigins

@@ -20,7 +20,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/sfmcp/sfmcp/internal/emulator/emulatortest"
+	"github.com/sfmcp/sfmcp/internal/mcpserver/oauth/store"
+	"github.com/sfmcp/sfmcp/internal/mcpserver/oauth/store/redistest"
 	"github.com/sfmcp/sfmcp/internal/salesforce"
 )
 
@@ -600,5 +604,96 @@ func TestLocalClient(t *testing.T) {
 	s := NewServer(Options{Version: "test", Tools: allTools(t), Client: ClientFromContext})
 	if _, err := HTTPHandler(s, "0.0.0.0:8000", HTTPOptions{Mode: AuthBearer, LocalClient: emulatorClient(t, em)}); err == nil {
 		t.Error("a local login was lent on a public address")
+	}
+}
+
+// TestBearerValidationsShared runs two replicas in front of one org that
+// share a store (a real redis-server, or memory standing in for it): a token
+// validated by one is not validated again by the other, nor is a refused one
+// asked about twice; the store holds neither token, only hashes, with
+// bounded lives. When the store goes away the replicas validate on their own.
+func TestBearerValidationsShared(t *testing.T) {
+	rs := redistest.Start(t)
+	for _, tt := range []struct {
+		name  string
+		store func(t *testing.T) store.Store
+	}{
+		{"memory", func(*testing.T) store.Store { return store.NewMemory(nil) }},
+		{"redis", func(t *testing.T) store.Store {
+			st, err := OpenSharedValidations(context.Background(), rs.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			return st
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			em := emulatortest.New(t)
+			proxy := newCountingProxy(t, em.URL)
+			st := tt.store(t)
+			const ttl = 90 * time.Second
+			o := HTTPOptions{Mode: AuthBearer, LoginURL: proxy.URL, SharedValidations: st, ValidationTTL: ttl,
+				Instances: InstancePolicy{Allowed: []string{hostOf(proxy.URL), hostOf(em.URL)}}}
+			replicas := []*httpServer{startHTTP(t, o), startHTTP(t, o)}
+			const userinfo = "/services/oauth2/userinfo"
+			for i := range 6 {
+				isErr, sc := replicas[i%2].post(t, bearer(em.Token.AccessToken), toolCall("salesforce_query", map[string]any{"soql": "SELECT Id FROM Account", "max_records": 1})).result(t)
+				if isErr || sc["returned"] != 1.0 {
+					t.Fatalf("call %d: %v", i, sc)
+				}
+			}
+			if n := proxy.count(userinfo); n != 1 {
+				t.Errorf("6 calls over two replicas made %d userinfo calls; want 1 (shared)", n)
+			}
+			for i := range 4 {
+				if r := replicas[i%2].post(t, bearer("00Dbogus!sharedBad"), toolsList); r.status != 401 {
+					t.Fatalf("bad token on replica %d: %d %s", i%2, r.status, r.body)
+				}
+			}
+			if n := proxy.count(userinfo); n != 2 {
+				t.Errorf("a bad token on both replicas made %d userinfo calls in all; want 2 (one for each token)", n)
+			}
+			if tt.name != "redis" {
+				return
+			}
+			rc := redis.NewClient(&redis.Options{Addr: rs.Addr})
+			defer rc.Close()
+			ctx := context.Background()
+			keys, err := rc.Keys(ctx, "sfmcp:bearer:*").Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(keys) != 2 {
+				t.Errorf("shared keys %v; want 2 (one validation, one refusal)", keys)
+			}
+			for _, k := range keys {
+				v, _ := rc.Get(ctx, k).Result()
+				life, _ := rc.PTTL(ctx, k).Result()
+				if strings.Contains(k+v, em.Token.AccessToken) || strings.Contains(k+v, "sharedBad") {
+					t.Errorf("a token is in the store: %s = %s", k, v)
+				}
+				if life <= 0 || life > ttl {
+					t.Errorf("%s lives %v; want (0, %v]", k, life, ttl)
+				}
+			}
+
+			// Without the store, a new token is still validated: by each
+			// replica that sees it.
+			rs.Pause(t)
+			t.Cleanup(func() { rs.Resume(t) })
+			other, err := em.IssueToken(ctx, emulatortest.ClientID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range 2 {
+				if r := replicas[i].post(t, bearer(other.AccessToken), toolsList); r.status != 200 {
+					t.Fatalf("with the store paused, replica %d: %d %s", i, r.status, r.body)
+				}
+			}
+			if n := proxy.count(userinfo); n != 4 {
+				t.Errorf("with the store paused, a new token on both replicas made %d userinfo calls in all; want 4", n)
+			}
+		})
 	}
 }

@@ -94,6 +94,17 @@ func NewProxy(ctx context.Context, listenAddr string, c ProxyConfig) (*oauth.Ser
 	return srv, st.Close, nil
 }
 
+// OpenSharedValidations connects to the Redis at redisURL for
+// HTTPOptions.SharedValidations: bearer validations under keys of their
+// own ("sfmcp:bearer:"), beside the proxy's and the lead locks'.
+func OpenSharedValidations(ctx context.Context, redisURL string) (store.Store, error) {
+	r, err := store.NewRedisPrefix(ctx, redisURL, "sfmcp:bearer:")
+	if err != nil {
+		return nil, fmt.Errorf("shared bearer validations: %w", err)
+	}
+	return r, nil
+}
+
 func randomKey() string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)

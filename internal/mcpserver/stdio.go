@@ -18,7 +18,13 @@ func ServeStdio(ctx context.Context, s *server.MCPServer, in io.Reader, out io.W
 	}
 	stdio := server.NewStdioServer(s)
 	stdio.SetErrorLogger(slog.NewLogLogger(log.Handler(), slog.LevelWarn))
-	err := stdio.Listen(ctx, in, out)
+	// Ids are echoed byte for byte (rawid.go).
+	ids := newIDEcho()
+	lines := &lineWriter{w: out, rewrite: ids.response}
+	err := stdio.Listen(ctx, ids.reader(in), lines)
+	if ferr := lines.flushPartial(); err == nil {
+		err = ferr
+	}
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, io.EOF) {
 		return nil
 	}

@@ -308,7 +308,17 @@ func loadRecords(ctx context.Context, c *salesforce.Client, spec LoadSpec, rows 
 	}
 	wctx, cancel := context.WithTimeout(ctx, waitFor(waitSeconds))
 	defer cancel()
-	ended, err := WaitLoad(wctx, c, out.JobIDs, salesforce.PollPolicy{}, nil)
+	total := float64(plan.Rows)
+	reportProgress(ctx, 0, total, fmt.Sprintf("uploaded %d rows as %s; Salesforce is processing them", plan.Rows, jobsNamed(out.JobIDs)))
+	processed := make([]int64, len(jobs))
+	ended, err := WaitLoad(wctx, c, out.JobIDs, salesforce.PollPolicy{}, func(i int, j *salesforce.BulkJob) {
+		processed[i] = j.NumberRecordsProcessed
+		var sum int64
+		for _, n := range processed {
+			sum += n
+		}
+		reportProgress(ctx, float64(sum), total, fmt.Sprintf("job %s %s: %d of %d rows processed", j.ID, j.State, sum, plan.Rows))
+	})
 	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
 		err = nil // waited long enough: report where the jobs are
 	}
@@ -316,6 +326,14 @@ func loadRecords(ctx context.Context, c *salesforce.Client, spec LoadSpec, rows 
 		return out, err
 	}
 	return summarize(ctx, c, ended, out)
+}
+
+// jobsNamed is "job 750…" or "2 jobs (750…, 750…)".
+func jobsNamed(ids []string) string {
+	if len(ids) == 1 {
+		return "job " + ids[0]
+	}
+	return fmt.Sprintf("%d jobs (%s)", len(ids), strings.Join(ids, ", "))
 }
 
 // summarize fills counts (and, for ended jobs, failed rows) into out.
@@ -535,7 +553,12 @@ func BulkQuery(ctx context.Context, c *salesforce.Client, in BulkQueryInput) (Bu
 	out := BulkQueryOutput{JobID: j.ID, State: j.State, Records: []map[string]string{}}
 	wctx, cancel := context.WithTimeout(ctx, waitFor(in.WaitSeconds))
 	defer cancel()
-	ended, err := c.WaitBulkJob(wctx, salesforce.BulkQuery, j.ID, salesforce.PollPolicy{}, nil)
+	polls := 0
+	ended, err := c.WaitBulkJob(wctx, salesforce.BulkQuery, j.ID, salesforce.PollPolicy{}, func(j *salesforce.BulkJob) {
+		// A query job's row count is known only at its end: count the polls.
+		polls++
+		reportProgress(ctx, float64(polls), 0, fmt.Sprintf("query job %s %s", j.ID, j.State))
+	})
 	if ended != nil {
 		out.State, out.TotalRecords, out.ErrorMessage = ended.State, ended.NumberRecordsProcessed, ended.ErrorMessage
 	}
@@ -564,7 +587,17 @@ func BulkQuery(ctx context.Context, c *salesforce.Client, in BulkQueryInput) (Bu
 	if err != nil {
 		return out, fmt.Errorf("results of query job %s: %w", j.ID, err)
 	}
-	out.Columns = header
+	// Hidden fields (--deny-fields) are dropped by column: CSV rows carry
+	// no attributes for FilterRecord to read, but the query names its
+	// object (sobject says it too, and is not trusted to match).
+	g := GuardFrom(ctx)
+	from := queryObject(in.SOQL)
+	keep := make([]bool, len(header))
+	for i, h := range header {
+		if keep[i] = !g.ColumnHidden(in.SObject, h) && !g.ColumnHidden(from, h); keep[i] {
+			out.Columns = append(out.Columns, h)
+		}
+	}
 	for len(out.Records) < limit {
 		row, err := rd.Read()
 		if err == io.EOF {
@@ -573,9 +606,9 @@ func BulkQuery(ctx context.Context, c *salesforce.Client, in BulkQueryInput) (Bu
 		if err != nil {
 			return out, fmt.Errorf("results of query job %s: %w", j.ID, err)
 		}
-		m := make(map[string]string, len(header))
+		m := make(map[string]string, len(out.Columns))
 		for i, h := range header {
-			if i < len(row) {
+			if i < len(row) && keep[i] {
 				m[h] = row[i]
 			}
 		}

@@ -421,12 +421,9 @@ func (g *Guard) CheckCall(ctx context.Context, c *salesforce.Client, m Meta, arg
 		return nil
 	}
 	var a struct {
-		SObject         string          `json:"sobject"`
-		SOQL            string          `json:"soql"`
-		SOSL            string          `json:"sosl"`
-		Fields          FieldList       `json:"fields"`
-		Data            json.RawMessage `json:"data"`
-		ExternalIDField string          `json:"external_id_field"`
+		SObject string `json:"sobject"`
+		SOQL    string `json:"soql"`
+		SOSL    string `json:"sosl"`
 	}
 	_ = json.Unmarshal(args, &a) // the operation reports bad arguments itself
 	object := a.SObject
@@ -438,16 +435,7 @@ func (g *Guard) CheckCall(ctx context.Context, c *salesforce.Client, m Meta, arg
 			return err
 		}
 	}
-	names := append([]string(nil), a.Fields...)
-	if a.ExternalIDField != "" {
-		names = append(names, a.ExternalIDField)
-	}
-	var data map[string]json.RawMessage
-	if json.Unmarshal(a.Data, &data) == nil {
-		for k := range data {
-			names = append(names, k)
-		}
-	}
+	names := callFieldNames(m, args)
 	if err := g.CheckFields(object, names); err != nil {
 		return err
 	}

@@ -50,6 +50,9 @@ type Lead struct {
 	ConvertedOpportunityID string `json:"ConvertedOpportunityId,omitempty"`
 	CreatedDate            string `json:"CreatedDate,omitempty"`
 	LastModifiedDate       string `json:"LastModifiedDate,omitempty"`
+	// HiddenFields names the fields this server hides (--deny-fields);
+	// their values above are left empty.
+	HiddenFields []string `json:"hidden_fields,omitempty"`
 }
 
 // leadFields is the SELECT list that fills a Lead.
@@ -419,6 +422,7 @@ func ListLeads(ctx context.Context, c *salesforce.Client, in ListLeadsInput) (Li
 		out.NextCursor = next.encode()
 	}
 	out.Count = len(out.Leads)
+	hideLeadFields(ctx, out.Leads)
 	return out, nil
 }
 
@@ -516,6 +520,7 @@ func GetLead(ctx context.Context, c *salesforce.Client, in GetLeadInput) (GetLea
 	if err != nil {
 		return GetLeadOutput{}, leadFail(ctx, err)
 	}
+	hideLeadFields(ctx, leads[:1])
 	out := GetLeadOutput{Success: true, Lead: leads[0]}
 	for _, l := range leads[1:] {
 		out.OtherLeadIDs = append(out.OtherLeadIDs, l.ID)

@@ -20,6 +20,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sfmcp/sfmcp/internal/filelock"
+	"github.com/sfmcp/sfmcp/internal/redisurl"
 )
 
 // LeadLocker serializes lead writes of one key (org and email) among
@@ -47,24 +48,20 @@ func LeadLockDir(cfgPath string) string {
 	return filepath.Join(filepath.Dir(cfgPath), "locks")
 }
 
-// NewRedisClient connects to rawURL (redis://[user:password@]host:port[/db]
-// or rediss://) as a redis.UniversalClient and checks it with a PING.
+// NewRedisClient connects to rawURL (any form redisurl.New takes: one
+// server, a cluster or sentinels) and checks it with a PING.
 func NewRedisClient(ctx context.Context, rawURL string) (redis.UniversalClient, error) {
-	o, err := redis.ParseURL(rawURL)
+	c, err := redisurl.New(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("the redis URL does not parse: %w", err)
+		return nil, err
 	}
-	rc := redis.NewUniversalClient(&redis.UniversalOptions{
-		Addrs: []string{o.Addr}, Username: o.Username, Password: o.Password, DB: o.DB, TLSConfig: o.TLSConfig,
-		DialTimeout: 5 * time.Second, ReadTimeout: 3 * time.Second, WriteTimeout: 3 * time.Second, MaxRetries: 1,
-	})
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	pctx, cancel := context.WithTimeout(ctx, redisurl.DialTimeout)
 	defer cancel()
-	if err := rc.Ping(pctx).Err(); err != nil {
-		_ = rc.Close()
-		return nil, fmt.Errorf("redis at %s: %w", o.Addr, err)
+	if err := c.Ping(pctx).Err(); err != nil {
+		_ = c.Close()
+		return nil, fmt.Errorf("redis at %s: %w", c.Where, err)
 	}
-	return rc, nil
+	return c.UniversalClient, nil
 }
 
 // FileLeadLocker locks with files in Dir (flock; LockFileEx on Windows), for

@@ -298,8 +298,10 @@ func leadRowsEver(t *testing.T, c *salesforce.Client, email string) int {
 
 // TestSyncLeadLockersAcrossSyncers runs 50 syncs of one email through 50
 // LeadSyncers—as 50 processes would, none seeing the others' in-process
-// locks—sharing only a LeadLocker: files, or a real redis-server. Exactly
-// one lead is created, and none created then deleted (queryAll).
+// locks—sharing only a LeadLocker: files, a real redis-server, or a real
+// 3-master Redis Cluster named by the same redis+cluster:// URL the OAuth
+// store takes. Exactly one lead is created, and none created then deleted
+// (queryAll).
 func TestSyncLeadLockersAcrossSyncers(t *testing.T) {
 	t.Parallel()
 	rs := redistest.Start(t)
@@ -308,12 +310,19 @@ func TestSyncLeadLockersAcrossSyncers(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rc.Close() })
+	cluster := redistest.StartCluster(t)
+	cc, err := NewRedisClient(context.Background(), cluster.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cc.Close() })
 	for _, tt := range []struct {
 		name   string
 		locker func() LeadLocker
 	}{
 		{"file", func() LeadLocker { return FileLeadLocker{Dir: t.TempDir()} }},
 		{"redis", func() LeadLocker { return RedisLeadLocker{Client: rc, Prefix: "test:" + t.Name() + ":"} }},
+		{"redis cluster", func() LeadLocker { return RedisLeadLocker{Client: cc} }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()

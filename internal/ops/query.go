@@ -388,6 +388,12 @@ func walkPages(ctx context.Context, c *salesforce.Client, start position, limit 
 			res.Resume = next
 			return res, nil
 		}
+		// Another page to fetch: a multi-page read tells how far it is.
+		want := res.TotalSize
+		if limit > 0 && limit < want {
+			want = limit
+		}
+		reportProgress(ctx, float64(res.Count), float64(max(want, res.Count)), fmt.Sprintf("%d of %d records read; fetching the next page", res.Count, max(want, res.Count)))
 		if page, err = c.QueryMore(ctx, next.Locator); err != nil {
 			return res, fmt.Errorf("after %d records: %w", res.Count, err)
 		}

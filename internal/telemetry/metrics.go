@@ -61,7 +61,7 @@ func NewMetrics() *Metrics {
 		Name: "sfmcp_salesforce_session_refreshes_total", Help: "Renewals of expired Salesforce sessions by outcome (ok, error).",
 	}, []string{"outcome"})
 	m.validations = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "sfmcp_token_validations_total", Help: "Bearer token checks by result: cache_hit, or validated at Salesforce (ok, refused).",
+		Name: "sfmcp_token_validations_total", Help: "Bearer token checks by result: cache_hit (this process), shared_hit (the store replicas share), or validated at Salesforce (ok, refused).",
 	}, []string{"result"})
 	m.apiUsed = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "sfmcp_salesforce_api_usage", Help: "The org's daily API requests used, as last reported in Sforce-Limit-Info.",

@@ -24,6 +24,7 @@ import (
 	"github.com/sfmcp/sfmcp/internal/iostreams"
 	"github.com/sfmcp/sfmcp/internal/mcpserver"
 	"github.com/sfmcp/sfmcp/internal/mcpserver/oauth"
+	"github.com/sfmcp/sfmcp/internal/mcpserver/oauth/store"
 	"github.com/sfmcp/sfmcp/internal/ops"
 	"github.com/sfmcp/sfmcp/internal/output"
 	"github.com/sfmcp/sfmcp/internal/salesforce"
@@ -432,6 +433,17 @@ func serveHTTP(ctx context.Context, opts *Options, cfg *config.Config, tools []m
 				"`sfmcp serve config <client> --transport http --emulator` prints a client's configuration", "url", "http://"+ln.Addr().String()+"/mcp")
 		}
 	}
+	// Bearer replicas sharing a Redis share their token validations too: a
+	// token one replica validated is not validated again by the next.
+	var shared store.Store
+	if mode == mcpserver.AuthBearer && cfg.String(config.KeyRedisURL) != "" {
+		if shared, err = mcpserver.OpenSharedValidations(ctx, cfg.String(config.KeyRedisURL)); err != nil {
+			ln.Close()
+			return err
+		}
+		defer shared.Close()
+		log.Info("bearer token validations are shared through redis")
+	}
 	locker, closeLocker, err := httpLeadLocker(ctx, cfg, log)
 	if err != nil {
 		ln.Close()
@@ -454,7 +466,7 @@ func serveHTTP(ctx context.Context, opts *Options, cfg *config.Config, tools []m
 		CORSOrigins: mcpserver.SplitList(opts.CORSOrigins),
 		TokenURL:    cfg.TokenURL(), ClientID: cfg.ClientID(), ClientSecret: cfg.ClientSecret(),
 		APIVersion: cfg.APIVersion(), UserAgent: "sfmcp/" + opts.Version, HTTPClient: hc, Logger: log,
-		Telemetry: tel, Usage: usage,
+		Telemetry: tel, Usage: usage, SharedValidations: shared,
 		Limits: mcpserver.UserLimits{RequestsPerSecond: opts.RateLimit, Burst: opts.RateBurst, Concurrent: opts.MaxConcurrent},
 	})
 	if err != nil {

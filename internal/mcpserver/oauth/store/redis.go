@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/sfmcp/sfmcp/internal/redisurl"
 )
 
 // Redis is a Store in Redis, shared by every replica that points at it: a
@@ -73,81 +73,26 @@ redis.call('PEXPIREAT', KEYS[1], tonumber(last[2]))
 return {1}
 `)
 
-// NewRedis connects to rawURL and checks the connection with a PING:
-//
-//	redis://[user:password@]host:port[/db]                    one server (rediss:// for TLS)
-//	redis+cluster://[user:password@]host:port?addr=host2:port  a Redis Cluster, seed nodes
-//	redis+sentinel://[user:password@]host:port?master_name=m&addr=host2:port
-//	                                                            Sentinel: the sentinels' addresses
-//
-// (rediss+cluster:// and rediss+sentinel:// use TLS.) The query takes
-// go-redis's URL options (dial_timeout, ...).
+// NewRedis connects to rawURL (any form redisurl.New takes: redis://,
+// rediss://, redis+cluster://, redis+sentinel://) and checks the connection
+// with a PING.
 func NewRedis(ctx context.Context, rawURL string) (*Redis, error) {
-	c, cluster, where, err := redisClient(rawURL)
+	return NewRedisPrefix(ctx, rawURL, "sfmcp:oauth:")
+}
+
+// NewRedisPrefix is NewRedis with its keys under prefix instead of the
+// OAuth proxy's, for other state replicas share (bearer validations).
+func NewRedisPrefix(ctx context.Context, rawURL, prefix string) (*Redis, error) {
+	c, err := redisurl.New(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("REDIS_URL %s: %w", redactURL(rawURL), err)
+		return nil, err
 	}
-	s := &Redis{c: c, cluster: cluster, prefix: "sfmcp:oauth:", where: where}
+	s := &Redis{c: c.UniversalClient, cluster: c.Cluster, prefix: prefix, where: c.Where}
 	if err := s.Ping(ctx); err != nil {
 		_ = s.c.Close()
 		return nil, err
 	}
 	return s, nil
-}
-
-// Bounds of every Redis operation: a Redis that hangs must turn into a 503
-// within seconds, not hold requests.
-const (
-	redisDialTimeout = 5 * time.Second
-	redisIOTimeout   = 3 * time.Second
-)
-
-func redisClient(rawURL string) (redis.UniversalClient, bool, string, error) {
-	scheme, rest, ok := strings.Cut(rawURL, "://")
-	if !ok {
-		return nil, false, "", errors.New("not a URL (want redis://, rediss://, redis+cluster:// or redis+sentinel://)")
-	}
-	base, mode, _ := strings.Cut(strings.ToLower(scheme), "+")
-	if base != "redis" && base != "rediss" {
-		return nil, false, "", fmt.Errorf("scheme %q: want redis, rediss, redis+cluster or redis+sentinel", scheme)
-	}
-	plain := base + "://" + rest
-	switch mode {
-	case "":
-		o, err := redis.ParseURL(plain)
-		if err != nil {
-			return nil, false, "", err
-		}
-		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.MaxRetries = redisDialTimeout, redisIOTimeout, redisIOTimeout, 1
-		return redis.NewClient(o), false, o.Addr, nil
-	case "cluster":
-		o, err := redis.ParseClusterURL(plain)
-		if err != nil {
-			return nil, false, "", err
-		}
-		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.MaxRetries = redisDialTimeout, redisIOTimeout, redisIOTimeout, 1
-		return redis.NewClusterClient(o), true, "cluster " + strings.Join(o.Addrs, ","), nil
-	case "sentinel":
-		o, err := redis.ParseFailoverURL(plain)
-		if err != nil {
-			return nil, false, "", err
-		}
-		if o.MasterName == "" {
-			return nil, false, "", errors.New("redis+sentinel:// needs ?master_name=<name>")
-		}
-		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.MaxRetries = redisDialTimeout, redisIOTimeout, redisIOTimeout, 1
-		return redis.NewFailoverClient(o), false, "sentinel " + strings.Join(o.SentinelAddrs, ",") + " master " + o.MasterName, nil
-	}
-	return nil, false, "", fmt.Errorf("scheme %q: want redis, rediss, redis+cluster or redis+sentinel", scheme)
-}
-
-// redactURL drops the password of a Redis URL.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	return u.Redacted()
 }
 
 func (s *Redis) fail(err error) error {

@@ -1,0 +1,146 @@
+package e2e
+
+import (
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/sfmcp/sfmcp/internal/emulator"
+	"github.com/sfmcp/sfmcp/internal/emulator/emulatortest"
+)
+
+// TestLeadUpdateData: lead update takes --data like record update — inline
+// JSON, @file and - (stdin) — arguments win over it, and bad JSON is a usage
+// error that writes nothing.
+func TestLeadUpdateData(t *testing.T) {
+	t.Parallel()
+	em := emulatortest.New(t)
+	env := orgEnv(t, em)
+	email := "data@update.example"
+	id, _ := syncPiped(t, env, "--email", email, "--last-name", "Data")
+
+	if out := ok(t, env, "lead", "update", email, "--data", `{"Title": "CTO", "NumberOfEmployees": 12}`); !strings.Contains(out, id) {
+		t.Errorf("update --data printed %q", out)
+	}
+	soql := "SELECT Title, NumberOfEmployees, Industry, Phone FROM Lead WHERE Id = '" + id + "'"
+	lead := jsonObject(t, ok(t, env, "query", soql, "--jq", ".[0]"))
+	if lead["Title"] != "CTO" || lead["NumberOfEmployees"] != 12.0 {
+		t.Errorf("after --data: Title %v NumberOfEmployees %v", lead["Title"], lead["NumberOfEmployees"])
+	}
+	// @file, with an argument that wins over the file's value.
+	file := writeFile(t, "changes.json", `{"Title": "CEO", "Industry": "Energy"}`)
+	ok(t, env, "lead", "update", id, "-d", "@"+file, "Title=Chair")
+	lead = jsonObject(t, ok(t, env, "query", soql, "--jq", ".[0]"))
+	if lead["Title"] != "Chair" || lead["Industry"] != "Energy" {
+		t.Errorf("after @file + argument: Title %v Industry %v", lead["Title"], lead["Industry"])
+	}
+	// - reads standard input.
+	if r := run(t, env, `{"Phone": "+1 555 0199"}`, "lead", "update", email, "--data", "-"); r.code != 0 {
+		t.Fatalf("--data -: exit %d %q", r.code, r.err)
+	}
+	if got := jsonObject(t, ok(t, env, "query", soql, "--jq", ".[0]"))["Phone"]; got != "+1 555 0199" {
+		t.Errorf("after --data -: Phone %v", got)
+	}
+
+	// Bad inputs: a usage error naming --data, nothing on stdout, nothing written.
+	for _, c := range []struct {
+		want string
+		args []string
+	}{
+		{"--data: want a JSON object", []string{"lead", "update", email, "--data", `{"Title": "Broken"`}},
+		{"--data: want a JSON object", []string{"lead", "update", email, "--data", `["Title"]`}},
+		{"--data: want one JSON object", []string{"lead", "update", email, "--data", `{"Title": "A"} {"Title": "B"}`}},
+		{"--data: want a JSON object of field values, not null", []string{"lead", "update", email, "--data", `null`}},
+		{"--data", []string{"lead", "update", email, "--data", "@" + filepath.Join(t.TempDir(), "missing.json")}},
+		{"Field=value arguments or --data", []string{"lead", "update", email}},
+		{"field values: IsConverted cannot be set", []string{"lead", "update", email, "--data", `{"IsConverted": true}`}},
+		{"field values: \"Title; DROP\" is not an API name", []string{"lead", "update", email, "--data", `{"Title; DROP": "x"}`}},
+	} {
+		if r := fails(t, env, 2, c.want, c.args...); r.out != "" {
+			t.Errorf("sfmcp %s printed %q", strings.Join(c.args, " "), r.out)
+		}
+	}
+	if got := jsonObject(t, ok(t, env, "query", soql, "--jq", ".[0]"))["Title"]; got != "Chair" {
+		t.Errorf("a refused update wrote: Title %v", got)
+	}
+}
+
+// TestHelpEnvironment: `sfmcp help environment` is a help topic that lists
+// the variables, and the root help points to it.
+func TestHelpEnvironment(t *testing.T) {
+	t.Parallel()
+	env := baseEnv(t)
+	out := ok(t, env, "help", "environment")
+	for _, want := range []string{"SFMCP_ORG\n", "SALESFORCE_ACCESS_TOKEN", "REDIS_URL", "NO_COLOR\n", "XDG_CONFIG_HOME\n", "BROWSER\n", "OTEL_EXPORTER_OTLP_ENDPOINT\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("help environment lacks %q", want)
+		}
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if len(line) > 80 {
+			t.Errorf("line wider than 80 columns: %q", line)
+		}
+	}
+	if root := ok(t, env, "--help"); !strings.Contains(root, "sfmcp help environment") || !strings.Contains(root, "environment") {
+		t.Errorf("root help does not point to the topic:\n%s", root)
+	}
+}
+
+// versionsRequest matches the -v log line of the versions discovery.
+var versionsRequest = regexp.MustCompile(`(?m)^HTTP GET 127\.0\.0\.1:\d+/services/data 200 `)
+
+// TestAPIVersionFromTheOrg: by default sfmcp uses the org's newest API
+// version, found once (GET /services/data) and cached per login; a version
+// the org does not serve is refused naming the ones it does.
+func TestAPIVersionFromTheOrg(t *testing.T) {
+	t.Parallel()
+	em := emulatortest.New(t, func(o *emulator.Options) { o.MaxAPIVersion = 60 }) // an org behind the default 66.0
+	env := orgEnv(t, em)
+
+	r := run(t, env, "", "query", "-v", "SELECT Id FROM Account LIMIT 1")
+	if r.code != 0 || len(readCSV(t, r.out)) != 2 {
+		t.Fatalf("query on a v60 org: exit %d %q %q", r.code, r.out, r.err)
+	}
+	if !versionsRequest.MatchString(r.err) || !strings.Contains(r.err, "/services/data/v60.0/query?") {
+		t.Errorf("first run: want the versions asked and v60.0 used:\n%s", r.err)
+	}
+	// Cached: the next run does not ask again.
+	r = run(t, env, "", "limits", "-v")
+	if r.code != 0 || versionsRequest.MatchString(r.err) || !strings.Contains(r.err, "/services/data/v60.0/limits") {
+		t.Errorf("second run: exit %d, want v60.0 from the cache without asking:\n%s", r.code, r.err)
+	}
+	// An explicit version the org serves is used.
+	r = run(t, env, "", "query", "-v", "--api-version", "55", "SELECT Id FROM Account LIMIT 1")
+	if r.code != 0 || !strings.Contains(r.err, "/services/data/v55.0/query?") {
+		t.Errorf("--api-version 55: exit %d\n%s", r.code, r.err)
+	}
+	// One it does not serve is refused, naming the range, with nothing on stdout.
+	for _, c := range []struct {
+		env  []string
+		args []string
+	}{
+		{env, []string{"query", "--api-version", "99", "SELECT Id FROM Account"}},
+		{env, []string{"query", "--api-version", "61.0", "SELECT Id FROM Account"}},
+		{env, []string{"describe", "Account", "--api-version", "v30"}},
+		{append(slices.Clone(env), "SF_API_VERSION=64.0"), []string{"limits"}},
+	} {
+		r := run(t, c.env, "", c.args...)
+		if r.code != 2 || r.out != "" || !strings.Contains(r.err, "is not served by this org, which serves 31.0 to 60.0") ||
+			!strings.Contains(r.err, "--api-version") || strings.Contains(r.err, "NOT_FOUND") {
+			t.Errorf("sfmcp %s: exit %d %q %q", strings.Join(c.args, " "), r.code, r.out, r.err)
+		}
+	}
+	fails(t, env, 2, "want a version like 66.0", "query", "--api-version", "latest", "SELECT Id FROM Account")
+
+	// A stored login: the same, cached with that login.
+	rig := newLoginRig(t, func(o *emulator.Options) { o.MaxAPIVersion = 58 })
+	auth := "force://" + emulatortest.ClientID + "::" + rig.em.Token.RefreshToken + "@" + rig.em.URL
+	rig.ok("login", "--sfdx-url-file", writeSecretFile(t, rig.home, "auth.url", auth), "--alias", "old")
+	res := rig.ok("query", "-v", "-o", "old", "SELECT Id FROM Account LIMIT 1")
+	if !strings.Contains(res.err, "/services/data/v58.0/query?") {
+		t.Errorf("stored login on a v58 org:\n%s", res.err)
+	}
+	rig.fails(rig.env(), 2, "which serves 31.0 to 58.0", "limits", "-o", "old", "--api-version", "60")
+}
