@@ -94,3 +94,17 @@ else
 	echo "test-deps: npm not found; please install Node.js 20+ and npm (the serve config snippet tests need them)" >&2
 	exit 1
 fi
+
+# --- mcpb: the official MCP conformance suite (internal/e2e/conformance) ---
+# internal/e2e/conformance_test.go runs every server scenario of
+# @modelcontextprotocol/conformance, pinned (0.1.16) in
+# internal/e2e/conformance/package-lock.json, against `sfmcp serve --transport
+# http --emulator`, with the Node 22 of internal/e2e/mcpclient (the suite
+# needs it). CI never skips it.
+CONFORMANCE=internal/e2e/conformance
+if command -v npm >/dev/null 2>&1; then
+	npm ci --no-audit --no-fund --prefix "$CONFORMANCE"
+else
+	echo "test-deps: npm not found; please install Node.js 20+ and npm (the MCP conformance test needs them)" >&2
+	exit 1
+fi

@@ -10,6 +10,7 @@ import (
 	"github.com/sfmcp/sfmcp/internal/browser"
 	"github.com/sfmcp/sfmcp/internal/config"
 	"github.com/sfmcp/sfmcp/internal/iostreams"
+	"github.com/sfmcp/sfmcp/internal/ops"
 	"github.com/sfmcp/sfmcp/internal/salesforce"
 	"github.com/sfmcp/sfmcp/internal/telemetry"
 )
@@ -44,6 +45,10 @@ type Factory struct {
 	// APIUsage is the process's one tracker of the orgs' API usage, with the
 	// configured --api-budget; every Salesforce client shares it.
 	APIUsage func() (*salesforce.Usage, error)
+	// OrgCache is the on-disk cache of what rarely changes about a login's
+	// org (its API versions, its object names); nil, or a nil result, caches
+	// nothing.
+	OrgCache func(creds *Credentials) *ops.OrgCache
 	// Telemetry observes Salesforce requests (metrics, traces, audit). It
 	// is filled in before the first client is built (serve sets its
 	// metrics and tracer, cli.Main the audit log); nil observes nothing.

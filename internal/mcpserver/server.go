@@ -89,8 +89,15 @@ func NewServer(opts Options) *server.MCPServer {
 			}
 		})
 	}
+	// Resources (describes), their completions and the prompts (resources.go, prompts.go).
+	md := &metadata{client: opts.Client, guard: opts.Guard}
 	s := server.NewMCPServer("sfmcp", opts.Version,
 		server.WithToolCapabilities(false),
+		server.WithResourceCapabilities(false, false),
+		server.WithPromptCapabilities(false),
+		server.WithCompletions(),
+		server.WithResourceCompletionProvider(md),
+		server.WithPromptCompletionProvider(md),
 		server.WithRecovery(),
 		// logging/setLevel, and notifications/message at the level the
 		// client set (a failed call is logged to it as a warning).
@@ -115,6 +122,8 @@ func NewServer(opts Options) *server.MCPServer {
 	if len(hidden) > 0 {
 		s.AddTool(discoveryTool(opts.Tools, opts.ListToolsets))
 	}
+	md.addResources(s)
+	md.addPrompts(s, servesLeads(opts.Tools))
 	return s
 }
 
