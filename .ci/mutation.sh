@@ -10,7 +10,8 @@
 #   .ci/mutation.sh internal/salesforce   one package of the list
 #
 # MUTATION_WORKERS (default 2) mutants run at once; MUTATION_OUT (default
-# mutation/) receives one gremlins JSON report and one log per package.
+# mutation/) receives one gremlins JSON report and one log per package;
+# MUTATION_DRY=1 only lists the mutants (gremlins --dry-run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOTOOLCHAIN="${GOTOOLCHAIN:-go1.27.3}"
