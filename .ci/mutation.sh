@@ -33,7 +33,7 @@ mkdir -p "$out"
 scopes=(
 	"internal/salesforce|auth.go bulk.go escape.go limit.go redirect.go retry.go usage.go"
 	"internal/ops|bulk_load.go"
-	"internal/mcpserver|instance.go"
+	"internal/mcpserver|auth.go instance.go"
 	"internal/mcpserver/oauth/store|cipher.go"
 	"internal/emulator|oauth_server.go"
 )
