@@ -306,8 +306,8 @@ func TestDynamicCompletion(t *testing.T) {
 		env  []string
 		args []string
 	}{
-		{orgEnv(t, em), []string{"describe", "Acc"}},                  // expired, no cache
-		{baseEnv(t), []string{"describe", "Acc"}},                     // no login
+		{orgEnv(t, em), []string{"describe", "Acc"}},                 // expired, no cache
+		{baseEnv(t), []string{"describe", "Acc"}},                    // no login
 		{baseEnv(t), []string{"-o", "nope", "record", "get", "Acc"}}, // unknown alias
 		{append(baseEnv(t), "SALESFORCE_ACCESS_TOKEN=x", "SALESFORCE_INSTANCE_URL=http://127.0.0.1:1"), []string{"describe", "Acc"}}, // no org there
 	} {
