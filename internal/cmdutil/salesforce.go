@@ -162,9 +162,12 @@ func SalesforceError(err error) error {
 	var apiErr *salesforce.APIError
 	var authErr *salesforce.AuthError
 	var mm *salesforce.MultipleMatchesError
+	var unknown *ops.UnknownSObjectError
 	switch {
 	case errors.As(err, &authErr):
 		return err
+	case errors.As(err, &unknown):
+		return unknown // Salesforce's answer, and the names the user probably meant
 	case errors.As(err, &mm):
 		return err
 	case errors.As(err, &apiErr):

@@ -1,11 +1,15 @@
 package e2e
 
 import (
+	"context"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/sfmcp/sfmcp/internal/emulator"
 	"github.com/sfmcp/sfmcp/internal/emulator/emulatortest"
@@ -143,4 +147,66 @@ func TestAPIVersionFromTheOrg(t *testing.T) {
 		t.Errorf("stored login on a v58 org:\n%s", res.err)
 	}
 	rig.fails(rig.env(), 2, "which serves 31.0 to 58.0", "limits", "-o", "old", "--api-version", "60")
+}
+
+// TestUnknownObjectSuggestsNames: an object the org does not have gets
+// Salesforce's answer and the org's nearest names (from describeGlobal), on
+// the command line and, in its own words, over MCP.
+func TestUnknownObjectSuggestsNames(t *testing.T) {
+	t.Parallel()
+	em := emulatortest.New(t)
+	env := orgEnv(t, em)
+	acc := strings.TrimSpace(ok(t, env, "record", "create", "Account", "Name=Typo Ltd"))
+	for _, c := range []struct {
+		want string
+		args []string
+	}{
+		{`this org has no object "Acount"; did you mean Account?`, []string{"record", "get", "Acount", acc}},
+		{`this org has no object "Acount"; did you mean Account?`, []string{"record", "get", "Acount", acc, "--fields", "Name,Owner.Name"}},
+		{`this org has no object "Contac"; did you mean Contact?`, []string{"describe", "Contac"}},
+		{`this org has no object "Oppurtunity"; did you mean Opportunity?`, []string{"record", "create", "Oppurtunity", "Name=X"}},
+		{`this org has no object "Acount"`, []string{"record", "update", "Acount", acc, "Name=Y"}},
+		{`this org has no object "Acount"`, []string{"record", "delete", "Acount", acc}},
+		{`this org has no object "Zzzebra"` + ")\n", []string{"describe", "Zzzebra"}},
+	} {
+		r := fails(t, env, 1, c.want, c.args...)
+		if r.out != "" || !strings.Contains(r.err, "NOT_FOUND") && !strings.Contains(r.err, "INVALID_TYPE") {
+			t.Errorf("sfmcp %s: stdout %q, stderr %q", strings.Join(c.args, " "), r.out, r.err)
+		}
+	}
+	// A missing record of a real object is only that: no suggestion.
+	r := fails(t, env, 1, "NOT_FOUND", "record", "get", "Account", "001000000000000AAA")
+	if strings.Contains(r.err, "did you mean") || strings.Contains(r.err, "no object") {
+		t.Errorf("a missing record was taken for a missing object: %q", r.err)
+	}
+	// The record survived the refused update and delete.
+	if got := strings.TrimSpace(ok(t, env, "record", "get", "Account", acc, "--fields", "Name")); !strings.HasSuffix(got, "Typo Ltd") {
+		t.Errorf("record after refused writes: %q", got)
+	}
+
+	// MCP over stdio: the tool's own words, Salesforce's errorCode.
+	mc, err := client.NewStdioMCPClient(binary, env, "serve", "--transport", "stdio")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mc.Close() })
+	ctx := context.Background()
+	init := mcp.InitializeRequest{}
+	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+	init.Params.ClientInfo = mcp.Implementation{Name: "sfmcp-e2e", Version: "1"}
+	if _, err := mc.Initialize(ctx, init); err != nil {
+		t.Fatal(err)
+	}
+	req := mcp.CallToolRequest{}
+	req.Params.Name = "salesforce_get_record"
+	req.Params.Arguments = map[string]any{"sobject": "Acount", "record_id": acc}
+	res, err := mc.CallTool(ctx, req)
+	if err != nil || !res.IsError || len(res.Content) == 0 {
+		t.Fatalf("salesforce_get_record Acount: %v %+v", err, res)
+	}
+	text := res.Content[0].(mcp.TextContent).Text
+	if !strings.HasPrefix(text, "NOT_FOUND: sobject \"Acount\" is not an object of this org; did you mean \"Account\"?") ||
+		!strings.Contains(text, `"fields":["sobject"]`) || strings.Contains(text, "--") {
+		t.Errorf("MCP error: %s", text)
+	}
 }

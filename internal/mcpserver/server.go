@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -388,16 +389,17 @@ type ErrorDetail struct {
 func toolError(cid string, err error) ToolError {
 	te := ToolError{CorrelationID: cid, Message: err.Error()}
 	var (
-		inErr   *ops.InputError
-		valErr  *salesforce.ValidationError
-		apiErr  *salesforce.APIError
-		authErr *salesforce.AuthError
-		netErr  *salesforce.NetworkError
-		mmErr   *salesforce.MultipleMatchesError
-		noLogin *authRequired
-		guard   *ops.GuardError
-		decl    *ErrDeclined
-		refused *ErrConfirmationRequired
+		inErr      *ops.InputError
+		valErr     *salesforce.ValidationError
+		apiErr     *salesforce.APIError
+		authErr    *salesforce.AuthError
+		netErr     *salesforce.NetworkError
+		mmErr      *salesforce.MultipleMatchesError
+		noLogin    *authRequired
+		guard      *ops.GuardError
+		decl       *ErrDeclined
+		refused    *ErrConfirmationRequired
+		unknownObj *ops.UnknownSObjectError
 	)
 	switch {
 	case errors.As(err, &guard):
@@ -426,6 +428,15 @@ func toolError(cid string, err error) ToolError {
 			te.StatusCode = apiErr.StatusCode
 			te.Details = apiDetails(apiErr)
 		}
+	case errors.As(err, &unknownObj) && errors.As(err, &apiErr):
+		// Salesforce's code, and in the tools' words which object was meant.
+		te.Error, te.ErrorCode, te.StatusCode = apiErr.ErrorCode, apiErr.ErrorCode, apiErr.StatusCode
+		te.Fields = []string{"sobject"}
+		te.Message = fmt.Sprintf("sobject %q is not an object of this org", unknownObj.Name)
+		if len(unknownObj.Suggestions) > 0 {
+			te.Message += "; did you mean " + quotedOr(unknownObj.Suggestions) + "?"
+		}
+		te.Message += " (salesforce_list_objects lists them; Salesforce said: " + apiErr.Message + ")"
 	case errors.As(err, &apiErr):
 		te.ErrorCode = apiErr.ErrorCode
 		if te.ErrorCode == "" {
@@ -446,6 +457,18 @@ func toolError(cid string, err error) ToolError {
 		te.Error, te.ErrorCode = "ERROR", "ERROR"
 	}
 	return te
+}
+
+// quotedOr is "\"Account\"", or "\"Contact\" or \"Contract\"".
+func quotedOr(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	if len(q) == 1 {
+		return q[0]
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
 }
 
 func apiDetails(e *salesforce.APIError) []ErrorDetail {
