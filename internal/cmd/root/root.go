@@ -19,8 +19,8 @@ import (
 	"github.com/sfmcp/sfmcp/internal/cmd/query"
 	"github.com/sfmcp/sfmcp/internal/cmd/record"
 	"github.com/sfmcp/sfmcp/internal/cmd/search"
-	"github.com/sfmcp/sfmcp/internal/cmd/tooling"
 	"github.com/sfmcp/sfmcp/internal/cmd/serve"
+	"github.com/sfmcp/sfmcp/internal/cmd/tooling"
 	"github.com/sfmcp/sfmcp/internal/cmd/version"
 	"github.com/sfmcp/sfmcp/internal/cmdutil"
 )
