@@ -139,6 +139,9 @@ func TestHugeResponsesAreRefused(t *testing.T) {
 			assertNoSecrets(t, "error", msg)
 			if n := counter.read.Load(); n > tc.limit+1 {
 				t.Errorf("the client read %d bytes of the body, more than limit+1 (%d)", n, tc.limit+1)
+			} else if n < tc.limit {
+				// The body came through the caller's transport, not another.
+				t.Errorf("the caller's transport read %d bytes, want at least the %d limit", n, tc.limit)
 			}
 		})
 	}
@@ -157,6 +160,20 @@ func TestMaxResponseBytesDefault(t *testing.T) {
 	}
 	if got := fmt.Sprint(formatBytes(64 << 20)); got != "64 MiB" {
 		t.Errorf("formatBytes = %q", got)
+	}
+}
+
+// TestReadLimitedBoundary: a body of exactly the limit is read; one byte more
+// is refused.
+func TestReadLimitedBoundary(t *testing.T) {
+	for _, tc := range []struct {
+		body   string
+		tooBig bool
+	}{{"abcd", false}, {"abcde", true}, {"", false}} {
+		b, err := readLimited(strings.NewReader(tc.body), 4)
+		if tc.tooBig != errors.Is(err, errBodyTooLarge) || (!tc.tooBig && string(b) != tc.body) {
+			t.Errorf("readLimited(%q, 4) = %q, %v", tc.body, b, err)
+		}
 	}
 }
 
