@@ -89,7 +89,7 @@ func NewServer(opts Options) *server.MCPServer {
 			}
 		})
 	}
-	s := server.NewMCPServer("sfmcp", opts.Version,
+	serverOpts := []server.ServerOption{
 		server.WithToolCapabilities(false),
 		server.WithRecovery(),
 		// logging/setLevel, and notifications/message at the level the
@@ -98,7 +98,10 @@ func NewServer(opts Options) *server.MCPServer {
 		server.WithHooks(hooks),
 		server.WithMethodCacheHints(mcp.MethodToolsList, toolsListTTL, mcp.CacheScopePrivate),
 		server.WithInstructions(instructions(len(hidden) > 0)),
-	)
+	}
+	// Bulk tools may run as tasks (tasks.go).
+	serverOpts = append(serverOpts, addTaskSupport(hooks)...)
+	s := server.NewMCPServer("sfmcp", opts.Version, serverOpts...)
 	leads := opts.Leads
 	if leads == nil {
 		leads = ops.NewLeadSyncer(ops.LeadSyncConfig{})
@@ -244,7 +247,12 @@ func (h *handler) run(ctx context.Context, req mcp.CallToolRequest, args json.Ra
 			return nil, pending, err
 		}
 	}
-	out, err = h.entry.Call(withProgress(ops.WithGuard(ctx, h.guard), req), c, args)
+	ctx = withProgress(ops.WithGuard(ctx, h.guard), req)
+	if req.Params.Task != nil {
+		// A task's cancel (tasks/cancel) stops the work, not only the wait.
+		ctx = ops.WithAbortOnCancel(ctx)
+	}
+	out, err = h.entry.Call(ctx, c, args)
 	return out, nil, err
 }
 
