@@ -15,7 +15,7 @@ LDFLAGS  := -s -w \
 	-X $(PKG)/internal/build.Commit=$(COMMIT) \
 	-X $(PKG)/internal/build.Date=$(DATE)
 
-.PHONY: all build test test-deps bench bench-slowloris fmt vet clean docs cross release-check release-lint vulncheck mutation
+.PHONY: all build test test-deps validate-deploy bench bench-slowloris fmt vet clean docs cross release-check release-lint vulncheck mutation
 
 all: build
 
@@ -24,8 +24,15 @@ build:
 
 # The one command that runs everything: system packages the tests need, vet,
 # govulncheck, actionlint and goreleaser check, and the race-enabled test suite.
-test: test-deps vet vulncheck release-lint
+test: test-deps vet vulncheck release-lint validate-deploy
 	$(GO) test -race ./...
+
+# The deployment examples (deploy/kubernetes, deploy/compose.yaml) decoded
+# strictly with the Kubernetes API types and compose-go, and checked against
+# the binary: a module of its own (deploy/validate), so that k8s.io/api and
+# compose-go stay out of go.mod.
+validate-deploy:
+	cd deploy/validate && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 # The release configuration and workflows, checked without building anything:
 # actionlint and goreleaser check. `make release-check` also builds them.

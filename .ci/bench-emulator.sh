@@ -15,6 +15,8 @@
 #   nice -n 10 .ci/bench-emulator.sh                 # 1,000,000 rows
 #   ROWS=200000 nice -n 10 .ci/bench-emulator.sh
 #   SFMCP=./sfmcp .ci/bench-emulator.sh             # an already built binary
+#   REST=0 .ci/bench-emulator.sh                    # skip phase 2, so that the
+#                                                   # peak RSS after phase 3 is its own
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -84,6 +86,9 @@ count=$(curl -sf -H "$auth" -G --data-urlencode 'q=SELECT COUNT() FROM Account' 
 
 soql='SELECT Id, Name, Industry, NumberOfEmployees, Phone, Website, Description FROM Account'
 
+if [ "${REST:-1}" = 0 ]; then
+	echo "== 2. REST query skipped (REST=0)"
+else
 echo "== 2. REST query, every page"
 t0=$(now)
 got=0
@@ -100,6 +105,7 @@ t1=$(now)
 [ "$got" = "$ROWS" ] || { echo "error: REST query returned $got rows, not $ROWS" >&2; exit 1; }
 echo "$pages pages, $got rows in $(secs "$t0" "$t1") s"
 mem "after REST query"
+fi
 
 echo "== 3. Bulk 2.0 query, every results page"
 t0=$(now)

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/sfmcp/sfmcp/internal/browser"
 	"github.com/sfmcp/sfmcp/internal/config"
 	"github.com/sfmcp/sfmcp/internal/iostreams"
+	"github.com/sfmcp/sfmcp/internal/ops"
 	"github.com/sfmcp/sfmcp/internal/salesforce"
 	"github.com/sfmcp/sfmcp/internal/telemetry"
 )
@@ -36,8 +38,23 @@ func NewFactory(appVersion string, globalFlags *pflag.FlagSet) *Factory {
 	f.EmulatorCredentials = nil           // set when the emulator is wired in
 	f.Credentials = func(ctx context.Context) (*Credentials, error) { return ResolveCredentials(ctx, f) }
 	f.APIUsage = apiUsageFunc(f)         // --api-budget, shared by every client
+	f.OrgCache = orgCacheFor             // per login, under the user cache directory
 	f.Telemetry = &telemetry.Telemetry{} // filled in by serve and cli.Main
 	return f
+}
+
+// orgCacheFor is the cache of creds's org in $XDG_CACHE_HOME/sfmcp/orgs (the
+// platform's cache directory elsewhere). The --emulator org listens on a
+// new port each run and answers at once: it gets none.
+func orgCacheFor(creds *Credentials) *ops.OrgCache {
+	if creds == nil || creds.Source == "emulator" {
+		return nil
+	}
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return nil
+	}
+	return ops.NewOrgCache(filepath.Join(dir, "sfmcp", "orgs"), creds.Source, creds.InstanceURL)
 }
 
 func executable() string {
@@ -187,6 +204,21 @@ func NewKeyringLookup(f *Factory) func(ctx context.Context, org string) (*Creden
 					fmt.Fprintln(f.IOStreams.ErrOut, "warning:", err)
 				}
 			}),
+		}
+		if sec.RefreshToken == "" {
+			hc, err := f.HTTPClient()
+			if err != nil {
+				return nil, err
+			}
+			if renew := auth.Renewal(login, sec, hc); renew != nil {
+				creds.Renew = func(ctx context.Context) (salesforce.Token, error) {
+					t, err := renew(ctx)
+					if err != nil {
+						return salesforce.Token{}, err
+					}
+					return salesforce.Token{AccessToken: t.AccessToken, InstanceURL: t.InstanceURL}, nil
+				}
+			}
 		}
 		switch {
 		case sec.ClientSecret != "":

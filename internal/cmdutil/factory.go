@@ -10,6 +10,7 @@ import (
 	"github.com/sfmcp/sfmcp/internal/browser"
 	"github.com/sfmcp/sfmcp/internal/config"
 	"github.com/sfmcp/sfmcp/internal/iostreams"
+	"github.com/sfmcp/sfmcp/internal/ops"
 	"github.com/sfmcp/sfmcp/internal/salesforce"
 	"github.com/sfmcp/sfmcp/internal/telemetry"
 )
@@ -44,6 +45,10 @@ type Factory struct {
 	// APIUsage is the process's one tracker of the orgs' API usage, with the
 	// configured --api-budget; every Salesforce client shares it.
 	APIUsage func() (*salesforce.Usage, error)
+	// OrgCache is the on-disk cache of what rarely changes about a login's
+	// org (its API versions, its object names); nil, or a nil result, caches
+	// nothing.
+	OrgCache func(creds *Credentials) *ops.OrgCache
 	// Telemetry observes Salesforce requests (metrics, traces, audit). It
 	// is filled in before the first client is built (serve sets its
 	// metrics and tracer, cli.Main the audit log); nil observes nothing.
@@ -67,6 +72,9 @@ type Credentials struct {
 	// the stored login and saves the result (salesforce.TokenSourceConfig.Coordinate);
 	// it takes the place of OnRefresh.
 	Coordinate func(ctx context.Context, stale salesforce.Token, refresh func(context.Context) (salesforce.Token, error)) (salesforce.Token, error)
+	// Renew, when set, gets a new session for a login without a refresh
+	// token (JWT and client-credentials logins run their grant again).
+	Renew func(ctx context.Context) (salesforce.Token, error)
 }
 
 // String describes the credentials without their secrets.

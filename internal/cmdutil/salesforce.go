@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sfmcp/sfmcp/internal/config"
+	"github.com/sfmcp/sfmcp/internal/ops"
 	"github.com/sfmcp/sfmcp/internal/salesforce"
 )
 
@@ -40,7 +41,7 @@ func SalesforceWith(ctx context.Context, f *Factory, onRefresh TokenSaver) (*sal
 	if err != nil {
 		return nil, err
 	}
-	return ClientFor(f, creds, onRefresh)
+	return ClientFor(ctx, f, creds, onRefresh)
 }
 
 // SalesforceFor returns a client for the stored login alias (KeyringLookup),
@@ -53,13 +54,15 @@ func (f *Factory) SalesforceFor(ctx context.Context, alias string) (*salesforce.
 	if err != nil {
 		return nil, err
 	}
-	return ClientFor(f, creds, nil)
+	return ClientFor(ctx, f, creds, nil)
 }
 
 // ClientFor is the one builder of Salesforce clients for the CLI: creds's
-// tokens, f's shared HTTP client, the configured API version, token URL and
-// retry policy. onRefresh (else creds.OnRefresh) receives refreshed tokens.
-func ClientFor(f *Factory, creds *Credentials, onRefresh TokenSaver) (*salesforce.Client, error) {
+// tokens, f's shared HTTP client, the token URL and retry policy, and the
+// API version ops.UseAPIVersion picks (the configured one if the org serves
+// it, else the org's newest, cached per login in f.OrgCache). onRefresh
+// (else creds.OnRefresh) receives refreshed tokens.
+func ClientFor(ctx context.Context, f *Factory, creds *Credentials, onRefresh TokenSaver) (*salesforce.Client, error) {
 	cfg, err := f.Config()
 	if err != nil {
 		return nil, err
@@ -78,6 +81,7 @@ func ClientFor(f *Factory, creds *Credentials, onRefresh TokenSaver) (*salesforc
 		ClientSecret: creds.ClientSecret,
 		TokenURL:     tokenURL,
 		Relogin:      reloginHint(creds),
+		Renew:        creds.Renew,
 	}
 	if onRefresh == nil {
 		onRefresh = creds.OnRefresh
@@ -118,6 +122,18 @@ func ClientFor(f *Factory, creds *Credentials, onRefresh TokenSaver) (*salesforc
 		}
 		return nil, err
 	}
+	var cache *ops.OrgCache
+	if f.OrgCache != nil {
+		cache = f.OrgCache(creds)
+	}
+	c, err = ops.UseAPIVersion(ctx, c, cfg.ExplicitAPIVersion(), cache)
+	if err != nil {
+		var ie *ops.InputError
+		if errors.As(err, &ie) {
+			return nil, FlagErrorWrap(err)
+		}
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -147,9 +163,12 @@ func SalesforceError(err error) error {
 	var apiErr *salesforce.APIError
 	var authErr *salesforce.AuthError
 	var mm *salesforce.MultipleMatchesError
+	var unknown *ops.UnknownSObjectError
 	switch {
 	case errors.As(err, &authErr):
 		return err
+	case errors.As(err, &unknown):
+		return unknown // Salesforce's answer, and the names the user probably meant
 	case errors.As(err, &mm):
 		return err
 	case errors.As(err, &apiErr):

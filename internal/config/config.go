@@ -210,7 +210,8 @@ func Load(opts Options) (*Config, error) {
 		c.path = DefaultPath()
 	}
 
-	v.SetDefault(KeyAPIVersion, DefaultAPIVersion)
+	// No default for the API version: ExplicitAPIVersion must tell a chosen
+	// version from none (then the org's newest is used).
 	v.SetDefault(KeyLoginURL, DefaultLoginURL)
 	v.SetDefault(KeyEmulator, false)
 	v.SetDefault(KeyQuiet, false)
@@ -267,7 +268,7 @@ func (c *Config) readFile() error {
 }
 
 func (c *Config) validate() error {
-	if raw := c.v.GetString(KeyAPIVersion); normalizeAPIVersion(raw) == "" {
+	if raw := c.v.GetString(KeyAPIVersion); raw != "" && normalizeAPIVersion(raw) == "" {
 		return &ValueError{Key: KeyAPIVersion, Value: raw, Reason: "want a version like 66.0"}
 	}
 	return nil
@@ -299,7 +300,19 @@ func (c *Config) Verbose() bool { return c.v.GetBool(KeyVerbose) }
 
 // APIVersion is the Salesforce API version without the "v": "66.0". Inputs
 // "v59.0", "59" and "59.0" all work; paths are built as "v"+APIVersion().
-func (c *Config) APIVersion() string { return normalizeAPIVersion(c.v.GetString(KeyAPIVersion)) }
+// DefaultAPIVersion when none is chosen.
+func (c *Config) APIVersion() string {
+	if v := c.ExplicitAPIVersion(); v != "" {
+		return v
+	}
+	return DefaultAPIVersion
+}
+
+// ExplicitAPIVersion is the API version a flag, the environment or the config
+// file chose ("66.0"), or "" when none did: the CLI then uses the org's newest.
+func (c *Config) ExplicitAPIVersion() string {
+	return normalizeAPIVersion(c.v.GetString(KeyAPIVersion))
+}
 
 // AccessToken is a Salesforce access token from the environment (never the file).
 func (c *Config) AccessToken() string { return c.v.GetString(KeyAccessToken) }

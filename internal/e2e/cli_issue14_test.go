@@ -1,10 +1,17 @@
 package e2e
 
 import (
+	"context"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/sfmcp/sfmcp/internal/emulator"
 	"github.com/sfmcp/sfmcp/internal/emulator/emulatortest"
 )
 
@@ -82,5 +89,124 @@ func TestHelpEnvironment(t *testing.T) {
 	}
 	if root := ok(t, env, "--help"); !strings.Contains(root, "sfmcp help environment") || !strings.Contains(root, "environment") {
 		t.Errorf("root help does not point to the topic:\n%s", root)
+	}
+}
+
+// versionsRequest matches the -v log line of the versions discovery.
+var versionsRequest = regexp.MustCompile(`(?m)^HTTP GET 127\.0\.0\.1:\d+/services/data 200 `)
+
+// TestAPIVersionFromTheOrg: by default sfmcp uses the org's newest API
+// version, found once (GET /services/data) and cached per login; a version
+// the org does not serve is refused naming the ones it does.
+func TestAPIVersionFromTheOrg(t *testing.T) {
+	t.Parallel()
+	em := emulatortest.New(t, func(o *emulator.Options) { o.MaxAPIVersion = 60 }) // an org behind the default 66.0
+	env := orgEnv(t, em)
+
+	r := run(t, env, "", "query", "-v", "SELECT Id FROM Account LIMIT 1")
+	if r.code != 0 || len(readCSV(t, r.out)) != 2 {
+		t.Fatalf("query on a v60 org: exit %d %q %q", r.code, r.out, r.err)
+	}
+	if !versionsRequest.MatchString(r.err) || !strings.Contains(r.err, "/services/data/v60.0/query?") {
+		t.Errorf("first run: want the versions asked and v60.0 used:\n%s", r.err)
+	}
+	// Cached: the next run does not ask again.
+	r = run(t, env, "", "limits", "-v")
+	if r.code != 0 || versionsRequest.MatchString(r.err) || !strings.Contains(r.err, "/services/data/v60.0/limits") {
+		t.Errorf("second run: exit %d, want v60.0 from the cache without asking:\n%s", r.code, r.err)
+	}
+	// An explicit version the org serves is used.
+	r = run(t, env, "", "query", "-v", "--api-version", "55", "SELECT Id FROM Account LIMIT 1")
+	if r.code != 0 || !strings.Contains(r.err, "/services/data/v55.0/query?") {
+		t.Errorf("--api-version 55: exit %d\n%s", r.code, r.err)
+	}
+	// One it does not serve is refused, naming the range, with nothing on stdout.
+	for _, c := range []struct {
+		env  []string
+		args []string
+	}{
+		{env, []string{"query", "--api-version", "99", "SELECT Id FROM Account"}},
+		{env, []string{"query", "--api-version", "61.0", "SELECT Id FROM Account"}},
+		{env, []string{"describe", "Account", "--api-version", "v30"}},
+		{append(slices.Clone(env), "SF_API_VERSION=64.0"), []string{"limits"}},
+	} {
+		r := run(t, c.env, "", c.args...)
+		if r.code != 2 || r.out != "" || !strings.Contains(r.err, "is not served by this org, which serves 31.0 to 60.0") ||
+			!strings.Contains(r.err, "--api-version") || strings.Contains(r.err, "NOT_FOUND") {
+			t.Errorf("sfmcp %s: exit %d %q %q", strings.Join(c.args, " "), r.code, r.out, r.err)
+		}
+	}
+	fails(t, env, 2, "want a version like 66.0", "query", "--api-version", "latest", "SELECT Id FROM Account")
+
+	// A stored login: the same, cached with that login.
+	rig := newLoginRig(t, func(o *emulator.Options) { o.MaxAPIVersion = 58 })
+	auth := "force://" + emulatortest.ClientID + "::" + rig.em.Token.RefreshToken + "@" + rig.em.URL
+	rig.ok("login", "--sfdx-url-file", writeSecretFile(t, rig.home, "auth.url", auth), "--alias", "old")
+	res := rig.ok("query", "-v", "-o", "old", "SELECT Id FROM Account LIMIT 1")
+	if !strings.Contains(res.err, "/services/data/v58.0/query?") {
+		t.Errorf("stored login on a v58 org:\n%s", res.err)
+	}
+	rig.fails(rig.env(), 2, "which serves 31.0 to 58.0", "limits", "-o", "old", "--api-version", "60")
+}
+
+// TestUnknownObjectSuggestsNames: an object the org does not have gets
+// Salesforce's answer and the org's nearest names (from describeGlobal), on
+// the command line and, in its own words, over MCP.
+func TestUnknownObjectSuggestsNames(t *testing.T) {
+	t.Parallel()
+	em := emulatortest.New(t)
+	env := orgEnv(t, em)
+	acc := strings.TrimSpace(ok(t, env, "record", "create", "Account", "Name=Typo Ltd"))
+	for _, c := range []struct {
+		want string
+		args []string
+	}{
+		{`this org has no object "Acount"; did you mean Account?`, []string{"record", "get", "Acount", acc}},
+		{`this org has no object "Acount"; did you mean Account?`, []string{"record", "get", "Acount", acc, "--fields", "Name,Owner.Name"}},
+		{`this org has no object "Contac"; did you mean Contact?`, []string{"describe", "Contac"}},
+		{`this org has no object "Oppurtunity"; did you mean Opportunity?`, []string{"record", "create", "Oppurtunity", "Name=X"}},
+		{`this org has no object "Acount"`, []string{"record", "update", "Acount", acc, "Name=Y"}},
+		{`this org has no object "Acount"`, []string{"record", "delete", "Acount", acc}},
+		{`this org has no object "Zzzebra"` + ")\n", []string{"describe", "Zzzebra"}},
+	} {
+		r := fails(t, env, 1, c.want, c.args...)
+		if r.out != "" || !strings.Contains(r.err, "NOT_FOUND") && !strings.Contains(r.err, "INVALID_TYPE") {
+			t.Errorf("sfmcp %s: stdout %q, stderr %q", strings.Join(c.args, " "), r.out, r.err)
+		}
+	}
+	// A missing record of a real object is only that: no suggestion.
+	r := fails(t, env, 1, "NOT_FOUND", "record", "get", "Account", "001000000000000AAA")
+	if strings.Contains(r.err, "did you mean") || strings.Contains(r.err, "no object") {
+		t.Errorf("a missing record was taken for a missing object: %q", r.err)
+	}
+	// The record survived the refused update and delete.
+	if got := strings.TrimSpace(ok(t, env, "record", "get", "Account", acc, "--fields", "Name")); !strings.HasSuffix(got, "Typo Ltd") {
+		t.Errorf("record after refused writes: %q", got)
+	}
+
+	// MCP over stdio: the tool's own words, Salesforce's errorCode.
+	mc, err := client.NewStdioMCPClient(binary, env, "serve", "--transport", "stdio")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mc.Close() })
+	ctx := context.Background()
+	init := mcp.InitializeRequest{}
+	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+	init.Params.ClientInfo = mcp.Implementation{Name: "sfmcp-e2e", Version: "1"}
+	if _, err := mc.Initialize(ctx, init); err != nil {
+		t.Fatal(err)
+	}
+	req := mcp.CallToolRequest{}
+	req.Params.Name = "salesforce_get_record"
+	req.Params.Arguments = map[string]any{"sobject": "Acount", "record_id": acc}
+	res, err := mc.CallTool(ctx, req)
+	if err != nil || !res.IsError || len(res.Content) == 0 {
+		t.Fatalf("salesforce_get_record Acount: %v %+v", err, res)
+	}
+	text := res.Content[0].(mcp.TextContent).Text
+	if !strings.HasPrefix(text, "NOT_FOUND: sobject \"Acount\" is not an object of this org; did you mean \"Account\"?") ||
+		!strings.Contains(text, `"fields":["sobject"]`) || strings.Contains(text, "--") {
+		t.Errorf("MCP error: %s", text)
 	}
 }

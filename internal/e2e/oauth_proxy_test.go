@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -314,6 +315,31 @@ func getJSONURL(t *testing.T, u string, v any) {
 // and when the test ends stops it and checks no token reached its log.
 func startServeHTTPOnPort(t *testing.T, env []string, port int, args ...string) string {
 	t.Helper()
+	return startServeProc(t, env, port, args...).base
+}
+
+// serveProc is a running `sfmcp serve --transport http`.
+type serveProc struct {
+	base   string
+	cmd    *exec.Cmd
+	killed atomic.Bool
+}
+
+// kill ends the server with SIGKILL, as a crash or an OOM kill would, and
+// waits for it to be gone.
+func (p *serveProc) kill(t *testing.T) {
+	t.Helper()
+	p.killed.Store(true)
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// startServeProc runs serve on port and waits for /healthz; at the end of
+// the test it is stopped with SIGINT and must exit cleanly, log no token,
+// unless it was killed.
+func startServeProc(t *testing.T, env []string, port int, args ...string) *serveProc {
+	t.Helper()
 	cmd := exec.Command(binary, append([]string{"serve", "--transport", "http", "--port", fmt.Sprint(port)}, args...)...)
 	cmd.Env = env
 	var errOut syncBuffer
@@ -321,13 +347,16 @@ func startServeHTTPOnPort(t *testing.T, env []string, port int, args ...string) 
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	p := &serveProc{base: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
+		if !p.killed.Load() {
+			_ = cmd.Process.Signal(os.Interrupt)
+		}
 		select {
 		case err := <-done:
-			if err != nil {
+			if err != nil && !p.killed.Load() {
 				t.Errorf("serve did not shut down cleanly: %v\n%s", err, errOut.String())
 			}
 		case <-time.After(15 * time.Second):
@@ -338,13 +367,12 @@ func startServeHTTPOnPort(t *testing.T, env []string, port int, args ...string) 
 			t.Errorf("a token reached the server's log:\n%s", errOut.String())
 		}
 	})
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	for i := 0; ; i++ {
-		resp, err := http.Get(base + "/healthz")
+		resp, err := http.Get(p.base + "/healthz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return base
+				return p
 			}
 		}
 		if i > 400 {

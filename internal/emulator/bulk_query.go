@@ -178,27 +178,19 @@ func (b *bulkEngine) runQuery(j *bulkJob) error {
 	}
 	opts := soql.Options{All: j.Operation == "queryAll", Now: o.now().UTC(), APIVersion: j.APIVersion}
 	src := engineSource{o}
-	res, err := query.Execute(ctx, src, opts)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
-		return b.fail(j.ID, "InvalidJob : "+err.Error())
-	}
 	isDatetime := datetimeColumns(query.Columns())
 	out := newCSVOut(j)
 	var buf bytes.Buffer
-	for off, seq := 0, int64(1); off < len(res.IDs); off, seq = off+bulkQueryChunk, seq+1 {
-		end := min(off+bulkQueryChunk, len(res.IDs))
-		rows, err := query.Page(ctx, src, res.IDs[off:end], opts)
+	fields := make([]string, len(j.Columns))
+	seq := int64(0)
+	var writeErr error // the last chunk's write, told apart from the query's errors
+	// emit renders and stores the rows of one chunk of ids.
+	emit := func(ids []string) error {
+		rows, err := query.Page(ctx, src, ids, opts)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return b.fail(j.ID, "InvalidJob : "+err.Error())
+			return err
 		}
 		buf.Reset()
-		fields := make([]string, len(j.Columns))
 		for _, row := range rows {
 			for i, c := range j.Columns {
 				fields[i] = cell(row, c)
@@ -210,7 +202,8 @@ func (b *bulkEngine) runQuery(j *bulkJob) error {
 			}
 			out.fields(&buf, fields)
 		}
-		err = o.store.Update(ctx, func(tx *store.Tx) error {
+		seq++
+		writeErr = o.store.Update(ctx, func(tx *store.Tx) error {
 			cur, err := loadTx(ctx, tx, j.ID)
 			if errors.Is(err, store.ErrNotFound) {
 				return errJobGone
@@ -228,15 +221,27 @@ func (b *bulkEngine) runQuery(j *bulkJob) error {
 			cur.SystemModstamp = timestamp(o.now())
 			return saveTx(ctx, tx, cur)
 		})
-		if errors.Is(err, errJobGone) {
-			return nil
+		return writeErr
+	}
+	if query.Streamable() {
+		// Rows in scan order: render and store them as they are found,
+		// never holding every matching id (a million for a whole object).
+		err = query.Stream(ctx, src, opts, bulkQueryChunk, emit)
+	} else {
+		var res *soql.Result
+		res, err = query.Execute(ctx, src, opts)
+		for off := 0; err == nil && off < len(res.IDs); off += bulkQueryChunk {
+			err = emit(res.IDs[off:min(off+bulkQueryChunk, len(res.IDs))])
 		}
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return err
-		}
+	}
+	switch {
+	case err == nil:
+	case errors.Is(err, errJobGone), ctx.Err() != nil:
+		return nil
+	case writeErr != nil:
+		return err
+	default:
+		return b.fail(j.ID, "InvalidJob : "+err.Error())
 	}
 	_, err = b.modify(ctx, j.ID, func(cur *bulkJob) error {
 		if cur.State != stateInProgress {

@@ -59,7 +59,7 @@ func (e *Emulator) handleIdentity(w http.ResponseWriter, r *http.Request) {
 	version := "{version}"
 	switch v := r.URL.Query().Get("version"); {
 	case v == "latest":
-		version = DefaultAPIVersion
+		version = e.org.latestVersion()
 	case versionRe.MatchString("v" + v):
 		version = v
 	}

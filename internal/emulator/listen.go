@@ -95,7 +95,7 @@ func (i *Instance) Startup(ctx context.Context) (*StartupInfo, error) {
 	}
 	return &StartupInfo{Emulator: Label, InstanceURL: i.URL, LoginURL: i.URL, AccessToken: tok.AccessToken,
 		RefreshToken: tok.RefreshToken, ClientID: ClientID, OrgID: i.org.orgID, UserID: i.org.adminID,
-		Username: str(user["Username"]), APIVersion: DefaultAPIVersion, Data: data}, nil
+		Username: str(user["Username"]), APIVersion: i.org.latestVersion(), Data: data}, nil
 }
 
 // DefaultDataPath is where `--emulator` keeps its org between commands:

@@ -398,7 +398,7 @@ func (e *Emulator) handleUserInfo(w http.ResponseWriter, r *http.Request) {
 	}
 	user, _, _ := e.org.store.Get(r.Context(), sess.UserID)
 	base := e.baseFor(r)
-	v := "v" + DefaultAPIVersion
+	v := "v" + e.org.latestVersion()
 	idURL := base + "/id/" + e.org.orgID + "/" + sess.UserID
 	urls := map[string]string{
 		"enterprise":    base + "/services/Soap/c/{version}/" + e.org.orgID[:15],

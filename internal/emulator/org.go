@@ -92,6 +92,10 @@ type Options struct {
 	// emulator's own ClientID and the sf CLI's PlatformCLI) and those of
 	// SchemaConfig's connectedApps section.
 	Apps []ConnectedApp
+	// MaxAPIVersion is the newest API version the org serves, like 60 for
+	// an org not yet upgraded past Spring '24 (DefaultAPIVersion's 66 when
+	// 0): newer versions are NOT_FOUND, as on such an org.
+	MaxAPIVersion int
 	// Template starts the org as a copy of another one, made with the same
 	// SchemaConfig and NoSampleData (see Emulator.Template).
 	Template *Template
@@ -136,6 +140,12 @@ func newOrg(ctx context.Context, opts Options) (*Org, error) {
 	}
 	if opts.PageSize <= 0 {
 		opts.PageSize = 2000
+	}
+	if opts.MaxAPIVersion <= 0 || opts.MaxAPIVersion > maxVersion {
+		opts.MaxAPIVersion = maxVersion
+	}
+	if opts.MaxAPIVersion < minVersion {
+		return nil, fmt.Errorf("emulator: MaxAPIVersion %d is older than the oldest version served (%d)", opts.MaxAPIVersion, minVersion)
 	}
 	if opts.APILimit <= 0 {
 		opts.APILimit = dailyAPILimit

@@ -89,7 +89,8 @@ func (e *Emulator) Serve(ctx context.Context, ln net.Listener) error {
 
 var versionRe = regexp.MustCompile(`^v(\d{2})\.0$`)
 
-// minVersion and maxVersion bound the API versions served, as on a real org.
+// minVersion and maxVersion bound the API versions the emulator can serve,
+// as on a real org; Options.MaxAPIVersion lowers the top for one org.
 const (
 	minVersion = 31
 	maxVersion = 66
@@ -177,11 +178,17 @@ func (e *Emulator) handleVersions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var out []map[string]string
-	for v := minVersion; v <= maxVersion; v++ {
+	for v := minVersion; v <= e.org.maxVersion(); v++ {
 		out = append(out, map[string]string{"label": releaseLabel(v), "url": fmt.Sprintf("/services/data/v%d.0", v), "version": fmt.Sprintf("%d.0", v)})
 	}
 	writeJSON(w, 200, out)
 }
+
+// maxVersion is the newest API version the org serves.
+func (o *Org) maxVersion() int { return o.opts.MaxAPIVersion }
+
+// latestVersion is maxVersion as "66.0".
+func (o *Org) latestVersion() string { return fmt.Sprintf("%d.0", o.opts.MaxAPIVersion) }
 
 func releaseLabel(v int) string {
 	seasons := []string{"Spring", "Summer", "Winter"}
@@ -217,7 +224,7 @@ func (e *Emulator) handleData(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v, _ := strconv.Atoi(m[1])
-	if v < minVersion || v > maxVersion {
+	if v < minVersion || v > e.org.maxVersion() {
 		writeError(w, notFound())
 		return
 	}

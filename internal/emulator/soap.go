@@ -56,7 +56,7 @@ func (e *Emulator) handleSoap(w http.ResponseWriter, r *http.Request) {
 		soapFault(w, http.StatusNotFound, "soapenv:Client", "", "No such SOAP endpoint: "+r.URL.Path)
 		return
 	}
-	if v, _ := strconv.Atoi(m[1]); v < minVersion || v > maxVersion {
+	if v, _ := strconv.Atoi(m[1]); v < minVersion || v > e.org.maxVersion() {
 		soapFault(w, http.StatusInternalServerError, "sf:UNSUPPORTED_API_VERSION", "UNSUPPORTED_API_VERSION",
 			fmt.Sprintf("Invalid Api version specified on URL: %s.0", m[1]))
 		return

@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -89,8 +90,15 @@ func NewServer(opts Options) *server.MCPServer {
 			}
 		})
 	}
+	// Resources (describes), their completions and the prompts (resources.go, prompts.go).
+	md := &metadata{client: opts.Client, guard: opts.Guard}
 	serverOpts := []server.ServerOption{
 		server.WithToolCapabilities(false),
+		server.WithResourceCapabilities(false, false),
+		server.WithPromptCapabilities(false),
+		server.WithCompletions(),
+		server.WithResourceCompletionProvider(md),
+		server.WithPromptCompletionProvider(md),
 		server.WithRecovery(),
 		// logging/setLevel, and notifications/message at the level the
 		// client set (a failed call is logged to it as a warning).
@@ -118,6 +126,8 @@ func NewServer(opts Options) *server.MCPServer {
 	if len(hidden) > 0 {
 		s.AddTool(discoveryTool(opts.Tools, opts.ListToolsets))
 	}
+	md.addResources(s)
+	md.addPrompts(s, servesLeads(opts.Tools))
 	return s
 }
 
@@ -387,16 +397,17 @@ type ErrorDetail struct {
 func toolError(cid string, err error) ToolError {
 	te := ToolError{CorrelationID: cid, Message: err.Error()}
 	var (
-		inErr   *ops.InputError
-		valErr  *salesforce.ValidationError
-		apiErr  *salesforce.APIError
-		authErr *salesforce.AuthError
-		netErr  *salesforce.NetworkError
-		mmErr   *salesforce.MultipleMatchesError
-		noLogin *authRequired
-		guard   *ops.GuardError
-		decl    *ErrDeclined
-		refused *ErrConfirmationRequired
+		inErr      *ops.InputError
+		valErr     *salesforce.ValidationError
+		apiErr     *salesforce.APIError
+		authErr    *salesforce.AuthError
+		netErr     *salesforce.NetworkError
+		mmErr      *salesforce.MultipleMatchesError
+		noLogin    *authRequired
+		guard      *ops.GuardError
+		decl       *ErrDeclined
+		refused    *ErrConfirmationRequired
+		unknownObj *ops.UnknownSObjectError
 	)
 	switch {
 	case errors.As(err, &guard):
@@ -425,6 +436,15 @@ func toolError(cid string, err error) ToolError {
 			te.StatusCode = apiErr.StatusCode
 			te.Details = apiDetails(apiErr)
 		}
+	case errors.As(err, &unknownObj) && errors.As(err, &apiErr):
+		// Salesforce's code, and in the tools' words which object was meant.
+		te.Error, te.ErrorCode, te.StatusCode = apiErr.ErrorCode, apiErr.ErrorCode, apiErr.StatusCode
+		te.Fields = []string{"sobject"}
+		te.Message = fmt.Sprintf("sobject %q is not an object of this org", unknownObj.Name)
+		if len(unknownObj.Suggestions) > 0 {
+			te.Message += "; did you mean " + quotedOr(unknownObj.Suggestions) + "?"
+		}
+		te.Message += " (salesforce_list_objects lists them; Salesforce said: " + apiErr.Message + ")"
 	case errors.As(err, &apiErr):
 		te.ErrorCode = apiErr.ErrorCode
 		if te.ErrorCode == "" {
@@ -445,6 +465,18 @@ func toolError(cid string, err error) ToolError {
 		te.Error, te.ErrorCode = "ERROR", "ERROR"
 	}
 	return te
+}
+
+// quotedOr is "\"Account\"", or "\"Contact\" or \"Contract\"".
+func quotedOr(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	if len(q) == 1 {
+		return q[0]
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
 }
 
 func apiDetails(e *salesforce.APIError) []ErrorDetail {

@@ -83,7 +83,7 @@ func DescribeObject(ctx context.Context, c *salesforce.Client, in DescribeObject
 	}
 	d, err := c.DescribeSObject(ctx, in.SObject)
 	if err != nil {
-		return DescribeObjectOutput{}, err
+		return DescribeObjectOutput{}, explainSObject(ctx, c, in.SObject, err)
 	}
 	out := DescribeObjectOutput{
 		Name: d.Name, Label: d.Label, LabelPlural: d.LabelPlural, KeyPrefix: d.KeyPrefix,
@@ -191,7 +191,7 @@ func GetObjectFields(ctx context.Context, c *salesforce.Client, in GetObjectFiel
 	}
 	d, err := c.DescribeSObject(ctx, in.SObject)
 	if err != nil {
-		return ObjectFieldsOutput{}, err
+		return ObjectFieldsOutput{}, explainSObject(ctx, c, in.SObject, err)
 	}
 	fields := GuardFrom(ctx).filterFields(d.Name, trimFields(d.Fields))
 	return ObjectFieldsOutput{SObject: d.Name, Count: len(fields), Fields: fields}, nil

@@ -153,7 +153,7 @@ func GetRecord(ctx context.Context, c *salesforce.Client, in GetRecordInput) (Re
 	}
 	raw, err := c.GetRecord(ctx, in.SObject, strings.TrimSpace(in.RecordID), in.Fields)
 	if err != nil {
-		return RecordOutput{}, err
+		return RecordOutput{}, explainSObject(ctx, c, in.SObject, err)
 	}
 	if g := GuardFrom(ctx); g != nil {
 		if raw = g.FilterRecord(raw); raw == nil {
@@ -172,7 +172,7 @@ func getRecordByQuery(ctx context.Context, c *salesforce.Client, in GetRecordInp
 		" WHERE Id = " + salesforce.QuoteSOQL(id) + " LIMIT 1"
 	page, err := c.QueryFirstPage(ctx, soql, salesforce.QueryOptions{})
 	if err != nil {
-		return RecordOutput{}, fmt.Errorf("get %s %s: %w", in.SObject, id, err)
+		return RecordOutput{}, explainSObject(ctx, c, in.SObject, fmt.Errorf("get %s %s: %w", in.SObject, id, err))
 	}
 	if len(page.Records) == 0 {
 		return RecordOutput{}, &salesforce.APIError{StatusCode: http.StatusNotFound, ErrorCode: "NOT_FOUND",
@@ -236,7 +236,7 @@ func CreateRecord(ctx context.Context, c *salesforce.Client, in CreateRecordInpu
 	}
 	id, err := c.CreateRecord(ctx, in.SObject, in.Data)
 	if err != nil {
-		return SaveOutput{}, err
+		return SaveOutput{}, explainSObject(ctx, c, in.SObject, err)
 	}
 	return SaveOutput{ID: id, Success: true}, nil
 }
@@ -276,7 +276,7 @@ func UpdateRecord(ctx context.Context, c *salesforce.Client, in UpdateRecordInpu
 	}
 	id := strings.TrimSpace(in.RecordID)
 	if err := c.UpdateRecord(ctx, in.SObject, id, in.Data); err != nil {
-		return SaveOutput{}, err
+		return SaveOutput{}, explainSObject(ctx, c, in.SObject, err)
 	}
 	return SaveOutput{ID: id, Success: true}, nil
 }
@@ -312,7 +312,7 @@ func DeleteRecord(ctx context.Context, c *salesforce.Client, in DeleteRecordInpu
 	}
 	id := strings.TrimSpace(in.RecordID)
 	if err := c.DeleteRecord(ctx, in.SObject, id); err != nil {
-		return SaveOutput{}, err
+		return SaveOutput{}, explainSObject(ctx, c, in.SObject, err)
 	}
 	return SaveOutput{ID: id, Success: true}, nil
 }
@@ -395,7 +395,7 @@ func UpsertRecord(ctx context.Context, c *salesforce.Client, in UpsertRecordInpu
 	}
 	res, err := c.UpsertRecord(ctx, in.SObject, in.ExternalIDField, value, data)
 	if err != nil {
-		return UpsertOutput{}, err
+		return UpsertOutput{}, explainSObject(ctx, c, in.SObject, err)
 	}
 	return UpsertOutput{ID: res.ID, Created: res.Created, Success: true}, nil
 }

@@ -285,6 +285,13 @@ func TestSecretsNeverInErrorsOrLogs(t *testing.T) {
 		var logs bytes.Buffer
 		slog.New(slog.NewJSONHandler(&logs, nil)).Info("t", "token", tok)
 		assertNoSecrets(t, "formatted token", fmt.Sprintf("%v %+v %#v %s", tok, tok, tok, tok)+logs.String())
+		// Hidden, not dropped: the text still says which secrets are set.
+		if got := tok.String(); !strings.Contains(got, "access: set, refresh: set") {
+			t.Errorf("String() = %q, want both tokens reported as set", got)
+		}
+		if got := (Token{InstanceURL: tok.InstanceURL}).String(); !strings.Contains(got, "access: none, refresh: none") {
+			t.Errorf("String() of an empty token = %q, want both reported as none", got)
+		}
 	})
 }
 
@@ -312,5 +319,95 @@ func TestTokenURLDefaultsToInstance(t *testing.T) {
 	}
 	if u, _ := url.Parse(c.tokens.tokenURL); u.Path != "/services/oauth2/token" {
 		t.Errorf("token URL %s", c.tokens.tokenURL)
+	}
+}
+
+// TestRefreshKeepsInstanceAndRetiresRotatedToken pins what a refresh keeps
+// from the token endpoint's answer: without instance_url the login's instance
+// stays, and a rotated refresh token replaces the old one, which (like the
+// old access token) is still redacted from text that arrives late.
+func TestRefreshKeepsInstanceAndRetiresRotatedToken(t *testing.T) {
+	t.Parallel()
+	const rotated = "5Aep861ROTATEDsecretK4pw"
+	srv, _ := newFakeOrg(t, func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/services/oauth2/token":
+			writeJSON(w, 200, fmt.Sprintf(`{"access_token":%q,"refresh_token":%q,"token_type":"Bearer"}`, freshAccessToken, rotated))
+		case r.Header.Get("Authorization") != "Bearer "+freshAccessToken:
+			writeInvalidSession(w)
+		default:
+			writeJSON(w, 200, pageBody(1, 0, 1, ""))
+		}
+	})
+	c := newTestClient(t, srv.URL, withRefresh(srv.URL+"/services/oauth2/token", nil))
+	if _, err := c.QueryPage(context.Background(), "SELECT Id FROM Account", false); err != nil {
+		t.Fatal(err)
+	}
+	tok := c.tokens.Token()
+	if tok.AccessToken != freshAccessToken || tok.RefreshToken != rotated {
+		t.Error("the refresh did not take the new access and refresh tokens")
+	}
+	if tok.InstanceURL != srv.URL {
+		t.Errorf("instance URL %q after a refresh that named none, want %q", tok.InstanceURL, srv.URL)
+	}
+	late := "echo " + testAccessToken + " " + testRefreshToken + " " + rotated + " " + testClientSecret
+	if got, want := c.tokens.redact(late), "echo [REDACTED] [REDACTED] [REDACTED] [REDACTED]"; got != want {
+		t.Errorf("redact = %q, want %q", got, want)
+	}
+}
+
+// TestRefreshServerErrorIsNotFatal: a 5xx from the token endpoint says
+// nothing about the refresh token, so it must not end the login the way a
+// refused refresh token does; once the endpoint recovers, calls work again.
+func TestRefreshServerErrorIsNotFatal(t *testing.T) {
+	t.Parallel()
+	org := &sessionOrg{}
+	var failed atomic.Bool
+	srv, _ := newFakeOrg(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/services/oauth2/token" && !failed.Swap(true) {
+			writeJSON(w, http.StatusInternalServerError, `{"error":"server_error","error_description":"try later"}`)
+			return
+		}
+		org.handler(w, r)
+	})
+	c := newTestClient(t, srv.URL, withRefresh(srv.URL+"/services/oauth2/token", nil))
+	if _, err := c.QueryPage(context.Background(), "SELECT Id FROM Account", false); IsAuthError(err) {
+		t.Fatalf("a 500 from the token endpoint gave an auth error: %v", err)
+	}
+	if _, err := c.QueryPage(context.Background(), "SELECT Id FROM Account", false); err != nil {
+		t.Fatalf("after the token endpoint recovered: %v", err)
+	}
+	if !failed.Load() || org.refreshes.Load() != 1 {
+		t.Errorf("failed refresh served %v, successful refreshes %d, want true and 1", failed.Load(), org.refreshes.Load())
+	}
+}
+
+// TestRefreshRefusalMessages: the user is told whether the saved login itself
+// is gone (invalid_grant) or the refresh failed for another reason.
+func TestRefreshRefusalMessages(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ answer, want, notWant string }{
+		{`{"error":"invalid_grant","error_description":"expired access/refresh token"}`, "has expired or was revoked", "refreshing the Salesforce session failed"},
+		{`{"error":"invalid_client","error_description":"client identifier invalid"}`, "refreshing the Salesforce session failed", "has expired or was revoked"},
+	}
+	for _, tt := range tests {
+		org := &sessionOrg{refreshError: tt.answer}
+		srv, _ := newFakeOrg(t, org.handler)
+		c := newTestClient(t, srv.URL, withRefresh(srv.URL+"/services/oauth2/token", nil))
+		_, err := c.QueryPage(context.Background(), "SELECT Id FROM Account", false)
+		if !IsAuthError(err) || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), tt.notWant) {
+			t.Errorf("refresh answered %s: err = %v, want an auth error saying %q", tt.answer, err, tt.want)
+		}
+	}
+}
+
+// TestRedactLeavesTooShortValues: secrets of four characters or more are
+// redacted; shorter values (never real secrets) are left, since replacing
+// them everywhere would mangle the text.
+func TestRedactLeavesTooShortValues(t *testing.T) {
+	t.Parallel()
+	ts := NewTokenSource(TokenSourceConfig{Token: Token{AccessToken: "abcd", RefreshToken: "xyz", InstanceURL: "https://x.my.salesforce.com"}})
+	if got, want := ts.redact("abcd xyz abcde"), "[REDACTED] xyz [REDACTED]e"; got != want {
+		t.Errorf("redact = %q, want %q", got, want)
 	}
 }

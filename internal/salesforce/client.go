@@ -190,6 +190,23 @@ func (c *Client) Identity() (orgID, userID string) { return c.orgID, c.userID }
 // APIVersion returns the REST API version in use, like "62.0".
 func (c *Client) APIVersion() string { return c.version }
 
+// WithAPIVersion returns a client like c at another API version, sharing its
+// tokens, HTTP client and usage; describes are cached apart, as they differ
+// between versions.
+func (c *Client) WithAPIVersion(v string) (*Client, error) {
+	version, err := normalizeAPIVersion(v)
+	if err != nil {
+		return nil, err
+	}
+	if version == c.version {
+		return c, nil
+	}
+	cp := *c
+	cp.version = version
+	cp.describe = NewDescribeCache()
+	return &cp, nil
+}
+
 // APIUsage returns the latest api-usage figures Salesforce reported for
 // this client's org in the Sforce-Limit-Info header (seen by any client
 // sharing its Usage); ok is false until a response carried one.

@@ -15,7 +15,7 @@ const DefaultMaxResponseBytes int64 = 64 << 20
 
 // maxTokenResponse bounds a token endpoint's answer, a few hundred bytes in
 // practice.
-// const maxTokenResponse int64 = 1 << 20
+const maxTokenResponse int64 = 1 << 20
 
 // ResponseTooLargeError says a response was larger than the limit the client
 // reads into memory. Nothing past the limit was read.
@@ -60,9 +60,6 @@ func formatBytes(n int64) string {
 	}
 	return fmt.Sprintf("%d bytes", n)
 }
-
-const maxTokenResponse int64 = 1 << 20 // TEMP
-func (c *Client) x() int64             { return c.maxBody }
 
 // MaxTokenResponseBytes bounds what the login flows read from a token or
 // device endpoint.

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // endlessBody answers 200 with prefix and then filler for as long as the
@@ -137,6 +139,9 @@ func TestHugeResponsesAreRefused(t *testing.T) {
 			assertNoSecrets(t, "error", msg)
 			if n := counter.read.Load(); n > tc.limit+1 {
 				t.Errorf("the client read %d bytes of the body, more than limit+1 (%d)", n, tc.limit+1)
+			} else if n < tc.limit {
+				// The body came through the caller's transport, not another.
+				t.Errorf("the caller's transport read %d bytes, want at least the %d limit", n, tc.limit)
 			}
 		})
 	}
@@ -155,5 +160,80 @@ func TestMaxResponseBytesDefault(t *testing.T) {
 	}
 	if got := fmt.Sprint(formatBytes(64 << 20)); got != "64 MiB" {
 		t.Errorf("formatBytes = %q", got)
+	}
+}
+
+// TestReadLimitedBoundary: a body of exactly the limit is read; one byte more
+// is refused.
+func TestReadLimitedBoundary(t *testing.T) {
+	for _, tc := range []struct {
+		body   string
+		tooBig bool
+	}{{"abcd", false}, {"abcde", true}, {"", false}} {
+		b, err := readLimited(strings.NewReader(tc.body), 4)
+		if tc.tooBig != errors.Is(err, errBodyTooLarge) || (!tc.tooBig && string(b) != tc.body) {
+			t.Errorf("readLimited(%q, 4) = %q, %v", tc.body, b, err)
+		}
+	}
+}
+
+// TestBulkStreamsAreNotCapped: Bulk results and uploads are streamed, so
+// MaxResponseBytes (the bound on answers read whole) must not cut them: a
+// Bulk 2.0 query results page or an ingest job's results can be far larger
+// than any REST answer. With a 1 MiB limit, 8 MiB pass both ways in full,
+// and the upload goes out chunked, never buffered to learn its length.
+func TestBulkStreamsAreNotCapped(t *testing.T) {
+	const limit, size = 1 << 20, 8 << 20
+	row := strings.Repeat("x", 1023) + "\n"
+	body := "Name\n" + strings.Repeat(row, size/len(row))
+	var uploaded atomic.Int64
+	var chunked atomic.Bool
+	org, _ := newFakeOrg(t, func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/batches"):
+			chunked.Store(r.ContentLength == -1 && slices.Contains(r.TransferEncoding, "chunked"))
+			n, _ := io.Copy(io.Discard, r.Body)
+			uploaded.Store(n)
+			w.WriteHeader(http.StatusCreated)
+		case strings.HasSuffix(r.URL.Path, "/results") || strings.HasSuffix(r.URL.Path, "/"+SuccessfulResults):
+			w.Header().Set("Content-Type", "text/csv")
+			w.Header().Set("Sforce-NumberOfRecords", fmt.Sprint(size/len(row)))
+			w.Header().Set("Sforce-Locator", "null")
+			// A client that stops reading must not hold the test server.
+			_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(10 * time.Second))
+			_, _ = io.WriteString(w, body)
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	c := newTestClient(t, org.URL, func(c *Config, _ *TokenSourceConfig) { c.MaxResponseBytes = limit })
+	ctx := context.Background()
+	const job = "750000000000001AAA"
+
+	page, err := c.QueryJobResults(ctx, job, "", 0)
+	if err != nil {
+		t.Fatalf("query results: %v", err)
+	}
+	n, err := io.Copy(io.Discard, page.Body)
+	page.Body.Close()
+	if err != nil || n != int64(len(body)) {
+		t.Errorf("query results page: read %d of %d bytes: %v", n, len(body), err)
+	}
+
+	rc, err := c.IngestResults(ctx, job, SuccessfulResults)
+	if err != nil {
+		t.Fatalf("ingest results: %v", err)
+	}
+	n, err = io.Copy(io.Discard, rc)
+	rc.Close()
+	if err != nil || n != int64(len(body)) {
+		t.Errorf("ingest results: read %d of %d bytes: %v", n, len(body), err)
+	}
+
+	if err := c.UploadJobData(ctx, job, strings.NewReader(body)); err != nil {
+		t.Fatalf("upload: %v", err)
+	}
+	if uploaded.Load() != int64(len(body)) || !chunked.Load() {
+		t.Errorf("upload: %d of %d bytes arrived, chunked %v", uploaded.Load(), len(body), chunked.Load())
 	}
 }

@@ -125,4 +125,18 @@ func TestWithoutRedirectsKeepsTheTransport(t *testing.T) {
 	if again := WithoutRedirects(c); again.Transport != c.Transport {
 		t.Fatal("WithoutRedirects wraps an already wrapped transport again")
 	}
+	// Closing idle connections reaches the caller's pool, not another.
+	idle := &idleCloser{}
+	WithoutRedirects(&http.Client{Transport: idle}).CloseIdleConnections()
+	if idle.closed != 1 {
+		t.Fatalf("CloseIdleConnections reached the caller's transport %d times, want 1", idle.closed)
+	}
 }
+
+// idleCloser is a transport that only counts CloseIdleConnections calls.
+type idleCloser struct{ closed int }
+
+func (*idleCloser) RoundTrip(*http.Request) (*http.Response, error) {
+	return nil, errors.New("idleCloser sends nothing")
+}
+func (c *idleCloser) CloseIdleConnections() { c.closed++ }

@@ -169,6 +169,33 @@ func TestParseRetryAfter(t *testing.T) {
 	}
 }
 
+// TestRetryPolicyDefaults: a zero policy gets the documented defaults (a
+// zero MaxDelay or MaxRetryAfter would turn every wait into none).
+func TestRetryPolicyDefaults(t *testing.T) {
+	t.Parallel()
+	want := RetryPolicy{MaxAttempts: 4, BaseDelay: 500 * time.Millisecond, MaxDelay: 8 * time.Second, MaxRetryAfter: 30 * time.Second}
+	if got, err := (RetryPolicy{}).withDefaults(); err != nil || got != want {
+		t.Errorf("zero policy with defaults = %+v, %v; want %+v", got, err, want)
+	}
+}
+
+// TestBackoffShiftOverflow: when BaseDelay·2^(attempt-1) overflows (here to
+// exactly zero: 2^40 ns shifted by 24), the ceiling is MaxDelay, not a zero
+// that would turn every later retry into an immediate one.
+func TestBackoffShiftOverflow(t *testing.T) {
+	t.Parallel()
+	p := RetryPolicy{MaxAttempts: 30, BaseDelay: 1 << 40, MaxDelay: 1 << 41, MaxRetryAfter: time.Second}
+	if p.BaseDelay<<24 != 0 {
+		t.Fatal("the shift no longer overflows to zero; pick other values")
+	}
+	for range 20 {
+		if d := p.backoff(25); d != 0 {
+			return
+		}
+	}
+	t.Fatal("backoff after an overflowing shift was 0 twenty times: the ceiling collapsed to zero")
+}
+
 func TestBackoffIsBoundedFullJitter(t *testing.T) {
 	t.Parallel()
 	p, _ := RetryPolicy{}.withDefaults()
@@ -274,5 +301,35 @@ func TestTruncatedBodyRetried(t *testing.T) {
 	res, err := newTestClient(t, srv.URL).QueryPage(context.Background(), "SELECT Id FROM Account", false)
 	if err != nil || len(res.Records) != 1 || calls.Load() != 2 {
 		t.Fatalf("res %+v, err %v, %d calls", res, err, calls.Load())
+	}
+}
+
+// TestSleepCtxZeroAfterCancel: a caller whose context has ended does not go
+// on, even when there is nothing to wait.
+func TestSleepCtxZeroAfterCancel(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for range 50 {
+		if err := sleepCtx(ctx, 0); !errors.Is(err, context.Canceled) {
+			t.Fatalf("sleepCtx(cancelled, 0) = %v, want context.Canceled", err)
+		}
+	}
+	if err := sleepCtx(context.Background(), 0); err != nil {
+		t.Fatalf("sleepCtx(live, 0) = %v", err)
+	}
+}
+
+// TestBackoffReachesItsCeiling: the draw is from [0, ceiling] inclusive,
+// also for the smallest ceiling (1 ns), where an off-by-one would panic.
+func TestBackoffReachesItsCeiling(t *testing.T) {
+	t.Parallel()
+	p := RetryPolicy{MaxAttempts: 2, BaseDelay: 1, MaxDelay: 1, MaxRetryAfter: 1}
+	seen := map[time.Duration]bool{}
+	for range 200 {
+		seen[p.backoff(1)] = true
+	}
+	if len(seen) != 2 || !seen[0] || !seen[1] {
+		t.Fatalf("backoff with a 1 ns ceiling drew %v, want both 0 and 1", seen)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"strings"
 	"sync"
@@ -80,7 +81,8 @@ func TestAPIBudgetRefusesPastBudget(t *testing.T) {
 			_, err = c.QueryPage(context.Background(), "SELECT Id FROM Account", false)
 			var apiErr *APIError
 			if tt.refused {
-				if !errors.As(err, &apiErr) || apiErr.ErrorCode != ErrorCodeAPIBudgetExceeded || !strings.Contains(err.Error(), "used 80 of its 100 daily API requests") {
+				want := fmt.Sprintf("used 80 of its 100 daily API requests (80.0%%), at or past the budget of %v%% set", tt.budget)
+				if !errors.As(err, &apiErr) || apiErr.ErrorCode != ErrorCodeAPIBudgetExceeded || !strings.Contains(err.Error(), want) {
 					t.Fatalf("past the budget: %v", err)
 				}
 				if len(rec.all()) != before {
@@ -97,10 +99,46 @@ func TestAPIBudgetRefusesPastBudget(t *testing.T) {
 			}
 		})
 	}
-	for _, bad := range []float64{-1, 101} {
+	for _, bad := range []float64{-1, 100.5, 101, math.NaN()} {
 		if _, err := NewUsage(bad, nil); err == nil {
 			t.Errorf("NewUsage(%v) accepted", bad)
 		}
+	}
+	if _, err := NewUsage(100, nil); err != nil {
+		t.Errorf("NewUsage(100): %v", err)
+	}
+}
+
+// TestAPIBudgetEdges: usage figures of zero are real figures, and an org
+// reporting a limit of 0 gives no basis for a refusal.
+func TestAPIBudgetEdges(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		header    string
+		used, max int
+		ok        bool
+	}{
+		{"api-usage=0/15000", 0, 15000, true},
+		{"api-usage=5/0", 5, 0, true},
+		{"per-app-api-usage=17/250(appName=x), api-usage=25/15000", 25, 15000, true},
+		{"api-usage=-1/15000", 0, 0, false},
+		{"api-usage=1/-5", 0, 0, false},
+	} {
+		used, max, ok := parseLimitInfo(tt.header)
+		if used != tt.used || max != tt.max || ok != tt.ok {
+			t.Errorf("parseLimitInfo(%q) = %d, %d, %v; want %d, %d, %v", tt.header, used, max, ok, tt.used, tt.max, tt.ok)
+		}
+	}
+	u, err := NewUsage(50, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.record("https://x", http.Header{"Sforce-Limit-Info": {"api-usage=5/0"}})
+	if err := u.check("https://x"); err != nil {
+		t.Errorf("a reported limit of 0 refused the call: %v", err)
+	}
+	if got := truncate("abc", 3); got != "abc" {
+		t.Errorf("truncate at exactly the length = %q", got)
 	}
 }
 

@@ -21,7 +21,6 @@ import (
 	"github.com/sfmcp/sfmcp/internal/cmd/serve"
 	"github.com/sfmcp/sfmcp/internal/cmd/version"
 	"github.com/sfmcp/sfmcp/internal/cmdutil"
-	"github.com/sfmcp/sfmcp/internal/config"
 )
 
 // NewGlobalFlags returns the flags every command accepts (design.md §2). They
@@ -32,7 +31,7 @@ func NewGlobalFlags() *pflag.FlagSet {
 	fs.SetNormalizeFunc(normalizeFlag)
 	fs.StringP("target-org", "o", "", "Use the login with this `alias` (default: the default org; --org works too)")
 	fs.Bool("emulator", false, "Use the local Salesforce emulator org instead of a real one")
-	fs.String("api-version", "", "Salesforce API `version` (default "+config.DefaultAPIVersion+")")
+	fs.String("api-version", "", "Salesforce API `version` (default: the org's newest, found once per login)")
 	fs.BoolP("quiet", "q", false, "Print only results and errors")
 	fs.BoolP("verbose", "v", false, "Log each HTTP request to stderr: method, path, status, duration, request id (never tokens)")
 	fs.String("api-budget", "", "Refuse calls once the org's daily API usage reaches this `percent` of its limit (SFMCP_API_BUDGET)")

@@ -92,13 +92,23 @@ type Object struct {
 
 	raw       map[string]any
 	global    map[string]any
-	byName    map[string]*Field
+	byName    map[string]*Field // lower-cased name → field
+	byExact   map[string]*Field // name as the schema spells it → field
 	byRel     map[string]*Field
 	childRels map[string]*ChildRelationship
 }
 
 // Field returns the field with this name, ignoring case, or nil.
-func (o *Object) Field(name string) *Field { return o.byName[strings.ToLower(name)] }
+//
+// Names are mostly spelled as the schema spells them (records, bodies
+// already checked, the emulator's own code), so that spelling is looked up
+// first: lower-casing every name cost more than the lookup.
+func (o *Object) Field(name string) *Field {
+	if f, ok := o.byExact[name]; ok {
+		return f
+	}
+	return o.byName[strings.ToLower(name)]
+}
 
 // ParentRelationship returns the reference field whose relationship name is
 // name (Account for AccountId, Owner for OwnerId, Foo__r for Foo__c), or nil.
@@ -382,9 +392,11 @@ func (s *Schema) link() {
 	// objects all use 017) the same one answers for it every time.
 	for _, o := range s.Objects() {
 		o.byName = make(map[string]*Field, len(o.Fields))
+		o.byExact = make(map[string]*Field, len(o.Fields))
 		o.byRel = map[string]*Field{}
 		for _, f := range o.Fields {
 			o.byName[strings.ToLower(f.Name)] = f
+			o.byExact[f.Name] = f
 			if f.Type == "reference" && f.RelationshipName != "" {
 				o.byRel[strings.ToLower(f.RelationshipName)] = f
 			}

@@ -321,3 +321,63 @@ func outValue(f *schema.Field, v any) any {
 	}
 	return v
 }
+
+// Streamable reports whether Stream can run q: a plain (not aggregate, not
+// COUNT()) query without ORDER BY, whose matches come in scan order.
+func (q *Query) Streamable() bool {
+	return q.agg == nil && !q.countOnly && len(q.order) == 0
+}
+
+// Stream runs a Streamable query as Execute would and hands its matching
+// ids to fn in order, at most chunk at a time, without holding them all: a
+// Bulk query of a million records need not keep a million ids. fn may call
+// back into src (the scan holds no connection while it runs).
+func (q *Query) Stream(ctx context.Context, src Source, opts Options, chunk int, fn func(ids []string) error) error {
+	if !q.Streamable() {
+		return fmt.Errorf("soql: Stream called on a query that must be sorted or aggregated")
+	}
+	ec := newEvalCtx(ctx, src, opts, q.sh)
+	skip := max(q.offset, 0)
+	left := math.MaxInt // matches still wanted
+	if q.limit >= 0 {
+		left = q.limit
+	}
+	ids := make([]string, 0, chunk)
+	flush := func() error {
+		if len(ids) == 0 {
+			return nil
+		}
+		err := fn(ids)
+		ids = ids[:0]
+		return err
+	}
+	err := src.Scan(ctx, q.obj.Name, opts.All, func(r Record) error {
+		if left == 0 {
+			return errStop
+		}
+		if q.where != nil && !q.where(ec, r) {
+			return ec.err
+		}
+		if skip > 0 {
+			skip--
+			return nil
+		}
+		id, _ := r["Id"].(string)
+		ids = append(ids, id)
+		left--
+		if len(ids) == chunk {
+			return flush()
+		}
+		return ec.err
+	})
+	if errors.Is(err, errStop) {
+		err = nil
+	}
+	if err == nil {
+		err = ec.err
+	}
+	if err != nil {
+		return err
+	}
+	return flush()
+}
