@@ -79,6 +79,7 @@ sfmcp help environment.`,
 
 	addCommands(cmd, f, info)
 	finishTree(cmd)
+	addCompletions(cmd, f)
 	return cmd
 }
 
