@@ -245,7 +245,7 @@ func (h *handler) run(ctx context.Context, req mcp.CallToolRequest, args json.Ra
 	if err := h.guard.CheckCall(ctx, c, h.entry.Meta, args); err != nil {
 		return nil, nil, err
 	}
-	if h.needsConfirmation() {
+	if h.needsConfirmation(args) {
 		// Bad arguments (and calls the guard refuses) fail before the user is asked about them.
 		if err := checkArgs(h.entry, args); err != nil {
 			return nil, nil, err
