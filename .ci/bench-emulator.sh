@@ -37,8 +37,12 @@ fi
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 mem() {
-	awk -v what="$1" '/^VmHWM:|^VmRSS:/ { v[$1] = $2 } END {
-		printf "%s: emulator peak RSS (VmHWM) %.1f MB, RSS now %.1f MB\n", what, v["VmHWM:"] / 1024, v["VmRSS:"] / 1024 }' "/proc/$em_pid/status"
+	# CPU: the emulator's user+system time so far (fields 14 and 15 of
+	# /proc/PID/stat, in clock ticks), so each phase's CPU cost can be read
+	# apart from the wall time other processes stretch.
+	cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.1f", ($12 + $13) / hz }' "/proc/$em_pid/stat")
+	awk -v what="$1" -v cpu="$cpu" '/^VmHWM:|^VmRSS:/ { v[$1] = $2 } END {
+		printf "%s: emulator peak RSS (VmHWM) %.1f MB, RSS now %.1f MB, CPU so far %s s\n", what, v["VmHWM:"] / 1024, v["VmRSS:"] / 1024, cpu }' "/proc/$em_pid/status"
 }
 
 echo "== machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"

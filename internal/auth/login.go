@@ -33,7 +33,19 @@ type Login struct {
 	LoginURL    string `yaml:"login_url" json:"login_url"`
 	ClientID    string `yaml:"client_id,omitempty" json:"client_id,omitempty"`
 	Storage     string `yaml:"storage" json:"storage"`
+	// Grant is how a login without a refresh token gets a new session:
+	// GrantJWT or GrantClientCredentials; "" for the others.
+	Grant string `yaml:"grant,omitempty" json:"grant,omitempty"`
+	// JWTKeyFile is where a JWT login's private key is (a path, not the
+	// key: the key stays in its file, as with sf).
+	JWTKeyFile string `yaml:"jwt_key_file,omitempty" json:"jwt_key_file,omitempty"`
 }
+
+// The grants a login can run again to renew its session.
+const (
+	GrantJWT               = "jwt"
+	GrantClientCredentials = "client_credentials"
+)
 
 // Service is the keyring service the login's tokens are filed under: one per
 // login host, so that production and sandbox logins of one username differ.

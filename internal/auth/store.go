@@ -209,7 +209,9 @@ func (s *TokenStore) WriteBack(l Login, current Secrets) func(ctx context.Contex
 	return func(ctx context.Context, t salesforce.Token) error {
 		mu.Lock()
 		defer mu.Unlock()
-		next := Secrets{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken}
+		// The client secret (an auth URL's, or client credentials') stays
+		// with the login: the next renewal needs it.
+		next := Secrets{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, ClientSecret: current.ClientSecret}
 		if next.RefreshToken == "" {
 			next.RefreshToken = from
 		}
@@ -274,7 +276,11 @@ func (s *TokenStore) Coordinator(l Login, current Secrets, warn func(error)) fun
 			if refreshd != nil {
 				return nil
 			}
-			next := Secrets{AccessToken: out.AccessToken, RefreshToken: out.RefreshToken}
+			// The client secret stays with the login: the next renewal needs it.
+			next := Secrets{AccessToken: out.AccessToken, RefreshToken: out.RefreshToken, ClientSecret: current.ClientSecret}
+			if loadErr == nil && stored.ClientSecret != "" {
+				next.ClientSecret = stored.ClientSecret
+			}
 			if next.RefreshToken == "" {
 				next.RefreshToken = from
 			}

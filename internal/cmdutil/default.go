@@ -205,6 +205,21 @@ func NewKeyringLookup(f *Factory) func(ctx context.Context, org string) (*Creden
 				}
 			}),
 		}
+		if sec.RefreshToken == "" {
+			hc, err := f.HTTPClient()
+			if err != nil {
+				return nil, err
+			}
+			if renew := auth.Renewal(login, sec, hc); renew != nil {
+				creds.Renew = func(ctx context.Context) (salesforce.Token, error) {
+					t, err := renew(ctx)
+					if err != nil {
+						return salesforce.Token{}, err
+					}
+					return salesforce.Token{AccessToken: t.AccessToken, InstanceURL: t.InstanceURL}, nil
+				}
+			}
+		}
 		switch {
 		case sec.ClientSecret != "":
 			creds.ClientSecret = sec.ClientSecret // kept with the login (an auth URL's, or client credentials')

@@ -72,6 +72,9 @@ type Credentials struct {
 	// the stored login and saves the result (salesforce.TokenSourceConfig.Coordinate);
 	// it takes the place of OnRefresh.
 	Coordinate func(ctx context.Context, stale salesforce.Token, refresh func(context.Context) (salesforce.Token, error)) (salesforce.Token, error)
+	// Renew, when set, gets a new session for a login without a refresh
+	// token (JWT and client-credentials logins run their grant again).
+	Renew func(ctx context.Context) (salesforce.Token, error)
 }
 
 // String describes the credentials without their secrets.

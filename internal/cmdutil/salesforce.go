@@ -81,6 +81,7 @@ func ClientFor(ctx context.Context, f *Factory, creds *Credentials, onRefresh To
 		ClientSecret: creds.ClientSecret,
 		TokenURL:     tokenURL,
 		Relogin:      reloginHint(creds),
+		Renew:        creds.Renew,
 	}
 	if onRefresh == nil {
 		onRefresh = creds.OnRefresh

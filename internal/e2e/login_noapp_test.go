@@ -11,6 +11,8 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"math/big"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -223,6 +225,46 @@ func TestLoginJWT(t *testing.T) {
 			t.Error("the key reached the output")
 		}
 	})
+
+	// The session ends: sfmcp signs a new assertion with the key file the
+	// login names (a path in the config file; the key stays in its file).
+	t.Run("renews the session with the key", func(t *testing.T) {
+		before := r.keyringItem(t, emuAdmin)["access_token"]
+		r.em.ExpireSessions(t)
+		r.ok("query", "--csv", "-o", "ci", "SELECT Id FROM Account LIMIT 1")
+		after := r.keyringItem(t, emuAdmin)
+		if after["access_token"] == "" || after["access_token"] == before || after["refresh_token"] != "" {
+			t.Errorf("the renewed session was not saved to the keyring")
+		}
+		abs, _ := filepath.Abs(keyFile)
+		cfg := r.configFile()
+		if !strings.Contains(cfg, "grant: jwt") || !strings.Contains(cfg, "jwt_key_file: "+abs) || strings.Contains(cfg, "PRIVATE KEY") ||
+			strings.Contains(cfg, after["access_token"]) {
+			t.Errorf("config file:\n%s", cfg)
+		}
+		// Several expiries in a row, each renewed.
+		for range 2 {
+			r.em.ExpireSessions(t)
+			r.ok("limits", "-o", "ci")
+		}
+		// The key gone: a clear refusal that says how to log in again, exit 4.
+		moved := keyFile + ".moved"
+		if err := os.Rename(keyFile, moved); err != nil {
+			t.Fatal(err)
+		}
+		r.em.ExpireSessions(t)
+		res := r.fails(r.env(), 4, "cannot read the JWT key of login \"ci\"", "query", "-o", "ci", "SELECT Id FROM Account LIMIT 1")
+		if !strings.Contains(res.err, "sfmcp login --alias ci") || res.out != "" {
+			t.Errorf("without the key: %q %q", res.out, res.err)
+		}
+		if err := os.Rename(moved, keyFile); err != nil {
+			t.Fatal(err)
+		}
+		r.ok("query", "--csv", "-o", "ci", "SELECT Id FROM Account LIMIT 1")
+		if strings.Contains(r.printed.String(), "PRIVATE KEY") || strings.Contains(r.printed.String(), after["access_token"]) {
+			t.Error("a key or token reached the output")
+		}
+	})
 }
 
 func TestLoginClientCredentials(t *testing.T) {
@@ -254,6 +296,25 @@ func TestLoginClientCredentials(t *testing.T) {
 			t.Error("the client secret reached the output or the config file")
 		}
 	})
+	// The session ends: sfmcp asks again with the secret kept in the keyring,
+	// and keeps it there for the next time.
+	t.Run("renews the session with the kept secret", func(t *testing.T) {
+		for i := range 3 {
+			before := r.keyringItem(t, runAs)["access_token"]
+			r.em.ExpireSessions(t)
+			r.ok("query", "--csv", "SELECT Id FROM Account LIMIT 1")
+			item := r.keyringItem(t, runAs)
+			if item["client_secret"] != "eca-secret" || item["access_token"] == before {
+				t.Fatalf("renewal %d: the keyring item lost its secret or kept the old session", i)
+			}
+		}
+		if cfg := r.configFile(); !strings.Contains(cfg, "grant: client_credentials") || strings.Contains(cfg, "eca-secret") {
+			t.Errorf("config file:\n%s", cfg)
+		}
+		if strings.Contains(r.printed.String(), "eca-secret") {
+			t.Error("the client secret reached the output")
+		}
+	})
 }
 
 // org list --check exits non-zero as soon as one login no longer works,
@@ -264,12 +325,26 @@ func TestOrgListCheckExitCode(t *testing.T) {
 	})
 	f := writeSecretFile(t, r.home, "org.url", "force://sfmcp-test-client::"+r.em.Token.RefreshToken+"@"+r.em.URL)
 	r.ok("login", "--sfdx-url-file", f, "--alias", "good")
-	if res := r.run(r.env("SALESFORCE_CLIENT_SECRET=eca-secret"), "", "login", "--client-credentials", "--client-id", "eca", "--instance-url", r.em.URL, "--alias", "maya"); res.code != 0 {
-		t.Fatalf("client-credentials login: %s", res.err)
+	// maya's login is a bare access token (from the client-credentials
+	// grant, asked here directly): nothing can renew it.
+	resp, err := http.PostForm(r.em.URL+"/services/oauth2/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {"eca"}, "client_secret": {"eca-secret"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&tok)
+	resp.Body.Close()
+	if err != nil || tok.AccessToken == "" {
+		t.Fatalf("client-credentials token: %v", err)
+	}
+	if res := r.run(r.env(), tok.AccessToken+"\n", "login", "--with-token", "--instance-url", r.em.URL, "--alias", "maya"); res.code != 0 {
+		t.Fatalf("--with-token login: %s", res.err)
 	}
 	r.ok("org", "list", "--check")
 
-	// Every session ends: "good" renews with its refresh token, "maya" has none.
+	// Every session ends: "good" renews with its refresh token, "maya" has nothing to renew with.
 	r.em.ExpireSessions(t)
 	for _, args := range [][]string{{"org", "list", "--check", "--json"}, {"org", "list", "--check"}} {
 		res := r.run(r.env(), "", args...)

@@ -71,6 +71,11 @@ type TokenSourceConfig struct {
 	// replaced stale; otherwise it calls refresh, saves the result under the
 	// same lock and returns it. It owns saving: OnRefresh is not called.
 	Coordinate func(ctx context.Context, stale Token, refresh func(context.Context) (Token, error)) (Token, error)
+	// Renew, when set, gets a new session for a login without a refresh
+	// token: a JWT bearer or client-credentials login runs its grant again
+	// (with the key or secret it keeps). It is used when Token has no
+	// refresh token.
+	Renew func(ctx context.Context) (Token, error)
 	// Relogin says how to get a new login when this one cannot be renewed,
 	// e.g. "run `sfmcp login --alias prod` again"; default "log in again".
 	Relogin string
@@ -88,6 +93,7 @@ type TokenSource struct {
 	tokenURL     string
 	onRefresh    func(context.Context, Token) error
 	coordinate   func(context.Context, Token, func(context.Context) (Token, error)) (Token, error)
+	renew        func(context.Context) (Token, error)
 	relogin      string
 
 	mu  sync.Mutex
@@ -125,6 +131,7 @@ func NewTokenSource(cfg TokenSourceConfig) *TokenSource {
 		tokenURL:     tokenURL,
 		onRefresh:    cfg.OnRefresh,
 		coordinate:   cfg.Coordinate,
+		renew:        cfg.Renew,
 		tok:          cfg.Token,
 	}
 }
@@ -140,6 +147,9 @@ func (ts *TokenSource) Token() Token {
 func (ts *TokenSource) CanRefresh() bool {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
+	if ts.tok.RefreshToken == "" && ts.renew != nil {
+		return true
+	}
 	return ts.tok.RefreshToken != "" && ts.clientID != "" && ts.tokenURL != ""
 }
 
@@ -191,14 +201,16 @@ func (ts *TokenSource) runRefresh(ctx context.Context, hc *http.Client, log *slo
 	refreshToken, old := ts.tok.RefreshToken, ts.tok
 	ts.mu.Unlock()
 
+	get := func(ctx context.Context) (Token, error) { return ts.requestRefresh(ctx, hc, refreshToken) }
+	if refreshToken == "" && ts.renew != nil {
+		get = ts.renewSession
+	}
 	var newTok Token
 	var err error
 	if ts.coordinate != nil {
-		newTok, err = ts.coordinate(ctx, old, func(ctx context.Context) (Token, error) {
-			return ts.requestRefresh(ctx, hc, refreshToken)
-		})
+		newTok, err = ts.coordinate(ctx, old, get)
 	} else {
-		newTok, err = ts.requestRefresh(ctx, hc, refreshToken)
+		newTok, err = get(ctx)
 	}
 
 	ts.mu.Lock()
@@ -240,6 +252,26 @@ func (ts *TokenSource) runRefresh(ctx context.Context, hc *http.Client, log *slo
 		log.DebugContext(ctx, "salesforce session refresh failed", "error", ts.redact(err.Error()))
 	}
 	close(call.done)
+}
+
+// renewSession runs the login's own grant again. A refusal is an
+// *AuthError that says how to log in again, without the grant's secrets.
+func (ts *TokenSource) renewSession(ctx context.Context) (Token, error) {
+	t, err := ts.renew(ctx)
+	if err != nil {
+		if IsAuthError(err) {
+			return Token{}, err
+		}
+		var ne *NetworkError
+		if errors.As(err, &ne) {
+			return Token{}, err
+		}
+		return Token{}, &AuthError{Message: "renewing the Salesforce session failed; " + ts.relogin, Err: err}
+	}
+	if t.AccessToken == "" {
+		return Token{}, &AuthError{Message: "renewing the Salesforce session gave no access token; " + ts.relogin}
+	}
+	return t, nil
 }
 
 // tokenResponse is the JSON Salesforce returns from the token endpoint.

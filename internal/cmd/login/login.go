@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -209,6 +210,8 @@ type obtained struct {
 	clientID     string
 	clientSecret string // kept in the keyring when a renewal needs it
 	alias        string // a default alias from the source (the sf CLI's)
+	grant        string // auth.GrantJWT or auth.GrantClientCredentials: run again to renew
+	jwtKeyFile   string // the JWT key's absolute path (the key stays in its file)
 }
 
 func loginRun(opts *Options) error {
@@ -347,12 +350,16 @@ func jwtBearer(ctx context.Context, hc *http.Client, opts *Options, loginURL, cl
 	if err != nil {
 		return nil, cmdutil.FlagErrorf("--jwt-key-file: %v", err)
 	}
+	keyPath, err := filepath.Abs(opts.JWTKeyFile)
+	if err != nil {
+		return nil, cmdutil.FlagErrorf("--jwt-key-file: %v", err)
+	}
 	fl := &auth.JWTBearer{LoginURL: loginURL, Audience: auth.JWTAudience(loginURL), ClientID: clientID, Username: opts.Username, PrivateKey: key}
 	t, err := fl.Run(ctx, hc)
 	if err != nil {
 		return nil, err
 	}
-	return &obtained{tokens: t, loginURL: loginURL, clientID: clientID}, nil
+	return &obtained{tokens: t, loginURL: loginURL, clientID: clientID, grant: auth.GrantJWT, jwtKeyFile: keyPath}, nil
 }
 
 func clientCredentials(ctx context.Context, hc *http.Client, cfg *config.Config, loginURL, clientID string) (*obtained, error) {
@@ -370,7 +377,7 @@ func clientCredentials(ctx context.Context, hc *http.Client, cfg *config.Config,
 	if err != nil {
 		return nil, err
 	}
-	return &obtained{tokens: t, loginURL: loginURL, clientID: clientID, clientSecret: secret}, nil
+	return &obtained{tokens: t, loginURL: loginURL, clientID: clientID, clientSecret: secret, grant: auth.GrantClientCredentials}, nil
 }
 
 func interactive(ctx context.Context, hc *http.Client, opts *Options, cfg *config.Config, loginURL, clientID string) (*obtained, error) {
@@ -423,6 +430,8 @@ func finish(ctx context.Context, opts *Options, cfg *config.Config, hc *http.Cli
 		LoginURL:    got.loginURL,
 		ClientID:    got.clientID,
 		Storage:     auth.StorageKeyring,
+		Grant:       got.grant,
+		JWTKeyFile:  got.jwtKeyFile,
 	}
 	if login.Alias == "" {
 		login.Alias = got.alias
@@ -455,7 +464,13 @@ func finish(ctx context.Context, opts *Options, cfg *config.Config, hc *http.Cli
 	if res.MadeDefault {
 		fmt.Fprintf(opts.IO.ErrOut, "%s is the default org\n", login.Alias)
 	}
-	if tokens.RefreshToken == "" {
+	switch {
+	case tokens.RefreshToken != "":
+	case got.grant == auth.GrantJWT:
+		fmt.Fprintf(opts.IO.ErrOut, "This login has no refresh token: sfmcp renews its session with the key in %s (keep it there)\n", got.jwtKeyFile)
+	case got.grant == auth.GrantClientCredentials:
+		fmt.Fprintln(opts.IO.ErrOut, "This login has no refresh token: sfmcp renews its session with the client secret it keeps with the login's tokens")
+	default:
 		fmt.Fprintln(opts.IO.ErrOut, "This login has no refresh token: run sfmcp login again when the session expires")
 	}
 	return nil
