@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -208,5 +209,111 @@ func TestUnknownObjectSuggestsNames(t *testing.T) {
 	if !strings.HasPrefix(text, "NOT_FOUND: sobject \"Acount\" is not an object of this org; did you mean \"Account\"?") ||
 		!strings.Contains(text, `"fields":["sobject"]`) || strings.Contains(text, "--") {
 		t.Errorf("MCP error: %s", text)
+	}
+}
+
+// complete runs cobra's hidden __complete command and returns the
+// candidates (without descriptions) and the directive line.
+func complete(t *testing.T, env []string, args ...string) (cands []string, directive string, stderr string) {
+	t.Helper()
+	r := run(t, env, "", append([]string{"__complete"}, args...)...)
+	if r.code != 0 {
+		t.Fatalf("__complete %s: exit %d %q", strings.Join(args, " "), r.code, r.err)
+	}
+	lines := strings.Split(strings.TrimRight(r.out, "\n"), "\n")
+	directive = lines[len(lines)-1]
+	for _, l := range lines[:len(lines)-1] {
+		name, _, _ := strings.Cut(l, "\t")
+		cands = append(cands, name)
+	}
+	return cands, directive, r.err
+}
+
+// TestDynamicCompletion drives the shells' completion entry point against
+// the emulator: org aliases, object names (cached per login), comma-aware
+// field lists, and serve's fixed values; failures offer nothing and print
+// no error.
+func TestDynamicCompletion(t *testing.T) {
+	t.Parallel()
+	em := emulatortest.New(t)
+	env := orgEnv(t, em)
+	var home string
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "HOME="); ok {
+			home = v
+		}
+	}
+	// Two stored logins (completion reads only their aliases).
+	writeConfig := filepath.Join(home, "config", "sfmcp")
+	if err := os.MkdirAll(writeConfig, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cfg := "logins:\n  prod:\n    username: p@acme.example\n    instance_url: https://acme.my.salesforce.com\n    login_url: https://login.salesforce.com\n    storage: keyring\n" +
+		"  dev:\n    username: d@acme.example\n    instance_url: https://acme--dev.sandbox.my.salesforce.com\n    login_url: https://test.salesforce.com\n    storage: keyring\n"
+	if err := os.WriteFile(filepath.Join(writeConfig, "config.yaml"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"query", "-o", ""}, []string{"dev", "prod"}},
+		{[]string{"query", "--target-org", "p"}, []string{"prod"}},
+		{[]string{"limits", "--org", "d"}, []string{"dev"}},
+		{[]string{"serve", "--transport", ""}, []string{"stdio", "http"}},
+		{[]string{"serve", "--toolsets", "query,le"}, []string{"query,leads"}},
+		{[]string{"describe", "Oppor"}, []string{"Opportunity", "OpportunityContactRole", "OpportunityFieldHistory"}},
+	} {
+		got, dir, _ := complete(t, env, c.args...)
+		for _, w := range c.want {
+			if !slices.Contains(got, w) {
+				t.Errorf("__complete %q: %v lacks %q", c.args, got, w)
+			}
+		}
+		if c.args[0] == "query" || c.args[0] == "limits" {
+			if !slices.Equal(got, c.want) {
+				t.Errorf("__complete %q: %v, want %v", c.args, got, c.want)
+			}
+		}
+		if dir == ":0" {
+			t.Errorf("__complete %q offers file names (directive %s)", c.args, dir)
+		}
+	}
+	// Object names for every command that takes one, any case.
+	for _, args := range [][]string{{"record", "get", "acc"}, {"record", "create", "Acc"}, {"bulk", "insert", "Acc"}, {"describe", "ACC"}} {
+		if got, _, _ := complete(t, env, args...); !slices.Contains(got, "Account") || slices.Contains(got, "Contact") {
+			t.Errorf("__complete %q: %v", args, got)
+		}
+	}
+	// --fields: the object's fields, after the ones already listed, no space.
+	acc := strings.TrimSpace(ok(t, env, "record", "create", "Account", "Name=Completion Ltd"))
+	got, dir, _ := complete(t, env, "record", "get", "Contact", acc, "--fields", "Name,Acc")
+	if !slices.Contains(got, "Name,AccountId") || !slices.Contains(got, "Name,Account.") || dir != ":6" {
+		t.Errorf("--fields Name,Acc: %v %s", got, dir)
+	}
+	if got, _, _ := complete(t, env, "record", "get", "Contact", acc, "-f", "Name,na"); slices.Contains(got, "Name,Name") {
+		t.Errorf("-f Name,na offers Name again: %v", got)
+	}
+
+	// Cached per login: with the session ended (and no way to renew it) the
+	// names still come, from the cache.
+	em.ExpireSessions(t)
+	if got, _, stderr := complete(t, env, "describe", "Acc"); !slices.Contains(got, "Account") || strings.Contains(stderr, "Error") {
+		t.Errorf("from the cache: %v %q", got, stderr)
+	}
+	// Nothing to offer: no candidates, exit 0, no error on either stream.
+	for _, c := range []struct {
+		env  []string
+		args []string
+	}{
+		{orgEnv(t, em), []string{"describe", "Acc"}},                 // expired, no cache
+		{baseEnv(t), []string{"describe", "Acc"}},                    // no login
+		{baseEnv(t), []string{"-o", "nope", "record", "get", "Acc"}}, // unknown alias
+		{append(baseEnv(t), "SALESFORCE_ACCESS_TOKEN=x", "SALESFORCE_INSTANCE_URL=http://127.0.0.1:1"), []string{"describe", "Acc"}}, // no org there
+	} {
+		got, dir, stderr := complete(t, c.env, c.args...)
+		if len(got) != 0 || dir != ":4" || strings.TrimSpace(stderr) != "Completion ended with directive: ShellCompDirectiveNoFileComp" {
+			t.Errorf("__complete %q: %v %s %q", c.args, got, dir, stderr)
+		}
 	}
 }

@@ -137,8 +137,8 @@ func (e *Emulator) handleMinorResource(q *apiRequest) bool {
 }
 
 // handleTooling answers the Tooling API as an org with no Apex, metadata
-// or tooling objects to show: describe lists nothing and every named
-// object is unknown.
+// or tooling objects to show: describe lists nothing, a query on the Apex
+// code objects matches no rows, and every other named object is unknown.
 func (e *Emulator) handleTooling(q *apiRequest, sub string) {
 	base := "/services/data/v" + q.version + "/tooling"
 	if q.r.Method != http.MethodGet && q.r.Method != http.MethodHead {
@@ -158,11 +158,23 @@ func (e *Emulator) handleTooling(q *apiRequest, sub string) {
 			writeError(q.w, errf(400, "MALFORMED_QUERY", nil, "unexpected token: %s", soql))
 			return
 		}
+		if toolingEmpty[strings.ToLower(obj)] {
+			// The org has no Apex: a query on its code objects matches no
+			// rows, in the shape recorded from live orgs (an empty result
+			// names no entityTypeName).
+			writeJSON(q.w, 200, map[string]any{"size": 0, "totalSize": 0, "done": true, "queryLocator": nil,
+				"entityTypeName": nil, "records": []any{}})
+			return
+		}
 		writeError(q.w, errf(400, "INVALID_TYPE", nil, "sObject type '%s' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.", obj))
 	default:
 		writeError(q.w, notFound())
 	}
 }
+
+// toolingEmpty are the Tooling API objects of the org's code, of which it
+// has none (lower case).
+var toolingEmpty = map[string]bool{"apexclass": true, "apextrigger": true, "apexpage": true, "apexcomponent": true}
 
 // fromObject finds the object named after FROM in a query, or "".
 func fromObject(soql string) string {

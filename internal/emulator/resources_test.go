@@ -62,8 +62,12 @@ func TestEveryListedResourceAnswers(t *testing.T) {
 			t.Errorf("%s: %d %s", path, status, body)
 		}
 	}
-	status, _, body = rawDo(t, s, "GET", v+"/tooling/query?q="+url.QueryEscape("SELECT Id FROM ApexClass"), "")
+	status, _, body = rawDo(t, s, "GET", v+"/tooling/query?q="+url.QueryEscape("SELECT Id FROM ApexRocket"), "")
 	wantError(t, status, body, 400, "INVALID_TYPE")
+	status, _, body = rawDo(t, s, "GET", v+"/tooling/query?q="+url.QueryEscape("SELECT Id, Name FROM ApexClass"), "")
+	if want := `{"done":true,"entityTypeName":null,"queryLocator":null,"records":[],"size":0,"totalSize":0}`; status != 200 || strings.TrimSpace(string(body)) != want {
+		t.Errorf("tooling query on ApexClass: %d %s; want %s", status, body, want)
+	}
 	status, _, body = rawDo(t, s, "GET", v+"/chatter/users/me", "")
 	wantError(t, status, body, 403, "FUNCTIONALITY_NOT_ENABLED")
 	// The body a live org without CRM Analytics answers GET /wave/datasets

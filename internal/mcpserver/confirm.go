@@ -42,8 +42,13 @@ func (e *ErrConfirmationRequired) Error() string {
 		"sfmcp was started with --confirm-destructive, so nothing was changed. Use a client with elicitation support, or ask the server's operator"
 }
 
-// needsConfirmation reports whether calls of m ask the user first.
-func (h *handler) needsConfirmation() bool {
+// needsConfirmation reports whether this call asks the user first: by the
+// call's own kind when the operation tells its calls apart, else by its Meta.
+func (h *handler) needsConfirmation(args json.RawMessage) bool {
+	if h.entry.Kind != nil {
+		k := h.entry.Kind(args)
+		return k == "delete" || (h.confirm.Updates && k == "update")
+	}
 	m := h.entry.Meta
 	return m.Destructive || (h.confirm.Updates && !m.ReadOnly && m.Idempotent)
 }

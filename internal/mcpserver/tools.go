@@ -5,6 +5,8 @@
 package mcpserver
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
@@ -13,6 +15,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/sfmcp/sfmcp/internal/ops"
+	"github.com/sfmcp/sfmcp/internal/salesforce"
 )
 
 // Tool is one MCP tool: its definition and the operation it runs.
@@ -54,6 +57,10 @@ func NewTool(e ops.Entry) (Tool, error) {
 	// refuses to marshal a tool that has both.
 	def.InputSchema = mcp.ToolInputSchema{}
 	def.RawInputSchema = in
+	if longRunning(e) {
+		// A client that supports tasks may run it as one (tasks.go).
+		def.Execution = &mcp.ToolExecution{TaskSupport: mcp.TaskSupportOptional}
+	}
 	return Tool{Def: def, Entry: e}, nil
 }
 
@@ -112,6 +119,8 @@ func (f Filter) Apply(tools []Tool) ([]Tool, error) {
 	for _, t := range tools {
 		m := t.Entry.Meta
 		switch {
+		case f.ReadOnly && !m.ReadOnly && t.Entry.ServesReadOnly:
+			out = append(out, readOnlyTool(t))
 		case f.ReadOnly && !m.ReadOnly:
 		case len(toolsets) > 0 && !slices.Contains(toolsets, string(m.Toolset)):
 		case len(f.Tools) > 0 && !slices.Contains(f.Tools, m.Name):
@@ -133,4 +142,19 @@ func SplitList(s []string) []string {
 		}
 	}
 	return out
+}
+
+// readOnlyTool is t as a read-only server serves it: its calls run under
+// ops.WithReadOnly (the operation refuses to write), none asks for a
+// confirmation, and its annotations say it changes nothing.
+func readOnlyTool(t Tool) Tool {
+	call := t.Entry.Call
+	t.Entry.Call = func(ctx context.Context, c *salesforce.Client, args json.RawMessage) (any, error) {
+		return call(ops.WithReadOnly(ctx), c, args)
+	}
+	t.Entry.Kind = func(json.RawMessage) string { return "read" }
+	t.Def.Annotations.ReadOnlyHint = mcp.ToBoolPtr(true)
+	t.Def.Annotations.DestructiveHint = mcp.ToBoolPtr(false)
+	t.Def.Description += " This server is read-only: GET only."
+	return t
 }

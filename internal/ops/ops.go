@@ -67,6 +67,14 @@ type Entry struct {
 	// and wrong types are an *InputError naming the argument), validates them
 	// and runs the operation: how the MCP server invokes any operation.
 	Call func(ctx context.Context, c *salesforce.Client, args json.RawMessage) (any, error)
+	// Kind, when set, says what one call does ("read", "write", "update"
+	// or "delete") for an operation whose Meta covers them all
+	// (salesforce_api): confirmations follow the call, not the worst case.
+	Kind func(args json.RawMessage) string
+	// ServesReadOnly: a read-only server (--read-only) still offers the
+	// operation, and runs its calls under WithReadOnly, where it refuses
+	// to write.
+	ServesReadOnly bool
 }
 
 // Entry describes op for the catalogue.
@@ -163,6 +171,8 @@ func Catalogue() []Entry {
 		BulkDeleteOp().Entry(),
 		BulkJobStatusOp().Entry(),
 		LimitsOp().Entry(),
+		apiEntry(),
+		ToolingQueryOp().Entry(),
 		SyncLeadOp(nil).Entry(),
 		ListLeadsOp().Entry(),
 		GetLeadOp().Entry(),

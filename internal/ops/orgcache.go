@@ -28,6 +28,8 @@ type orgCacheFile struct {
 	InstanceURL string          `json:"instance_url"`
 	Versions    *cachedVersions `json:"versions,omitempty"`
 	SObjects    *cachedSObjects `json:"sobjects,omitempty"`
+	// Fields holds field names by object name.
+	Fields map[string]*cachedSObjects `json:"fields,omitempty"`
 }
 
 type cachedVersions struct {
@@ -138,6 +140,31 @@ func (oc *OrgCache) SetSObjects(names []string) error {
 		return nil
 	}
 	return oc.update(func(f *orgCacheFile) { f.SObjects = &cachedSObjects{Names: names, Fetched: oc.now()} })
+}
+
+// FieldNames returns the cached field names of sobject, if fresh.
+func (oc *OrgCache) FieldNames(sobject string) ([]string, bool) {
+	if oc == nil {
+		return nil, false
+	}
+	s := oc.load().Fields[strings.ToLower(sobject)]
+	if s == nil || len(s.Names) == 0 || oc.now().Sub(s.Fetched) > sobjectsTTL {
+		return nil, false
+	}
+	return s.Names, true
+}
+
+// SetFieldNames caches sobject's field names.
+func (oc *OrgCache) SetFieldNames(sobject string, names []string) error {
+	if oc == nil {
+		return nil
+	}
+	return oc.update(func(f *orgCacheFile) {
+		if f.Fields == nil {
+			f.Fields = map[string]*cachedSObjects{}
+		}
+		f.Fields[strings.ToLower(sobject)] = &cachedSObjects{Names: names, Fetched: oc.now()}
+	})
 }
 
 // Forget removes the login's file (after a logout).

@@ -143,3 +143,45 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(y)]
 }
+
+// SObjectNames lists the org's object names (describeGlobal), from cache
+// when it holds them fresh; a fetched list is cached.
+func SObjectNames(ctx context.Context, c *salesforce.Client, cache *OrgCache) ([]string, error) {
+	if names, ok := cache.SObjects(); ok {
+		return names, nil
+	}
+	g, err := c.DescribeGlobal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(g.SObjects))
+	for _, o := range g.SObjects {
+		names = append(names, o.Name)
+	}
+	slices.Sort(names)
+	_ = cache.SetSObjects(names) // a cache that cannot be written only costs a request next time
+	return names, nil
+}
+
+// FieldNames lists sobject's field names and, for lookups, their
+// relationship names (Account for AccountId), from cache when fresh.
+func FieldNames(ctx context.Context, c *salesforce.Client, cache *OrgCache, sobject string) ([]string, error) {
+	if names, ok := cache.FieldNames(sobject); ok {
+		return names, nil
+	}
+	d, err := c.DescribeSObject(ctx, sobject)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(d.Fields))
+	for _, f := range d.Fields {
+		names = append(names, f.Name)
+		if f.RelationshipName != "" {
+			names = append(names, f.RelationshipName+".")
+		}
+	}
+	slices.Sort(names)
+	names = slices.Compact(names)
+	_ = cache.SetFieldNames(sobject, names)
+	return names, nil
+}

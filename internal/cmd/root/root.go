@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/sfmcp/sfmcp/internal/build"
+	"github.com/sfmcp/sfmcp/internal/cmd/api"
 	"github.com/sfmcp/sfmcp/internal/cmd/bulk"
 	"github.com/sfmcp/sfmcp/internal/cmd/completion"
 	"github.com/sfmcp/sfmcp/internal/cmd/describe"
@@ -19,6 +20,7 @@ import (
 	"github.com/sfmcp/sfmcp/internal/cmd/record"
 	"github.com/sfmcp/sfmcp/internal/cmd/search"
 	"github.com/sfmcp/sfmcp/internal/cmd/serve"
+	"github.com/sfmcp/sfmcp/internal/cmd/tooling"
 	"github.com/sfmcp/sfmcp/internal/cmd/version"
 	"github.com/sfmcp/sfmcp/internal/cmdutil"
 )
@@ -79,6 +81,7 @@ sfmcp help environment.`,
 
 	addCommands(cmd, f, info)
 	finishTree(cmd)
+	addCompletions(cmd, f)
 	return cmd
 }
 
@@ -97,6 +100,8 @@ func addCommands(root *cobra.Command, f *cmdutil.Factory, info build.Info) {
 		bulk.NewCmdBulk(f),
 		describe.NewCmdDescribe(f, nil),
 		limits.NewCmdLimits(f, nil),
+		api.NewCmdAPI(f, nil),
+		tooling.NewCmdTooling(f),
 		serve.NewCmdServe(f, nil),
 		emulator.NewCmdEmulator(f, nil),
 		completion.NewCmdCompletion(f, nil),
