@@ -15,7 +15,7 @@ LDFLAGS  := -s -w \
 	-X $(PKG)/internal/build.Commit=$(COMMIT) \
 	-X $(PKG)/internal/build.Date=$(DATE)
 
-.PHONY: all build test test-deps validate-deploy bench bench-slowloris fmt vet clean docs cross release-check release-lint vulncheck mutation
+.PHONY: all build test test-deps validate-deploy bench bench-serve bench-slowloris fmt vet clean docs cross release-check release-lint vulncheck mutation
 
 all: build
 
@@ -68,8 +68,13 @@ vulncheck:
 mutation:
 	./.ci/mutation.sh
 
-bench: bench-slowloris
+bench: bench-slowloris bench-serve
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# serve's CPU per call, calls/s at 1, 8 and 50 connections, added p50/p99
+# latency and RSS, beside .ci/bench-serve.baseline (issue 16; BENCHMARKS.md).
+bench-serve:
+	GO=$(GO) .ci/bench-serve.sh
 
 # Memory under 3,000 slow-body connections (issue 17; BENCHMARKS.md). About
 # two minutes; part of make bench, not of make test.

@@ -56,6 +56,7 @@ var conformanceNotApplicable = map[string]string{
 	"resources-subscribe":           "subscribes to the fixture resource test://watched-resource; sfmcp's resources (describes) have no subscriptions",
 	"resources-unsubscribe":         "unsubscribes from the fixture resource test://watched-resource",
 	"prompts-get-simple":            "gets the fixture prompt test_simple_prompt",
+	"completion-complete":           "completes an argument of the fixture prompt test_prompt_with_arguments (sfmcp's completions: the mcpserver and TypeScript SDK tests of its describe templates and prompts)",
 	"prompts-get-with-args":         "gets the fixture prompt test_prompt_with_arguments",
 	"prompts-get-embedded-resource": "gets the fixture prompt test_prompt_with_embedded_resource",
 	"prompts-get-with-image":        "gets the fixture prompt test_prompt_with_image",
@@ -69,9 +70,8 @@ var conformanceNotApplicable = map[string]string{
 // advertises the capability: they must pass then, and without it must fail
 // only because the method is not there (-32601).
 var conformanceIfCapability = map[string]string{
-	"completion-complete": "completions",
-	"resources-list":      "resources",
-	"prompts-list":        "prompts",
+	"resources-list": "resources",
+	"prompts-list":   "prompts",
 }
 
 // conformanceNode returns Node 22 (the suite uses fs.globSync) with the

@@ -5,9 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -170,5 +173,104 @@ func TestMCPProgress(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMCPTasks has the TypeScript SDK client run bulk loads as tasks
+// (tools/call with params.task), over stdio and HTTP: one to completion
+// (tasks/get until completed, then tasks/result gives the tool's result),
+// and one cancelled with tasks/cancel while its job is open, whose Bulk job
+// must end Aborted at the emulator. (That a job already processing is
+// aborted too is TestBulkCancelAborts in internal/ops: in the emulator a
+// 10000-row job processes faster than a cancel can reliably catch it.)
+func TestMCPTasks(t *testing.T) {
+	t.Parallel()
+	for _, transport := range []string{"stdio", "http"} {
+		t.Run(transport, func(t *testing.T) {
+			t.Parallel()
+			em := emulatortest.New(t, func(o *emulator.Options) { o.NoSampleData = true })
+			client := func(plan []longworkStep, extraEnv ...string) longworkRun {
+				return runLongwork(t, append(orgEnv(t, em), extraEnv...), plan, "stdio", binary, "serve", "--transport", "stdio")
+			}
+			if transport == "http" {
+				env := append(baseEnv(t), "OAUTH_MODE=bearer", "SALESFORCE_INSTANCE_URL="+em.URL, "SFMCP_ALLOWED_INSTANCE_HOSTS="+emulatorHost(em))
+				base := startServeHTTP(t, env)
+				headers, _ := json.Marshal(map[string]string{"Authorization": "Bearer " + em.Token.AccessToken})
+				client = func(plan []longworkStep, extraEnv ...string) longworkRun {
+					return runLongwork(t, append(append(baseEnv(t), "MCP_HEADERS="+string(headers)), extraEnv...), plan, "http", base+"/mcp")
+				}
+			}
+
+			run := client([]longworkStep{{Op: "task", Name: "salesforce_bulk_insert", Args: map[string]any{"sobject": "Account", "records": accounts(50)}}})
+			tasks, _ := run.ServerCapabilities["tasks"].(map[string]any)
+			if tasks == nil || tasks["cancel"] == nil || tasks["list"] != nil {
+				t.Errorf("tasks capability %v; want cancel and tools/call, no list", run.ServerCapabilities["tasks"])
+			}
+			done := run.Steps[0]
+			if done.Error != "" || len(done.Messages) < 2 {
+				t.Fatalf("task: %s %+v", done.Error, done.Messages)
+			}
+			first, last := done.Messages[0], done.Messages[len(done.Messages)-1]
+			if first.Type != "taskCreated" || first.Status != "working" || first.TaskID == "" {
+				t.Errorf("task: first message %+v; want taskCreated, working", first)
+			}
+			if last.Type != "result" || last.Result == nil || last.Result.IsError ||
+				last.Result.Structured["processed"] != float64(50) || last.Result.Structured["state"] != "JobComplete" {
+				t.Errorf("task: last message %+v; want the bulk insert's result, 50 rows processed", last)
+			}
+			before := jobStates(t, em)
+
+			// The next load's job stays open (its closing request is slow)
+			// until the cancel; the client stays until the job has ended.
+			em.AddFault(t, emulator.Fault{PathPrefix: "/services/data/", Method: http.MethodPatch, LatencyMS: 5000, Times: 1})
+			cancelWhen, endedWhen := filepath.Join(t.TempDir(), "job-runs"), filepath.Join(t.TempDir(), "job-ended")
+			stop := make(chan struct{})
+			defer close(stop)
+			go signalJob(em, before, cancelWhen, endedWhen, stop)
+			run = client([]longworkStep{{Op: "cancel", Name: "salesforce_bulk_insert", Args: map[string]any{"sobject": "Account", "records": accounts(10000)}}},
+				"LONGWORK_CANCEL_WHEN="+cancelWhen, "LONGWORK_ENDED_WHEN="+endedWhen)
+			c := run.Steps[0]
+			if c.Error != "" || c.Created != "working" || c.Cancelled != "cancelled" || c.Final != "cancelled" {
+				t.Fatalf("cancel: %+v", c)
+			}
+			states := jobStates(t, em)
+			vals := slices.Sorted(maps.Values(states))
+			if !slices.Equal(vals, []string{"Aborted", "JobComplete"}) {
+				t.Errorf("job states %v; want the first JobComplete and the cancelled one Aborted", states)
+			}
+		})
+	}
+}
+
+// signalJob creates runs once the emulator has an ingest job not in before
+// that has not ended, and ended once that job has ended.
+func signalJob(em *emulatortest.Server, before map[string]string, runs, ended string, stop <-chan struct{}) {
+	second := ""
+	for {
+		select {
+		case <-stop:
+			return
+		case <-time.After(5 * time.Millisecond):
+		}
+		req, _ := http.NewRequest(http.MethodGet, em.URL+"/services/data/v62.0/jobs/ingest", nil)
+		req.Header.Set("Authorization", "Bearer "+em.Token.AccessToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			continue
+		}
+		var res struct{ Records []struct{ ID, State string } }
+		_ = json.NewDecoder(resp.Body).Decode(&res)
+		resp.Body.Close()
+		for _, r := range res.Records {
+			switch {
+			case before[r.ID] != "":
+			case second == "" && r.State != "JobComplete" && r.State != "Aborted" && r.State != "Failed":
+				second = r.ID
+				_ = os.WriteFile(runs, nil, 0o600)
+			case r.ID == second && (r.State == "JobComplete" || r.State == "Aborted" || r.State == "Failed"):
+				_ = os.WriteFile(ended, nil, 0o600)
+				return
+			}
+		}
 	}
 }

@@ -92,7 +92,7 @@ func NewServer(opts Options) *server.MCPServer {
 	}
 	// Resources (describes), their completions and the prompts (resources.go, prompts.go).
 	md := &metadata{client: opts.Client, guard: opts.Guard}
-	s := server.NewMCPServer("sfmcp", opts.Version,
+	serverOpts := []server.ServerOption{
 		server.WithToolCapabilities(false),
 		server.WithResourceCapabilities(false, false),
 		server.WithPromptCapabilities(false),
@@ -106,7 +106,10 @@ func NewServer(opts Options) *server.MCPServer {
 		server.WithHooks(hooks),
 		server.WithMethodCacheHints(mcp.MethodToolsList, toolsListTTL, mcp.CacheScopePrivate),
 		server.WithInstructions(instructions(len(hidden) > 0)),
-	)
+	}
+	// Bulk tools may run as tasks (tasks.go).
+	serverOpts = append(serverOpts, addTaskSupport(hooks)...)
+	s := server.NewMCPServer("sfmcp", opts.Version, serverOpts...)
 	leads := opts.Leads
 	if leads == nil {
 		leads = ops.NewLeadSyncer(ops.LeadSyncConfig{})
@@ -254,7 +257,12 @@ func (h *handler) run(ctx context.Context, req mcp.CallToolRequest, args json.Ra
 			return nil, pending, err
 		}
 	}
-	out, err = h.entry.Call(withProgress(ops.WithGuard(ctx, h.guard), req), c, args)
+	ctx = withProgress(ops.WithGuard(ctx, h.guard), req)
+	if req.Params.Task != nil {
+		// A task's cancel (tasks/cancel) stops the work, not only the wait.
+		ctx = ops.WithAbortOnCancel(ctx)
+	}
+	out, err = h.entry.Call(ctx, c, args)
 	return out, nil, err
 }
 

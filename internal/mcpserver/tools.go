@@ -57,6 +57,10 @@ func NewTool(e ops.Entry) (Tool, error) {
 	// refuses to marshal a tool that has both.
 	def.InputSchema = mcp.ToolInputSchema{}
 	def.RawInputSchema = in
+	if longRunning(e) {
+		// A client that supports tasks may run it as one (tasks.go).
+		def.Execution = &mcp.ToolExecution{TaskSupport: mcp.TaskSupportOptional}
+	}
 	return Tool{Def: def, Entry: e}, nil
 }
 

@@ -12,87 +12,121 @@ import (
 // asks with attributes=true. Key order and values are kept as sent. A value
 // that is not valid JSON is returned unchanged.
 func StripAttributes(rec json.RawMessage) json.RawMessage {
-	if !bytes.Contains(rec, []byte(`"attributes"`)) {
+	if !bytes.Contains(rec, []byte(`"attributes"`)) || !json.Valid(rec) {
 		return rec
 	}
-	var buf bytes.Buffer
-	buf.Grow(len(rec))
-	dec := json.NewDecoder(bytes.NewReader(rec))
-	dec.UseNumber()
-	if err := copyWithout(dec, &buf, "attributes"); err != nil {
-		return rec
-	}
-	return json.RawMessage(buf.Bytes())
+	s := stripper{in: rec, out: make([]byte, 0, len(rec)), skip: `"attributes"`}
+	s.value(true)
+	return json.RawMessage(s.out)
 }
 
-// copyWithout copies one JSON value from dec to buf, dropping every object
-// member named skip.
-func copyWithout(dec *json.Decoder, buf *bytes.Buffer, skip string) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return err
+// stripper copies one valid JSON value without the object members whose
+// name is skip (as written, quotes included), at any depth. Names and
+// scalars are copied byte for byte, escapes included; whitespace between
+// tokens is dropped. It runs on every record of every query page, so it
+// scans bytes instead of decoding tokens: the input was checked with
+// json.Valid, which is all the scanning below relies on.
+type stripper struct {
+	in   []byte
+	i    int
+	out  []byte
+	skip string
+}
+
+func (s *stripper) space() {
+	for s.i < len(s.in) {
+		switch s.in[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
 	}
-	switch v := tok.(type) {
-	case json.Delim:
-		switch v {
-		case '{':
-			buf.WriteByte('{')
-			first := true
-			for dec.More() {
-				kt, err := dec.Token()
-				if err != nil {
-					return err
-				}
-				key, _ := kt.(string)
-				if key == skip {
-					var discard json.RawMessage
-					if err := dec.Decode(&discard); err != nil {
-						return err
-					}
-					continue
-				}
-				if !first {
-					buf.WriteByte(',')
+}
+
+// str moves past the string that starts at s.i.
+func (s *stripper) str() {
+	s.i++ // the opening quote
+	for s.in[s.i] != '"' {
+		if s.in[s.i] == '\\' {
+			s.i++
+		}
+		s.i++
+	}
+	s.i++
+}
+
+// value copies (or, without write, skips) the value at s.i.
+func (s *stripper) value(write bool) {
+	s.space()
+	switch c := s.in[s.i]; c {
+	case '{', '[':
+		s.i++
+		if write {
+			s.out = append(s.out, c)
+		}
+		end := byte('}')
+		if c == '[' {
+			end = ']'
+		}
+		first := true
+		for {
+			s.space()
+			if s.in[s.i] == end {
+				s.i++
+				break
+			}
+			if s.in[s.i] == ',' {
+				s.i++
+				s.space()
+			}
+			if c == '[' {
+				if write && !first {
+					s.out = append(s.out, ',')
 				}
 				first = false
-				kb, _ := json.Marshal(key)
-				buf.Write(kb)
-				buf.WriteByte(':')
-				if err := copyWithout(dec, buf, skip); err != nil {
-					return err
-				}
+				s.value(write)
+				continue
 			}
-			if _, err := dec.Token(); err != nil {
-				return err
+			start := s.i
+			s.str()
+			name := s.in[start:s.i]
+			s.space()
+			s.i++ // ':'
+			if string(name) == s.skip {
+				s.value(false)
+				continue
 			}
-			buf.WriteByte('}')
-		case '[':
-			buf.WriteByte('[')
-			first := true
-			for dec.More() {
+			if write {
 				if !first {
-					buf.WriteByte(',')
+					s.out = append(s.out, ',')
 				}
-				first = false
-				if err := copyWithout(dec, buf, skip); err != nil {
-					return err
-				}
+				s.out = append(append(s.out, name...), ':')
 			}
-			if _, err := dec.Token(); err != nil {
-				return err
+			first = false
+			s.value(write)
+		}
+		if write {
+			s.out = append(s.out, end)
+		}
+	case '"':
+		start := s.i
+		s.str()
+		if write {
+			s.out = append(s.out, s.in[start:s.i]...)
+		}
+	default: // a number, true, false or null
+		start := s.i
+		for s.i < len(s.in) {
+			switch s.in[s.i] {
+			case ',', '}', ']', ' ', '\t', '\n', '\r':
+				goto done
 			}
-			buf.WriteByte(']')
+			s.i++
 		}
-	case nil:
-		buf.WriteString("null")
-	case json.Number:
-		buf.WriteString(v.String())
-	default:
-		b, err := json.Marshal(v)
-		if err != nil {
-			return err
+	done:
+		if write {
+			s.out = append(s.out, s.in[start:s.i]...)
 		}
-		buf.Write(b)
 	}
-	return nil
 }

@@ -14,6 +14,10 @@ func TestStripAttributes(t *testing.T) {
 		{"keeps order, numbers and nulls", `{"Z":1.50,"attributes":{},"A":null,"B":[true,"x\u003c"]}`, `{"Z":1.50,"A":null,"B":[true,"x\u003c"]}`},
 		{"a value named attributes stays", `{"Name":"attributes"}`, `{"Name":"attributes"}`},
 		{"not JSON", `{"attributes":`, `{"attributes":`},
+		{"whitespace, escapes, last member", "{ \"N\\\"a\" : \"x\\\\\" , \"L\" : [ 1 , { \"attributes\" : [ ] , \"k\" : -2e3 } , [ ] ] ,\n \"attributes\" : { \"u\" : \"}\" } }",
+			`{"N\"a":"x\\","L":[1,{"k":-2e3},[]]}`},
+		{"only attributes", `{"attributes":{"type":"A"}}`, `{}`},
+		{"an escaped name is another name", `{"attribute\u0073":1,"attributes":2}`, `{"attribute\u0073":1}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := string(StripAttributes(json.RawMessage(tc.in)))

@@ -299,12 +299,15 @@ func loadRecords(ctx context.Context, c *salesforce.Client, spec LoadSpec, rows 
 		return BulkLoadOutput{}, err
 	}
 	jobs, err := StartLoad(ctx, c, spec, plan, open, LoadHooks{})
-	if err != nil {
-		return BulkLoadOutput{}, err
+	out := BulkLoadOutput{Records: plan.Rows, JobIDs: make([]string, 0, len(jobs))}
+	for _, j := range jobs {
+		if j.ID != "" {
+			out.JobIDs = append(out.JobIDs, j.ID)
+		}
 	}
-	out := BulkLoadOutput{Records: plan.Rows, JobIDs: make([]string, len(jobs))}
-	for i, j := range jobs {
-		out.JobIDs[i] = j.ID
+	if err != nil {
+		abortIfCancelled(ctx, c, salesforce.BulkIngest, out.JobIDs)
+		return BulkLoadOutput{}, err
 	}
 	wctx, cancel := context.WithTimeout(ctx, waitFor(waitSeconds))
 	defer cancel()
@@ -323,9 +326,34 @@ func loadRecords(ctx context.Context, c *salesforce.Client, spec LoadSpec, rows 
 		err = nil // waited long enough: report where the jobs are
 	}
 	if err != nil {
+		abortIfCancelled(ctx, c, salesforce.BulkIngest, out.JobIDs)
 		return out, err
 	}
 	return summarize(ctx, c, ended, out)
+}
+
+type abortOnCancelKey struct{}
+
+// WithAbortOnCancel returns ctx saying that the bulk tools it is passed to
+// abort their jobs at Salesforce when ctx is cancelled while they wait: the
+// caller's cancel means "stop the work" (an MCP task cancelled with
+// tasks/cancel), not only "stop waiting", which is the default because a
+// waiting call that times out or loses its client leaves the job running
+// where bulk status can still follow it.
+func WithAbortOnCancel(ctx context.Context) context.Context {
+	return context.WithValue(ctx, abortOnCancelKey{}, true)
+}
+
+// abortIfCancelled aborts the jobs when ctx was cancelled and asked for that.
+func abortIfCancelled(ctx context.Context, c *salesforce.Client, kind salesforce.BulkJobKind, ids []string) {
+	if ctx.Err() == nil || len(ids) == 0 {
+		return
+	}
+	if on, _ := ctx.Value(abortOnCancelKey{}).(bool); !on {
+		return
+	}
+	// Aborting a job that ended meanwhile fails harmlessly; nothing to report to.
+	AbortBulkJobs(ctx, c, kind, ids, func(string, *salesforce.BulkJob, error) {})
 }
 
 // jobsNamed is "job 750…" or "2 jobs (750…, 750…)".
@@ -566,6 +594,7 @@ func BulkQuery(ctx context.Context, c *salesforce.Client, in BulkQueryInput) (Bu
 		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
 			return out, nil
 		}
+		abortIfCancelled(ctx, c, salesforce.BulkQuery, []string{j.ID})
 		return out, err
 	}
 	out.Done = true

@@ -10,14 +10,16 @@
 //   {"op":"task","name":..,"args":..}
 //       a task-augmented tools/call (callToolStream): the messages it yields.
 //   {"op":"cancel","name":..,"args":..,"waitFor":"<sql>"?}
-//       creates the task, waits until tasks/get says working, cancels it,
-//       then polls tasks/get until the task ends.
+//       creates the task, waits until tasks/get says working (and until the
+//       file LONGWORK_CANCEL_WHEN names exists, when set), cancels it,
+//       then polls tasks/get until the task ends (and waits for the file
+//       LONGWORK_ENDED_WHEN names, when set).
 // Prints one JSON object: serverCapabilities and steps (what each did).
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { CallToolResultSchema, CreateTaskResultSchema } from "@modelcontextprotocol/sdk/types.js";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 
 const [mode, target, ...rest] = process.argv.slice(2);
 const plan = JSON.parse(readFileSync(process.env.LONGWORK_PLAN, "utf8"));
@@ -75,6 +77,11 @@ for (const step of plan) {
         if (t.status !== "working" || i >= 3) break;
         await sleep(50);
       }
+      // The test says when the task's Bulk job runs (a file appears), so the
+      // cancel lands while it is being waited for.
+      if (process.env.LONGWORK_CANCEL_WHEN) {
+        for (let i = 0; i < 6000 && !existsSync(process.env.LONGWORK_CANCEL_WHEN); i++) await sleep(10);
+      }
       const c = await client.experimental.tasks.cancelTask(id);
       out.cancelled = c.status;
       for (let i = 0; i < 400; i++) {
@@ -83,6 +90,12 @@ for (const step of plan) {
         out.statusMessage = t.statusMessage;
         if (["completed", "failed", "cancelled"].includes(t.status)) break;
         await sleep(50);
+      }
+      // tasks/cancel answers at once; the server aborts the job after. The
+      // test says when the job has ended (a file appears), so the server
+      // (a stdio child) is not closed before.
+      if (process.env.LONGWORK_ENDED_WHEN) {
+        for (let i = 0; i < 6000 && !existsSync(process.env.LONGWORK_ENDED_WHEN); i++) await sleep(10);
       }
     }
   } catch (e) {
