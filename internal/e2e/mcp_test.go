@@ -213,6 +213,15 @@ func everyToolPlan() []planStep {
 			expect("success", true, "id", "$ID")),
 		ok("salesforce_get_record", map[string]any{"sobject": "Account", "record_id": "$ID", "fields": []string{"Name", "Industry"}},
 			expect("record.Name", "E2E MCP Corp", "record.Industry", "Energy")),
+		ok("salesforce_api", map[string]any{"path": "sobjects/Account/$ID", "query": map[string]any{"fields": "Name,Industry"}},
+			all(expect("status", 200, "method", "GET", "body.Name", "E2E MCP Corp", "body.Industry", "Energy"), urlNames("body.attributes.url", "ID"))),
+		ok("salesforce_api", map[string]any{"method": "PATCH", "path": "sobjects/Account/$ID", "body": map[string]any{"Industry": "Banking"}},
+			expect("status", 204, "method", "PATCH")),
+		ok("salesforce_get_record", map[string]any{"sobject": "Account", "record_id": "$ID", "fields": []string{"Industry"}},
+			expect("record.Industry", "Banking")),
+		// The emulator's org has no Apex: its code objects answer zero rows.
+		ok("salesforce_tooling_query", map[string]any{"soql": "SELECT Id, Name, ApiVersion FROM ApexClass ORDER BY Name"},
+			expect("done", true, "total_size", 0, "returned", 0)),
 		save(ok("salesforce_upsert_record", map[string]any{"sobject": "Account", "external_id_field": "External_Id__c", "data": map[string]any{"External_Id__c": "E2E-1", "Name": "E2E Upserted"}},
 			all(expect("success", true, "created", true), expectThat("id", "an Account id", hasPrefix("001")))), map[string]string{"UPSERTED": "id"}),
 		ok("salesforce_upsert_record", map[string]any{"sobject": "Account", "external_id_field": "External_Id__c", "data": map[string]any{"External_Id__c": "E2E-1", "Name": "E2E Upserted Again"}},
@@ -322,6 +331,8 @@ func everyToolPlan() []planStep {
 		bad("salesforce_describe_object", map[string]any{"sobject": "No_Such_Object__c"}),
 		bad("salesforce_query", map[string]any{"soql": "SELECT Id FROM Account", "unknown_argument": true}),
 		bad("salesforce_bulk_job_status", map[string]any{"job_id": "not-a-job"}),
+		bad("salesforce_api", map[string]any{"path": "https://evil.example.com/services/data/v66.0/limits"}),
+		bad("salesforce_tooling_query", map[string]any{"soql": "SELECT Id FROM No_Such_Tooling_Object"}),
 		bad("salesforce_bulk_insert", map[string]any{"sobject": "Contact", "records": []map[string]any{}}),
 	}
 }
