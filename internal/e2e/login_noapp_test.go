@@ -11,6 +11,8 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"math/big"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -323,12 +325,26 @@ func TestOrgListCheckExitCode(t *testing.T) {
 	})
 	f := writeSecretFile(t, r.home, "org.url", "force://sfmcp-test-client::"+r.em.Token.RefreshToken+"@"+r.em.URL)
 	r.ok("login", "--sfdx-url-file", f, "--alias", "good")
-	if res := r.run(r.env("SALESFORCE_CLIENT_SECRET=eca-secret"), "", "login", "--client-credentials", "--client-id", "eca", "--instance-url", r.em.URL, "--alias", "maya"); res.code != 0 {
-		t.Fatalf("client-credentials login: %s", res.err)
+	// maya's login is a bare access token (from the client-credentials
+	// grant, asked here directly): nothing can renew it.
+	resp, err := http.PostForm(r.em.URL+"/services/oauth2/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {"eca"}, "client_secret": {"eca-secret"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&tok)
+	resp.Body.Close()
+	if err != nil || tok.AccessToken == "" {
+		t.Fatalf("client-credentials token: %v", err)
+	}
+	if res := r.run(r.env(), tok.AccessToken+"\n", "login", "--with-token", "--instance-url", r.em.URL, "--alias", "maya"); res.code != 0 {
+		t.Fatalf("--with-token login: %s", res.err)
 	}
 	r.ok("org", "list", "--check")
 
-	// Every session ends: "good" renews with its refresh token, "maya" has none.
+	// Every session ends: "good" renews with its refresh token, "maya" has nothing to renew with.
 	r.em.ExpireSessions(t)
 	for _, args := range [][]string{{"org", "list", "--check", "--json"}, {"org", "list", "--check"}} {
 		res := r.run(r.env(), "", args...)

@@ -249,6 +249,15 @@ func everyToolPlan() []planStep {
 		ok("salesforce_tools", map[string]any{"toolset": "bulk"},
 			listHas("tools", "name", "salesforce_bulk_insert")),
 
+		// The api toolset: a raw REST call and a Tooling API query.
+		ok("salesforce_api", map[string]any{"path": "sobjects/Account/$ID"},
+			all(expect("status", 200, "method", "GET", "body.Id", "$ID", "body.Name", "E2E MCP Corp", "body.Industry", "Energy"),
+				expectThat("path", "under /services/data", func(v any) bool { return strings.HasPrefix(fmt.Sprint(v), "/services/data/v") }))),
+		ok("salesforce_api", map[string]any{"path": "query", "query": map[string]any{"q": "SELECT Id FROM Account WHERE Id = '$ID'"}},
+			expect("status", 200, "body.totalSize", 1, "body.records.0.Id", "$ID")),
+		ok("salesforce_tooling_query", map[string]any{"soql": "SELECT Id, Name, ApiVersion FROM ApexClass ORDER BY Name"},
+			expect("total_size", 0, "returned", 0, "done", true)),
+
 		// Bulk: 4 rows, one without the required LastName.
 		save(ok("salesforce_bulk_insert", map[string]any{"sobject": "Contact", "wait_seconds": 60, "records": []map[string]any{
 			{"FirstName": "E2E", "LastName": "Bulk One", "External_Id__c": "E2E-B1"},
@@ -323,6 +332,9 @@ func everyToolPlan() []planStep {
 		bad("salesforce_query", map[string]any{"soql": "SELECT Id FROM Account", "unknown_argument": true}),
 		bad("salesforce_bulk_job_status", map[string]any{"job_id": "not-a-job"}),
 		bad("salesforce_bulk_insert", map[string]any{"sobject": "Contact", "records": []map[string]any{}}),
+		bad("salesforce_api", map[string]any{"path": "https://evil.example.com/services/data/v62.0/limits"}),
+		bad("salesforce_api", map[string]any{"path": "/services/data/v62.0/%2e%2e/%2e%2e/secur/frontdoor.jsp"}),
+		bad("salesforce_tooling_query", map[string]any{"soql": "SELECT Id FROM NoSuchToolingThing"}),
 	}
 }
 
