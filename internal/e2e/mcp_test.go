@@ -213,6 +213,15 @@ func everyToolPlan() []planStep {
 			expect("success", true, "id", "$ID")),
 		ok("salesforce_get_record", map[string]any{"sobject": "Account", "record_id": "$ID", "fields": []string{"Name", "Industry"}},
 			expect("record.Name", "E2E MCP Corp", "record.Industry", "Energy")),
+		ok("salesforce_api", map[string]any{"path": "sobjects/Account/$ID", "query": map[string]any{"fields": "Name,Industry"}},
+			all(expect("status", 200, "method", "GET", "body.Name", "E2E MCP Corp", "body.Industry", "Energy"), urlNames("body.attributes.url", "ID"))),
+		ok("salesforce_api", map[string]any{"method": "PATCH", "path": "sobjects/Account/$ID", "body": map[string]any{"Industry": "Banking"}},
+			expect("status", 204, "method", "PATCH")),
+		ok("salesforce_get_record", map[string]any{"sobject": "Account", "record_id": "$ID", "fields": []string{"Industry"}},
+			expect("record.Industry", "Banking")),
+		// The emulator's org has no Apex: its code objects answer zero rows.
+		ok("salesforce_tooling_query", map[string]any{"soql": "SELECT Id, Name, ApiVersion FROM ApexClass ORDER BY Name"},
+			expect("done", true, "total_size", 0, "returned", 0)),
 		save(ok("salesforce_upsert_record", map[string]any{"sobject": "Account", "external_id_field": "External_Id__c", "data": map[string]any{"External_Id__c": "E2E-1", "Name": "E2E Upserted"}},
 			all(expect("success", true, "created", true), expectThat("id", "an Account id", hasPrefix("001")))), map[string]string{"UPSERTED": "id"}),
 		ok("salesforce_upsert_record", map[string]any{"sobject": "Account", "external_id_field": "External_Id__c", "data": map[string]any{"External_Id__c": "E2E-1", "Name": "E2E Upserted Again"}},
@@ -248,6 +257,15 @@ func everyToolPlan() []planStep {
 			listHas("limits", "name", "DailyApiRequests")),
 		ok("salesforce_tools", map[string]any{"toolset": "bulk"},
 			listHas("tools", "name", "salesforce_bulk_insert")),
+
+		// The api toolset: a raw REST call and a Tooling API query.
+		ok("salesforce_api", map[string]any{"path": "sobjects/Account/$ID"},
+			all(expect("status", 200, "method", "GET", "body.Id", "$ID", "body.Name", "E2E MCP Corp", "body.Industry", "Energy"),
+				expectThat("path", "under /services/data", func(v any) bool { return strings.HasPrefix(fmt.Sprint(v), "/services/data/v") }))),
+		ok("salesforce_api", map[string]any{"path": "query", "query": map[string]any{"q": "SELECT Id FROM Account WHERE Id = '$ID'"}},
+			expect("status", 200, "body.totalSize", 1, "body.records.0.Id", "$ID")),
+		ok("salesforce_tooling_query", map[string]any{"soql": "SELECT Id, Name, ApiVersion FROM ApexClass ORDER BY Name"},
+			expect("total_size", 0, "returned", 0, "done", true)),
 
 		// Bulk: 4 rows, one without the required LastName.
 		save(ok("salesforce_bulk_insert", map[string]any{"sobject": "Contact", "wait_seconds": 60, "records": []map[string]any{
@@ -322,7 +340,12 @@ func everyToolPlan() []planStep {
 		bad("salesforce_describe_object", map[string]any{"sobject": "No_Such_Object__c"}),
 		bad("salesforce_query", map[string]any{"soql": "SELECT Id FROM Account", "unknown_argument": true}),
 		bad("salesforce_bulk_job_status", map[string]any{"job_id": "not-a-job"}),
+		bad("salesforce_api", map[string]any{"path": "https://evil.example.com/services/data/v66.0/limits"}),
+		bad("salesforce_tooling_query", map[string]any{"soql": "SELECT Id FROM No_Such_Tooling_Object"}),
 		bad("salesforce_bulk_insert", map[string]any{"sobject": "Contact", "records": []map[string]any{}}),
+		bad("salesforce_api", map[string]any{"path": "https://evil.example.com/services/data/v62.0/limits"}),
+		bad("salesforce_api", map[string]any{"path": "/services/data/v62.0/%2e%2e/%2e%2e/secur/frontdoor.jsp"}),
+		bad("salesforce_tooling_query", map[string]any{"soql": "SELECT Id FROM NoSuchToolingThing"}),
 	}
 }
 

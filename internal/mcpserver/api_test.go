@@ -31,6 +31,11 @@ func TestAPITool(t *testing.T) {
 	if res.IsError || !strings.Contains(mustJSON(sc["body"]), `"totalSize":2`) {
 		t.Errorf("GET query: %v", sc)
 	}
+	// A JSON list (the API versions) comes as items.
+	res, sc = call(t, c, "salesforce_api", map[string]any{"path": "/services/data"})
+	if res.IsError || !strings.Contains(mustJSON(sc["items"]), `"version"`) || sc["body"] != nil {
+		t.Errorf("GET /services/data: %v", sc)
+	}
 	for _, p := range []string{"https://evil.example.com/services/data/v62.0/limits", "/services/data/v62.0/../../secur/frontdoor.jsp",
 		"/services/data/v62.0/%2e%2e/%2e%2e/id", "/services/apexrest/x", "/services/oauth2/userinfo"} {
 		res, sc := call(t, c, "salesforce_api", map[string]any{"path": p})

@@ -119,4 +119,11 @@ func TestRecordsCSV(t *testing.T) {
 	if got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
+	// Whitespace between tokens, escapes in names and values, brackets
+	// inside strings, a nested parent whose field is named records' cousin.
+	got = recordsCSV([]json.RawMessage{json.RawMessage("{ \"I\\u0064\" : \"a\\\"b\\n\" ,\n \"P\" : { \"N\" : \"}]{\" , \"recordsX\" : 1 } , \"L\" : [ 1 , \"]\" ] }")})
+	want = "Id,P.N,P.recordsX,L\n\"a\"\"b\n\",}]{,1,\"[1,\"\"]\"\"]\"\n"
+	if got != want {
+		t.Errorf("got\n%q\nwant\n%q", got, want)
+	}
 }

@@ -44,37 +44,119 @@ type span struct{ start, end int }
 // members finds the values of the named members of the JSON object msg
 // (names matched as encoding/json matches field names: without regard to
 // case, the last duplicate winning). ok is false when msg is not one JSON
-// object.
+// object. It only skips over the values, without decoding or copying them:
+// it runs on every message, and tool arguments can be megabytes. It does
+// not validate them either; request checks a message with json.Valid
+// before changing it.
 func members(msg []byte, names ...string) (found map[string]span, ok bool) {
-	dec := json.NewDecoder(bytes.NewReader(msg))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+	i := skipSpace(msg, 0)
+	if i >= len(msg) || msg[i] != '{' {
 		return nil, false
 	}
 	found = map[string]span{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
+	i = skipSpace(msg, i+1)
+	if i < len(msg) && msg[i] == '}' {
+		return found, len(bytes.TrimSpace(msg[i+1:])) == 0
+	}
+	for {
+		if i >= len(msg) || msg[i] != '"' {
 			return nil, false
 		}
-		key, _ := tok.(string)
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
+		keyEnd := skipString(msg, i)
+		if keyEnd < 0 {
+			return nil, false
+		}
+		key := string(msg[i+1 : keyEnd-1])
+		if strings.IndexByte(key, '\\') >= 0 && json.Unmarshal(msg[i:keyEnd], &key) != nil {
+			return nil, false
+		}
+		i = skipSpace(msg, keyEnd)
+		if i >= len(msg) || msg[i] != ':' {
+			return nil, false
+		}
+		i = skipSpace(msg, i+1)
+		end := skipValue(msg, i)
+		if end < 0 {
 			return nil, false
 		}
 		for _, n := range names {
 			if strings.EqualFold(key, n) {
-				end := int(dec.InputOffset())
-				found[n] = span{end - len(v), end}
+				found[n] = span{i, end}
 			}
 		}
+		i = skipSpace(msg, end)
+		if i >= len(msg) {
+			return nil, false
+		}
+		switch msg[i] {
+		case ',':
+			i = skipSpace(msg, i+1)
+		case '}':
+			return found, len(bytes.TrimSpace(msg[i+1:])) == 0
+		default:
+			return nil, false
+		}
 	}
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
-		return nil, false
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
 	}
-	if len(bytes.TrimSpace(msg[dec.InputOffset():])) != 0 {
-		return nil, false
+	return i
+}
+
+// skipString returns the end of the JSON string that starts at b[i] (a
+// quote), or -1.
+func skipString(b []byte, i int) int {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
 	}
-	return found, true
+	return -1
+}
+
+// skipValue returns the end of the JSON value that starts at b[i], or -1.
+func skipValue(b []byte, i int) int {
+	if i >= len(b) {
+		return -1
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				end := skipString(b, j)
+				if end < 0 {
+					return -1
+				}
+				j = end - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return -1
+	default: // a number, true, false or null
+		j := i
+		for j < len(b) && !strings.ContainsRune(",}] \t\r\n", rune(b[j])) {
+			j++
+		}
+		if j == i {
+			return -1
+		}
+		return j
+	}
 }
 
 // echoedExactly reports whether mcp-go writes the id token tok back as it
@@ -138,7 +220,7 @@ func (e *idEcho) request(msg []byte) []byte {
 	}
 	if is, hasID := m["id"]; hasID {
 		tok := msg[is.start:is.end]
-		if exact, idLike := echoedExactly(tok); exact || !idLike {
+		if exact, idLike := echoedExactly(tok); exact || !idLike || !json.Valid(msg) {
 			return msg
 		}
 		e.mu.Lock()
@@ -169,6 +251,9 @@ func (e *idEcho) request(msg []byte) []byte {
 		return msg
 	}
 	tok := params[rs.start:rs.end]
+	if !json.Valid(msg) {
+		return msg
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for ph, raw := range e.raw {

@@ -208,3 +208,46 @@ func TestStdioServerRequestsKeepWorking(t *testing.T) {
 		t.Errorf("result %s", reply["result"])
 	}
 }
+
+// TestMembersFindsWhatEncodingJSONFinds: the skipping scanner finds the id
+// and method encoding/json would fill, through strings holding brackets
+// and quotes, nested values, duplicate and differently cased keys.
+func TestMembersFindsWhatEncodingJSONFinds(t *testing.T) {
+	for _, msg := range []string{
+		`{"jsonrpc":"2.0","id":1.0,"method":"ping"}`,
+		` { "method" : "tools/call" , "params" : {"id":9,"a":["}",{"x":"]\"{"}]} , "id" : "q\"}" } ` + "\n",
+		`{"id":1,"ID":2.5,"method":"a","Method":"b"}`,
+		`{"\u0069d":-0,"method":"x","params":[1,2,{"id":3}]}`,
+		`{"params":{"s":"\\"},"id":1e3,"method":"m"}`,
+		`{"id":null,"method":"n","params":{}}`,
+		`{"method":"notifications/cancelled","params":{"requestId":7.0}}`,
+		`{}`,
+	} {
+		var want struct {
+			ID     json.RawMessage `json:"id"`
+			Method json.RawMessage `json:"method"`
+		}
+		if err := json.Unmarshal([]byte(msg), &want); err != nil {
+			t.Fatalf("%s: %v", msg, err)
+		}
+		m, ok := members([]byte(msg), "id", "method")
+		if !ok {
+			t.Errorf("%s: not one object", msg)
+			continue
+		}
+		got := func(name string) string {
+			if s, ok := m[name]; ok {
+				return msg[s.start:s.end]
+			}
+			return ""
+		}
+		if got("id") != string(want.ID) || got("method") != string(want.Method) {
+			t.Errorf("%s: id %q method %q; encoding/json: %s %s", msg, got("id"), got("method"), want.ID, want.Method)
+		}
+	}
+	for _, bad := range []string{``, `[]`, `{"id":1`, `{"id":1}x`, `{"id" 1}`, `{"id":"x}`, `{,}`, `{"a":[1,2}`} {
+		if _, ok := members([]byte(bad), "id"); ok {
+			t.Errorf("%q: taken for one object", bad)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"strings"
+	"unicode/utf8"
 )
 
 // The text of a result is what a model reads, so it is kept small: a result
@@ -87,29 +88,15 @@ func recordsCSV(records []json.RawMessage) string {
 // col for each column in order. A value that is not an object of fields
 // becomes one cell.
 func flatten(raw json.RawMessage, prefix string, row map[string]string, col func(string)) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return
-	}
-	for dec.More() {
-		kt, err := dec.Token()
-		if err != nil {
-			return
-		}
-		key, _ := kt.(string)
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return
-		}
+	jsonMembers(raw, func(key string, v []byte) {
 		name := prefix + key
 		if isParentRecord(v) {
 			flatten(v, name+".", row, col)
-			continue
+			return
 		}
 		col(name)
 		row[name] = cell(v)
-	}
+	})
 }
 
 // isParentRecord is true for a nested object that is a record's fields,
@@ -119,10 +106,142 @@ func isParentRecord(v json.RawMessage) bool {
 	if len(v) == 0 || v[0] != '{' {
 		return false
 	}
-	var probe struct {
-		Records json.RawMessage `json:"records"`
+	records := false
+	ok := jsonMembers(v, func(key string, _ []byte) { records = records || key == "records" })
+	return ok && !records
+}
+
+// jsonMembers calls fn with each member of the JSON object raw, in order:
+// its name unquoted and its value as written. It reports false when raw is
+// not a well-formed object (fn may have seen the members before the fault).
+// It runs for every record of every result, so it scans bytes rather than
+// decode tokens.
+func jsonMembers(raw []byte, fn func(name string, value []byte)) bool {
+	s := jsonScan{in: raw}
+	s.space()
+	if !s.next('{') {
+		return false
 	}
-	return json.Unmarshal(v, &probe) == nil && probe.Records == nil
+	for first := true; ; first = false {
+		s.space()
+		if s.next('}') {
+			s.space()
+			return s.i == len(raw)
+		}
+		if !first && !s.next(',') {
+			return false
+		}
+		s.space()
+		start := s.i
+		if !s.str() {
+			return false
+		}
+		name, ok := unquote(raw[start:s.i])
+		s.space()
+		if !ok || !s.next(':') {
+			return false
+		}
+		s.space()
+		vs := s.i
+		if !s.value() {
+			return false
+		}
+		fn(name, raw[vs:s.i])
+	}
+}
+
+// jsonScan moves through JSON text; each method reports false, without
+// reading past the end, where the text is not what it expects.
+type jsonScan struct {
+	in []byte
+	i  int
+}
+
+func (s *jsonScan) space() {
+	for s.i < len(s.in) && (s.in[s.i] == ' ' || s.in[s.i] == '\t' || s.in[s.i] == '\n' || s.in[s.i] == '\r') {
+		s.i++
+	}
+}
+
+func (s *jsonScan) next(c byte) bool {
+	if s.i < len(s.in) && s.in[s.i] == c {
+		s.i++
+		return true
+	}
+	return false
+}
+
+// str moves past a string.
+func (s *jsonScan) str() bool {
+	if !s.next('"') {
+		return false
+	}
+	for s.i < len(s.in) {
+		switch s.in[s.i] {
+		case '"':
+			s.i++
+			return true
+		case '\\':
+			s.i++
+		}
+		s.i++
+	}
+	return false
+}
+
+// value moves past one value: a string, an object or array (strings in it
+// skipped whole, so their brackets do not count), or a scalar.
+func (s *jsonScan) value() bool {
+	if s.i >= len(s.in) {
+		return false
+	}
+	switch s.in[s.i] {
+	case '"':
+		return s.str()
+	case '{', '[':
+		depth := 0
+		for s.i < len(s.in) {
+			switch s.in[s.i] {
+			case '"':
+				if !s.str() {
+					return false
+				}
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					s.i++
+					return true
+				}
+			}
+			s.i++
+		}
+		return false
+	}
+	start := s.i
+	for s.i < len(s.in) {
+		switch s.in[s.i] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return s.i > start
+		}
+		s.i++
+	}
+	return s.i > start
+}
+
+// unquote returns the text of a JSON string: its bytes between the quotes
+// when it has no escapes, else decoded.
+func unquote(q []byte) (string, bool) {
+	if len(q) < 2 {
+		return "", false
+	}
+	if bytes.IndexByte(q, '\\') < 0 && utf8.Valid(q) {
+		return string(q[1 : len(q)-1]), true
+	}
+	var str string
+	return str, json.Unmarshal(q, &str) == nil
 }
 
 // cell is a JSON value as CSV text: strings unquoted, null empty, numbers
@@ -133,8 +252,7 @@ func cell(v json.RawMessage) string {
 	case len(v) == 0, bytes.Equal(v, []byte("null")):
 		return ""
 	case v[0] == '"':
-		var s string
-		if json.Unmarshal(v, &s) == nil {
+		if s, ok := unquote(v); ok {
 			return s
 		}
 	case v[0] == '{' || v[0] == '[':

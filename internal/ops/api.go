@@ -159,13 +159,15 @@ func APIKind(args json.RawMessage) string {
 	return "write"
 }
 
-// APIOutput is Salesforce's answer: its JSON in Body, or other text in Text.
+// APIOutput is Salesforce's answer: a JSON object in Body, a JSON list of
+// objects in Items, or any other answer as Text.
 type APIOutput struct {
-	Status int    `json:"status"`
-	Method string `json:"method"`
-	Path   string `json:"path"`
-	Body   any    `json:"body,omitempty"`
-	Text   string `json:"text,omitempty"`
+	Status int               `json:"status"`
+	Method string            `json:"method"`
+	Path   string            `json:"path"`
+	Body   json.RawMessage   `json:"body,omitempty"`
+	Items  []json.RawMessage `json:"items,omitempty"`
+	Text   string            `json:"text,omitempty"`
 }
 
 // APIOp declares salesforce_api.
@@ -230,7 +232,19 @@ func API(ctx context.Context, c *salesforce.Client, in APIInput) (APIOutput, err
 				return APIOutput{}, &GuardError{Message: "the answer is a record of an object this server does not allow (--allow-objects)"}
 			}
 		}
-		out.Body = json.RawMessage(b)
+		if b[0] == '{' {
+			out.Body = json.RawMessage(b)
+			break
+		}
+		var items []json.RawMessage
+		_ = json.Unmarshal(b, &items)
+		for _, it := range items {
+			if t := bytes.TrimSpace(it); len(t) == 0 || t[0] != '{' {
+				out.Text = string(b) // a list of values, not of objects
+				return out, nil
+			}
+		}
+		out.Items = items
 	case g != nil && !g.empty():
 		// Text (XML, CSV) cannot be filtered field by field.
 		return APIOutput{}, &GuardError{Message: "the answer is not JSON, which this server cannot filter (--allow-objects, --deny-fields)"}

@@ -88,8 +88,11 @@ func apiRun(ctx context.Context, opts *Options) error {
 		_, err := fmt.Fprintln(opts.IO.Out, out.Text)
 		return err
 	}
-	if raw, ok := out.Body.(json.RawMessage); ok {
-		return output.WriteRawJSON(opts.IO.Out, raw)
+	if out.Body != nil {
+		return output.WriteRawJSON(opts.IO.Out, out.Body)
+	}
+	if out.Items != nil {
+		return output.WriteJSON(opts.IO.Out, out.Items)
 	}
 	_, err = fmt.Fprintf(opts.IO.Out, "HTTP %d (no body)\n", out.Status)
 	return err
