@@ -22,6 +22,11 @@ func TestBearerCachesAreBounded(t *testing.T) {
 	if _, ok := a.valid[key(1)]; !ok || len(a.valid) != 2 {
 		t.Fatalf("after keeping two tokens the cache holds %d and the first is %v", len(a.valid), ok)
 	}
+	a.remember(key(1), refusal{})
+	a.remember(key(2), refusal{})
+	if _, ok := a.refused[key(1)]; !ok || len(a.refused) != 2 {
+		t.Fatalf("after two refusals the cache holds %d and the first is %v", len(a.refused), ok)
+	}
 	for i := range 3 * maxRemembered {
 		a.keep(key(i), validation{})
 		a.remember(key(i), refusal{})
