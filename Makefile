@@ -65,7 +65,7 @@ vulncheck:
 
 # Mutation testing of the security and accounting packages (gremlins): slow,
 # so outside `make test`; scores in TESTING.md.
-mutation:
+mutation: test-deps
 	./.ci/mutation.sh
 
 bench: bench-slowloris bench-serve

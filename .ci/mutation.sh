@@ -10,7 +10,8 @@
 #   .ci/mutation.sh internal/salesforce   one package of the list
 #
 # MUTATION_WORKERS (default 2) mutants run at once; MUTATION_OUT (default
-# mutation/) receives one gremlins JSON report and one log per package.
+# mutation/) receives one gremlins JSON report and one log per package;
+# MUTATION_DRY=1 only lists the mutants (gremlins --dry-run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOTOOLCHAIN="${GOTOOLCHAIN:-go1.27.3}"
@@ -32,7 +33,7 @@ mkdir -p "$out"
 scopes=(
 	"internal/salesforce|auth.go bulk.go escape.go limit.go redirect.go retry.go usage.go"
 	"internal/ops|bulk_load.go"
-	"internal/mcpserver|instance.go"
+	"internal/mcpserver|auth.go instance.go"
 	"internal/mcpserver/oauth/store|cipher.go"
 	"internal/emulator|oauth_server.go"
 )

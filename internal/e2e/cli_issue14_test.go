@@ -148,6 +148,19 @@ func TestAPIVersionFromTheOrg(t *testing.T) {
 		t.Errorf("stored login on a v58 org:\n%s", res.err)
 	}
 	rig.fails(rig.env(), 2, "which serves 31.0 to 58.0", "limits", "-o", "old", "--api-version", "60")
+
+	// The login's cache file goes when the login goes.
+	cache := t.TempDir()
+	cached := func() int {
+		files, _ := filepath.Glob(filepath.Join(cache, "sfmcp", "orgs", "*.json"))
+		return len(files)
+	}
+	if res := rig.run(rig.env("XDG_CACHE_HOME="+cache), "", "limits", "-o", "old"); res.code != 0 || cached() != 1 {
+		t.Fatalf("limits with a cache dir: exit %d, %d cache files", res.code, cached())
+	}
+	if res := rig.run(rig.env("XDG_CACHE_HOME="+cache), "", "logout", "--alias", "old"); res.code != 0 || cached() != 0 {
+		t.Errorf("logout: exit %d, %d cache files left", res.code, cached())
+	}
 }
 
 // TestUnknownObjectSuggestsNames: an object the org does not have gets

@@ -13,6 +13,7 @@ import (
 	"github.com/sfmcp/sfmcp/internal/cmdutil"
 	"github.com/sfmcp/sfmcp/internal/config"
 	"github.com/sfmcp/sfmcp/internal/iostreams"
+	"github.com/sfmcp/sfmcp/internal/ops"
 )
 
 // Options are the inputs of `sfmcp logout`.
@@ -21,6 +22,8 @@ type Options struct {
 	Config     func() (*config.Config, error)
 	HTTPClient func() (*http.Client, error)
 	TokenStore func() (*auth.TokenStore, error)
+	// OrgCache gives a login's cache of org facts, removed with the login (nil: none).
+	OrgCache func(creds *cmdutil.Credentials) *ops.OrgCache
 
 	Alias string
 	All   bool
@@ -29,7 +32,7 @@ type Options struct {
 
 // NewCmdLogout builds the command; runF replaces logoutRun in tests.
 func NewCmdLogout(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Config: f.Config, HTTPClient: f.HTTPClient, TokenStore: f.TokenStore}
+	opts := &Options{IO: f.IOStreams, Config: f.Config, HTTPClient: f.HTTPClient, TokenStore: f.TokenStore, OrgCache: f.OrgCache}
 	cmd := &cobra.Command{
 		Use:   "logout [--alias NAME | --all]",
 		Short: "Log out of a Salesforce org",
@@ -107,6 +110,10 @@ func logoutRun(opts *Options) error {
 			fmt.Fprintf(opts.IO.ErrOut, "Could not forget %s: %v\n", l.Alias, err)
 			failed = errors.Join(failed, err)
 			continue
+		}
+		if opts.OrgCache != nil {
+			// The cached versions and object names go with the login.
+			_ = opts.OrgCache(&cmdutil.Credentials{Source: "keyring:" + l.Alias, InstanceURL: l.InstanceURL}).Forget()
 		}
 		fmt.Fprintf(opts.IO.ErrOut, "Logged out of %s (%s)\n", l.Alias, l.Username)
 	}

@@ -205,6 +205,10 @@ func TestCipher(t *testing.T) {
 			t.Errorf("ParseKeys(%q) accepted", bad)
 		}
 	}
+	// The operator is told which key of the list is wrong (counting from 1).
+	if _, err := ParseKeys(k1 + ",c2hvcnQ="); err == nil || !strings.Contains(err.Error(), "key 2:") {
+		t.Errorf("ParseKeys with a bad second key: %v, want it named as key 2", err)
+	}
 }
 
 // TestRedisCluster runs the store's contract against a real Redis Cluster of
