@@ -251,7 +251,7 @@ func everyToolPlan() []planStep {
 
 		// The api toolset: a raw REST call and a Tooling API query.
 		ok("salesforce_api", map[string]any{"path": "sobjects/Account/$ID"},
-			all(expect("status", 200, "method", "GET", "body.Id", "$ID", "body.Name", "E2E MCP Corp", "body.Industry", "Energy"),
+			all(expect("status", 200, "method", "GET", "body.Id", "$ID", "body.Name", "E2E MCP Corp", "body.attributes.type", "Account"),
 				expectThat("path", "under /services/data", func(v any) bool { return strings.HasPrefix(fmt.Sprint(v), "/services/data/v") }))),
 		ok("salesforce_api", map[string]any{"path": "query", "query": map[string]any{"q": "SELECT Id FROM Account WHERE Id = '$ID'"}},
 			expect("status", 200, "body.totalSize", 1, "body.records.0.Id", "$ID")),

@@ -1,10 +1,15 @@
 package mcpserver
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/sfmcp/sfmcp/internal/ops"
+	"github.com/sfmcp/sfmcp/internal/salesforce"
 )
 
 func TestLongRunningTools(t *testing.T) {
@@ -42,5 +47,62 @@ func TestTaskOwners(t *testing.T) {
 	o.add("t3", "org/carol", now.Add(2*time.Hour))
 	if o.allowed("t1", "org/alice") || !o.allowed("t3", "org/carol") {
 		t.Errorf("after two hours: %v", o.m)
+	}
+}
+
+// TestTaskGuard creates a task as one user and asks for it as another, as
+// stateless HTTP requests reach the server (no session; the caller's client
+// in the context): the other user learns nothing and cancels nothing, and
+// tasks/list is refused.
+func TestTaskGuard(t *testing.T) {
+	clientFor := func(user string) *salesforce.Client {
+		c, err := salesforce.New(salesforce.Config{
+			HTTPClient: salesforce.NewHTTPClient(),
+			Tokens:     salesforce.NewTokenSource(salesforce.TokenSourceConfig{Token: salesforce.Token{AccessToken: "x", InstanceURL: "http://127.0.0.1:1"}}),
+			APIVersion: "62.0", OrgID: "00D000000000001", UserID: user,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	alice := context.WithValue(context.Background(), clientKey{}, clientFor("005ALICE"))
+	bob := context.WithValue(context.Background(), clientKey{}, clientFor("005BOB"))
+	s := NewServer(Options{Tools: allTools(t), Client: func(ctx context.Context) (*salesforce.Client, error) {
+		return ctx.Value(clientKey{}).(*salesforce.Client), nil
+	}})
+	call := func(ctx context.Context, msg string) map[string]any {
+		b, _ := json.Marshal(s.HandleMessage(ctx, json.RawMessage(msg)))
+		var m map[string]any
+		_ = json.Unmarshal(b, &m)
+		return m
+	}
+	created := call(alice, `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"salesforce_bulk_query","arguments":{"sobject":"Account","soql":"SELECT Id FROM Account"},"task":{}}}`)
+	task, _ := created["result"].(map[string]any)["task"].(map[string]any)
+	id, _ := task["taskId"].(string)
+	if id == "" {
+		t.Fatalf("tools/call with a task: %v", created)
+	}
+	for _, tt := range []struct {
+		name   string
+		ctx    context.Context
+		method string
+		ok     bool
+	}{
+		{"other user polls", bob, "tasks/get", false},
+		{"other user reads", bob, "tasks/result", false},
+		{"other user cancels", bob, "tasks/cancel", false},
+		{"owner polls", alice, "tasks/get", true},
+	} {
+		res := call(tt.ctx, `{"jsonrpc":"2.0","id":2,"method":"`+tt.method+`","params":{"taskId":"`+id+`"}}`)
+		if _, failed := res["error"]; failed == tt.ok {
+			t.Errorf("%s: %v", tt.name, res)
+		}
+		if !tt.ok && !strings.Contains(fmt.Sprint(res["error"]), "task not found") {
+			t.Errorf("%s: %v; want 'task not found'", tt.name, res)
+		}
+	}
+	if res := call(alice, `{"jsonrpc":"2.0","id":3,"method":"tasks/list","params":{}}`); res["error"] == nil {
+		t.Errorf("tasks/list: %v; want it refused", res)
 	}
 }

@@ -119,11 +119,14 @@ func (f Filter) Apply(tools []Tool) ([]Tool, error) {
 	for _, t := range tools {
 		m := t.Entry.Meta
 		switch {
-		case f.ReadOnly && !m.ReadOnly && t.Entry.ServesReadOnly:
-			out = append(out, readOnlyTool(t))
-		case f.ReadOnly && !m.ReadOnly:
 		case len(toolsets) > 0 && !slices.Contains(toolsets, string(m.Toolset)):
 		case len(f.Tools) > 0 && !slices.Contains(f.Tools, m.Name):
+		case f.ReadOnly && !m.ReadOnly && t.Entry.ServesReadOnly:
+			// A tool that can run without writing (salesforce_api, GET
+			// only) is served in its read-only form; --toolsets and
+			// --tools still choose whether it is served at all.
+			out = append(out, readOnlyTool(t))
+		case f.ReadOnly && !m.ReadOnly:
 		default:
 			out = append(out, t)
 		}

@@ -181,8 +181,14 @@ func TestFilter(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tool := range tools {
-		if tool.Entry.Meta.ReadOnly != slices.Contains(names(ro), tool.Def.Name) {
-			t.Errorf("--read-only: %s readOnly=%v", tool.Def.Name, tool.Entry.Meta.ReadOnly)
+		want := tool.Entry.Meta.ReadOnly || tool.Entry.ServesReadOnly
+		if want != slices.Contains(names(ro), tool.Def.Name) {
+			t.Errorf("--read-only: %s readOnly=%v servesReadOnly=%v", tool.Def.Name, tool.Entry.Meta.ReadOnly, tool.Entry.ServesReadOnly)
+		}
+	}
+	for _, tool := range ro {
+		if a := tool.Def.Annotations; a.ReadOnlyHint == nil || !*a.ReadOnlyHint || a.DestructiveHint == nil || *a.DestructiveHint {
+			t.Errorf("--read-only serves %s annotated as writing", tool.Def.Name)
 		}
 	}
 	if slices.Contains(names(ro), "salesforce_delete_record") || !slices.Contains(names(ro), "salesforce_query") {
