@@ -574,11 +574,17 @@ func BulkQuery(ctx context.Context, c *salesforce.Client, in BulkQueryInput) (Bu
 	if err := in.Validate(); err != nil {
 		return BulkQueryOutput{}, err
 	}
-	j, err := c.CreateQueryJob(ctx, in.SOQL, in.IncludeDeleted)
-	if err != nil {
+	j, err := createJob(ctx, func(ctx context.Context) (*salesforce.BulkJob, error) {
+		return c.CreateQueryJob(ctx, in.SOQL, in.IncludeDeleted)
+	})
+	if j == nil {
 		return BulkQueryOutput{}, err
 	}
 	out := BulkQueryOutput{JobID: j.ID, State: j.State, Records: []map[string]string{}}
+	if err != nil { // ctx ended as the job was made: the job is known, as if it ended while waiting
+		abortIfCancelled(ctx, c, salesforce.BulkQuery, []string{j.ID})
+		return out, err
+	}
 	wctx, cancel := context.WithTimeout(ctx, waitFor(in.WaitSeconds))
 	defer cancel()
 	polls := 0

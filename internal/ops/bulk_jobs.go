@@ -18,9 +18,13 @@ import (
 )
 
 // StartBulkQuery creates a Bulk API 2.0 query job for soql; all uses
-// queryAll (deleted and archived rows too).
+// queryAll (deleted and archived rows too). When ctx ends while the job is
+// being made, the job is returned with ctx's error: it runs, and the caller
+// can name it or abort it.
 func StartBulkQuery(ctx context.Context, c *salesforce.Client, soql string, all bool) (*salesforce.BulkJob, error) {
-	return c.CreateQueryJob(ctx, soql, all)
+	return createJob(ctx, func(ctx context.Context) (*salesforce.BulkJob, error) {
+		return c.CreateQueryJob(ctx, soql, all)
+	})
 }
 
 // BulkJobEndedError is a job that ended in a state other than JobComplete.

@@ -285,7 +285,14 @@ func StartLoad(ctx context.Context, c *salesforce.Client, spec LoadSpec, plan *L
 				return jobs, err
 			}
 		}
-		job, err := c.CreateIngestJob(ctx, salesforce.IngestJobSpec{Object: spec.SObject, Operation: spec.Operation, ExternalIDField: spec.ExternalIDField})
+		job, err := createJob(ctx, func(ctx context.Context) (*salesforce.BulkJob, error) {
+			return c.CreateIngestJob(ctx, salesforce.IngestJobSpec{Object: spec.SObject, Operation: spec.Operation, ExternalIDField: spec.ExternalIDField})
+		})
+		if job != nil && err != nil {
+			// Made while ctx ended: it holds nothing and must not stay Open.
+			abortQuietly(ctx, c, job.ID)
+			return jobs, fmt.Errorf("job %s (part %d, aborted): %w", job.ID, part.Index, err)
+		}
 		if err != nil {
 			return jobs, err
 		}
@@ -349,6 +356,31 @@ func StartLoad(ctx context.Context, c *salesforce.Client, spec LoadSpec, plan *L
 		return jobs, fmt.Errorf("uploaded %d rows but the input had %d when it was checked; did it change meanwhile?", rows, plan.Rows)
 	}
 	return jobs, nil
+}
+
+// jobCreateTimeout bounds a job's create once it runs detached from its
+// caller's ctx (see createJob).
+const jobCreateTimeout = time.Minute
+
+// createJob runs create, which makes a Bulk job at Salesforce, without
+// letting ctx's cancel cut it short. Once the request is sent Salesforce may
+// have made the job, and dropping its answer because ctx ended would leave
+// that job unknown to us: an ingest job Open and holding nothing, or a query
+// job running, until Salesforce deletes it days later. The create is bounded
+// by jobCreateTimeout instead. When ctx ended while it ran, createJob
+// returns the new job together with ctx's error, for the caller to abort or
+// report.
+func createJob(ctx context.Context, create func(context.Context) (*salesforce.BulkJob, error)) (*salesforce.BulkJob, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), jobCreateTimeout)
+	defer cancel()
+	job, err := create(cctx)
+	if err != nil {
+		return nil, err
+	}
+	return job, ctx.Err()
 }
 
 // abortQuietly aborts a job that must not run, even when ctx has ended.

@@ -87,10 +87,12 @@ func queryRun(ctx context.Context, opts *Options) error {
 	}
 	ios := opts.IO
 	job, err := ops.StartBulkQuery(ctx, c, opts.SOQL, opts.All)
-	if err != nil {
+	if job == nil {
 		return cmdutil.SalesforceError(err)
 	}
-	if opts.Async {
+	// With a job and an error, ctx ended as the job was made: the wait below
+	// ends at once and says what became of the job, as for any interrupt.
+	if opts.Async && err == nil {
 		fmt.Fprintln(ios.Out, job.ID)
 		return nil
 	}
