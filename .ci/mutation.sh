@@ -9,7 +9,8 @@
 #   .ci/mutation.sh                       every package below, its files in scope
 #   .ci/mutation.sh internal/salesforce   one package of the list
 #
-# MUTATION_WORKERS (default 2) mutants run at once; MUTATION_OUT (default
+# MUTATION_WORKERS (default 2) mutants run at once; MUTATION_COEF (default
+# 6) times the coverage run is each mutant's timeout; MUTATION_OUT (default
 # mutation/) receives one gremlins JSON report and one log per package;
 # MUTATION_DRY=1 only lists the mutants (gremlins --dry-run).
 set -euo pipefail
@@ -34,6 +35,7 @@ scopes=(
 	"internal/salesforce|auth.go bulk.go escape.go limit.go redirect.go retry.go usage.go"
 	"internal/ops|bulk_load.go"
 	"internal/mcpserver|auth.go instance.go"
+	"internal/mcpserver/oauth|authorize.go token.go"
 	"internal/mcpserver/oauth/store|cipher.go"
 	"internal/emulator|oauth_server.go"
 )
@@ -57,7 +59,7 @@ for entry in "${scopes[@]}"; do
 	exclude=$(cd "$dir" && find . -name '*.go' ! -name '*_test.go' | sed 's|^\./||' | sort |
 		grep -vxF -f <(printf '%s\n' "${files[@]}") | sed 's/\./\\./g' | paste -sd'|')
 	name=$(echo "${dir#internal/}" | tr / -)
-	args=(unleash ${MUTATION_DRY:+--dry-run} --workers "${MUTATION_WORKERS:-2}" --timeout-coefficient 6 --output "$out/$name.json")
+	args=(unleash ${MUTATION_DRY:+--dry-run} --workers "${MUTATION_WORKERS:-2}" --timeout-coefficient "${MUTATION_COEF:-6}" --output "$out/$name.json")
 	[[ -n "$exclude" ]] && args+=(--exclude-files "^($exclude)\$")
 	echo "mutation: ./$dir (${files[*]})" >&2
 	start=$SECONDS
