@@ -12,7 +12,10 @@
 # MUTATION_WORKERS (default 2) mutants run at once; MUTATION_COEF (default
 # 6) times the coverage run is each mutant's timeout; MUTATION_OUT (default
 # mutation/) receives one gremlins JSON report and one log per package;
-# MUTATION_DRY=1 only lists the mutants (gremlins --dry-run).
+# MUTATION_DRY=1 only lists the mutants (gremlins --dry-run); MUTATION_FILES
+# replaces the files in scope of the one package named (to run file by file);
+# MUTATION_SELECT=0 runs every test of the package for each mutant instead of
+# only the tests that cover the files in scope (see select_tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOTOOLCHAIN="${GOTOOLCHAIN:-go1.27.3}"
@@ -33,7 +36,7 @@ mkdir -p "$out"
 # what each file holds.
 scopes=(
 	"internal/salesforce|auth.go bulk.go escape.go limit.go redirect.go retry.go usage.go"
-	"internal/ops|bulk_load.go"
+	"internal/ops|bulk_load.go lead_sync.go query.go"
 	"internal/mcpserver|auth.go instance.go"
 	"internal/mcpserver/oauth|authorize.go token.go"
 	"internal/mcpserver/oauth/store|cipher.go"
@@ -51,9 +54,37 @@ if (($# > 0)); then
 	scopes=("${selected[@]}")
 fi
 
+# select_tests DIR FILE...: the top-level tests (and examples) of DIR's
+# package that run at least one statement of FILE..., found by running each
+# test alone with coverage, as a -run regexp. Only they can kill a mutant of
+# those files: a mutant sits in a statement, and a test that runs no statement
+# of the file runs none of its mutants (gremlins calls a mutant no test runs
+# "not covered" and does not try it). A test that fails alone is kept.
+select_tests() {
+	local dir=$1 tmp t f hit
+	shift
+	local ip hits=()
+	ip=$(go list -f '{{.ImportPath}}' "./$dir")
+	tmp=$(mktemp -d)
+	go test -c -cover -o "$tmp/t.test" "./$dir" >&2
+	for t in $(cd "$dir" && "$tmp/t.test" -test.list '.*' | grep -E '^(Test|Example)'); do
+		hit=0
+		if ! (cd "$dir" && "$tmp/t.test" -test.run "^$t\$" -test.coverprofile="$tmp/c.out" >/dev/null 2>&1); then
+			hit=1
+		fi
+		for f in "$@"; do
+			awk -v p="$ip/$f:" 'index($1, p) == 1 && $NF > 0 { found = 1 } END { exit !found }' "$tmp/c.out" && hit=1
+		done
+		((hit)) && hits+=("$t")
+		rm -f "$tmp/c.out"
+	done
+	rm -rf "$tmp"
+	(IFS='|'; echo "${hits[*]}")
+}
+
 for entry in "${scopes[@]}"; do
 	dir=${entry%%|*}
-	read -r -a files <<<"${entry#*|}"
+	read -r -a files <<<"${MUTATION_FILES:-${entry#*|}}"
 	# gremlins only excludes (by RE2 on the path relative to $dir, no
 	# look-ahead), so list every other non-test Go file under $dir.
 	exclude=$(cd "$dir" && find . -name '*.go' ! -name '*_test.go' | sed 's|^\./||' | sort |
@@ -63,6 +94,13 @@ for entry in "${scopes[@]}"; do
 	[[ -n "$exclude" ]] && args+=(--exclude-files "^($exclude)\$")
 	echo "mutation: ./$dir (${files[*]})" >&2
 	start=$SECONDS
-	go tool -modfile=tools/go.mod gremlins "${args[@]}" "./$dir" | tee "$out/$name.log" | grep -v -e '^ *KILLED' -e '^ *NOT COVERED'
+	flags=$GOFLAGS
+	if [[ "${MUTATION_SELECT:-1}" != 0 ]]; then
+		tests=$(select_tests "$dir" "${files[@]}")
+		[[ -n "$tests" ]] || { echo "mutation: no test of ./$dir runs ${files[*]}" >&2; continue; }
+		echo "mutation: tests run per mutant: $tests" >&2
+		flags+=" -run=^($tests)\$"
+	fi
+	GOFLAGS=$flags go tool -modfile=tools/go.mod gremlins "${args[@]}" "./$dir" | tee "$out/$name.log" | grep -v -e '^ *KILLED' -e '^ *NOT COVERED'
 	echo "mutation: ./$dir took $((SECONDS - start)) s" | tee -a "$out/$name.log" >&2
 done

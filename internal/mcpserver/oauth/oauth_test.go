@@ -929,3 +929,172 @@ func TestRefreshTokenOfAnotherClient(t *testing.T) {
 		t.Fatal("the grant was revoked: the other client's attempt counted as a replay")
 	}
 }
+
+// TestAuthorizeRequestEdges covers the edges of the authorization request
+// that the flow tests do not reach: an omitted redirect_uri, the state's
+// length limit, and the consent cookie being cleared once answered.
+func TestAuthorizeRequestEdges(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	id := h.client()
+	_, challenge := pkce()
+
+	t.Run("redirect_uri omitted, one registered", func(t *testing.T) {
+		params := authParams(id, challenge)
+		params.Del("redirect_uri")
+		resp, page := newBrowser(t).authorize(h.ts.URL, params, "approve")
+		if q := backAt(t, resp, page); q.Get("code") == "" || q.Get("state") != "st-123" {
+			t.Errorf("sent back without a code: %v", q)
+		}
+	})
+	t.Run("redirect_uri omitted, two registered", func(t *testing.T) {
+		status, out := h.register(map[string]any{"redirect_uris": []string{clientRedirect, clientRedirect + "2"}, "token_endpoint_auth_method": "none"})
+		if status != 201 {
+			t.Fatalf("register: %d %v", status, out)
+		}
+		params := authParams(out["client_id"].(string), challenge)
+		params.Del("redirect_uri")
+		resp, page := newBrowser(t).authorize(h.ts.URL, params, "approve")
+		if resp.StatusCode != 400 || resp.Header.Get("Location") != "" || !strings.Contains(page, "redirect") {
+			t.Errorf("ambiguous redirect_uri: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+		}
+	})
+	for _, tc := range []struct {
+		n  int
+		ok bool
+	}{{1024, true}, {1025, false}} {
+		t.Run(fmt.Sprintf("state of %d bytes", tc.n), func(t *testing.T) {
+			params := authParams(id, challenge)
+			state := strings.Repeat("s", tc.n)
+			params.Set("state", state)
+			resp, page := newBrowser(t).authorize(h.ts.URL, params, "approve")
+			q := backAt(t, resp, page)
+			if tc.ok && (q.Get("code") == "" || q.Get("state") != state) {
+				t.Errorf("refused: error %q, code %t, state kept %t", q.Get("error"), q.Get("code") != "", q.Get("state") == state)
+			}
+			if !tc.ok && (q.Get("error") != "invalid_request" || q.Get("code") != "") {
+				t.Errorf("accepted: %v", q)
+			}
+		})
+	}
+	t.Run("consent cookie cleared", func(t *testing.T) {
+		b := newBrowser(t)
+		resp, err := b.hc.Get(h.ts.URL + PathAuthorize + "?" + authParams(id, challenge).Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		m := consentIDPattern.FindSubmatch(page)
+		if m == nil {
+			t.Fatalf("no consent page: %d %s", resp.StatusCode, page)
+		}
+		hc := *b.hc
+		hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		resp, err = hc.PostForm(h.ts.URL+PathConsent, url.Values{"consent_id": {string(m[1])}, "action": {"approve"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		cleared := false
+		for _, c := range resp.Cookies() {
+			cleared = cleared || (c.Name == consentCookie && c.Value == "" && c.MaxAge < 0 && c.Path == PathAuthorize)
+		}
+		if resp.StatusCode != http.StatusSeeOther || !cleared {
+			t.Errorf("consent answer: %d, cookies %v; want a redirect that deletes %s", resp.StatusCode, resp.Header["Set-Cookie"], consentCookie)
+		}
+	})
+}
+
+// toSalesforce runs an authorization up to the approved consent and returns
+// the query of the redirect to Salesforce's authorize endpoint (not followed).
+func (h *harness) toSalesforce(clientID, challenge string) url.Values {
+	h.t.Helper()
+	b := newBrowser(h.t)
+	resp, err := b.hc.Get(h.ts.URL + PathAuthorize + "?" + authParams(clientID, challenge).Encode())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := consentIDPattern.FindSubmatch(page)
+	if m == nil {
+		h.t.Fatalf("no consent page: %d %s", resp.StatusCode, page)
+	}
+	hc := *b.hc
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err = hc.PostForm(h.ts.URL+PathConsent, url.Values{"consent_id": {string(m[1])}, "action": {"approve"}})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusSeeOther || err != nil || !strings.HasPrefix(loc.String(), h.em.URL+"/services/oauth2/authorize?") {
+		h.t.Fatalf("consent answer: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	return loc.Query()
+}
+
+// TestCallbackPassesSalesforceRefusal: Salesforce's error reaches the
+// client with its description when the description is short (under 300
+// bytes), without it otherwise.
+func TestCallbackPassesSalesforceRefusal(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	id := h.client()
+	_, challenge := pkce()
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, tc := range []struct{ desc, want string }{
+		{"", "Salesforce: access_denied"},
+		{"end-user denied authorization", "Salesforce: access_denied: end-user denied authorization"},
+		{strings.Repeat("d", 299), "Salesforce: access_denied: " + strings.Repeat("d", 299)},
+		{strings.Repeat("d", 300), "Salesforce: access_denied"},
+	} {
+		st := h.toSalesforce(id, challenge).Get("state")
+		q := url.Values{"state": {st}, "error": {"access_denied"}}
+		if tc.desc != "" {
+			q.Set("error_description", tc.desc)
+		}
+		resp, err := noFollow.Get(h.ts.URL + PathCallback + "?" + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		back := backAt(t, resp, "")
+		if back.Get("error") != "access_denied" || back.Get("error_description") != tc.want || back.Get("state") != "st-123" {
+			t.Errorf("description of %d bytes: error %q, description %.60q, state %q", len(tc.desc), back.Get("error"), back.Get("error_description"), back.Get("state"))
+		}
+	}
+}
+
+// TestUpstreamClientSecret: a configured consumer secret is sent to
+// Salesforce's token endpoint; the emulator's public test app refuses any
+// secret, so a login with one fails.
+func TestUpstreamClientSecret(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil, func(c *Config) { c.ClientSecret = "not-this-apps-secret" })
+	id := h.client()
+	_, challenge := pkce()
+	resp, page := newBrowser(t).authorize(h.ts.URL, authParams(id, challenge), "approve")
+	if q := backAt(t, resp, page); q.Get("error") != "server_error" || q.Get("code") != "" {
+		t.Errorf("login with a wrong consumer secret: %v", q)
+	}
+}
+
+// TestCodeExpiresByItsRecord: the stored code outlives its expiry by a few
+// seconds, so an exchange just after the expiry finds the record, is told
+// the code expired, and revokes its grant.
+func TestCodeExpiresByItsRecord(t *testing.T) {
+	t.Parallel()
+	var skew atomic.Int64
+	now := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	h := newHarness(t, store.NewMemory(now), func(c *Config) { c.Now = now })
+	id := h.client()
+	verifier, challenge := pkce()
+	code := h.code(id, challenge)
+	skew.Store(int64(defaultCodeTTL + 2*time.Second))
+	status, body := h.exchange(id, code, verifier)
+	if status != 400 || body["error"] != "invalid_grant" || body["error_description"] != "the authorization code has expired" {
+		t.Errorf("code 2 s after its expiry: %d %v", status, body)
+	}
+}
