@@ -1098,3 +1098,22 @@ func TestCodeExpiresByItsRecord(t *testing.T) {
 		t.Errorf("code 2 s after its expiry: %d %v", status, body)
 	}
 }
+
+func TestIdentityIDs(t *testing.T) {
+	for _, tc := range []struct {
+		id, org, user string
+	}{
+		{"https://login.salesforce.com/id/00Dxx0000001gPL/005xx000001Sv6e", "00Dxx0000001gPL", "005xx000001Sv6e"},
+		{"https://test.salesforce.com/id/00Dxx0000001gPL/005xx000001Sv6e/", "00Dxx0000001gPL", "005xx000001Sv6e"},
+		{"id/00D/005", "00D", "005"}, // the shortest: exactly the three segments
+		{"00D/005", "", ""},
+		{"https://login.salesforce.com/00D/005", "", ""},
+		{"https://login.salesforce.com/id/00D", "", ""},
+		{"", "", ""},
+	} {
+		org, user, err := identityIDs(tc.id)
+		if org != tc.org || user != tc.user || (err == nil) != (tc.org != "") {
+			t.Errorf("identityIDs(%q) = %q, %q, %v; want %q, %q", tc.id, org, user, err, tc.org, tc.user)
+		}
+	}
+}
