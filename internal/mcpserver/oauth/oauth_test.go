@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -518,9 +520,11 @@ func TestConfidentialClient(t *testing.T) {
 	wantError(t, "no secret", status, body, 401, "invalid_client")
 	status, body = h.post(PathToken, form, id, "wrong")
 	wantError(t, "wrong secret", status, body, 401, "invalid_client")
-	status, body = h.post(PathToken, form, id, secret)
+	status, body = h.post(PathToken, withClient(form, "sfmcp_client_other", ""), id, secret)
+	wantError(t, "basic auth and another client_id in the form", status, body, 400, "invalid_request")
+	status, body = h.post(PathToken, withClient(form, id, ""), id, secret)
 	if status != 200 {
-		t.Fatalf("basic auth: %d %v", status, body)
+		t.Fatalf("basic auth (the form repeating client_id): %d %v", status, body)
 	}
 	status, body = h.post(PathToken, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {body["refresh_token"].(string)},
 		"client_id": {id}, "client_secret": {secret}}, "", "")
@@ -991,7 +995,11 @@ func TestAuthorizeRequestEdges(t *testing.T) {
 		}
 		hc := *b.hc
 		hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-		resp, err = hc.PostForm(h.ts.URL+PathConsent, url.Values{"consent_id": {string(m[1])}, "action": {"approve"}})
+		// With the Origin a browser sends from the consent page: its own.
+		req, _ := http.NewRequest(http.MethodPost, h.ts.URL+PathConsent, strings.NewReader(url.Values{"consent_id": {string(m[1])}, "action": {"approve"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", h.ts.URL)
+		resp, err = hc.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1115,5 +1123,80 @@ func TestIdentityIDs(t *testing.T) {
 		if org != tc.org || user != tc.user || (err == nil) != (tc.org != "") {
 			t.Errorf("identityIDs(%q) = %q, %q, %v; want %q, %q", tc.id, org, user, err, tc.org, tc.user)
 		}
+	}
+}
+
+// TestRevokeReachesSalesforce: revoking sfmcp's refresh token revokes the
+// Salesforce session behind it (in the background, so the test waits).
+func TestRevokeReachesSalesforce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	id := h.client()
+	verifier, challenge := pkce()
+	_, tok := h.exchange(id, h.code(id, challenge), verifier)
+	sess, err := h.srv.Resolve(context.Background(), tok["access_token"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	userinfo := func() int {
+		req, _ := http.NewRequest(http.MethodGet, h.em.URL+"/services/oauth2/userinfo", nil)
+		req.Header.Set("Authorization", "Bearer "+sess.AccessToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if s := userinfo(); s != 200 {
+		t.Fatalf("the Salesforce session before the revocation: %d", s)
+	}
+	if status, _ := h.post(PathRevoke, url.Values{"client_id": {id}, "token": {tok["refresh_token"].(string)}}, "", ""); status != 200 {
+		t.Fatalf("revoke: %d", status)
+	}
+	for deadline := time.Now().Add(10 * time.Second); userinfo() == 200; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the Salesforce session still works 10 s after its sfmcp grant was revoked")
+		}
+	}
+}
+
+// logBuffer is a log destination tests read while the server writes to it.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestRevokeUpstreamUnreachable: when Salesforce cannot be reached the
+// revocation is given up with a log line (it is best effort), nothing else.
+func TestRevokeUpstreamUnreachable(t *testing.T) {
+	t.Parallel()
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close()
+	var logs logBuffer
+	h := newHarness(t, nil, func(c *Config) {
+		c.LoginURL = gone.URL
+		c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	h.srv.revokeUpstream("00Dxx!unreachable-token")
+	for deadline := time.Now().Add(15 * time.Second); !strings.Contains(logs.String(), "could not revoke the Salesforce token"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no log of the failed revocation; logs:\n%s", logs.String())
+		}
+	}
+	if strings.Contains(logs.String(), "unreachable-token") {
+		t.Errorf("the log holds the token:\n%s", logs.String())
 	}
 }
