@@ -54,31 +54,31 @@ if (($# > 0)); then
 	scopes=("${selected[@]}")
 fi
 
-# select_tests DIR FILE...: the top-level tests (and examples) of DIR's
-# package that run at least one statement of FILE..., found by running each
-# test alone with coverage, as a -run regexp. Only they can kill a mutant of
-# those files: a mutant sits in a statement, and a test that runs no statement
-# of the file runs none of its mutants (gremlins calls a mutant no test runs
-# "not covered" and does not try it). A test that fails alone is kept.
+# select_tests DIR PROFILES FILE...: the top-level tests (and examples) of
+# DIR's package that run at least one statement of FILE..., found by running
+# each test alone with coverage (its profile kept in PROFILES/<Test>.cov), as
+# a -run regexp. Only they can kill a mutant of those files: a mutant sits in
+# a statement, and a test that runs no statement of the file runs none of its
+# mutants (gremlins calls a mutant no test runs "not covered" and does not try
+# it). A test that fails alone is kept. .ci/mutation-go.sh then narrows each
+# mutant's run to the tests that run its line.
 select_tests() {
-	local dir=$1 tmp t f hit
-	shift
-	local ip hits=()
+	local dir=$1 profiles=$2 t f hit ip hits=()
+	shift 2
 	ip=$(go list -f '{{.ImportPath}}' "./$dir")
-	tmp=$(mktemp -d)
-	go test -c -cover -o "$tmp/t.test" "./$dir" >&2
-	for t in $(cd "$dir" && "$tmp/t.test" -test.list '.*' | grep -E '^(Test|Example)'); do
+	rm -rf "$profiles" && mkdir -p "$profiles"
+	go test -c -cover -o "$profiles/t.test" "./$dir" >&2
+	for t in $(cd "$dir" && "$profiles/t.test" -test.list '.*' | grep -E '^(Test|Example)'); do
 		hit=0
-		if ! (cd "$dir" && "$tmp/t.test" -test.run "^$t\$" -test.coverprofile="$tmp/c.out" >/dev/null 2>&1); then
+		if ! (cd "$dir" && "$profiles/t.test" -test.run "^$t\$" -test.coverprofile="$profiles/$t.cov" >/dev/null 2>&1); then
 			hit=1
 		fi
 		for f in "$@"; do
-			awk -v p="$ip/$f:" 'index($1, p) == 1 && $NF > 0 { found = 1 } END { exit !found }' "$tmp/c.out" && hit=1
+			awk -v p="$ip/$f:" 'index($1, p) == 1 && $NF > 0 { found = 1 } END { exit !found }' "$profiles/$t.cov" && hit=1
 		done
-		((hit)) && hits+=("$t")
-		rm -f "$tmp/c.out"
+		if ((hit)); then hits+=("$t"); else rm -f "$profiles/$t.cov"; fi
 	done
-	rm -rf "$tmp"
+	rm -f "$profiles/t.test"
 	(IFS='|'; echo "${hits[*]}")
 }
 
@@ -95,12 +95,18 @@ for entry in "${scopes[@]}"; do
 	echo "mutation: ./$dir (${files[*]})" >&2
 	start=$SECONDS
 	flags=$GOFLAGS
+	shim=()
 	if [[ "${MUTATION_SELECT:-1}" != 0 ]]; then
-		tests=$(select_tests "$dir" "${files[@]}")
+		profiles=$(cd "$out" && pwd)/profiles/$name
+		tests=$(select_tests "$dir" "$profiles" "${files[@]}")
 		[[ -n "$tests" ]] || { echo "mutation: no test of ./$dir runs ${files[*]}" >&2; continue; }
-		echo "mutation: tests run per mutant: $tests" >&2
+		echo "mutation: tests that run the files: $tests" >&2
 		flags+=" -run=^($tests)\$"
+		# gremlins runs `go` from PATH: put mutation-go.sh first, as go.
+		mkdir -p "$profiles/bin" && ln -sf "$PWD/.ci/mutation-go.sh" "$profiles/bin/go"
+		shim=(PATH="$profiles/bin:$PATH" MUTATION_REAL_GO="$(command -v go)" MUTATION_PROFILES="$profiles"
+			MUTATION_SRC="$PWD" MUTATION_SCOPE_FILES="$(printf "$dir/%s " "${files[@]}")")
 	fi
-	GOFLAGS=$flags go tool -modfile=tools/go.mod gremlins "${args[@]}" "./$dir" | tee "$out/$name.log" | grep -v -e '^ *KILLED' -e '^ *NOT COVERED'
+	env GOFLAGS="$flags" "${shim[@]}" go tool -modfile=tools/go.mod gremlins "${args[@]}" "./$dir" | tee "$out/$name.log" | grep -v -e '^ *KILLED' -e '^ *NOT COVERED'
 	echo "mutation: ./$dir took $((SECONDS - start)) s" | tee -a "$out/$name.log" >&2
 done
