@@ -520,6 +520,28 @@ func TestConfidentialClient(t *testing.T) {
 	wantError(t, "no secret", status, body, 401, "invalid_client")
 	status, body = h.post(PathToken, form, id, "wrong")
 	wantError(t, "wrong secret", status, body, 401, "invalid_client")
+	// A client refused at the Authorization header is told how to authenticate
+	// (RFC 6749 §5.2); a request refused for another reason is not.
+	for _, tc := range []struct {
+		form   url.Values
+		secret string
+		want   string
+	}{
+		{form, "wrong", `Basic realm="sfmcp"`},
+		{withClient(form, "sfmcp_client_other", ""), secret, ""},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, h.ts.URL+PathToken, strings.NewReader(tc.form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(id, tc.secret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("WWW-Authenticate"); got != tc.want {
+			t.Errorf("%d answer: WWW-Authenticate %q; want %q", resp.StatusCode, got, tc.want)
+		}
+	}
 	status, body = h.post(PathToken, withClient(form, "sfmcp_client_other", ""), id, secret)
 	wantError(t, "basic auth and another client_id in the form", status, body, 400, "invalid_request")
 	status, body = h.post(PathToken, withClient(form, id, ""), id, secret)
