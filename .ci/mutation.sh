@@ -68,7 +68,7 @@ select_tests() {
 	ip=$(go list -f '{{.ImportPath}}' "./$dir")
 	rm -rf "$profiles" && mkdir -p "$profiles"
 	go test -c -cover -o "$profiles/t.test" "./$dir" >&2
-	for t in $(cd "$dir" && "$profiles/t.test" -test.list '.*' | grep -E '^(Test|Example)'); do
+	for t in $(cd "$dir" && "$profiles/t.test" -test.list '.*' 2>/dev/null | grep -E '^(Test|Example)'); do
 		hit=0
 		if ! (cd "$dir" && "$profiles/t.test" -test.run "^$t\$" -test.coverprofile="$profiles/$t.cov" >/dev/null 2>&1); then
 			hit=1
@@ -107,6 +107,10 @@ for entry in "${scopes[@]}"; do
 		shim=(PATH="$profiles/bin:$PATH" MUTATION_REAL_GO="$(command -v go)" MUTATION_PROFILES="$profiles"
 			MUTATION_SRC="$PWD" MUTATION_SCOPE_FILES="$(printf "$dir/%s " "${files[@]}")")
 	fi
-	env GOFLAGS="$flags" "${shim[@]}" go tool -modfile=tools/go.mod gremlins "${args[@]}" "./$dir" | tee "$out/$name.log" | grep -v -e '^ *KILLED' -e '^ *NOT COVERED'
+	# Run gremlins itself, not through `go tool`, which would put GOROOT/bin
+	# first in PATH again.
+	gremlins=$(cd "$out" && pwd)/gremlins
+	go build -modfile=tools/go.mod -o "$gremlins" github.com/go-gremlins/gremlins/cmd/gremlins
+	env GOFLAGS="$flags" "${shim[@]}" "$gremlins" "${args[@]}" "./$dir" | tee "$out/$name.log" | grep -v -e '^ *KILLED' -e '^ *NOT COVERED'
 	echo "mutation: ./$dir took $((SECONDS - start)) s" | tee -a "$out/$name.log" >&2
 done
