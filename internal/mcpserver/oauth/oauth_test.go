@@ -436,9 +436,37 @@ func TestResourceIndicator(t *testing.T) {
 	if _, err := other.srv.Resolve(context.Background(), tok["access_token"].(string)); !errors.Is(err, ErrInvalidToken) {
 		t.Errorf("a token for %s was accepted by %s: %v", h.srv.Resource(), other.srv.Resource(), err)
 	}
+	// Naming this server's resource is fine.
+	status, tok = h.post(PathToken, url.Values{"grant_type": {"refresh_token"}, "client_id": {id},
+		"refresh_token": {tok["refresh_token"].(string)}, "resource": {h.srv.Resource()}}, "", "")
+	if status != 200 {
+		t.Fatalf("refresh for this resource: %d %v", status, tok)
+	}
 	status, body = h.post(PathToken, url.Values{"grant_type": {"refresh_token"}, "client_id": {id},
 		"refresh_token": {tok["refresh_token"].(string)}, "resource": {other.srv.Resource()}}, "", "")
 	wantError(t, "refresh for another resource", status, body, 400, "invalid_target")
+}
+
+// TestGrantExpiresOnTheDot: a grant whose end is now issues nothing more.
+func TestGrantExpiresOnTheDot(t *testing.T) {
+	t.Parallel()
+	var clock atomic.Int64 // the server's time, frozen: Unix nanoseconds
+	clock.Store(time.Now().UnixNano())
+	h := newHarness(t, nil, func(c *Config) {
+		c.GrantTTL = time.Hour
+		c.Now = func() time.Time { return time.Unix(0, clock.Load()) }
+	})
+	id := h.client()
+	verifier, challenge := pkce()
+	status, tok := h.exchange(id, h.code(id, challenge), verifier)
+	if status != 200 {
+		t.Fatalf("exchange: %d %v", status, tok)
+	}
+	clock.Add(int64(time.Hour))
+	status, body := h.refresh(id, tok["refresh_token"].(string))
+	if status != 400 || body["error"] != "invalid_grant" || body["error_description"] != "the authorization has expired" {
+		t.Errorf("refresh at the grant's end: %d %v", status, body)
+	}
 }
 
 func TestDenial(t *testing.T) {
