@@ -254,7 +254,7 @@ func TestFlow(t *testing.T) {
 	verifier, challenge := pkce()
 	code := h.code(id, challenge)
 	status, tok := h.exchange(id, code, verifier)
-	if status != 200 || tok["token_type"] != "Bearer" || tok["scope"] != "api refresh_token" {
+	if status != 200 || tok["token_type"] != "Bearer" || tok["scope"] != "api refresh_token" || tok["expires_in"] != float64(3600) {
 		t.Fatalf("token: %d %v", status, tok)
 	}
 	at, rt := tok["access_token"].(string), tok["refresh_token"].(string)
