@@ -105,7 +105,7 @@ for entry in "${scopes[@]}"; do
 		# gremlins runs `go` from PATH: put mutation-go.sh first, as go.
 		mkdir -p "$profiles/bin" && ln -sf "$PWD/.ci/mutation-go.sh" "$profiles/bin/go"
 		shim=(PATH="$profiles/bin:$PATH" MUTATION_REAL_GO="$(command -v go)" MUTATION_PROFILES="$profiles"
-			MUTATION_SRC="$PWD" MUTATION_SCOPE_FILES="$(printf "$dir/%s " "${files[@]}")")
+			MUTATION_SRC="$PWD/$dir" MUTATION_PKG="$dir" MUTATION_SCOPE_FILES="${files[*]}")
 	fi
 	# Run gremlins itself, not through `go tool`, which would put GOROOT/bin
 	# first in PATH again.
