@@ -17,12 +17,14 @@ if [[ " $* " != *" -failfast "* || -z "${MUTATION_PROFILES:-}" ]]; then
 	exec "$real" "$@"
 fi
 # The mutated file: the one in scope that differs from the pristine copy;
-# the line: the first that differs.
+# the line: the first that differs once gofmt undoes the layout gremlins'
+# printer changes (it writes the whole file back without gofmt's alignment).
+gofmt="$("$real" env GOROOT)/bin/gofmt"
 file="" line=""
 for f in ${MUTATION_SCOPE_FILES:-}; do
 	if [[ -f "$f" && -f "$MUTATION_SRC/$f" ]] && ! cmp -s "$f" "$MUTATION_SRC/$f"; then
 		file=$f
-		line=$(diff "$MUTATION_SRC/$f" "$f" | sed -n '1s/^\([0-9]*\).*/\1/p')
+		line=$("$gofmt" <"$f" | diff "$MUTATION_SRC/$f" - | sed -n '1s/^\([0-9]*\).*/\1/p')
 		break
 	fi
 done
