@@ -613,6 +613,17 @@ func TestRevoke(t *testing.T) {
 	if h.resolves(at) {
 		t.Error("the access token survived the revocation of its refresh token")
 	}
+
+	// An access token alone: only its own client can revoke it.
+	_, tok = h.exchange(id, h.code(id, challenge), verifier)
+	at = tok["access_token"].(string)
+	other := h.client()
+	if status, _ := h.post(PathRevoke, url.Values{"client_id": {other}, "token": {at}}, "", ""); status != 200 || !h.resolves(at) {
+		t.Errorf("another client revoking the access token: %d, still resolves %t", status, h.resolves(at))
+	}
+	if status, _ := h.post(PathRevoke, url.Values{"client_id": {id}, "token": {at}}, "", ""); status != 200 || h.resolves(at) {
+		t.Errorf("its client revoking the access token: %d, still resolves %t", status, h.resolves(at))
+	}
 }
 
 func TestRegistration(t *testing.T) {
