@@ -1261,3 +1261,24 @@ func TestRevokeUpstreamUnreachable(t *testing.T) {
 		t.Errorf("the log holds the token:\n%s", logs.String())
 	}
 }
+
+// TestTokenRedirectURI: the token request may leave redirect_uri out only
+// when the client registered a single one (RFC 6749 §4.1.3).
+func TestTokenRedirectURI(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	verifier, challenge := pkce()
+	exchange := func(id string) (int, map[string]any) {
+		return h.post(PathToken, url.Values{"grant_type": {"authorization_code"}, "client_id": {id}, "code": {h.code(id, challenge)},
+			"code_verifier": {verifier}}, "", "")
+	}
+	if status, body := exchange(h.client()); status != 200 {
+		t.Errorf("one redirect URI registered, none sent: %d %v", status, body)
+	}
+	status, reg := h.register(map[string]any{"redirect_uris": []string{clientRedirect, clientRedirect + "2"}, "token_endpoint_auth_method": "none"})
+	if status != 201 {
+		t.Fatalf("register: %d %v", status, reg)
+	}
+	status, body := exchange(reg["client_id"].(string))
+	wantError(t, "two redirect URIs registered, none sent", status, body, 400, "invalid_request")
+}
