@@ -405,6 +405,7 @@ func summarize(ctx context.Context, c *salesforce.Client, jobs []*salesforce.Bul
 // first MaxFailedRecords failed ones in out.
 func collectBounded(ctx context.Context, c *salesforce.Client, j *salesforce.BulkJob, out *BulkLoadOutput) (JobResults, error) {
 	var res JobResults
+	g := GuardFrom(ctx)
 	rc, err := c.IngestResults(ctx, j.ID, salesforce.FailedResults)
 	if err != nil {
 		return res, err
@@ -424,7 +425,9 @@ func collectBounded(ctx context.Context, c *salesforce.Client, j *salesforce.Bul
 		}
 		fr := BulkFailedRecord{ID: cells[0], Error: cells[1], Fields: map[string]string{}}
 		for i, v := range cells[2:] {
-			if i+2 < len(header) {
+			// A job read by status may have been loaded by anyone, with
+			// fields this server hides.
+			if i+2 < len(header) && !g.ColumnHidden(j.Object, header[i+2]) {
 				fr.Fields[header[i+2]] = v
 			}
 		}
@@ -498,6 +501,12 @@ func BulkJobStatus(ctx context.Context, c *salesforce.Client, in BulkJobStatusIn
 	}
 	j, err := c.FindBulkJob(ctx, strings.TrimSpace(in.JobID))
 	if err != nil {
+		return BulkJobStatusOutput{}, err
+	}
+	// The job id names no object for the guard to check before the call:
+	// the job's own object decides (its counts and failed rows are that
+	// object's data).
+	if err := GuardFrom(ctx).CheckObject(j.Object); err != nil {
 		return BulkJobStatusOutput{}, err
 	}
 	out := BulkJobStatusOutput{
