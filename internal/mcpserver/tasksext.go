@@ -202,23 +202,57 @@ func extensionDeclared(meta *mcp.Meta) bool {
 	return ok
 }
 
-// headerMismatch checks, over HTTP, that the Mcp-* headers a request carries
-// agree with its body (the 2026-07-28 transport rule; the extension names
-// the task id in Mcp-Name). Absent headers are not checked.
+// headerMismatch checks, over HTTP (hdr nil: stdio, nothing to check), what
+// 2026-07-28 asks of a request's headers, as mcp-go does for the requests it
+// serves: Mcp-Protocol-Version as in the body, Mcp-Method the method, and
+// Mcp-Name the name (tools/call: the tool; the extension's methods: the
+// task id, by which intermediaries route a task's requests).
 func headerMismatch(hdr http.Header, version, method, name string) error {
-	if len(hdr) == 0 {
+	if hdr == nil {
 		return nil
 	}
-	if v := hdr.Get(mcp.HeaderProtocolVersion); v != "" && v != version {
+	switch v := hdr.Get(mcp.HeaderProtocolVersion); {
+	case v == "":
+		return fmt.Errorf("the %s header is required for requests carrying %s", mcp.HeaderProtocolVersion, mcp.MetaKeyProtocolVersion)
+	case v != version:
 		return fmt.Errorf("header %s %q does not match the request's protocol version %q", mcp.HeaderProtocolVersion, v, version)
 	}
-	if v := hdr.Get(mcp.HeaderMethod); v != "" && v != method {
+	switch v := hdr.Get(mcp.HeaderMethod); {
+	case v == "":
+		return fmt.Errorf("the %s header is required", mcp.HeaderMethod)
+	case v != method:
 		return fmt.Errorf("header %s %q does not match the method %q", mcp.HeaderMethod, v, method)
 	}
-	if v := hdr.Get(mcp.HeaderName); v != "" && v != name {
+	v, ok := mcp.DecodeHeaderValue(hdr.Get(mcp.HeaderName))
+	switch {
+	case hdr.Get(mcp.HeaderName) == "":
+		return fmt.Errorf("the %s header is required for %s", mcp.HeaderName, method)
+	case !ok:
+		return fmt.Errorf("header %s is not valid Base64", mcp.HeaderName)
+	case v != name:
 		return fmt.Errorf("header %s %q does not match %q", mcp.HeaderName, v, name)
 	}
 	return nil
+}
+
+// httpStatus is the HTTP status 2026-07-28 gives a response (mcp-go's rule
+// for the requests it serves): 400 for the request's own faults.
+func httpStatus(resp []byte) int {
+	var r struct {
+		Error *struct {
+			Code int `json:"code"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(resp, &r) != nil || r.Error == nil {
+		return http.StatusOK
+	}
+	switch r.Error.Code {
+	case mcp.HEADER_MISMATCH, mcp.MISSING_REQUIRED_CLIENT_CAPABILITY, mcp.INVALID_PARAMS, mcp.INVALID_REQUEST, mcp.PARSE_ERROR:
+		return http.StatusBadRequest
+	case mcp.METHOD_NOT_FOUND:
+		return http.StatusNotFound
+	}
+	return http.StatusOK
 }
 
 // taskResult is a task on the wire: CreateTaskResult (resultType "task") and
@@ -420,7 +454,7 @@ func (t *Tasks) httpHandler(next http.Handler) http.Handler {
 		}
 		if resp, ok := t.handle(r.Context(), body, r.Header); ok {
 			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusOK)
+			w.WriteHeader(httpStatus(resp))
 			_, _ = w.Write(resp)
 			return
 		}

@@ -2,8 +2,11 @@ package mcpserver
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -53,6 +56,9 @@ func TestTasksExtension(t *testing.T) {
 		}
 		return m, true
 	}
+	headers := func(method, name string) http.Header {
+		return http.Header{"Mcp-Method": {method}, "Mcp-Name": {name}, "Mcp-Protocol-Version": {"2026-07-28"}}
+	}
 	bulkQuery := func(ext bool) string {
 		return `{"jsonrpc":"2.0","id":"c1","method":"tools/call","params":{"name":"salesforce_bulk_query","arguments":{"soql":"SELECT Id FROM Account"},` + modernMeta(ext) + `}}`
 	}
@@ -67,9 +73,14 @@ func TestTasksExtension(t *testing.T) {
 		{"not a bulk tool", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"salesforce_query","arguments":{"soql":"SELECT Id FROM Account"},` + modernMeta(true) + `}}`, false},
 		{"2025-11-25 request", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"salesforce_bulk_query","arguments":{"soql":"SELECT Id FROM Account"},"task":{}}}`, false},
 		{"destructive bulk call (asks its user first)", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"salesforce_bulk_delete","arguments":{"sobject":"Account","ids":["001000000000001AAA"]},` + modernMeta(true) + `}}`, false},
+		{"bulk tool over HTTP without Mcp-Name (mcp-go refuses it)", bulkQuery(true), false},
 		{"a notification", `{"jsonrpc":"2.0","method":"tools/call","params":{"name":"salesforce_bulk_query",` + modernMeta(true) + `}}`, false},
 	} {
-		m, ok := send(alice, tt.msg, nil)
+		var hdr http.Header
+		if strings.Contains(tt.name, "over HTTP") {
+			hdr = http.Header{"Mcp-Method": {"tools/call"}, "Mcp-Protocol-Version": {"2026-07-28"}}
+		}
+		m, ok := send(alice, tt.msg, hdr)
 		if ok != tt.task {
 			t.Errorf("%s: made a task %v (%v); want %v", tt.name, ok, m, tt.task)
 		}
@@ -121,8 +132,12 @@ func TestTasksExtension(t *testing.T) {
 		{"other user updates", bob, taskReq("tasks/update", id, true), nil, -32602},
 		{"extension not declared", alice, taskReq("tasks/get", id, false), nil, -32021},
 		{"no task id", alice, `{"jsonrpc":"2.0","id":7,"method":"tasks/get","params":{` + modernMeta(true) + `}}`, nil, -32602},
-		{"Mcp-Name names another task", alice, taskReq("tasks/get", id, true), http.Header{"Mcp-Name": {"other"}}, -32020},
-		{"headers agree", alice, taskReq("tasks/get", id, true), http.Header{"Mcp-Name": {id}, "Mcp-Method": {"tasks/get"}, "Mcp-Protocol-Version": {"2026-07-28"}}, 0},
+		{"Mcp-Name names another task", alice, taskReq("tasks/get", id, true), headers("tasks/get", "other"), -32020},
+		{"no Mcp-Name", alice, taskReq("tasks/get", id, true), http.Header{"Mcp-Method": {"tasks/get"}, "Mcp-Protocol-Version": {"2026-07-28"}}, -32020},
+		{"no Mcp-Protocol-Version", alice, taskReq("tasks/get", id, true), http.Header{"Mcp-Method": {"tasks/get"}, "Mcp-Name": {id}}, -32020},
+		{"Mcp-Method names another method", alice, taskReq("tasks/cancel", id, true), headers("tasks/get", id), -32020},
+		{"headers agree", alice, taskReq("tasks/get", id, true), headers("tasks/get", id), 0},
+		{"headers agree, Mcp-Name in Base64", alice, taskReq("tasks/get", id, true), headers("tasks/get", "=?base64?"+base64.StdEncoding.EncodeToString([]byte(id))+"?="), 0},
 	} {
 		got, ok := send(tt.ctx, tt.msg, tt.hdr)
 		if !ok {
@@ -152,4 +167,56 @@ func TestTasksExtension(t *testing.T) {
 func jsonText(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// TestTasksExtensionHTTP checks the HTTP wrapper: the extension's requests
+// are answered with 2026-07-28's statuses (400 for the request's own
+// faults), everything else reaches mcp-go untouched.
+func TestTasksExtensionHTTP(t *testing.T) {
+	tasks := NewTasks()
+	NewServer(Options{Tools: allTools(t), Tasks: tasks})
+	var passed []string
+	h := tasks.httpHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		passed = append(passed, string(b))
+		w.WriteHeader(http.StatusTeapot)
+	}))
+	hdr := func(method, name string) http.Header {
+		return http.Header{"Mcp-Method": {method}, "Mcp-Name": {name}, "Mcp-Protocol-Version": {"2026-07-28"}, "Content-Type": {"application/json"}}
+	}
+	for _, tt := range []struct {
+		name, body string
+		hdr        http.Header
+		status     int
+		code       float64 // 0: passed on to mcp-go
+	}{
+		{"unknown task", `{"jsonrpc":"2.0","id":"x","method":"tasks/get","params":{"taskId":"nope",` + modernMeta(true) + `}}`, hdr("tasks/get", "nope"), http.StatusBadRequest, -32602},
+		{"extension not declared", `{"jsonrpc":"2.0","id":"x","method":"tasks/cancel","params":{"taskId":"nope",` + modernMeta(false) + `}}`, hdr("tasks/cancel", "nope"), http.StatusBadRequest, -32021},
+		{"tools/list", `{"jsonrpc":"2.0","id":"x","method":"tools/list","params":{` + modernMeta(true) + `}}`, hdr("tools/list", ""), http.StatusTeapot, 0},
+		{"2025-11-25 tasks/get", `{"jsonrpc":"2.0","id":"x","method":"tasks/get","params":{"taskId":"nope"}}`, http.Header{}, http.StatusTeapot, 0},
+	} {
+		passed = nil
+		req := httptest.NewRequest(http.MethodPost, "/mcp", strings.NewReader(tt.body))
+		req.Header = tt.hdr
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != tt.status {
+			t.Errorf("%s: status %d; want %d (%s)", tt.name, rec.Code, tt.status, rec.Body)
+		}
+		if tt.code == 0 {
+			if len(passed) != 1 || passed[0] != tt.body {
+				t.Errorf("%s: mcp-go got %q; want the request as sent", tt.name, passed)
+			}
+			continue
+		}
+		var resp struct {
+			ID    string `json:"id"`
+			Error struct {
+				Code float64 `json:"code"`
+			} `json:"error"`
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil || resp.ID != "x" || resp.Error.Code != tt.code || len(passed) != 0 {
+			t.Errorf("%s: %s (passed on: %d); want error %v for id x", tt.name, rec.Body, len(passed), tt.code)
+		}
+	}
 }
