@@ -26,8 +26,9 @@ import (
 // metrics). tasks/get polls the task and carries the tool's result (or the
 // JSON-RPC error) once it ends; tasks/cancel stops it, aborting the Bulk
 // job; tasks/update is acknowledged (these tasks never wait for input: a
-// call that must ask its user first is not made a task, so the question is
-// settled before any work starts). There is no tasks/list.
+// call that must ask its user first becomes a task only on the retry that
+// carries the answer, so the question is settled before any work starts, as
+// the extension recommends). There is no tasks/list.
 //
 // The transports hand each message to Tasks before mcp-go (HTTPOptions.Tasks,
 // ServeStdio), since mcp-go has no way to answer tools/call with another
@@ -52,7 +53,7 @@ const (
 type Tasks struct {
 	srv      *server.MCPServer
 	info     mcp.Implementation
-	eligible map[string]func(args json.RawMessage) bool
+	eligible map[string]func(mcp.CallToolRequest) bool
 	now      func() time.Time
 
 	mu      sync.Mutex
@@ -76,8 +77,8 @@ func NewTasks() *Tasks {
 }
 
 // bind is NewServer's: s runs the calls; eligible says, per tool name, whether
-// a call (by its arguments) may run as a task.
-func (t *Tasks) bind(s *server.MCPServer, version string, eligible map[string]func(json.RawMessage) bool, hooks *server.Hooks) {
+// a call may run as a task.
+func (t *Tasks) bind(s *server.MCPServer, version string, eligible map[string]func(mcp.CallToolRequest) bool, hooks *server.Hooks) {
 	if t == nil {
 		return
 	}
@@ -103,10 +104,9 @@ type taskRequest struct {
 	ID      json.RawMessage `json:"id"`
 	Method  string          `json:"method"`
 	Params  struct {
-		Name      string          `json:"name"`
-		Arguments json.RawMessage `json:"arguments"`
-		TaskID    *string         `json:"taskId"`
-		Meta      *mcp.Meta       `json:"_meta"`
+		Name   string    `json:"name"`
+		TaskID *string   `json:"taskId"`
+		Meta   *mcp.Meta `json:"_meta"`
 	} `json:"params"`
 }
 
@@ -148,7 +148,11 @@ func (t *Tasks) handle(ctx context.Context, msg []byte, hdr http.Header) (resp [
 	declared := extensionDeclared(req.Params.Meta)
 	if method == string(mcp.MethodToolsCall) {
 		eligible := t.eligible[req.Params.Name]
-		if !declared || eligible == nil || !eligible(req.Params.Arguments) {
+		if !declared || eligible == nil {
+			return nil, false
+		}
+		var call mcp.CallToolRequest
+		if json.Unmarshal(msg, &call) != nil || !eligible(call) {
 			return nil, false
 		}
 		if headerMismatch(hdr, version, method, req.Params.Name) != nil {

@@ -21,6 +21,11 @@ func modernMeta(ext bool) string {
 	if ext {
 		caps = `{"extensions":{"` + TasksExtensionID + `":{}}}`
 	}
+	return metaWith(caps)
+}
+
+// metaWith is the _meta of a 2026-07-28 request with these client capabilities.
+func metaWith(caps string) string {
 	return `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"t","version":"1"},"io.modelcontextprotocol/clientCapabilities":` + caps + `}`
 }
 
@@ -63,6 +68,17 @@ func TestTasksExtension(t *testing.T) {
 		return `{"jsonrpc":"2.0","id":"c1","method":"tools/call","params":{"name":"salesforce_bulk_query","arguments":{"soql":"SELECT Id FROM Account"},` + modernMeta(ext) + `}}`
 	}
 
+	// A destructive call becomes a task only when it will not stop to ask.
+	deleteArgs := `{"sobject":"Account","record_ids":["001000000000001AAA"]}`
+	deleteState := confirmState("salesforce_bulk_delete", []byte(deleteArgs))
+	deleteCall := func(answer string, canElicit bool) string {
+		caps := `{"extensions":{"` + TasksExtensionID + `":{}}}`
+		if canElicit {
+			caps = `{"elicitation":{},"extensions":{"` + TasksExtensionID + `":{}}}`
+		}
+		return `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"salesforce_bulk_delete","arguments":` + deleteArgs + `,` + answer + metaWith(caps) + `}}`
+	}
+
 	// Which calls become tasks.
 	for _, tt := range []struct {
 		name, msg string
@@ -72,7 +88,11 @@ func TestTasksExtension(t *testing.T) {
 		{"bulk tool, extension not declared", bulkQuery(false), false},
 		{"not a bulk tool", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"salesforce_query","arguments":{"soql":"SELECT Id FROM Account"},` + modernMeta(true) + `}}`, false},
 		{"2025-11-25 request", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"salesforce_bulk_query","arguments":{"soql":"SELECT Id FROM Account"},"task":{}}}`, false},
-		{"destructive bulk call (asks its user first)", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"salesforce_bulk_delete","arguments":{"sobject":"Account","ids":["001000000000001AAA"]},` + modernMeta(true) + `}}`, false},
+		{"destructive bulk call, client can ask (asks its user first)", deleteCall(``, true), false},
+		{"destructive bulk call, the user's yes", deleteCall(`"inputResponses":{"confirm":{"action":"accept","content":{"confirm":true}}},"requestState":"`+deleteState+`",`, true), true},
+		{"destructive bulk call, the user's no", deleteCall(`"inputResponses":{"confirm":{"action":"decline"}},"requestState":"`+deleteState+`",`, true), false},
+		{"destructive bulk call, a yes to another call", deleteCall(`"inputResponses":{"confirm":{"action":"accept","content":{"confirm":true}}},"requestState":"other",`, true), false},
+		{"destructive bulk call, client cannot ask (runs as before)", deleteCall(``, false), true},
 		{"bulk tool over HTTP without Mcp-Name (mcp-go refuses it)", bulkQuery(true), false},
 		{"a notification", `{"jsonrpc":"2.0","method":"tools/call","params":{"name":"salesforce_bulk_query",` + modernMeta(true) + `}}`, false},
 	} {
@@ -84,6 +104,13 @@ func TestTasksExtension(t *testing.T) {
 		if ok != tt.task {
 			t.Errorf("%s: made a task %v (%v); want %v", tt.name, ok, m, tt.task)
 		}
+	}
+
+	// With --confirm-destructive a client that cannot ask is refused, at once.
+	strict := NewTasks()
+	NewServer(Options{Tools: allTools(t), Tasks: strict, Confirm: ConfirmPolicy{Required: true}})
+	if _, ok := strict.handle(alice, []byte(deleteCall(``, false)), nil); ok {
+		t.Error("confirmation required, client cannot ask: made a task; want the call refused without one")
 	}
 
 	created, ok := send(alice, bulkQuery(true), nil)
