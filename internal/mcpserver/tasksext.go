@@ -118,9 +118,13 @@ func (t *Tasks) handle(ctx context.Context, msg []byte, hdr http.Header) (resp [
 	if t == nil || t.srv == nil {
 		return nil, false
 	}
-	// Most messages are something else: find the method without decoding
-	// the arguments (they can be megabytes).
-	m, ok := members(msg, "method", "id")
+	// Most messages are something else: one that names neither a task
+	// method nor a bulk tool is passed on without parsing, and the others
+	// are read without decoding the arguments (they can be megabytes).
+	if !t.mayHandle(msg) {
+		return nil, false
+	}
+	m, ok := members(msg, "method", "id", "params")
 	if !ok {
 		return nil, false
 	}
@@ -133,7 +137,19 @@ func (t *Tasks) handle(ctx context.Context, msg []byte, hdr http.Header) (resp [
 		return nil, false
 	}
 	switch method {
-	case string(mcp.MethodToolsCall), string(mcp.MethodTasksGet), "tasks/update", string(mcp.MethodTasksCancel):
+	case string(mcp.MethodTasksGet), "tasks/update", string(mcp.MethodTasksCancel):
+	case string(mcp.MethodToolsCall):
+		// Only the bulk tools' calls are looked at further.
+		ps, ok := m["params"]
+		if !ok {
+			return nil, false
+		}
+		pm, ok := members(msg[ps.start:ps.end], "name")
+		ns, hasName := pm["name"]
+		var name string
+		if !ok || !hasName || json.Unmarshal(msg[ps.start+ns.start:ps.start+ns.end], &name) != nil || t.eligible[name] == nil {
+			return nil, false
+		}
 	default:
 		return nil, false
 	}
@@ -194,6 +210,20 @@ func (t *Tasks) handle(ctx context.Context, msg []byte, hdr http.Header) (resp [
 		// responses are ignored, as the extension says of unknown keys.
 	}
 	return taskRPCResult(req.ID, t.ack()), true
+}
+
+// mayHandle is a quick look at msg: whether it names a task method or a
+// tool that may run as a task anywhere in it.
+func (t *Tasks) mayHandle(msg []byte) bool {
+	if bytes.Contains(msg, []byte(`"tasks/`)) {
+		return true
+	}
+	for name := range t.eligible {
+		if bytes.Contains(msg, []byte(name)) {
+			return true
+		}
+	}
+	return false
 }
 
 // extensionDeclared says whether the request's capabilities declare the extension.
