@@ -144,14 +144,15 @@ func (h *handler) confirmStep(req mcp.CallToolRequest, state string, canElicit b
 }
 
 // runsAsTask says whether a 2026-07-28 call may run as a task of the Tasks
-// extension: it must not stop to ask its user, so a call that needs
+// extension. Arguments the tool refuses are answered at once, without a
+// task. And it must not stop to ask its user, so a call that needs
 // confirmation becomes a task only once it carries the user's yes (the
 // question and answer go back and forth before any task, as the extension
 // asks), or when its client cannot ask and that is allowed.
 func (h *handler) runsAsTask(req mcp.CallToolRequest) bool {
 	args, err := rawArguments(req)
-	if err != nil {
-		return false
+	if err != nil || len(args) > MaxArgumentBytes || checkArgs(h.entry, args) != nil {
+		return false // answered at once: its error is the call's result
 	}
 	if !h.needsConfirmation(args) {
 		return true

@@ -45,6 +45,11 @@ const (
 	// result) until their TTL ends. Past it, or past maxConcurrentTasks
 	// running, calls are served without a task.
 	maxStoredTasks = 1024
+	// defaultTasksPerOwner bounds one caller's running tasks, so that no
+	// user holds every slot; a per-user concurrency limit
+	// (UserLimits.Concurrent) lowers it. Past it, that caller's calls are
+	// served without a task (and so count against that limit again).
+	defaultTasksPerOwner = 16
 )
 
 // Tasks serves the Tasks extension for one server. Create it with NewTasks,
@@ -56,9 +61,11 @@ type Tasks struct {
 	eligible map[string]func(mcp.CallToolRequest) bool
 	now      func() time.Time
 
-	mu      sync.Mutex
-	tasks   map[string]*extTask
-	running int
+	mu       sync.Mutex
+	tasks    map[string]*extTask
+	running  int
+	perOwner int            // running tasks one caller may have
+	owners   map[string]int // running tasks by caller
 }
 
 type extTask struct {
@@ -73,7 +80,18 @@ type extTask struct {
 
 // NewTasks returns a Tasks to give to NewServer and the transport.
 func NewTasks() *Tasks {
-	return &Tasks{tasks: map[string]*extTask{}, now: time.Now}
+	return &Tasks{tasks: map[string]*extTask{}, now: time.Now, perOwner: defaultTasksPerOwner, owners: map[string]int{}}
+}
+
+// limitPerOwner lowers the running tasks one caller may have to n (the HTTP
+// transport's per-user concurrency limit), when n is positive and lower.
+func (t *Tasks) limitPerOwner(n int) {
+	if t == nil || n <= 0 {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.perOwner = min(t.perOwner, n)
 }
 
 // bind is NewServer's: s runs the calls; eligible says, per tool name, whether
@@ -332,17 +350,19 @@ func (t *Tasks) create(ctx context.Context, msg []byte) (taskResult, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.purgeLocked(now)
-	if t.running >= maxConcurrentTasks || len(t.tasks) >= maxStoredTasks {
+	owner := ownerOf(ctx)
+	if t.running >= maxConcurrentTasks || len(t.tasks) >= maxStoredTasks || t.owners[owner] >= t.perOwner {
 		return taskResult{}, false
 	}
 	// The work outlives the request that asked for it (an HTTP request ends
 	// with this answer) but keeps its caller (client, identity). A task's
 	// cancel stops the work, not only the wait: the Bulk job is aborted.
 	runCtx, cancel := context.WithCancel(ops.WithAbortOnCancel(context.WithoutCancel(ctx)))
-	task := &extTask{id: newCorrelationID(), owner: ownerOf(ctx), created: now, updated: now, status: "working",
+	task := &extTask{id: newCorrelationID(), owner: owner, created: now, updated: now, status: "working",
 		message: "running; poll tasks/get for the result", cancel: cancel}
 	t.tasks[task.id] = task
 	t.running++
+	t.owners[owner]++
 	go t.run(runCtx, task, bytes.Clone(msg))
 	return t.view(task, "task"), true
 }
@@ -382,6 +402,9 @@ func (t *Tasks) run(ctx context.Context, task *extTask, msg []byte) {
 	defer t.mu.Unlock()
 	task.cancel()
 	t.running--
+	if t.owners[task.owner]--; t.owners[task.owner] <= 0 {
+		delete(t.owners, task.owner)
+	}
 	task.updated = t.now()
 	switch {
 	case task.cancelled && (isError || rpcErr != nil):

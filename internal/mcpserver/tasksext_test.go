@@ -7,7 +7,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -65,7 +67,7 @@ func TestTasksExtension(t *testing.T) {
 		return http.Header{"Mcp-Method": {method}, "Mcp-Name": {name}, "Mcp-Protocol-Version": {"2026-07-28"}}
 	}
 	bulkQuery := func(ext bool) string {
-		return `{"jsonrpc":"2.0","id":"c1","method":"tools/call","params":{"name":"salesforce_bulk_query","arguments":{"soql":"SELECT Id FROM Account"},` + modernMeta(ext) + `}}`
+		return `{"jsonrpc":"2.0","id":"c1","method":"tools/call","params":{"name":"salesforce_bulk_query","arguments":{"sobject":"Account","soql":"SELECT Id FROM Account"},` + modernMeta(ext) + `}}`
 	}
 
 	// A destructive call becomes a task only when it will not stop to ask.
@@ -86,14 +88,15 @@ func TestTasksExtension(t *testing.T) {
 	}{
 		{"bulk tool, extension declared", bulkQuery(true), true},
 		{"bulk tool, extension not declared", bulkQuery(false), false},
-		{"not a bulk tool", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"salesforce_query","arguments":{"soql":"SELECT Id FROM Account"},` + modernMeta(true) + `}}`, false},
-		{"2025-11-25 request", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"salesforce_bulk_query","arguments":{"soql":"SELECT Id FROM Account"},"task":{}}}`, false},
+		{"not a bulk tool", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"salesforce_query","arguments":{"sobject":"Account","soql":"SELECT Id FROM Account"},` + modernMeta(true) + `}}`, false},
+		{"2025-11-25 request", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"salesforce_bulk_query","arguments":{"sobject":"Account","soql":"SELECT Id FROM Account"},"task":{}}}`, false},
 		{"destructive bulk call, client can ask (asks its user first)", deleteCall(``, true), false},
 		{"destructive bulk call, the user's yes", deleteCall(`"inputResponses":{"confirm":{"action":"accept","content":{"confirm":true}}},"requestState":"`+deleteState+`",`, true), true},
 		{"destructive bulk call, the user's no", deleteCall(`"inputResponses":{"confirm":{"action":"decline"}},"requestState":"`+deleteState+`",`, true), false},
 		{"destructive bulk call, a yes to another call", deleteCall(`"inputResponses":{"confirm":{"action":"accept","content":{"confirm":true}}},"requestState":"other",`, true), false},
 		{"destructive bulk call, client cannot ask (runs as before)", deleteCall(``, false), true},
 		{"bulk tool over HTTP without Mcp-Name (mcp-go refuses it)", bulkQuery(true), false},
+		{"bulk tool, arguments it refuses (answered at once)", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"salesforce_bulk_query","arguments":{"soql":"SELECT Id FROM Account"},` + modernMeta(true) + `}}`, false},
 		{"a notification", `{"jsonrpc":"2.0","method":"tools/call","params":{"name":"salesforce_bulk_query",` + modernMeta(true) + `}}`, false},
 	} {
 		var hdr http.Header
@@ -245,5 +248,64 @@ func TestTasksExtensionHTTP(t *testing.T) {
 		if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil || resp.ID != "x" || resp.Error.Code != tt.code || len(passed) != 0 {
 			t.Errorf("%s: %s (passed on: %d); want error %v for id x", tt.name, rec.Body, len(passed), tt.code)
 		}
+	}
+}
+
+// TestTasksPerOwner holds one caller's running tasks to the per-user bound:
+// past it their calls are served without a task, while another caller still
+// gets tasks; a task that ends frees its slot.
+func TestTasksPerOwner(t *testing.T) {
+	release := make(chan struct{})
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	defer free()
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release // the Bulk job is slow to create until the test says
+		http.Error(w, `[{"errorCode":"UNAVAILABLE","message":"down"}]`, http.StatusServiceUnavailable)
+	}))
+	defer up.Close()
+	clientFor := func(user string) context.Context {
+		c, err := salesforce.New(salesforce.Config{
+			HTTPClient: salesforce.NewHTTPClient(),
+			Tokens:     salesforce.NewTokenSource(salesforce.TokenSourceConfig{Token: salesforce.Token{AccessToken: "x", InstanceURL: up.URL}}),
+			APIVersion: "62.0", OrgID: "00D000000000001", UserID: user,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return context.WithValue(context.Background(), clientKey{}, c)
+	}
+	alice, bob := clientFor("005ALICE"), clientFor("005BOB")
+	tasks := NewTasks()
+	NewServer(Options{Tools: allTools(t), Tasks: tasks, Client: func(ctx context.Context) (*salesforce.Client, error) {
+		return ctx.Value(clientKey{}).(*salesforce.Client), nil
+	}})
+	tasks.limitPerOwner(2)
+	tasks.limitPerOwner(0) // no limit set: the bound stays
+	call := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"salesforce_bulk_query","arguments":{"sobject":"Account","soql":"SELECT Id FROM Account"},` + modernMeta(true) + `}}`
+	var made []bool
+	for _, ctx := range []context.Context{alice, alice, alice, bob} {
+		_, ok := tasks.handle(ctx, []byte(call), nil)
+		made = append(made, ok)
+	}
+	if !slices.Equal(made, []bool{true, true, false, true}) {
+		t.Errorf("tasks made for alice, alice, alice, bob: %v; want alice's third served without a task", made)
+	}
+	free()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		tasks.mu.Lock()
+		running := tasks.running
+		tasks.mu.Unlock()
+		if running == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d tasks still running", running)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, ok := tasks.handle(alice, []byte(call), nil); !ok {
+		t.Error("after alice's tasks ended: no task made")
 	}
 }
