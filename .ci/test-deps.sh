@@ -112,3 +112,18 @@ else
 	echo "test-deps: npm not found; please install Node.js 20+ and npm (the MCP conformance test needs them)" >&2
 	exit 1
 fi
+
+# --- ext: clients of the MCP 2026-07-28 Tasks extension (internal/e2e/exttasks) ---
+# internal/e2e/exttasks_test.go drives sfmcp's io.modelcontextprotocol/tasks
+# extension with the TypeScript SDK v2 client (@modelcontextprotocol/client
+# 2.4.0, at protocol 2026-07-28) and the extension's own requester library
+# (@modelcontextprotocol/ext-tasks 0.2.2), unmodified, pinned in
+# internal/e2e/exttasks/package-lock.json; it runs them on the Node 22 of
+# internal/e2e/mcpclient. CI never skips them.
+EXT_TASKS=internal/e2e/exttasks
+if command -v npm >/dev/null 2>&1; then
+	npm ci --no-audit --no-fund --prefix "$EXT_TASKS"
+else
+	echo "test-deps: npm not found; please install Node.js 20+ and npm (the Tasks extension test needs them)" >&2
+	exit 1
+fi

@@ -169,6 +169,21 @@ func listHas(path, field string, value any) resultCheck {
 	}
 }
 
+// rowHas checks that a result's table (columns and rows) has a row whose
+// value in column is value.
+func rowHas(column string, value any) resultCheck {
+	return func(t *testing.T, s map[string]any, vars map[string]any) {
+		t.Helper()
+		want := fmt.Sprint(resolve(value, vars))
+		cols, _ := s["columns"].([]any)
+		i := slices.Index(cols, any(column))
+		rows, _ := s["rows"].([]any)
+		if i < 0 || !slices.ContainsFunc(rows, func(r any) bool { return fmt.Sprint(at(r, strconv.Itoa(i))) == want }) {
+			t.Errorf("no row has %s %s: columns %v, rows %.500v", column, want, cols, rows)
+		}
+	}
+}
+
 // urlNames checks that the URL at path ends with the saved id name.
 func urlNames(path, name string) resultCheck {
 	return func(t *testing.T, s map[string]any, vars map[string]any) {
@@ -221,21 +236,22 @@ func everyToolPlan() []planStep {
 		// Queries.
 		save(ok("salesforce_query", map[string]any{"soql": "SELECT Id, Name FROM Contact ORDER BY Id", "max_records": 5},
 			all(expect("returned", 5, "done", false), expectThat("total_size", "at least the sample's contacts", atLeast(100)),
-				expectThat("next_records_url", "a cursor", func(v any) bool { s, _ := v.(string); return s != "" }))),
-			map[string]string{"NEXT": "next_records_url", "FIRST_PAGE_LAST": "records.4.Id"}),
+				expectThat("next_records_url", "a cursor", func(v any) bool { s, _ := v.(string); return s != "" }),
+				expectThat("columns", "Id and Name", func(v any) bool { return fmt.Sprint(v) == "[Id Name]" }))),
+			map[string]string{"NEXT": "next_records_url", "FIRST_PAGE_LAST": "rows.4.0"}),
 		ok("salesforce_query_more", map[string]any{"next_records_url": "$NEXT", "max_records": 5},
 			func(t *testing.T, s map[string]any, vars map[string]any) {
 				t.Helper()
 				expect("returned", 5)(t, s, vars)
 				// ORDER BY Id: the next page starts after the first page's last record.
-				if first, _ := at(s, "records.0.Id").(string); first <= fmt.Sprint(vars["FIRST_PAGE_LAST"]) {
+				if first, _ := at(s, "rows.0.0").(string); first <= fmt.Sprint(vars["FIRST_PAGE_LAST"]) {
 					t.Errorf("the next page starts at %s, not after %v", first, vars["FIRST_PAGE_LAST"])
 				}
 			}),
-		ok("salesforce_query_all", map[string]any{"soql": "SELECT Id, Name FROM Account WHERE External_Id__c = 'E2E-1'", "max_records": 2},
+		ok("salesforce_query_all", map[string]any{"soql": "SELECT Id, Name FROM Account WHERE External_Id__c = 'E2E-1'", "max_records": 2, "record_format": "objects"},
 			expect("total_size", 1, "returned", 1, "records.0.Id", "$UPSERTED", "records.0.Name", "E2E Upserted Again")),
 		ok("salesforce_search", map[string]any{"sosl": "FIND {E2E} IN NAME FIELDS RETURNING Account(Id, Name)"},
-			all(listHas("records", "Id", "$ID"), expectThat("count", "at least 2", atLeast(2)))),
+			all(rowHas("Id", "$ID"), rowHas("sobject", "Account"), expectThat("count", "at least 2", atLeast(2)))),
 
 		// Metadata.
 		ok("salesforce_describe_object", map[string]any{"sobject": "Account"},
@@ -278,22 +294,23 @@ func everyToolPlan() []planStep {
 				"processed", 4, "successful", 3, "failed", 1)),
 		save(ok("salesforce_bulk_query", map[string]any{"sobject": "Contact", "wait_seconds": 60,
 			"soql": "SELECT Id, LastName, External_Id__c FROM Contact WHERE External_Id__c LIKE 'E2E-B%' ORDER BY External_Id__c"},
-			expect("done", true, "state", "JobComplete", "total_records", 3, "returned", 3, "truncated", false,
-				"records.0.LastName", "Bulk One", "records.1.External_Id__c", "E2E-B2", "records.2.LastName", "Bulk Three")),
-			map[string]string{"B1": "records.0.Id", "B2": "records.1.Id"}),
+			all(expect("done", true, "state", "JobComplete", "total_records", 3, "returned", 3, "truncated", false,
+				"rows.0.1", "Bulk One", "rows.1.2", "E2E-B2", "rows.2.1", "Bulk Three"),
+				expectThat("columns", "the CSV's", func(v any) bool { return fmt.Sprint(v) == "[Id LastName External_Id__c]" }))),
+			map[string]string{"B1": "rows.0.0", "B2": "rows.1.0"}),
 		ok("salesforce_bulk_update", map[string]any{"sobject": "Contact", "wait_seconds": 60, "records": []map[string]any{
 			{"Id": "$B1", "Title": "Updated"}, {"Id": "$B2", "Title": "Updated"},
 		}}, expect("done", true, "records", 2, "processed", 2, "successful", 2, "failed", 0)),
 		ok("salesforce_bulk_upsert", map[string]any{"sobject": "Contact", "external_id_field": "External_Id__c", "wait_seconds": 60, "records": []map[string]any{
 			{"External_Id__c": "E2E-B3", "Title": "Upserted"}, {"External_Id__c": "E2E-B5", "LastName": "Bulk Five"},
 		}}, expect("done", true, "records", 2, "processed", 2, "successful", 2, "failed", 0)),
-		ok("salesforce_query", map[string]any{"soql": contacts},
+		ok("salesforce_query", map[string]any{"soql": contacts, "record_format": "objects"},
 			expect("total_size", 4, "records.0.Title", "Updated", "records.1.Title", "Updated", "records.2.Title", "Upserted",
 				"records.3.LastName", "Bulk Five")),
 		ok("salesforce_bulk_delete", map[string]any{"sobject": "Contact", "wait_seconds": 60, "record_ids": []string{"$B1", "$B2"}},
 			expect("done", true, "records", 2, "processed", 2, "successful", 2, "failed", 0)),
 		ok("salesforce_query", map[string]any{"soql": contacts},
-			expect("total_size", 2, "records.0.External_Id__c", "E2E-B3", "records.1.External_Id__c", "E2E-B5")),
+			expect("total_size", 2, "rows.0.0", "E2E-B3", "rows.1.0", "E2E-B5", "rows.1.2", nil)),
 
 		// Leads.
 		save(ok("salesforce_create_lead", map[string]any{"email": leadEmail, "first_name": "E2E", "last_name": "Lead", "company": "E2E Co"},

@@ -108,7 +108,7 @@ func checkOAuthFlow(t *testing.T, run oauthRun, base, authMethod string, reuseTo
 		t.Errorf("token: %v", tok)
 	}
 	tools := run.step(t, "tools")
-	if n, _ := tools["count"].(float64); n < 10 || get(tools, "query.isError") != false || get(tools, "query.records") != float64(2) {
+	if n, _ := tools["count"].(float64); n < 10 || get(tools, "query.isError") != false || get(tools, "query.rows") != float64(2) {
 		t.Errorf("tools with sfmcp's token: %v", tools)
 	}
 	exp := run.step(t, "after-salesforce-expiry")

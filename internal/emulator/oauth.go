@@ -67,6 +67,15 @@ func (e *Emulator) IssueToken(ctx context.Context, clientID string) (*Token, err
 	return e.issue(ctx, e.BaseURL(), session{UserID: e.org.adminID, Client: clientID}, true, "api refresh_token")
 }
 
+// IssueTokenFor is IssueToken for another user of the org (a User record's
+// id): tests of what one user may see of another's work need two.
+func (e *Emulator) IssueTokenFor(ctx context.Context, clientID, userID string) (*Token, error) {
+	if _, object, err := e.org.store.Get(ctx, userID); err != nil || object != "User" {
+		return nil, fmt.Errorf("emulator: %s is not a user of the org (%v)", userID, err)
+	}
+	return e.issue(ctx, e.BaseURL(), session{UserID: userID, Client: clientID}, true, "api refresh_token")
+}
+
 func (e *Emulator) issue(ctx context.Context, base string, s session, withRefresh bool, scope string) (*Token, error) {
 	now := e.org.now()
 	tok := &Token{TokenType: "Bearer", Scope: scope, IssuedAt: strconv.FormatInt(now.UnixMilli(), 10)}

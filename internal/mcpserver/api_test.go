@@ -109,7 +109,7 @@ func TestToolingQuery(t *testing.T) {
 	sf := emulatorClient(t, em)
 	c := inProcessServer(t, NewServer(Options{Version: "test", Tools: allTools(t), Client: func(context.Context) (*salesforce.Client, error) { return sf, nil }}))
 	res, sc := call(t, c, "salesforce_tooling_query", map[string]any{"soql": "SELECT Id, Name, ApiVersion FROM ApexClass ORDER BY Name"})
-	if res.IsError || sc["total_size"] != float64(0) || sc["done"] != true || mustJSON(sc["records"]) != "[]" {
+	if res.IsError || sc["total_size"] != float64(0) || sc["done"] != true || mustJSON(sc["rows"]) != "[]" {
 		t.Errorf("ApexClass: %v", sc)
 	}
 	res, sc = call(t, c, "salesforce_tooling_query", map[string]any{"soql": "SELECT Id FROM NoSuchThing"})

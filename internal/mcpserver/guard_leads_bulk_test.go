@@ -88,3 +88,55 @@ func TestDenyFieldsLeadToolsAndBulk(t *testing.T) {
 		t.Errorf("a refused update wrote the phone: %v", l)
 	}
 }
+
+// TestGuardBulkJobStatus: under --allow-objects Account --deny-fields Phone,
+// salesforce_bulk_job_status refuses a job of another object (its counts and
+// failed rows would show that object's data) and leaves hidden columns out
+// of a load's failed rows; a bulk load cannot write a hidden field either.
+func TestGuardBulkJobStatus(t *testing.T) {
+	em := emulatortest.New(t)
+	sf := emulatorClient(t, em)
+	cf := func(context.Context) (*salesforce.Client, error) { return sf, nil }
+	open := inProcessServer(t, NewServer(Options{Version: "test", Tools: allTools(t), Client: cf}))
+	guarded := inProcessServer(t, NewServer(Options{Version: "test", Tools: allTools(t), Client: cf,
+		Guard: &ops.Guard{AllowObjects: []string{"Account"}, DenyFields: []string{"Phone"}}}))
+
+	load := func(sobject string, records []map[string]any) string {
+		t.Helper()
+		res, sc := call(t, open, "salesforce_bulk_insert", map[string]any{"sobject": sobject, "records": records})
+		ids, _ := sc["job_ids"].([]any)
+		if res.IsError || len(ids) != 1 || sc["failed"] != float64(1) {
+			t.Fatalf("bulk insert %s: %v", sobject, sc)
+		}
+		return ids[0].(string)
+	}
+	contactJob := load("Contact", []map[string]any{{"LastName": "Ok"}, {"LastName": "Bad", "Birthdate": "not a date"}})
+	accountJob := load("Account", []map[string]any{{"Name": "Ok"}, {"Name": "Bad Phone", "Phone": "+1 555 0142", "NumberOfEmployees": "many"}})
+
+	res, sc := call(t, guarded, "salesforce_bulk_job_status", map[string]any{"job_id": contactJob})
+	if !res.IsError || sc["error_code"] != "NOT_ALLOWED" {
+		t.Errorf("status of a Contact job: %v; want NOT_ALLOWED", sc)
+	}
+	res, sc = call(t, guarded, "salesforce_bulk_job_status", map[string]any{"job_id": accountJob})
+	if res.IsError {
+		t.Fatalf("status of an Account job: %v", sc)
+	}
+	raw, _ := json.Marshal(sc)
+	if tc, ok := res.Content[0].(mcp.TextContent); ok {
+		raw = append(raw, tc.Text...)
+	}
+	if strings.Contains(string(raw), "555 0142") || strings.Contains(string(raw), `"Phone"`) || !strings.Contains(string(raw), "Bad Phone") {
+		t.Errorf("failed rows under --deny-fields Phone: %.600s", raw)
+	}
+
+	for _, rec := range []map[string]any{
+		{"Name": "X", "Phone": "+1 555 0143"},
+		{"Name": "X", "Phone": nil},                                     // clearing it writes it too
+		{"Name": "X", "Parent": map[string]any{"Phone": "+1 555 0142"}}, // matching a parent by it tells whether one has it
+	} {
+		res, sc = call(t, guarded, "salesforce_bulk_insert", map[string]any{"sobject": "Account", "records": []map[string]any{{"Name": "Y"}, rec}})
+		if !res.IsError || sc["error_code"] != "NOT_ALLOWED" {
+			t.Errorf("bulk insert %v: %v; want NOT_ALLOWED", rec, sc)
+		}
+	}
+}

@@ -69,6 +69,9 @@ type HTTPOptions struct {
 	// deployment; see OpenSharedValidations); nil: each process validates
 	// on its own.
 	SharedValidations store.Store
+	// Tasks serves the 2026-07-28 Tasks extension: the value given to
+	// NewServer (Options.Tasks); nil: none.
+	Tasks *Tasks
 }
 
 type clientKey struct{}
@@ -192,8 +195,11 @@ func HTTPHandler(s *server.MCPServer, listenAddr string, o HTTPOptions) (http.Ha
 		o.Proxy.Mount(mux)
 	}
 	limiter := newUserLimiter(o.Limits, metrics)
+	// A task's work outlives its request: a user's running tasks are held
+	// to the same bound as their requests.
+	o.Tasks.limitPerOwner(o.Limits.Concurrent)
 	refusals := newRefusalLog(log, time.Minute, time.Now)
-	mux.Handle("/mcp", limitBody(MaxArgumentBytes+64<<10, authMiddleware(auth, o.Mode, base+metadataPath, refusals, limiter.wrap(echoIDs(streamable)))))
+	mux.Handle("/mcp", limitBody(MaxArgumentBytes+64<<10, authMiddleware(auth, o.Mode, base+metadataPath, refusals, limiter.wrap(o.Tasks.httpHandler(echoIDs(streamable))))))
 
 	loopback := isLoopbackListen(listenAddr)
 	origins := o.CORSOrigins

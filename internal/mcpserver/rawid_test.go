@@ -54,7 +54,7 @@ func TestStdioCancelsByTheClientsID(t *testing.T) {
 	outR, outW := io.Pipe()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- ServeStdio(ctx, s, inR, outW, nil); outW.Close() }()
+	go func() { done <- ServeStdio(ctx, s, nil, inR, outW, nil); outW.Close() }()
 	defer func() {
 		cancel()
 		inW.Close()
@@ -144,7 +144,7 @@ func TestStdioServerRequestsKeepWorking(t *testing.T) {
 	outR, outW := io.Pipe()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- ServeStdio(ctx, s, inR, outW, nil); outW.Close() }()
+	go func() { done <- ServeStdio(ctx, s, nil, inR, outW, nil); outW.Close() }()
 	defer func() {
 		cancel()
 		inW.Close()

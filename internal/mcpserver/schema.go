@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+
+	"github.com/sfmcp/sfmcp/internal/ops"
 )
 
 // Schemas are derived here from the ops input and output structs rather than
@@ -15,6 +17,7 @@ import (
 
 var (
 	rawMessageType = reflect.TypeFor[json.RawMessage]()
+	cellType       = reflect.TypeFor[ops.Cell]()
 	unmarshalerT   = reflect.TypeFor[json.Unmarshaler]()
 )
 
@@ -51,6 +54,11 @@ func nullable(s map[string]any) map[string]any {
 func typeSchema(t reflect.Type, o schemaOpts) map[string]any {
 	if t == rawMessageType {
 		return map[string]any{"type": "object"}
+	}
+	if t.Kind() == reflect.Slice && t.Elem() == cellType {
+		// A table row: its items (cells) are any JSON value, so they have
+		// no schema (one without a type would be no single type).
+		return map[string]any{"type": "array"}
 	}
 	if t.Kind() == reflect.Pointer {
 		s := typeSchema(t.Elem(), o)
@@ -141,6 +149,9 @@ func structSchema(t reflect.Type, o schemaOpts) map[string]any {
 		if d := tagDescription(f); d != "" {
 			p["description"] = d
 		}
+		if e := tagEnum(f); len(e) > 0 {
+			p["enum"] = e
+		}
 		props[name] = p
 	}
 	return map[string]any{"type": "object", "properties": props, "required": required}
@@ -174,6 +185,14 @@ func tagDescription(f reflect.StructField) string {
 		return strings.TrimSpace(tag[i+len("description="):])
 	}
 	return ""
+}
+
+// tagEnum reads `enum:"a,b"`: the values a string takes.
+func tagEnum(f reflect.StructField) []string {
+	if e := f.Tag.Get("enum"); e != "" {
+		return strings.Split(e, ",")
+	}
+	return nil
 }
 
 // InputSchema is the JSON Schema of an operation's arguments. It is closed

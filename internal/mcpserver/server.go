@@ -57,6 +57,9 @@ type Options struct {
 	// nil: none. Build the Salesforce clients with its Observer too, so
 	// their requests join the call.
 	Telemetry *telemetry.Telemetry
+	// Tasks, when set, serves the 2026-07-28 Tasks extension for the bulk
+	// tools (tasksext.go); give the same value to the transport.
+	Tasks *Tasks
 }
 
 // toolsListTTL is how long a client may cache tools/list (a hint of the
@@ -119,10 +122,15 @@ func NewServer(opts Options) *server.MCPServer {
 		entries[i] = t.Entry
 	}
 	entries = leads.Bind(entries)
+	eligible := map[string]func(mcp.CallToolRequest) bool{}
 	for i, t := range opts.Tools {
 		h := &handler{entry: entries[i], client: opts.Client, log: log, confirm: opts.Confirm, guard: opts.Guard, tel: opts.Telemetry}
 		s.AddTool(t.Def, h.handle)
+		if longRunning(h.entry) {
+			eligible[t.Def.Name] = h.runsAsTask
+		}
 	}
+	opts.Tasks.bind(s, opts.Version, eligible, hooks)
 	if len(hidden) > 0 {
 		s.AddTool(discoveryTool(opts.Tools, opts.ListToolsets))
 	}

@@ -196,14 +196,14 @@ func TestQueryIsBoundedWithCursor(t *testing.T) {
 	if first["returned"] != 200.0 || first["done"] != false || first["total_size"] != float64(total) {
 		t.Fatalf("default bound: %v %v %v", first["returned"], first["done"], first["total_size"])
 	}
-	seen := len(first["records"].([]any))
+	seen := len(first["rows"].([]any))
 	cursor := first["next_records_url"].(string)
 	if strings.Contains(cursor, "/services/") {
 		t.Errorf("cursor is a raw URL: %s", cursor)
 	}
 	for cursor != "" {
 		_, more := call(t, c, "salesforce_query_more", map[string]any{"next_records_url": cursor, "max_records": 150})
-		seen += len(more["records"].([]any))
+		seen += len(more["rows"].([]any))
 		cursor, _ = more["next_records_url"].(string)
 	}
 	if seen != total {

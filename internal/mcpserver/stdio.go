@@ -1,6 +1,7 @@
 package mcpserver
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -11,8 +12,9 @@ import (
 
 // ServeStdio serves s over newline-delimited JSON-RPC on in and out until in
 // ends or ctx is cancelled. out carries JSON-RPC only: the transport's own
-// complaints go to log, which the caller points at stderr.
-func ServeStdio(ctx context.Context, s *server.MCPServer, in io.Reader, out io.Writer, log *slog.Logger) error {
+// complaints go to log, which the caller points at stderr. tasks is the
+// value given to NewServer (Options.Tasks), nil for none.
+func ServeStdio(ctx context.Context, s *server.MCPServer, tasks *Tasks, in io.Reader, out io.Writer, log *slog.Logger) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -21,7 +23,12 @@ func ServeStdio(ctx context.Context, s *server.MCPServer, in io.Reader, out io.W
 	// Ids are echoed byte for byte (rawid.go).
 	ids := newIDEcho()
 	lines := &lineWriter{w: out, rewrite: ids.response}
-	err := stdio.Listen(ctx, ids.reader(in), lines)
+	var r io.Reader = ids.reader(in)
+	if tasks != nil {
+		// The Tasks extension's requests are answered before mcp-go reads them.
+		r = &stdioReader{ctx: ctx, t: tasks, in: bufio.NewReader(r), out: lines}
+	}
+	err := stdio.Listen(ctx, r, lines)
 	if ferr := lines.flushPartial(); err == nil {
 		err = ferr
 	}

@@ -405,6 +405,7 @@ func summarize(ctx context.Context, c *salesforce.Client, jobs []*salesforce.Bul
 // first MaxFailedRecords failed ones in out.
 func collectBounded(ctx context.Context, c *salesforce.Client, j *salesforce.BulkJob, out *BulkLoadOutput) (JobResults, error) {
 	var res JobResults
+	g := GuardFrom(ctx)
 	rc, err := c.IngestResults(ctx, j.ID, salesforce.FailedResults)
 	if err != nil {
 		return res, err
@@ -424,7 +425,9 @@ func collectBounded(ctx context.Context, c *salesforce.Client, j *salesforce.Bul
 		}
 		fr := BulkFailedRecord{ID: cells[0], Error: cells[1], Fields: map[string]string{}}
 		for i, v := range cells[2:] {
-			if i+2 < len(header) {
+			// A job read by status may have been loaded by anyone, with
+			// fields this server hides.
+			if i+2 < len(header) && !g.ColumnHidden(j.Object, header[i+2]) {
 				fr.Fields[header[i+2]] = v
 			}
 		}
@@ -500,6 +503,12 @@ func BulkJobStatus(ctx context.Context, c *salesforce.Client, in BulkJobStatusIn
 	if err != nil {
 		return BulkJobStatusOutput{}, err
 	}
+	// The job id names no object for the guard to check before the call:
+	// the job's own object decides (its counts and failed rows are that
+	// object's data).
+	if err := GuardFrom(ctx).CheckObject(j.Object); err != nil {
+		return BulkJobStatusOutput{}, err
+	}
 	out := BulkJobStatusOutput{
 		JobID: j.ID, JobType: j.JobType, Object: j.Object, Operation: j.Operation, State: j.State, Done: j.Ended(),
 		Processed: j.NumberRecordsProcessed, Failed: j.NumberRecordsFailed, ErrorMessage: j.ErrorMessage, CreatedDate: j.CreatedDate,
@@ -524,10 +533,14 @@ type BulkQueryInput struct {
 	IncludeDeleted bool   `json:"include_deleted,omitempty" jsonschema:"description=Also return deleted and archived records (queryAll)"`
 	MaxRecords     int    `json:"max_records,omitempty" jsonschema:"description=The most rows to return inline (1 to 2000; default 200). When more match the result says so and names the job whose results hold them all"`
 	WaitSeconds    int    `json:"wait_seconds,omitempty" jsonschema:"description=How long to wait for the job to finish (0 to 600; default 120)"`
+	RecordFormat   string `json:"record_format,omitempty" enum:"rows,objects" jsonschema:"description=objects: records as objects (default rows)"`
 }
 
 // Validate checks the input.
 func (in BulkQueryInput) Validate() error {
+	if err := checkRecordFormat(in.RecordFormat); err != nil {
+		return err
+	}
 	if err := checkName("sobject", in.SObject); err != nil {
 		return err
 	}
@@ -551,11 +564,35 @@ type BulkQueryOutput struct {
 	// Truncated says more rows exist than Records holds; all are in the job's
 	// results (`sfmcp bulk results JOB`) until Salesforce deletes the job.
 	Truncated bool `json:"truncated"`
-	// Columns are the CSV columns (parent fields as Account.Name).
-	Columns []string `json:"columns,omitempty"`
-	// Records are the rows, column to value; an empty value is null or empty.
-	Records      []map[string]string `json:"records"`
+	// Table holds the rows by default: the CSV columns (parent fields as
+	// Account.Name) and each row's values as strings, as the Bulk API's CSV
+	// gives them (an empty value is null or empty).
+	Table
+	// Records are the rows as objects, column to value (record_format objects).
+	Records      []map[string]string `json:"records,omitzero"`
 	ErrorMessage string              `json:"error_message,omitempty"`
+}
+
+// RecordTable returns the rows as a table.
+func (o BulkQueryOutput) RecordTable() Table {
+	if o.Records == nil {
+		return o.Table
+	}
+	t := Table{Columns: o.Columns, Rows: make([][]Cell, 0, len(o.Records))}
+	for _, m := range o.Records {
+		row := make([]Cell, len(o.Columns))
+		for i, c := range o.Columns {
+			row[i] = stringCell(m[c])
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t
+}
+
+// stringCell is s as a JSON string cell.
+func stringCell(s string) Cell {
+	b, _ := json.Marshal(s)
+	return Cell(b)
 }
 
 // BulkQueryOp declares salesforce_bulk_query.
@@ -580,7 +617,12 @@ func BulkQuery(ctx context.Context, c *salesforce.Client, in BulkQueryInput) (Bu
 	if j == nil {
 		return BulkQueryOutput{}, err
 	}
-	out := BulkQueryOutput{JobID: j.ID, State: j.State, Records: []map[string]string{}}
+	out := BulkQueryOutput{JobID: j.ID, State: j.State}
+	if in.RecordFormat == RecordFormatObjects {
+		out.Records = []map[string]string{}
+	} else {
+		out.Columns, out.Rows = []string{}, [][]Cell{}
+	}
 	if err != nil { // ctx ended as the job was made: the job is known, as if it ended while waiting
 		abortIfCancelled(ctx, c, salesforce.BulkQuery, []string{j.ID})
 		return out, err
@@ -628,12 +670,14 @@ func BulkQuery(ctx context.Context, c *salesforce.Client, in BulkQueryInput) (Bu
 	g := GuardFrom(ctx)
 	from := queryObject(in.SOQL)
 	keep := make([]bool, len(header))
+	columns := []string{}
 	for i, h := range header {
 		if keep[i] = !g.ColumnHidden(in.SObject, h) && !g.ColumnHidden(from, h); keep[i] {
-			out.Columns = append(out.Columns, h)
+			columns = append(columns, h)
 		}
 	}
-	for len(out.Records) < limit {
+	out.Columns = columns // in both forms: objects do not keep the CSV's column order
+	for out.Returned < limit {
 		row, err := rd.Read()
 		if err == io.EOF {
 			break
@@ -641,15 +685,29 @@ func BulkQuery(ctx context.Context, c *salesforce.Client, in BulkQueryInput) (Bu
 		if err != nil {
 			return out, fmt.Errorf("results of query job %s: %w", j.ID, err)
 		}
-		m := make(map[string]string, len(out.Columns))
-		for i, h := range header {
-			if i < len(row) && keep[i] {
-				m[h] = row[i]
+		if in.RecordFormat == RecordFormatObjects {
+			m := make(map[string]string, len(columns))
+			for i, h := range header {
+				if i < len(row) && keep[i] {
+					m[h] = row[i]
+				}
 			}
+			out.Records = append(out.Records, m)
+		} else {
+			cells := make([]Cell, 0, len(columns))
+			for i := range header {
+				if keep[i] {
+					v := ""
+					if i < len(row) {
+						v = row[i]
+					}
+					cells = append(cells, stringCell(v))
+				}
+			}
+			out.Rows = append(out.Rows, cells)
 		}
-		out.Records = append(out.Records, m)
+		out.Returned++
 	}
-	out.Returned = len(out.Records)
 	out.Truncated = int64(out.Returned) < out.TotalRecords
 	return out, nil
 }

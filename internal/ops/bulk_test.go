@@ -2,10 +2,21 @@ package ops
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
+
+func mustMarshal(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
 
 // The bounded (MCP) bulk operations against the emulator.
 func TestBulkToolsAgainstEmulator(t *testing.T) {
@@ -40,18 +51,29 @@ func TestBulkToolsAgainstEmulator(t *testing.T) {
 		t.Fatalf("upsert %+v %v", up, err)
 	}
 
-	q, err := BulkQuery(ctx, c, BulkQueryInput{SObject: "Account", SOQL: "SELECT Id, Name, Description FROM Account WHERE Name LIKE 'Bulk%' ORDER BY Name", MaxRecords: 2})
+	q, err := BulkQuery(ctx, c, BulkQueryInput{SObject: "Account", SOQL: "SELECT Id, Name, Description FROM Account WHERE Name LIKE 'Bulk%' ORDER BY Name", MaxRecords: 2, RecordFormat: RecordFormatObjects})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if q.TotalRecords != 3 || q.Returned != 2 || !q.Truncated || q.Records[0]["Name"] != "Bulk A2" || q.Records[1]["Description"] != "a, \"quoted\"\nvalue" {
+	if q.TotalRecords != 3 || q.Returned != 2 || !q.Truncated || q.Rows != nil || q.Records[0]["Name"] != "Bulk A2" || q.Records[1]["Description"] != "a, \"quoted\"\nvalue" {
 		t.Fatalf("query %+v", q)
+	}
+	// The default form: the same rows as a table, values as the CSV gives them.
+	rows, err := BulkQuery(ctx, c, BulkQueryInput{SObject: "Account", SOQL: "SELECT Id, Name, Description FROM Account WHERE Name LIKE 'Bulk%' ORDER BY Name", MaxRecords: 2})
+	if err != nil || rows.Records != nil || fmt.Sprint(rows.Columns) != "[Id Name Description]" || len(rows.Rows) != 2 ||
+		string(rows.Rows[0][1]) != `"Bulk A2"` || string(rows.Rows[1][2]) != `"a, \"quoted\"\nvalue"` {
+		t.Fatalf("query as rows %+v %v", rows, err)
+	}
+	if a, b := mustMarshal(t, rows.RecordTable()), mustMarshal(t, q.RecordTable()); a != b {
+		t.Errorf("the two forms' tables differ:\n%s\n%s", a, b)
 	}
 
 	var ids []string
 	q, _ = BulkQuery(ctx, c, BulkQueryInput{SObject: "Account", SOQL: "SELECT Id FROM Account WHERE Name LIKE 'Bulk%'"})
-	for _, r := range q.Records {
-		ids = append(ids, r["Id"])
+	for _, r := range q.Rows {
+		var id string
+		_ = json.Unmarshal(r[0], &id)
+		ids = append(ids, id)
 	}
 	del, err := BulkDelete(ctx, c, BulkDeleteInput{SObject: "Account", RecordIDs: ids})
 	if err != nil || del.Successful != 3 {

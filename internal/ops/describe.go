@@ -71,7 +71,7 @@ func DescribeObjectOp() Operation[DescribeObjectInput, DescribeObjectOutput] {
 	return Operation[DescribeObjectInput, DescribeObjectOutput]{Meta: Meta{
 		Name:        "salesforce_describe_object",
 		Title:       "Describe an object",
-		Description: "Describe an object: its label, key prefix and fields (name, label, type, length, nillable, createable, updateable, referenceTo, active picklist values). full=true returns Salesforce's whole describe.",
+		Description: "Describe an object: its label, key prefix and fields with their types and active picklist values. full=true returns Salesforce's whole describe.",
 		ReadOnly:    true, Idempotent: true, OpenWorld: true, Toolset: ToolsetMetadata,
 	}, Run: DescribeObject}
 }
@@ -179,7 +179,7 @@ func GetObjectFieldsOp() Operation[GetObjectFieldsInput, ObjectFieldsOutput] {
 	return Operation[GetObjectFieldsInput, ObjectFieldsOutput]{Meta: Meta{
 		Name:        "salesforce_get_object_fields",
 		Title:       "List an object's fields",
-		Description: "List an object's fields: name, label, type, length, nillable, createable, updateable, referenceTo and active picklist values.",
+		Description: "List an object's fields with their types and active picklist values.",
 		ReadOnly:    true, Idempotent: true, OpenWorld: true, Toolset: ToolsetMetadata,
 	}, Run: GetObjectFields}
 }

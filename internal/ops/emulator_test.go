@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -31,17 +33,20 @@ func newOrg(t *testing.T) (*emulatortest.Server, *salesforce.Client) {
 	return em, c
 }
 
-func ids(t *testing.T, recs []json.RawMessage) []string {
+// ids returns the Id column of a result's records, in either form.
+func ids(t *testing.T, out Tabular) []string {
 	t.Helper()
-	out := make([]string, 0, len(recs))
-	for _, r := range recs {
-		var rec struct{ Id string }
-		if err := json.Unmarshal(r, &rec); err != nil || rec.Id == "" {
-			t.Fatalf("record %s: %v", r, err)
+	tab := out.RecordTable()
+	col := slices.Index(tab.Columns, "Id")
+	res := make([]string, 0, len(tab.Rows))
+	for _, row := range tab.Rows {
+		var id string
+		if col < 0 || json.Unmarshal(row[col], &id) != nil || id == "" {
+			t.Fatalf("row %s of columns %v has no Id", row, tab.Columns)
 		}
-		out = append(out, rec.Id)
+		res = append(res, id)
 	}
-	return out
+	return res
 }
 
 func TestQueryPagesThroughCursors(t *testing.T) {
@@ -56,14 +61,21 @@ func TestQueryPagesThroughCursors(t *testing.T) {
 	if first.TotalSize != emulator.SampleSizes.Accounts || first.Returned != 100 || first.Done || first.NextRecordsURL == "" {
 		t.Fatalf("first batch: total %d returned %d done %v cursor %q", first.TotalSize, first.Returned, first.Done, first.NextRecordsURL)
 	}
-	got := ids(t, first.Records)
+	if first.Records != nil || len(first.Rows) != 100 || len(first.Columns) != 1 {
+		t.Fatalf("first batch: records %d, rows %d, columns %v; want 100 rows of Id", len(first.Records), len(first.Rows), first.Columns)
+	}
+	got := ids(t, first)
 	cursor := first.NextRecordsURL
-	for _, size := range []int{100, 30, 0} { // 0: the default 200
-		out, err := QueryMore(ctx, c, QueryMoreInput{NextRecordsURL: cursor, MaxRecords: size})
+	for i, size := range []int{100, 30, 0} { // 0: the default 200
+		format := []string{RecordFormatObjects, RecordFormatRows, ""}[i]
+		out, err := QueryMore(ctx, c, QueryMoreInput{NextRecordsURL: cursor, MaxRecords: size, RecordFormat: format})
 		if err != nil {
 			t.Fatalf("query_more: %v", err)
 		}
-		got = append(got, ids(t, out.Records)...)
+		if objects := format == RecordFormatObjects; (out.Records != nil) != objects || (out.Rows != nil) == objects {
+			t.Errorf("record_format %q: records %d, rows %d", format, len(out.Records), len(out.Rows))
+		}
+		got = append(got, ids(t, out)...)
 		cursor = out.NextRecordsURL
 		if out.Done {
 			if cursor != "" {
@@ -145,8 +157,12 @@ func TestQueryIncludeDeleted(t *testing.T) {
 		t.Fatalf("query: %d rows, %v", live.Returned, err)
 	}
 	for _, run := range []func() (QueryOutput, error){
-		func() (QueryOutput, error) { return Query(ctx, c, QueryInput{SOQL: soql, IncludeDeleted: true}) },
-		func() (QueryOutput, error) { return QueryAll(ctx, c, QueryAllInput{SOQL: soql}) },
+		func() (QueryOutput, error) {
+			return Query(ctx, c, QueryInput{SOQL: soql, IncludeDeleted: true, RecordFormat: RecordFormatObjects})
+		},
+		func() (QueryOutput, error) {
+			return QueryAll(ctx, c, QueryAllInput{SOQL: soql, RecordFormat: RecordFormatObjects})
+		},
 	} {
 		out, err := run()
 		if err != nil || out.Returned != 1 || !strings.Contains(string(out.Records[0]), `"IsDeleted":true`) {
@@ -188,9 +204,16 @@ func TestRecordOperations(t *testing.T) {
 		t.Fatalf("second upsert: %+v %v (first %s)", second, err, first.ID)
 	}
 
-	found, err := Search(ctx, c, SearchInput{SOSL: "FIND {Upserted} IN NAME FIELDS RETURNING Account(Id, Name)"})
-	if err != nil || found.Count != 1 || !strings.Contains(string(found.Records[0]), first.ID) {
+	found, err := Search(ctx, c, SearchInput{SOSL: "FIND {Upserted} IN NAME FIELDS RETURNING Account(Id, Name)", RecordFormat: RecordFormatObjects})
+	if err != nil || found.Count != 1 || !strings.Contains(string(found.Records[0]), first.ID) || !strings.Contains(string(found.Records[0]), `"attributes"`) {
 		t.Errorf("search: %+v %v", found, err)
+	}
+	// As a table, the object is a column and the attributes' url, the
+	// record's own path, is left out.
+	found, err = Search(ctx, c, SearchInput{SOSL: "FIND {Upserted} IN NAME FIELDS RETURNING Account(Id, Name)"})
+	if err != nil || found.Records != nil || fmt.Sprint(found.Columns) != "[sobject Id Name]" || len(found.Rows) != 1 ||
+		string(found.Rows[0][0]) != `"Account"` || string(found.Rows[0][1]) != `"`+first.ID+`"` {
+		t.Errorf("search as rows: %+v %v", found, err)
 	}
 
 	if _, err := DeleteRecord(ctx, c, DeleteRecordInput{SObject: "Account", RecordID: created.ID}); err != nil {

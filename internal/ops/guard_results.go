@@ -68,12 +68,14 @@ var leadArgFields = map[string]string{
 
 // callFieldNames returns the field names a call's arguments write, ask
 // for or match on: fields (a list, or an object of field values as
-// salesforce_update_lead takes), data's keys, external_id_field, and for
+// salesforce_update_lead takes), data's keys, the bulk loads' records'
+// keys, external_id_field, and for
 // the lead tools the arguments that stand for Lead fields.
 func callFieldNames(m Meta, args json.RawMessage) []string {
 	var a struct {
 		Fields          json.RawMessage `json:"fields"`
 		Data            json.RawMessage `json:"data"`
+		Records         json.RawMessage `json:"records"`
 		ExternalIDField string          `json:"external_id_field"`
 	}
 	_ = json.Unmarshal(args, &a)
@@ -95,6 +97,30 @@ func callFieldNames(m Meta, args json.RawMessage) []string {
 	if json.Unmarshal(a.Data, &data) == nil {
 		for k := range data {
 			names = append(names, k)
+		}
+	}
+	// The bulk loads' records: each key is a field, or a relationship
+	// whose object value names the external id field it matches on.
+	var records []map[string]json.RawMessage
+	if json.Unmarshal(a.Records, &records) == nil {
+		seen := map[string]bool{}
+		for _, r := range records {
+			for k, v := range r {
+				var ref map[string]json.RawMessage
+				if json.Unmarshal(v, &ref) == nil && len(ref) > 0 {
+					for rk := range ref {
+						if !seen[k+"."+rk] {
+							seen[k+"."+rk] = true
+							names = append(names, k+"."+rk)
+						}
+					}
+					continue
+				}
+				if !seen[k] {
+					seen[k] = true
+					names = append(names, k)
+				}
+			}
 		}
 	}
 	if m.Toolset == ToolsetLeads {

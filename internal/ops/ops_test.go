@@ -166,22 +166,31 @@ func TestFieldListAcceptsStringOrArray(t *testing.T) {
 
 func TestCursorRoundTrip(t *testing.T) {
 	const inst = "https://acme.my.salesforce.com"
-	for _, p := range []position{
-		{Locator: "/services/data/v66.0/query/01g000000000001AAA-2000", Skip: 17},
-		{Locator: "/services/data/v66.0/queryAll/01g000000000001AAA-400"},
-		{soql: "SELECT Id FROM Account WHERE Name = 'a,b'", all: true, pageSize: 200, Skip: 50},
+	for _, tc := range []struct {
+		p     position
+		short bool // the locator is kept as its id alone
+	}{
+		{position{Locator: "/services/data/v66.0/query/01g000000000001AAA-2000", Skip: 17}, true},
+		{position{Locator: "/services/data/v66.0/queryAll/01g000000000001AAA-400"}, true},
+		{position{Locator: "/services/data/v61.0/query/01g000000000001AAA-400"}, false}, // another version: the whole path
+		{position{soql: "SELECT Id FROM Account WHERE Name = 'a,b'", all: true, pageSize: 200, Skip: 50}, false},
 	} {
-		enc := p.encode(inst)
+		p := tc.p
+		enc := p.encode(inst, "66.0")
 		p.instance = instanceTag(inst)
 		if strings.ContainsAny(enc, "+/=") {
 			t.Errorf("%q is not base64url without padding", enc)
+		}
+		raw, _ := base64.RawURLEncoding.DecodeString(enc)
+		if short := !strings.Contains(string(raw), "/services/data/") && p.Locator != ""; short != tc.short {
+			t.Errorf("%+v: cursor %s; want the short form %v", p, raw, tc.short)
 		}
 		got, err := parseCursor(enc)
 		if err != nil {
 			t.Errorf("%+v: %v", p, err)
 			continue
 		}
-		if got != p {
+		if got = got.resolve("66.0"); got != p {
 			t.Errorf("round trip: %+v, want %+v", got, p)
 		}
 	}
@@ -200,6 +209,10 @@ func TestCursorRejects(t *testing.T) {
 		enc(`{"i":"x","q":"SELECT Id FROM Account","s":-1}`),
 		enc(`{"i":"x","q":"SELECT Id FROM Account","b":5}`),
 		enc(`{"i":"x","q":"SELECT Id FROM Account","x":1}`),
+		enc(`{"i":"x","l":"../../sobjects/Account"}`),
+		enc(`{"i":"x","l":"01g000000000001AAA-2000","q":"SELECT Id FROM Account"}`),
+		enc(`{"i":"x","l":"01g000000000001AAA-2000","p":"/services/data/v66.0/query/01g000000000001AAA-2000"}`),
+		enc(`{"i":"x","l":"01g000000000001AAA-2000","b":200}`),
 		// A cursor that names no org (as cursors did before they were bound).
 		enc(`{"p":"/services/data/v66.0/query/01g000000000001AAA-2000"}`),
 		enc(`{"q":"SELECT Id FROM Account"}`),

@@ -29,14 +29,18 @@ const (
 type QueryInput struct {
 	SOQL           string `json:"soql" jsonschema_description:"The SOQL query to run; for example SELECT Id, Name FROM Account WHERE Name LIKE 'A%'"`
 	IncludeDeleted bool   `json:"include_deleted,omitempty" jsonschema:"description=Also return deleted (recycle bin) and archived records (queryAll)"`
-	MaxRecords     int    `json:"max_records,omitempty" jsonschema:"description=The most records to return in this call (1 to 2000; default 200). When more match the result has a next_records_url cursor for salesforce_query_more"`
-	Attributes     bool   `json:"attributes,omitempty" jsonschema:"description=Keep each record's attributes (type and url); left out by default"`
+	MaxRecords     int    `json:"max_records,omitempty" jsonschema:"description=The most records to return in this call (1 to 2000; default 200)"`
+	Attributes     bool   `json:"attributes,omitempty" jsonschema:"description=Keep each record's attributes (type and url)"`
+	RecordFormat   string `json:"record_format,omitempty" enum:"rows,objects" jsonschema:"description=objects: records as objects (default rows)"`
 }
 
 // Validate checks the input.
 func (in QueryInput) Validate() error {
 	if strings.TrimSpace(in.SOQL) == "" {
 		return inputErrorf("soql", "is required")
+	}
+	if err := checkRecordFormat(in.RecordFormat); err != nil {
+		return err
 	}
 	return checkMaxRecords(in.MaxRecords)
 }
@@ -50,21 +54,23 @@ func checkMaxRecords(n int) error {
 
 // QueryAllInput is the input of salesforce_query_all.
 type QueryAllInput struct {
-	SOQL       string `json:"soql" jsonschema:"description=The SOQL query to run over live and deleted or archived records"`
-	MaxRecords int    `json:"max_records,omitempty" jsonschema:"description=The most records to return in this call (1 to 2000; default 200)"`
-	Attributes bool   `json:"attributes,omitempty" jsonschema:"description=Keep each record's attributes (type and url)"`
+	SOQL         string `json:"soql" jsonschema:"description=The SOQL query to run over live and deleted or archived records"`
+	MaxRecords   int    `json:"max_records,omitempty" jsonschema:"description=The most records to return in this call (1 to 2000; default 200)"`
+	Attributes   bool   `json:"attributes,omitempty" jsonschema:"description=Keep each record's attributes (type and url)"`
+	RecordFormat string `json:"record_format,omitempty" enum:"rows,objects" jsonschema:"description=objects: records as objects (default rows)"`
 }
 
 // Validate checks the input.
 func (in QueryAllInput) Validate() error {
-	return QueryInput{SOQL: in.SOQL, MaxRecords: in.MaxRecords}.Validate()
+	return QueryInput{SOQL: in.SOQL, MaxRecords: in.MaxRecords, RecordFormat: in.RecordFormat}.Validate()
 }
 
 // QueryMoreInput is the input of salesforce_query_more.
 type QueryMoreInput struct {
-	NextRecordsURL string `json:"next_records_url" jsonschema:"description=The next_records_url cursor of an earlier query result (a Salesforce nextRecordsUrl path of the same org is accepted too)"`
+	NextRecordsURL string `json:"next_records_url" jsonschema:"description=The next_records_url of an earlier query result (or a Salesforce nextRecordsUrl of the same org)"`
 	MaxRecords     int    `json:"max_records,omitempty" jsonschema:"description=The most records to return in this call (1 to 2000; default 200)"`
 	Attributes     bool   `json:"attributes,omitempty" jsonschema:"description=Keep each record's attributes (type and url)"`
+	RecordFormat   string `json:"record_format,omitempty" enum:"rows,objects" jsonschema:"description=objects: records as objects (default rows)"`
 }
 
 // Validate checks the input, including that the cursor is one of ours or a
@@ -72,6 +78,9 @@ type QueryMoreInput struct {
 func (in QueryMoreInput) Validate() error {
 	if strings.TrimSpace(in.NextRecordsURL) == "" {
 		return inputErrorf("next_records_url", "is required")
+	}
+	if err := checkRecordFormat(in.RecordFormat); err != nil {
+		return err
 	}
 	if _, err := parseCursor(in.NextRecordsURL); err != nil {
 		return err
@@ -89,10 +98,16 @@ type QueryOutput struct {
 	Done bool `json:"done"`
 	// NextRecordsURL is an opaque cursor for salesforce_query_more; empty when done.
 	NextRecordsURL string `json:"next_records_url,omitempty"`
-	// Records are the rows as Salesforce sent them, without their
-	// attributes unless the input asked for them.
-	Records []json.RawMessage `json:"records"`
+	// Table holds the records by default, without their attributes unless
+	// the input asked for them.
+	Table
+	// Records are the records as objects as Salesforce sent them, when
+	// record_format is objects.
+	Records []json.RawMessage `json:"records,omitzero"`
 }
+
+// RecordTable returns the records as a table.
+func (o QueryOutput) RecordTable() Table { return tableOf(o.Table, o.Records) }
 
 // QueryOp declares salesforce_query.
 func QueryOp() Operation[QueryInput, QueryOutput] {
@@ -100,8 +115,7 @@ func QueryOp() Operation[QueryInput, QueryOutput] {
 		Name:  "salesforce_query",
 		Title: "Run a SOQL query",
 		Description: "Run a SOQL query and return up to max_records rows (default 200). " +
-			"When more rows match, pass next_records_url to salesforce_query_more. " +
-			"include_deleted also returns deleted and archived rows.",
+			"When more rows match, pass next_records_url to salesforce_query_more.",
 		ReadOnly: true, Idempotent: true, OpenWorld: true, Toolset: ToolsetQuery,
 	}, Run: Query}
 }
@@ -121,7 +135,7 @@ func QueryMoreOp() Operation[QueryMoreInput, QueryOutput] {
 	return Operation[QueryMoreInput, QueryOutput]{Meta: Meta{
 		Name:        "salesforce_query_more",
 		Title:       "Fetch more query results",
-		Description: "Continue a query from the next_records_url cursor of an earlier salesforce_query, salesforce_query_all or salesforce_query_more result.",
+		Description: "Continue a query from the next_records_url of an earlier query result.",
 		ReadOnly:    true, Idempotent: true, OpenWorld: true, Toolset: ToolsetQuery,
 	}, Run: QueryMore}
 }
@@ -134,12 +148,12 @@ func Query(ctx context.Context, c *salesforce.Client, in QueryInput) (QueryOutpu
 	}
 	limit := maxRecords(in.MaxRecords)
 	start := position{soql: in.SOQL, all: in.IncludeDeleted, pageSize: pageSizeFor(limit)}
-	return boundedQuery(ctx, c, start, limit, in.Attributes)
+	return boundedQuery(ctx, c, start, limit, in.Attributes, in.RecordFormat == RecordFormatObjects)
 }
 
 // QueryAll is Query with include_deleted.
 func QueryAll(ctx context.Context, c *salesforce.Client, in QueryAllInput) (QueryOutput, error) {
-	return Query(ctx, c, QueryInput{SOQL: in.SOQL, IncludeDeleted: true, MaxRecords: in.MaxRecords, Attributes: in.Attributes})
+	return Query(ctx, c, QueryInput{SOQL: in.SOQL, IncludeDeleted: true, MaxRecords: in.MaxRecords, Attributes: in.Attributes, RecordFormat: in.RecordFormat})
 }
 
 // QueryMore continues a query from a cursor. A cursor continues only on the
@@ -153,7 +167,8 @@ func QueryMore(ctx context.Context, c *salesforce.Client, in QueryMoreInput) (Qu
 	if start.instance != "" && start.instance != instanceTag(c.InstanceURL()) {
 		return QueryOutput{}, errForeignCursor("next_records_url")
 	}
-	return boundedQuery(ctx, c, start, maxRecords(in.MaxRecords), in.Attributes)
+	start = start.resolve(c.APIVersion())
+	return boundedQuery(ctx, c, start, maxRecords(in.MaxRecords), in.Attributes, in.RecordFormat == RecordFormatObjects)
 }
 
 // instanceTag names an instance in a cursor: 12 characters of a hash of its
@@ -183,8 +198,9 @@ func pageSizeFor(limit int) int {
 	return max(limit, minPageSize)
 }
 
-func boundedQuery(ctx context.Context, c *salesforce.Client, start position, limit int, attributes bool) (QueryOutput, error) {
-	out := QueryOutput{Records: []json.RawMessage{}}
+func boundedQuery(ctx context.Context, c *salesforce.Client, start position, limit int, attributes, objects bool) (QueryOutput, error) {
+	var out QueryOutput
+	records := []json.RawMessage{}
 	g := GuardFrom(ctx)
 	res, err := walk(ctx, c, start, limit, func(rec json.RawMessage) error {
 		if g != nil {
@@ -195,15 +211,16 @@ func boundedQuery(ctx context.Context, c *salesforce.Client, start position, lim
 		if !attributes {
 			rec = StripAttributes(rec)
 		}
-		out.Records = append(out.Records, rec)
+		records = append(records, rec)
 		return nil
 	})
 	if err != nil {
 		return QueryOutput{}, err
 	}
-	out.TotalSize, out.Returned, out.Done = res.TotalSize, len(out.Records), res.Done
+	out.Table, out.Records = tableOrObjects(objects, records)
+	out.TotalSize, out.Returned, out.Done = res.TotalSize, len(records), res.Done
 	if !res.Done {
-		out.NextRecordsURL = res.Resume.encode(c.InstanceURL())
+		out.NextRecordsURL = res.Resume.encode(c.InstanceURL(), c.APIVersion())
 	}
 	return out, nil
 }
@@ -257,35 +274,65 @@ type position struct {
 	all      bool
 	pageSize int
 	instance string // the instanceTag of the org a cursor came from; "" for a raw Salesforce locator
+	// locatorID is a cursor's short form of Locator (its last segment, the
+	// path being the client's own query or queryAll, by all); resolve makes
+	// it a path.
+	locatorID string
+}
+
+// resolve turns a short locator into the path of the client's API version.
+func (p position) resolve(apiVersion string) position {
+	if p.locatorID != "" {
+		kind := "query"
+		if p.all {
+			kind = "queryAll"
+		}
+		p.Locator, p.locatorID, p.all = "/services/data/v"+apiVersion+"/"+kind+"/"+p.locatorID, "", false
+	}
+	return p
 }
 
 // cursorState is what a cursor holds. A cursor either locates a page by its
-// locator path (always sent to the client's own instance: QueryMore accepts
+// locator (always sent to the client's own instance: QueryMore accepts
 // nothing else), or—when the rows left unread are on a query's first page,
 // which has no locator—holds the query itself to be run again. Instance ties
-// it to the org that issued it.
+// it to the org that issued it. The locator is only its id (LocatorID, with
+// All for queryAll) when its path is the issuing client's own API version,
+// as Salesforce writes it: the cursor is sent and read twice per page (the
+// text and structuredContent), so the path it can rebuild is left out.
 type cursorState struct {
-	Instance string `json:"i"`
-	Locator  string `json:"p,omitempty"`
-	Skip     int    `json:"s,omitempty"`
-	SOQL     string `json:"q,omitempty"`
-	All      bool   `json:"a,omitempty"`
-	PageSize int    `json:"b,omitempty"`
+	Instance  string `json:"i"`
+	Locator   string `json:"p,omitempty"`
+	LocatorID string `json:"l,omitempty"`
+	Skip      int    `json:"s,omitempty"`
+	SOQL      string `json:"q,omitempty"`
+	All       bool   `json:"a,omitempty"`
+	PageSize  int    `json:"b,omitempty"`
 }
 
-// encode is the cursor of p, issued by the org at instanceURL.
-func (p position) encode(instanceURL string) string {
+// encode is the cursor of p, issued by the org at instanceURL through a
+// client of apiVersion.
+func (p position) encode(instanceURL, apiVersion string) string {
 	st := cursorState{Instance: instanceTag(instanceURL), Locator: p.Locator, Skip: p.Skip, SOQL: p.soql, All: p.all, PageSize: p.pageSize}
 	if st.Locator != "" {
 		st.SOQL, st.All, st.PageSize = "", false, 0
+		prefix := "/services/data/v" + apiVersion + "/"
+		if rest, ok := strings.CutPrefix(st.Locator, prefix); ok && locatorPath.MatchString(st.Locator) {
+			kind, id, _ := strings.Cut(rest, "/")
+			st.Locator, st.LocatorID, st.All = "", id, kind == "queryAll"
+		}
 	}
 	b, _ := json.Marshal(st)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // locatorPath is the shape of a Salesforce nextRecordsUrl; QueryMore checks
-// it again, with the instance, before sending anything.
-var locatorPath = regexp.MustCompile(`^/services/data/v[0-9]{2,3}\.0/(query|queryAll)/[A-Za-z0-9]{15,18}-[0-9]{1,10}$`)
+// it again, with the instance, before sending anything. locatorID is its
+// last segment.
+var (
+	locatorPath = regexp.MustCompile(`^/services/data/v[0-9]{2,3}\.0/(query|queryAll)/[A-Za-z0-9]{15,18}-[0-9]{1,10}$`)
+	locatorID   = regexp.MustCompile(`^[A-Za-z0-9]{15,18}-[0-9]{1,10}$`)
+)
 
 // parseCursor accepts one of our cursors, or a nextRecordsUrl as Salesforce
 // wrote it (a path, or a full URL whose host QueryMore will check).
@@ -312,16 +359,18 @@ func parseCursor(s string) (position, error) {
 		return bad("names no org: it is not a cursor from an earlier query result of this sfmcp; run the query again")
 	case st.Skip < 0 || st.Skip > maxPageSize:
 		return bad("holds an impossible row offset")
-	case st.Locator != "" && st.SOQL != "":
+	case (st.Locator != "" || st.LocatorID != "") && (st.SOQL != "" || st.PageSize != 0),
+		st.Locator != "" && (st.LocatorID != "" || st.All):
 		return bad("is not a cursor from an earlier query result")
-	case st.Locator != "" && !locatorPath.MatchString(st.Locator):
+	case st.Locator != "" && !locatorPath.MatchString(st.Locator),
+		st.LocatorID != "" && !locatorID.MatchString(st.LocatorID):
 		return bad("does not hold a query locator of this org")
-	case st.Locator == "" && strings.TrimSpace(st.SOQL) == "":
+	case st.Locator == "" && st.LocatorID == "" && strings.TrimSpace(st.SOQL) == "":
 		return bad("is empty")
 	case st.PageSize != 0 && (st.PageSize < minPageSize || st.PageSize > maxPageSize):
 		return bad("holds an impossible page size")
 	}
-	return position{Locator: st.Locator, Skip: st.Skip, soql: st.SOQL, all: st.All, pageSize: st.PageSize, instance: st.Instance}, nil
+	return position{Locator: st.Locator, locatorID: st.LocatorID, Skip: st.Skip, soql: st.SOQL, all: st.All, pageSize: st.PageSize, instance: st.Instance}, nil
 }
 
 // walkResult is how a walk ended.

@@ -13,7 +13,8 @@ import (
 
 // SearchInput is the input of salesforce_search.
 type SearchInput struct {
-	SOSL string `json:"sosl" jsonschema_description:"The SOSL search; for example FIND {Acme} IN NAME FIELDS RETURNING Account(Id, Name)"`
+	SOSL         string `json:"sosl" jsonschema_description:"The SOSL search; for example FIND {Acme} IN NAME FIELDS RETURNING Account(Id, Name)"`
+	RecordFormat string `json:"record_format,omitempty" enum:"rows,objects" jsonschema:"description=objects: records as objects (default rows)"`
 }
 
 // Validate checks the input.
@@ -21,21 +22,27 @@ func (in SearchInput) Validate() error {
 	if strings.TrimSpace(in.SOSL) == "" {
 		return inputErrorf("sosl", "is required")
 	}
-	return nil
+	return checkRecordFormat(in.RecordFormat)
 }
 
-// SearchOutput is what a search found.
+// SearchOutput is what a search found: records of several objects. As a
+// table, the sobject column names each row's object; as objects, each
+// record's attributes.type.
 type SearchOutput struct {
-	Count   int               `json:"count"`
-	Records []json.RawMessage `json:"records"`
+	Count int `json:"count"`
+	Table
+	Records []json.RawMessage `json:"records,omitzero"`
 }
+
+// RecordTable returns the records as a table.
+func (o SearchOutput) RecordTable() Table { return tableOf(o.Table, o.Records) }
 
 // SearchOp declares salesforce_search.
 func SearchOp() Operation[SearchInput, SearchOutput] {
 	return Operation[SearchInput, SearchOutput]{Meta: Meta{
 		Name:        "salesforce_search",
 		Title:       "Run a SOSL search",
-		Description: "Search text across objects with SOSL (FIND ... RETURNING ...). Each record's attributes.type names its object.",
+		Description: "Search text across objects with SOSL (FIND ... RETURNING ...). The sobject column names each row's object.",
 		ReadOnly:    true, Idempotent: true, OpenWorld: true, Toolset: ToolsetQuery,
 	}, Run: Search}
 }
@@ -58,7 +65,57 @@ func Search(ctx context.Context, c *salesforce.Client, in SearchInput) (SearchOu
 		}
 		rows = kept
 	}
-	return SearchOutput{Count: len(rows), Records: rows}, nil
+	out := SearchOutput{Count: len(rows)}
+	if in.RecordFormat == RecordFormatObjects {
+		_, out.Records = tableOrObjects(true, rows)
+	} else {
+		out.Table = searchTable(rows, c.APIVersion())
+	}
+	return out, nil
+}
+
+// searchTable is the table of search results, which are of several
+// objects: the first column, sobject (as the CLI's search output names it),
+// is each record's object instead of its attributes. Their url is the
+// record's own REST path, rebuilt from the object, the Id and the API
+// version; where it is not, the url stays, as an attributes.url column.
+func searchTable(rows []json.RawMessage, apiVersion string) Table {
+	types := make([]Cell, len(rows))
+	urls := make([]Cell, len(rows))
+	stripped := make([]json.RawMessage, len(rows))
+	needURL := false
+	for i, r := range rows {
+		var rec struct {
+			Attributes struct {
+				Type string `json:"type"`
+				URL  string `json:"url"`
+			} `json:"attributes"`
+			ID string `json:"Id"`
+		}
+		_ = json.Unmarshal(r, &rec)
+		if a := rec.Attributes; a.Type != "" {
+			types[i] = stringCell(a.Type)
+			if a.URL != "" {
+				urls[i] = stringCell(a.URL)
+			}
+			needURL = needURL || a.URL != "/services/data/v"+apiVersion+"/sobjects/"+a.Type+"/"+rec.ID
+		}
+		stripped[i] = StripAttributes(r)
+	}
+	t := TableOf(stripped)
+	lead := []string{"sobject"}
+	if needURL {
+		lead = append(lead, "attributes.url")
+	}
+	t.Columns = append(lead, t.Columns...)
+	for i, row := range t.Rows {
+		cells := []Cell{types[i]}
+		if needURL {
+			cells = append(cells, urls[i])
+		}
+		t.Rows[i] = append(cells, row...)
+	}
+	return t
 }
 
 // FieldList is a list of field names. From JSON it accepts an array of names

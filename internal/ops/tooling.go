@@ -15,8 +15,9 @@ const MaxToolingRecords = 2000
 
 // ToolingQueryInput is the input of salesforce_tooling_query.
 type ToolingQueryInput struct {
-	SOQL       string `json:"soql" jsonschema_description:"A SOQL query on Tooling API objects; for example SELECT Id, Name, ApiVersion FROM ApexClass ORDER BY Name"`
-	MaxRecords int    `json:"max_records,omitempty" jsonschema:"description=The most rows to return (1 to 2000; default 200)"`
+	SOQL         string `json:"soql" jsonschema_description:"A SOQL query on Tooling API objects; for example SELECT Id, Name, ApiVersion FROM ApexClass ORDER BY Name"`
+	MaxRecords   int    `json:"max_records,omitempty" jsonschema:"description=The most rows to return (1 to 2000; default 200)"`
+	RecordFormat string `json:"record_format,omitempty" enum:"rows,objects" jsonschema:"description=objects: records as objects (default rows)"`
 }
 
 // Validate checks the input.
@@ -27,7 +28,7 @@ func (in ToolingQueryInput) Validate() error {
 	if in.MaxRecords < 0 || in.MaxRecords > MaxToolingRecords {
 		return inputErrorf("max_records", "%d is outside 1..%d", in.MaxRecords, MaxToolingRecords)
 	}
-	return nil
+	return checkRecordFormat(in.RecordFormat)
 }
 
 // ToolingQueryOutput is a Tooling API query's rows.
@@ -38,9 +39,13 @@ type ToolingQueryOutput struct {
 	// Done is false when rows remain beyond max_records.
 	Done bool `json:"done"`
 	// EntityTypeName is the object queried, as Salesforce names it.
-	EntityTypeName string            `json:"entity_type_name,omitempty"`
-	Records        []json.RawMessage `json:"records"`
+	EntityTypeName string `json:"entity_type_name,omitempty"`
+	Table
+	Records []json.RawMessage `json:"records,omitzero"`
 }
+
+// RecordTable returns the records as a table.
+func (o ToolingQueryOutput) RecordTable() Table { return tableOf(o.Table, o.Records) }
 
 // ToolingQueryOp declares salesforce_tooling_query.
 func ToolingQueryOp() Operation[ToolingQueryInput, ToolingQueryOutput] {
@@ -68,7 +73,8 @@ func ToolingQuery(ctx context.Context, c *salesforce.Client, in ToolingQueryInpu
 	}
 	limit := maxRecords(in.MaxRecords)
 	g := GuardFrom(ctx)
-	out := ToolingQueryOutput{Records: []json.RawMessage{}}
+	var out ToolingQueryOutput
+	records := []json.RawMessage{}
 	path, query := "/services/data/v"+c.APIVersion()+"/tooling/query", url.Values{"q": {in.SOQL}}
 	for {
 		res, err := c.Raw(ctx, "GET", path, query, nil)
@@ -82,7 +88,7 @@ func ToolingQuery(ctx context.Context, c *salesforce.Client, in ToolingQueryInpu
 		out.TotalSize, out.EntityTypeName = page.TotalSize, page.EntityTypeName
 		consumed := 0
 		for _, rec := range page.Records {
-			if len(out.Records) == limit {
+			if len(records) == limit {
 				break
 			}
 			consumed++
@@ -91,9 +97,9 @@ func ToolingQuery(ctx context.Context, c *salesforce.Client, in ToolingQueryInpu
 					continue
 				}
 			}
-			out.Records = append(out.Records, StripAttributes(rec))
+			records = append(records, StripAttributes(rec))
 		}
-		if consumed < len(page.Records) || page.Done || page.NextRecordsURL == "" || len(out.Records) == limit {
+		if consumed < len(page.Records) || page.Done || page.NextRecordsURL == "" || len(records) == limit {
 			out.Done = page.Done && consumed == len(page.Records)
 			break
 		}
@@ -103,6 +109,7 @@ func ToolingQuery(ctx context.Context, c *salesforce.Client, in ToolingQueryInpu
 		}
 		path, query = next, nil
 	}
-	out.Returned = len(out.Records)
+	out.Table, out.Records = tableOrObjects(in.RecordFormat == RecordFormatObjects, records)
+	out.Returned = len(records)
 	return out, nil
 }

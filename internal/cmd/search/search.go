@@ -39,7 +39,7 @@ columns of every object returned.`,
 		Annotations: map[string]string{"ops": "salesforce_search"},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.SOSL = strings.TrimSpace(strings.Join(args, " "))
-			if err := (ops.SearchInput{SOSL: opts.SOSL}).Validate(); err != nil {
+			if err := (ops.SearchInput{SOSL: opts.SOSL, RecordFormat: ops.RecordFormatObjects}).Validate(); err != nil {
 				return cmdutil.FlagErrorWrap(err)
 			}
 			if runF != nil {
@@ -58,7 +58,7 @@ func searchRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	out, err := ops.Search(ctx, c, ops.SearchInput{SOSL: opts.SOSL})
+	out, err := ops.Search(ctx, c, ops.SearchInput{SOSL: opts.SOSL, RecordFormat: ops.RecordFormatObjects})
 	if err != nil {
 		return cmdutil.SalesforceError(err)
 	}

@@ -263,10 +263,12 @@ func serveRun(ctx context.Context, opts *Options) error {
 	}
 	// A stdio server is one process of this machine, like the CLI: lead
 	// writes lock the same files.
+	tasks := mcpserver.NewTasks()
 	s := mcpserver.NewServer(mcpserver.Options{Version: opts.Version, Tools: tools, Client: onceClient(opts.Salesforce),
-		Leads: leadSyncer(cfg, ops.FileLeadLocker{Dir: ops.LeadLockDir(cfg.Path())}), Logger: log, ListToolsets: opts.listToolsets(), Confirm: opts.confirmPolicy(), Guard: opts.guard(), Telemetry: tel})
+		Leads: leadSyncer(cfg, ops.FileLeadLocker{Dir: ops.LeadLockDir(cfg.Path())}), Logger: log, ListToolsets: opts.listToolsets(), Confirm: opts.confirmPolicy(), Guard: opts.guard(), Telemetry: tel,
+		Tasks: tasks})
 	log.Info("serving MCP over stdio", "tools", len(tools), "version", opts.Version)
-	return mcpserver.ServeStdio(ctx, s, opts.IO.In, opts.IO.Out, log)
+	return mcpserver.ServeStdio(ctx, s, tasks, opts.IO.In, opts.IO.Out, log)
 }
 
 // leadSyncer is the process's one LeadSyncer: every lead tool call shares
@@ -450,8 +452,9 @@ func serveHTTP(ctx context.Context, opts *Options, cfg *config.Config, tools []m
 		return err
 	}
 	defer closeLocker()
+	tasks := mcpserver.NewTasks()
 	s := mcpserver.NewServer(mcpserver.Options{Version: opts.Version, Tools: tools, Client: mcpserver.ClientFromContext, ListToolsets: opts.listToolsets(),
-		Confirm: opts.confirmPolicy(), Guard: opts.guard(), Leads: leadSyncer(cfg, locker), Logger: log, Telemetry: tel})
+		Confirm: opts.confirmPolicy(), Guard: opts.guard(), Leads: leadSyncer(cfg, locker), Logger: log, Telemetry: tel, Tasks: tasks})
 	var usage *salesforce.Usage
 	if opts.APIUsage != nil {
 		if usage, err = opts.APIUsage(); err != nil {
@@ -460,7 +463,7 @@ func serveHTTP(ctx context.Context, opts *Options, cfg *config.Config, tools []m
 		}
 	}
 	h, err := mcpserver.HTTPHandler(s, ln.Addr().String(), mcpserver.HTTPOptions{
-		Proxy: proxy, LocalClient: local,
+		Proxy: proxy, LocalClient: local, Tasks: tasks,
 		Mode: mode, BaseURL: cfg.String(config.KeyBaseURL), LoginURL: login,
 		Instances:   mcpserver.InstancePolicy{Allowed: allowed},
 		CORSOrigins: mcpserver.SplitList(opts.CORSOrigins),

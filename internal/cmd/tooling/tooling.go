@@ -48,7 +48,7 @@ CustomObject, CustomField, ValidationRule, ...) and print up to --limit rows
 		Annotations: map[string]string{"ops": "salesforce_tooling_query"},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.SOQL = args[0]
-			if err := (ops.ToolingQueryInput{SOQL: opts.SOQL, MaxRecords: opts.Limit}).Validate(); err != nil {
+			if err := (ops.ToolingQueryInput{SOQL: opts.SOQL, MaxRecords: opts.Limit, RecordFormat: ops.RecordFormatObjects}).Validate(); err != nil {
 				return cmdutil.FlagErrorWrap(err)
 			}
 			if runF != nil {
@@ -68,7 +68,7 @@ func queryRun(ctx context.Context, opts *QueryOptions) error {
 	if err != nil {
 		return err
 	}
-	out, err := ops.ToolingQuery(ctx, c, ops.ToolingQueryInput{SOQL: opts.SOQL, MaxRecords: opts.Limit})
+	out, err := ops.ToolingQuery(ctx, c, ops.ToolingQueryInput{SOQL: opts.SOQL, MaxRecords: opts.Limit, RecordFormat: ops.RecordFormatObjects})
 	if err != nil {
 		return cmdutil.SalesforceError(err)
 	}

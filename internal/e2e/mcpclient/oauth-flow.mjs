@@ -121,7 +121,7 @@ const connect = async () => {
 };
 const query = async (client) => {
   const res = await client.callTool({ name: "salesforce_query", arguments: { soql: "SELECT Id, Name FROM Account ORDER BY Id", max_records: 2 } });
-  return { isError: !!res.isError, records: res.structuredContent?.records?.length ?? 0, text: res.isError ? res.content?.[0]?.text : undefined };
+  return { isError: !!res.isError, rows: res.structuredContent?.rows?.length ?? 0, text: res.isError ? res.content?.[0]?.text : undefined };
 };
 
 try {

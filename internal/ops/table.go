@@ -1,0 +1,284 @@
+package ops
+
+import (
+	"bytes"
+	"encoding/json"
+	"unicode/utf8"
+)
+
+// Records as a table: every tool that returns query records (query,
+// query_all, query_more, tooling_query, bulk_query, search) gives them by
+// default as one list of column names and one row of values per record,
+// instead of one JSON object per record that repeats every field name. For
+// a narrow query the names are most of the bytes, and the agent pays for
+// each. record_format "objects" gives the records as objects instead.
+
+// Record formats (the record_format argument).
+const (
+	RecordFormatRows    = "rows"
+	RecordFormatObjects = "objects"
+)
+
+// checkRecordFormat checks a record_format argument.
+func checkRecordFormat(f string) error {
+	switch f {
+	case "", RecordFormatRows, RecordFormatObjects:
+		return nil
+	}
+	return inputErrorf("record_format", "%q is not rows or objects", clip(f, 40))
+}
+
+// Table is records as columns and rows. Columns are every field of any
+// record in the order first seen; a parent record's fields are dotted
+// columns (Account.Name), and a child subquery's result (or any list) is one
+// cell. A row holds one JSON value per column, typed as Salesforce sent it
+// (numbers stay numbers), null where the record has no such field.
+type Table struct {
+	Columns []string `json:"columns,omitzero"`
+	Rows    [][]Cell `json:"rows,omitzero"`
+}
+
+// Cell is one value of a Table row: JSON as Salesforce sent it.
+type Cell json.RawMessage
+
+// MarshalJSON writes the value, or null for an absent one.
+func (c Cell) MarshalJSON() ([]byte, error) {
+	if len(c) == 0 {
+		return []byte("null"), nil
+	}
+	return c, nil
+}
+
+// Text is the value as CSV text: strings unquoted, null empty, numbers and
+// booleans as written, anything else compact JSON.
+func (c Cell) Text() string {
+	v := bytes.TrimSpace(c)
+	switch {
+	case len(v) == 0, bytes.Equal(v, []byte("null")):
+		return ""
+	case v[0] == '"':
+		if s, ok := unquote(v); ok {
+			return s
+		}
+	case v[0] == '{' || v[0] == '[':
+		var buf bytes.Buffer
+		if json.Compact(&buf, v) == nil {
+			return buf.String()
+		}
+	}
+	return string(v)
+}
+
+// Tabular is a result that holds records, in either form.
+type Tabular interface {
+	// RecordTable returns the records as a table (made from the objects
+	// when they were asked for as objects).
+	RecordTable() Table
+}
+
+// TableOf makes the table of records (JSON objects).
+func TableOf(records []json.RawMessage) Table {
+	t := Table{Columns: []string{}, Rows: make([][]Cell, 0, len(records))}
+	index := map[string]int{}
+	for _, rec := range records {
+		var row []Cell
+		flatten(rec, "", func(col string, v []byte) {
+			i, ok := index[col]
+			if !ok {
+				i = len(t.Columns)
+				index[col] = i
+				t.Columns = append(t.Columns, col)
+			}
+			for len(row) <= i {
+				row = append(row, nil)
+			}
+			row[i] = Cell(v)
+		})
+		t.Rows = append(t.Rows, row)
+	}
+	// Rows made before a column first appeared are shorter: pad them.
+	for i, row := range t.Rows {
+		for len(row) < len(t.Columns) {
+			row = append(row, nil)
+		}
+		t.Rows[i] = row
+	}
+	return t
+}
+
+// tableOrObjects sets the records of a result in the asked form.
+func tableOrObjects(objects bool, records []json.RawMessage) (Table, []json.RawMessage) {
+	if objects {
+		if records == nil {
+			records = []json.RawMessage{}
+		}
+		return Table{}, records
+	}
+	return TableOf(records), nil
+}
+
+// tableOf returns t, or the table of records when they were asked for as objects.
+func tableOf(t Table, records []json.RawMessage) Table {
+	if records != nil {
+		return TableOf(records)
+	}
+	return t
+}
+
+// flatten calls cell with each field of the JSON object raw under prefix,
+// in order. A value that is not an object of fields becomes one cell.
+func flatten(raw json.RawMessage, prefix string, cell func(col string, v []byte)) {
+	jsonMembers(raw, func(key string, v []byte) {
+		name := prefix + key
+		if isParentRecord(v) {
+			flatten(v, name+".", cell)
+			return
+		}
+		cell(name, v)
+	})
+}
+
+// isParentRecord is true for a nested object that is a record's fields,
+// not a subquery result (which has "records") or other structure.
+func isParentRecord(v json.RawMessage) bool {
+	v = bytes.TrimSpace(v)
+	if len(v) == 0 || v[0] != '{' {
+		return false
+	}
+	records := false
+	ok := jsonMembers(v, func(key string, _ []byte) { records = records || key == "records" })
+	return ok && !records
+}
+
+// jsonMembers calls fn with each member of the JSON object raw, in order:
+// its name unquoted and its value as written. It reports false when raw is
+// not a well-formed object (fn may have seen the members before the fault).
+// It runs for every record of every result, so it scans bytes rather than
+// decode tokens.
+func jsonMembers(raw []byte, fn func(name string, value []byte)) bool {
+	s := jsonScan{in: raw}
+	s.space()
+	if !s.next('{') {
+		return false
+	}
+	for first := true; ; first = false {
+		s.space()
+		if s.next('}') {
+			s.space()
+			return s.i == len(raw)
+		}
+		if !first && !s.next(',') {
+			return false
+		}
+		s.space()
+		start := s.i
+		if !s.str() {
+			return false
+		}
+		name, ok := unquote(raw[start:s.i])
+		s.space()
+		if !ok || !s.next(':') {
+			return false
+		}
+		s.space()
+		vs := s.i
+		if !s.value() {
+			return false
+		}
+		fn(name, raw[vs:s.i])
+	}
+}
+
+// jsonScan moves through JSON text; each method reports false, without
+// reading past the end, where the text is not what it expects.
+type jsonScan struct {
+	in []byte
+	i  int
+}
+
+func (s *jsonScan) space() {
+	for s.i < len(s.in) && (s.in[s.i] == ' ' || s.in[s.i] == '\t' || s.in[s.i] == '\n' || s.in[s.i] == '\r') {
+		s.i++
+	}
+}
+
+func (s *jsonScan) next(c byte) bool {
+	if s.i < len(s.in) && s.in[s.i] == c {
+		s.i++
+		return true
+	}
+	return false
+}
+
+// str moves past a string.
+func (s *jsonScan) str() bool {
+	if !s.next('"') {
+		return false
+	}
+	for s.i < len(s.in) {
+		switch s.in[s.i] {
+		case '"':
+			s.i++
+			return true
+		case '\\':
+			s.i++
+		}
+		s.i++
+	}
+	return false
+}
+
+// value moves past one value: a string, an object or array (strings in it
+// skipped whole, so their brackets do not count), or a scalar.
+func (s *jsonScan) value() bool {
+	if s.i >= len(s.in) {
+		return false
+	}
+	switch s.in[s.i] {
+	case '"':
+		return s.str()
+	case '{', '[':
+		depth := 0
+		for s.i < len(s.in) {
+			switch s.in[s.i] {
+			case '"':
+				if !s.str() {
+					return false
+				}
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					s.i++
+					return true
+				}
+			}
+			s.i++
+		}
+		return false
+	}
+	start := s.i
+	for s.i < len(s.in) {
+		switch s.in[s.i] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return s.i > start
+		}
+		s.i++
+	}
+	return s.i > start
+}
+
+// unquote returns the text of a JSON string: its bytes between the quotes
+// when it has no escapes, else decoded.
+func unquote(q []byte) (string, bool) {
+	if len(q) < 2 {
+		return "", false
+	}
+	if bytes.IndexByte(q, '\\') < 0 && utf8.Valid(q) {
+		return string(q[1 : len(q)-1]), true
+	}
+	var str string
+	return str, json.Unmarshal(q, &str) == nil
+}
