@@ -309,3 +309,36 @@ func TestTasksPerOwner(t *testing.T) {
 		t.Error("after alice's tasks ended: no task made")
 	}
 }
+
+// TestModernRequestsGetNoLegacyTasks checks what 2026-07-28 requests get of
+// the 2025-11-25 task surface that mcp-go serves: a params.task hint does
+// not make a task (the answer is the tool's own result), and tasks/list and
+// tasks/result are the removed methods' -32601.
+func TestModernRequestsGetNoLegacyTasks(t *testing.T) {
+	s := NewServer(Options{Tools: allTools(t)}) // no Tasks: every message reaches mcp-go
+	call := func(msg string) map[string]any {
+		b, _ := json.Marshal(s.HandleMessage(context.Background(), json.RawMessage(msg)))
+		var m map[string]any
+		_ = json.Unmarshal(b, &m)
+		return m
+	}
+	res := call(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"salesforce_bulk_query","arguments":{"sobject":"Account","soql":"SELECT Id FROM Account"},"task":{"ttl":1000},` + modernMeta(true) + `}}`)
+	r, _ := res["result"].(map[string]any)
+	if r == nil || r["task"] != nil || r["content"] == nil || r["resultType"] != "complete" {
+		t.Errorf("2026-07-28 tools/call with a task hint: %v; want the tool's own result", res)
+	}
+	for _, method := range []string{"tasks/list", "tasks/result"} {
+		res := call(`{"jsonrpc":"2.0","id":2,"method":"` + method + `","params":{"taskId":"x",` + modernMeta(true) + `}}`)
+		if e, _ := res["error"].(map[string]any); e == nil || e["code"] != float64(-32601) {
+			t.Errorf("2026-07-28 %s: %v; want -32601", method, res)
+		}
+	}
+	// 2025-11-25 keeps them: a task, and tasks/list refused.
+	res = call(`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"salesforce_bulk_query","arguments":{"sobject":"Account","soql":"SELECT Id FROM Account"},"task":{}}}`)
+	if r, _ := res["result"].(map[string]any); r == nil || r["task"] == nil {
+		t.Errorf("2025-11-25 tools/call with params.task: %v; want a task", res)
+	}
+	if res := call(`{"jsonrpc":"2.0","id":4,"method":"tasks/list","params":{}}`); res["error"] == nil {
+		t.Errorf("2025-11-25 tasks/list: %v; want it refused", res)
+	}
+}
