@@ -136,6 +136,13 @@ func (t *Tasks) handle(ctx context.Context, msg []byte, hdr http.Header) (resp [
 	if t == nil || t.srv == nil {
 		return nil, false
 	}
+	defer func() {
+		// A fault here (in a tool's argument checks, say) must not take the
+		// transport down: mcp-go then serves the message, with its recovery.
+		if recover() != nil {
+			resp, handled = nil, false
+		}
+	}()
 	// Most messages are something else: one that names neither a task
 	// method nor a bulk tool is passed on without parsing, and the others
 	// are read without decoding the arguments (they can be megabytes).
@@ -194,7 +201,7 @@ func (t *Tasks) handle(ctx context.Context, msg []byte, hdr http.Header) (resp [
 		}
 		res, ok := t.create(ctx, msg)
 		if !ok {
-			return nil, false // too many tasks: served as a plain call
+			return nil, false // over a bound: served as a plain call
 		}
 		return taskRPCResult(req.ID, res), true
 	}

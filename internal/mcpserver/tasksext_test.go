@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mark3labs/mcp-go/mcp"
+
 	"github.com/sfmcp/sfmcp/internal/emulator"
 	"github.com/sfmcp/sfmcp/internal/emulator/emulatortest"
 	"github.com/sfmcp/sfmcp/internal/salesforce"
@@ -389,5 +391,17 @@ func TestTaskStatusShowsProgress(t *testing.T) {
 	}
 	if final.Status != "completed" || !strings.HasPrefix(final.StatusMessage, "ok: ") || !strings.Contains(final.StatusMessage, "processed=3") {
 		t.Errorf("ended task: %s %q; want completed with the result's summary", final.Status, final.StatusMessage)
+	}
+}
+
+// TestTasksExtensionRecovers: a fault while deciding about a call does not
+// take the transport down; the message goes on to mcp-go.
+func TestTasksExtensionRecovers(t *testing.T) {
+	tasks := NewTasks()
+	NewServer(Options{Tools: allTools(t), Tasks: tasks})
+	tasks.eligible["salesforce_bulk_query"] = func(mcp.CallToolRequest) bool { panic("boom") }
+	resp, ok := tasks.handle(context.Background(), []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"salesforce_bulk_query","arguments":{},`+modernMeta(true)+`}}`), nil)
+	if ok || resp != nil {
+		t.Errorf("after a panic: %s, %v; want the message passed on", resp, ok)
 	}
 }
