@@ -5,13 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -36,6 +36,7 @@ type exttasksStep struct {
 	Name   string         `json:"name,omitempty"`
 	Args   map[string]any `json:"args,omitempty"`
 	TaskID string         `json:"taskId,omitempty"`
+	Answer string         `json:"answer,omitempty"`
 }
 
 type exttasksRun struct {
@@ -57,6 +58,9 @@ type exttasksRun struct {
 		Final         string   `json:"final"`
 		StatusMessage string   `json:"statusMessage"`
 		Status        string   `json:"status"`
+		Asked         []struct {
+			Kind, Message, Scope string
+		} `json:"asked"`
 	} `json:"steps"`
 }
 
@@ -102,6 +106,22 @@ func runExtTasks(t *testing.T, env []string, plan []exttasksStep, args ...string
 	return run
 }
 
+// accountIDs are the ids of up to n of the org's accounts.
+func accountIDs(t *testing.T, em *emulatortest.Server, n int) []string {
+	t.Helper()
+	q := url.QueryEscape(fmt.Sprintf("SELECT Id FROM Account ORDER BY Name LIMIT %d", n))
+	status, body := em.Do(t, http.MethodGet, "/services/data/v62.0/query?q="+q, nil)
+	var res struct{ Records []struct{ ID string } }
+	if err := json.Unmarshal(body, &res); status != http.StatusOK || err != nil {
+		t.Fatalf("accounts: %d %s", status, body)
+	}
+	ids := make([]string, len(res.Records))
+	for i, r := range res.Records {
+		ids[i] = r.ID
+	}
+	return ids
+}
+
 // otherUserToken is a session of an org user other than the admin, whose
 // session em.Token is.
 func otherUserToken(t *testing.T, em *emulatortest.Server) string {
@@ -123,10 +143,11 @@ func otherUserToken(t *testing.T, em *emulatortest.Server) string {
 // extension (io.modelcontextprotocol/tasks), over stdio and HTTP, with the
 // extension's own requester library on the TypeScript SDK v2 client: the
 // server answers tools/call with a task, tasks/get carries the tool's result
-// (50 rows processed); a task cancelled with tasks/cancel while its Bulk job
-// is open ends cancelled, its job Aborted at the emulator; an unknown task
-// id is the extension's -32602; and over HTTP another user can neither read
-// nor cancel the task.
+// (50 rows processed); a bulk delete asks its user on the call first (the
+// multi round-trip) and only a yes makes it a task; a task cancelled with
+// tasks/cancel while its Bulk job is open ends cancelled, its job Aborted at
+// the emulator; an unknown task id is the extension's -32602; and over HTTP
+// another user can neither read nor cancel the task.
 func TestMCPTasksExtension(t *testing.T) {
 	t.Parallel()
 	for _, transport := range []string{"stdio", "http"} {
@@ -183,6 +204,26 @@ func TestMCPTasksExtension(t *testing.T) {
 					t.Errorf("the owner's tasks/get after the other user: %+v; want completed", again.Steps[0])
 				}
 			}
+			// A bulk delete asks its user first, on the call itself; a no
+			// changes nothing, a yes makes it a task that deletes.
+			ids := accountIDs(t, em, 10)
+			del := map[string]any{"sobject": "Account", "record_ids": ids}
+			run = client([]exttasksStep{
+				{Op: "task", Name: "salesforce_bulk_delete", Args: del, Answer: "decline"},
+				{Op: "task", Name: "salesforce_bulk_delete", Args: del, Answer: "accept"},
+			})
+			no, yes := run.Steps[0], run.Steps[1]
+			if len(no.Asked) != 1 || no.Asked[0].Kind != "elicitation" || no.Asked[0].Scope != "request" || no.Kind != "immediate" ||
+				no.Result == nil || !no.Result.IsError || !strings.Contains(no.Result.Text, "DECLINED_BY_USER") {
+				t.Errorf("declined bulk delete: %+v (result %+v); want one question on the call, then DECLINED_BY_USER without a task", no, no.Result)
+			}
+			if len(yes.Asked) != 1 || yes.Kind != "task" || yes.Outcome != "completed" || yes.Result == nil || yes.Result.IsError ||
+				yes.Result.Structured["processed"] != float64(10) {
+				t.Errorf("accepted bulk delete: %+v (result %+v); want one question, then a task that deletes 10", yes, yes.Result)
+			}
+			if left := len(accountIDs(t, em, 100)); left != 40 {
+				t.Errorf("%d accounts left; want 40 (10 of 50 deleted, once)", left)
+			}
 			before := jobStates(t, em)
 
 			// The next load's job stays open (its closing request is slow)
@@ -198,9 +239,14 @@ func TestMCPTasksExtension(t *testing.T) {
 			if c.Error != nil || c.Kind != "task" || c.Created != "working" || c.Final != "cancelled" {
 				t.Fatalf("cancel: %+v (error %+v); want a working task that ends cancelled", c, c.Error)
 			}
-			vals := slices.Sorted(maps.Values(jobStates(t, em)))
-			if !slices.Equal(vals, []string{"Aborted", "JobComplete"}) {
-				t.Errorf("job states %v; want the first JobComplete and the cancelled one Aborted", vals)
+			var added []string
+			for id, state := range jobStates(t, em) {
+				if before[id] == "" {
+					added = append(added, state)
+				}
+			}
+			if !slices.Equal(added, []string{"Aborted"}) {
+				t.Errorf("states of the jobs the cancelled load made: %v; want one, Aborted", added)
 			}
 		})
 	}

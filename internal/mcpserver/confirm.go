@@ -86,20 +86,14 @@ func confirmState(tool string, args json.RawMessage) string {
 func (h *handler) confirmation(ctx context.Context, req mcp.CallToolRequest, args json.RawMessage) (*mcp.CallToolResult, error) {
 	name := h.entry.Meta.Name
 	state := confirmState(name, args)
-	if len(req.Params.InputResponses) > 0 {
-		if req.Params.RequestState != state {
-			return nil, &ops.InputError{Field: "requestState", Message: "the confirmation answers another call; nothing was changed"}
-		}
-		res := server.ElicitationResponse(req.Params.InputResponses, confirmID)
-		if res == nil || res.Action != mcp.ElicitationResponseActionAccept || !confirmed(res.Content) {
-			return nil, &ErrDeclined{Tool: name}
-		}
-		return nil, nil
-	}
-	if !clientCanElicit(ctx) {
-		if h.confirm.Required {
-			return nil, &ErrConfirmationRequired{Tool: name}
-		}
+	switch h.confirmStep(req, state, clientCanElicit(ctx)) {
+	case confirmMismatch:
+		return nil, &ops.InputError{Field: "requestState", Message: "the confirmation answers another call; nothing was changed"}
+	case confirmDeclined:
+		return nil, &ErrDeclined{Tool: name}
+	case confirmRefused:
+		return nil, &ErrConfirmationRequired{Tool: name}
+	case confirmProceed:
 		return nil, nil
 	}
 	msg := fmt.Sprintf("Allow %s (%s)? Arguments: %s", h.entry.Meta.Title, name, clipBytes(args, 400))
@@ -113,6 +107,58 @@ func (h *handler) confirmation(ctx context.Context, req mcp.CallToolRequest, arg
 			"required": []string{"confirm"},
 		},
 	}).ToolResult(), nil
+}
+
+// confirmStep is what a call that needs confirmation does next.
+type confirmStep int
+
+const (
+	confirmAsk      confirmStep = iota // ask the user (an input request)
+	confirmProceed                     // run: the user accepted, or the client cannot ask and that is allowed
+	confirmDeclined                    // the user said no
+	confirmMismatch                    // the answer is to another call
+	confirmRefused                     // the client cannot ask and the server demands it
+)
+
+// confirmStep decides, from the call's answer (if it carries one) and whether
+// its client can ask its user, the next step of a call whose requestState
+// would be state.
+func (h *handler) confirmStep(req mcp.CallToolRequest, state string, canElicit bool) confirmStep {
+	if len(req.Params.InputResponses) > 0 {
+		if req.Params.RequestState != state {
+			return confirmMismatch
+		}
+		res := server.ElicitationResponse(req.Params.InputResponses, confirmID)
+		if res == nil || res.Action != mcp.ElicitationResponseActionAccept || !confirmed(res.Content) {
+			return confirmDeclined
+		}
+		return confirmProceed
+	}
+	if !canElicit {
+		if h.confirm.Required {
+			return confirmRefused
+		}
+		return confirmProceed
+	}
+	return confirmAsk
+}
+
+// runsAsTask says whether a 2026-07-28 call may run as a task of the Tasks
+// extension. Arguments the tool refuses are answered at once, without a
+// task. And it must not stop to ask its user, so a call that needs
+// confirmation becomes a task only once it carries the user's yes (the
+// question and answer go back and forth before any task, as the extension
+// asks), or when its client cannot ask and that is allowed.
+func (h *handler) runsAsTask(req mcp.CallToolRequest) bool {
+	args, err := rawArguments(req)
+	if err != nil || len(args) > MaxArgumentBytes || checkArgs(h.entry, args) != nil {
+		return false // answered at once: its error is the call's result
+	}
+	if !h.needsConfirmation(args) {
+		return true
+	}
+	caps := req.Params.Meta.ClientCapabilities()
+	return h.confirmStep(req, confirmState(h.entry.Meta.Name, args), caps != nil && caps.Elicitation != nil) == confirmProceed
 }
 
 // confirmed reads {"confirm": true} from an accepted elicitation's content.

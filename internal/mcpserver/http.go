@@ -195,6 +195,9 @@ func HTTPHandler(s *server.MCPServer, listenAddr string, o HTTPOptions) (http.Ha
 		o.Proxy.Mount(mux)
 	}
 	limiter := newUserLimiter(o.Limits, metrics)
+	// A task's work outlives its request: a user's running tasks are held
+	// to the same bound as their requests.
+	o.Tasks.limitPerOwner(o.Limits.Concurrent)
 	refusals := newRefusalLog(log, time.Minute, time.Now)
 	mux.Handle("/mcp", limitBody(MaxArgumentBytes+64<<10, authMiddleware(auth, o.Mode, base+metadataPath, refusals, limiter.wrap(o.Tasks.httpHandler(echoIDs(streamable))))))
 

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -29,8 +30,13 @@ func BenchmarkHTTPQueryCall(b *testing.B) {
 	up := httptest.NewServer(mux)
 	defer up.Close()
 	base = up.URL
-	s := NewServer(Options{Version: "bench", Tools: allToolsB(b), Client: ClientFromContext})
-	h, err := HTTPHandler(s, "127.0.0.1:0", HTTPOptions{Mode: AuthBearer, LoginURL: up.URL, Instances: InstancePolicy{Allowed: []string{hostOf(up.URL)}}})
+	// As serve builds it: the Tasks extension looks at every request first.
+	tasks := NewTasks()
+	if os.Getenv("SFMCP_BENCH_NO_TASKS") != "" {
+		tasks = nil // for the before/after of BENCHMARKS.md
+	}
+	s := NewServer(Options{Version: "bench", Tools: allToolsB(b), Client: ClientFromContext, Tasks: tasks})
+	h, err := HTTPHandler(s, "127.0.0.1:0", HTTPOptions{Mode: AuthBearer, LoginURL: up.URL, Instances: InstancePolicy{Allowed: []string{hostOf(up.URL)}}, Tasks: tasks})
 	if err != nil {
 		b.Fatal(err)
 	}

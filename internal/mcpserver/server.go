@@ -122,14 +122,12 @@ func NewServer(opts Options) *server.MCPServer {
 		entries[i] = t.Entry
 	}
 	entries = leads.Bind(entries)
-	eligible := map[string]func(json.RawMessage) bool{}
+	eligible := map[string]func(mcp.CallToolRequest) bool{}
 	for i, t := range opts.Tools {
 		h := &handler{entry: entries[i], client: opts.Client, log: log, confirm: opts.Confirm, guard: opts.Guard, tel: opts.Telemetry}
 		s.AddTool(t.Def, h.handle)
 		if longRunning(h.entry) {
-			// A call that asks its user first answers that question before
-			// any work, so it is not made a task.
-			eligible[t.Def.Name] = func(args json.RawMessage) bool { return !h.needsConfirmation(args) }
+			eligible[t.Def.Name] = h.runsAsTask
 		}
 	}
 	opts.Tasks.bind(s, opts.Version, eligible, hooks)

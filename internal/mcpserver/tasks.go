@@ -107,7 +107,14 @@ func addTaskSupport(hooks *server.Hooks) []server.ServerOption {
 	th.AddOnTaskCreated(func(ctx context.Context, m server.TaskMetrics) {
 		owners.add(m.TaskID, ownerOf(ctx), time.Now())
 	})
-	hooks.AddBeforeCallTool(func(_ context.Context, _ any, req *mcp.CallToolRequest) {
+	hooks.AddBeforeCallTool(func(ctx context.Context, _ any, req *mcp.CallToolRequest) {
+		if server.IsModernRequest(ctx) {
+			// 2026-07-28 has no params.task: tasks are the server's choice
+			// (the Tasks extension, tasksext.go), and a leftover hint must
+			// not turn the answer into a 2025-11-25 task.
+			req.Params.Task = nil
+			return
+		}
 		if t := req.Params.Task; t != nil && (t.TTL == nil || *t.TTL <= 0 || *t.TTL > maxTaskTTL) {
 			ttl := maxTaskTTL
 			t.TTL = &ttl
@@ -121,18 +128,22 @@ func addTaskSupport(hooks *server.Hooks) []server.ServerOption {
 		var msg struct {
 			Method string `json:"method"`
 			Params struct {
-				TaskID string `json:"taskId"`
+				TaskID string    `json:"taskId"`
+				Meta   *mcp.Meta `json:"_meta"`
 			} `json:"params"`
 		}
 		if json.Unmarshal(raw, &msg) != nil {
 			return nil
 		}
-		switch msg.Method {
-		case string(mcp.MethodTasksList):
+		method := mcp.MCPMethod(msg.Method)
+		switch {
+		case (method == mcp.MethodTasksList || method == mcp.MethodTasksResult) && mcp.IsModernProtocol(msg.Params.Meta.ProtocolVersion()):
+			// 2026-07-28 removed both: mcp-go answers -32601 (method not found).
+		case method == mcp.MethodTasksList:
 			// Not offered (the capability says so): over stateless HTTP
 			// mcp-go would list every user's tasks.
 			return errors.New("tasks/list is not offered: follow a task by the id its tools/call returned")
-		case string(mcp.MethodTasksGet), string(mcp.MethodTasksResult), string(mcp.MethodTasksCancel):
+		case method == mcp.MethodTasksGet || method == mcp.MethodTasksResult || method == mcp.MethodTasksCancel:
 			if !owners.allowed(msg.Params.TaskID, ownerOf(ctx)) {
 				return errTaskNotFound
 			}

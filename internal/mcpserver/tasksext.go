@@ -26,8 +26,9 @@ import (
 // metrics). tasks/get polls the task and carries the tool's result (or the
 // JSON-RPC error) once it ends; tasks/cancel stops it, aborting the Bulk
 // job; tasks/update is acknowledged (these tasks never wait for input: a
-// call that must ask its user first is not made a task, so the question is
-// settled before any work starts). There is no tasks/list.
+// call that must ask its user first becomes a task only on the retry that
+// carries the answer, so the question is settled before any work starts, as
+// the extension recommends). There is no tasks/list.
 //
 // The transports hand each message to Tasks before mcp-go (HTTPOptions.Tasks,
 // ServeStdio), since mcp-go has no way to answer tools/call with another
@@ -44,6 +45,11 @@ const (
 	// result) until their TTL ends. Past it, or past maxConcurrentTasks
 	// running, calls are served without a task.
 	maxStoredTasks = 1024
+	// defaultTasksPerOwner bounds one caller's running tasks, so that no
+	// user holds every slot; a per-user concurrency limit
+	// (UserLimits.Concurrent) lowers it. Past it, that caller's calls are
+	// served without a task (and so count against that limit again).
+	defaultTasksPerOwner = 16
 )
 
 // Tasks serves the Tasks extension for one server. Create it with NewTasks,
@@ -52,12 +58,14 @@ const (
 type Tasks struct {
 	srv      *server.MCPServer
 	info     mcp.Implementation
-	eligible map[string]func(args json.RawMessage) bool
+	eligible map[string]func(mcp.CallToolRequest) bool
 	now      func() time.Time
 
-	mu      sync.Mutex
-	tasks   map[string]*extTask
-	running int
+	mu       sync.Mutex
+	tasks    map[string]*extTask
+	running  int
+	perOwner int            // running tasks one caller may have
+	owners   map[string]int // running tasks by caller
 }
 
 type extTask struct {
@@ -72,12 +80,23 @@ type extTask struct {
 
 // NewTasks returns a Tasks to give to NewServer and the transport.
 func NewTasks() *Tasks {
-	return &Tasks{tasks: map[string]*extTask{}, now: time.Now}
+	return &Tasks{tasks: map[string]*extTask{}, now: time.Now, perOwner: defaultTasksPerOwner, owners: map[string]int{}}
+}
+
+// limitPerOwner lowers the running tasks one caller may have to n (the HTTP
+// transport's per-user concurrency limit), when n is positive and lower.
+func (t *Tasks) limitPerOwner(n int) {
+	if t == nil || n <= 0 {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.perOwner = min(t.perOwner, n)
 }
 
 // bind is NewServer's: s runs the calls; eligible says, per tool name, whether
-// a call (by its arguments) may run as a task.
-func (t *Tasks) bind(s *server.MCPServer, version string, eligible map[string]func(json.RawMessage) bool, hooks *server.Hooks) {
+// a call may run as a task.
+func (t *Tasks) bind(s *server.MCPServer, version string, eligible map[string]func(mcp.CallToolRequest) bool, hooks *server.Hooks) {
 	if t == nil {
 		return
 	}
@@ -103,10 +122,9 @@ type taskRequest struct {
 	ID      json.RawMessage `json:"id"`
 	Method  string          `json:"method"`
 	Params  struct {
-		Name      string          `json:"name"`
-		Arguments json.RawMessage `json:"arguments"`
-		TaskID    *string         `json:"taskId"`
-		Meta      *mcp.Meta       `json:"_meta"`
+		Name   string    `json:"name"`
+		TaskID *string   `json:"taskId"`
+		Meta   *mcp.Meta `json:"_meta"`
 	} `json:"params"`
 }
 
@@ -118,9 +136,13 @@ func (t *Tasks) handle(ctx context.Context, msg []byte, hdr http.Header) (resp [
 	if t == nil || t.srv == nil {
 		return nil, false
 	}
-	// Most messages are something else: find the method without decoding
-	// the arguments (they can be megabytes).
-	m, ok := members(msg, "method", "id")
+	// Most messages are something else: one that names neither a task
+	// method nor a bulk tool is passed on without parsing, and the others
+	// are read without decoding the arguments (they can be megabytes).
+	if !t.mayHandle(msg) {
+		return nil, false
+	}
+	m, ok := members(msg, "method", "id", "params")
 	if !ok {
 		return nil, false
 	}
@@ -133,7 +155,19 @@ func (t *Tasks) handle(ctx context.Context, msg []byte, hdr http.Header) (resp [
 		return nil, false
 	}
 	switch method {
-	case string(mcp.MethodToolsCall), string(mcp.MethodTasksGet), "tasks/update", string(mcp.MethodTasksCancel):
+	case string(mcp.MethodTasksGet), "tasks/update", string(mcp.MethodTasksCancel):
+	case string(mcp.MethodToolsCall):
+		// Only the bulk tools' calls are looked at further.
+		ps, ok := m["params"]
+		if !ok {
+			return nil, false
+		}
+		pm, ok := members(msg[ps.start:ps.end], "name")
+		ns, hasName := pm["name"]
+		var name string
+		if !ok || !hasName || json.Unmarshal(msg[ps.start+ns.start:ps.start+ns.end], &name) != nil || t.eligible[name] == nil {
+			return nil, false
+		}
 	default:
 		return nil, false
 	}
@@ -148,7 +182,11 @@ func (t *Tasks) handle(ctx context.Context, msg []byte, hdr http.Header) (resp [
 	declared := extensionDeclared(req.Params.Meta)
 	if method == string(mcp.MethodToolsCall) {
 		eligible := t.eligible[req.Params.Name]
-		if !declared || eligible == nil || !eligible(req.Params.Arguments) {
+		if !declared || eligible == nil {
+			return nil, false
+		}
+		var call mcp.CallToolRequest
+		if json.Unmarshal(msg, &call) != nil || !eligible(call) {
 			return nil, false
 		}
 		if headerMismatch(hdr, version, method, req.Params.Name) != nil {
@@ -190,6 +228,20 @@ func (t *Tasks) handle(ctx context.Context, msg []byte, hdr http.Header) (resp [
 		// responses are ignored, as the extension says of unknown keys.
 	}
 	return taskRPCResult(req.ID, t.ack()), true
+}
+
+// mayHandle is a quick look at msg: whether it names a task method or a
+// tool that may run as a task anywhere in it.
+func (t *Tasks) mayHandle(msg []byte) bool {
+	if bytes.Contains(msg, []byte(`"tasks/`)) {
+		return true
+	}
+	for name := range t.eligible {
+		if bytes.Contains(msg, []byte(name)) {
+			return true
+		}
+	}
+	return false
 }
 
 // extensionDeclared says whether the request's capabilities declare the extension.
@@ -298,17 +350,19 @@ func (t *Tasks) create(ctx context.Context, msg []byte) (taskResult, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.purgeLocked(now)
-	if t.running >= maxConcurrentTasks || len(t.tasks) >= maxStoredTasks {
+	owner := ownerOf(ctx)
+	if t.running >= maxConcurrentTasks || len(t.tasks) >= maxStoredTasks || t.owners[owner] >= t.perOwner {
 		return taskResult{}, false
 	}
 	// The work outlives the request that asked for it (an HTTP request ends
 	// with this answer) but keeps its caller (client, identity). A task's
 	// cancel stops the work, not only the wait: the Bulk job is aborted.
 	runCtx, cancel := context.WithCancel(ops.WithAbortOnCancel(context.WithoutCancel(ctx)))
-	task := &extTask{id: newCorrelationID(), owner: ownerOf(ctx), created: now, updated: now, status: "working",
+	task := &extTask{id: newCorrelationID(), owner: owner, created: now, updated: now, status: "working",
 		message: "running; poll tasks/get for the result", cancel: cancel}
 	t.tasks[task.id] = task
 	t.running++
+	t.owners[owner]++
 	go t.run(runCtx, task, bytes.Clone(msg))
 	return t.view(task, "task"), true
 }
@@ -348,6 +402,9 @@ func (t *Tasks) run(ctx context.Context, task *extTask, msg []byte) {
 	defer t.mu.Unlock()
 	task.cancel()
 	t.running--
+	if t.owners[task.owner]--; t.owners[task.owner] <= 0 {
+		delete(t.owners, task.owner)
+	}
 	task.updated = t.now()
 	switch {
 	case task.cancelled && (isError || rpcErr != nil):

@@ -7,7 +7,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +23,11 @@ func modernMeta(ext bool) string {
 	if ext {
 		caps = `{"extensions":{"` + TasksExtensionID + `":{}}}`
 	}
+	return metaWith(caps)
+}
+
+// metaWith is the _meta of a 2026-07-28 request with these client capabilities.
+func metaWith(caps string) string {
 	return `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"t","version":"1"},"io.modelcontextprotocol/clientCapabilities":` + caps + `}`
 }
 
@@ -60,7 +67,18 @@ func TestTasksExtension(t *testing.T) {
 		return http.Header{"Mcp-Method": {method}, "Mcp-Name": {name}, "Mcp-Protocol-Version": {"2026-07-28"}}
 	}
 	bulkQuery := func(ext bool) string {
-		return `{"jsonrpc":"2.0","id":"c1","method":"tools/call","params":{"name":"salesforce_bulk_query","arguments":{"soql":"SELECT Id FROM Account"},` + modernMeta(ext) + `}}`
+		return `{"jsonrpc":"2.0","id":"c1","method":"tools/call","params":{"name":"salesforce_bulk_query","arguments":{"sobject":"Account","soql":"SELECT Id FROM Account"},` + modernMeta(ext) + `}}`
+	}
+
+	// A destructive call becomes a task only when it will not stop to ask.
+	deleteArgs := `{"sobject":"Account","record_ids":["001000000000001AAA"]}`
+	deleteState := confirmState("salesforce_bulk_delete", []byte(deleteArgs))
+	deleteCall := func(answer string, canElicit bool) string {
+		caps := `{"extensions":{"` + TasksExtensionID + `":{}}}`
+		if canElicit {
+			caps = `{"elicitation":{},"extensions":{"` + TasksExtensionID + `":{}}}`
+		}
+		return `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"salesforce_bulk_delete","arguments":` + deleteArgs + `,` + answer + metaWith(caps) + `}}`
 	}
 
 	// Which calls become tasks.
@@ -70,10 +88,15 @@ func TestTasksExtension(t *testing.T) {
 	}{
 		{"bulk tool, extension declared", bulkQuery(true), true},
 		{"bulk tool, extension not declared", bulkQuery(false), false},
-		{"not a bulk tool", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"salesforce_query","arguments":{"soql":"SELECT Id FROM Account"},` + modernMeta(true) + `}}`, false},
-		{"2025-11-25 request", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"salesforce_bulk_query","arguments":{"soql":"SELECT Id FROM Account"},"task":{}}}`, false},
-		{"destructive bulk call (asks its user first)", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"salesforce_bulk_delete","arguments":{"sobject":"Account","ids":["001000000000001AAA"]},` + modernMeta(true) + `}}`, false},
+		{"not a bulk tool", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"salesforce_query","arguments":{"sobject":"Account","soql":"SELECT Id FROM Account"},` + modernMeta(true) + `}}`, false},
+		{"2025-11-25 request", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"salesforce_bulk_query","arguments":{"sobject":"Account","soql":"SELECT Id FROM Account"},"task":{}}}`, false},
+		{"destructive bulk call, client can ask (asks its user first)", deleteCall(``, true), false},
+		{"destructive bulk call, the user's yes", deleteCall(`"inputResponses":{"confirm":{"action":"accept","content":{"confirm":true}}},"requestState":"`+deleteState+`",`, true), true},
+		{"destructive bulk call, the user's no", deleteCall(`"inputResponses":{"confirm":{"action":"decline"}},"requestState":"`+deleteState+`",`, true), false},
+		{"destructive bulk call, a yes to another call", deleteCall(`"inputResponses":{"confirm":{"action":"accept","content":{"confirm":true}}},"requestState":"other",`, true), false},
+		{"destructive bulk call, client cannot ask (runs as before)", deleteCall(``, false), true},
 		{"bulk tool over HTTP without Mcp-Name (mcp-go refuses it)", bulkQuery(true), false},
+		{"bulk tool, arguments it refuses (answered at once)", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"salesforce_bulk_query","arguments":{"soql":"SELECT Id FROM Account"},` + modernMeta(true) + `}}`, false},
 		{"a notification", `{"jsonrpc":"2.0","method":"tools/call","params":{"name":"salesforce_bulk_query",` + modernMeta(true) + `}}`, false},
 	} {
 		var hdr http.Header
@@ -84,6 +107,13 @@ func TestTasksExtension(t *testing.T) {
 		if ok != tt.task {
 			t.Errorf("%s: made a task %v (%v); want %v", tt.name, ok, m, tt.task)
 		}
+	}
+
+	// With --confirm-destructive a client that cannot ask is refused, at once.
+	strict := NewTasks()
+	NewServer(Options{Tools: allTools(t), Tasks: strict, Confirm: ConfirmPolicy{Required: true}})
+	if _, ok := strict.handle(alice, []byte(deleteCall(``, false)), nil); ok {
+		t.Error("confirmation required, client cannot ask: made a task; want the call refused without one")
 	}
 
 	created, ok := send(alice, bulkQuery(true), nil)
@@ -218,5 +248,97 @@ func TestTasksExtensionHTTP(t *testing.T) {
 		if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil || resp.ID != "x" || resp.Error.Code != tt.code || len(passed) != 0 {
 			t.Errorf("%s: %s (passed on: %d); want error %v for id x", tt.name, rec.Body, len(passed), tt.code)
 		}
+	}
+}
+
+// TestTasksPerOwner holds one caller's running tasks to the per-user bound:
+// past it their calls are served without a task, while another caller still
+// gets tasks; a task that ends frees its slot.
+func TestTasksPerOwner(t *testing.T) {
+	release := make(chan struct{})
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	defer free()
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release // the Bulk job is slow to create until the test says
+		http.Error(w, `[{"errorCode":"UNAVAILABLE","message":"down"}]`, http.StatusServiceUnavailable)
+	}))
+	defer up.Close()
+	clientFor := func(user string) context.Context {
+		c, err := salesforce.New(salesforce.Config{
+			HTTPClient: salesforce.NewHTTPClient(),
+			Tokens:     salesforce.NewTokenSource(salesforce.TokenSourceConfig{Token: salesforce.Token{AccessToken: "x", InstanceURL: up.URL}}),
+			APIVersion: "62.0", OrgID: "00D000000000001", UserID: user,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return context.WithValue(context.Background(), clientKey{}, c)
+	}
+	alice, bob := clientFor("005ALICE"), clientFor("005BOB")
+	tasks := NewTasks()
+	NewServer(Options{Tools: allTools(t), Tasks: tasks, Client: func(ctx context.Context) (*salesforce.Client, error) {
+		return ctx.Value(clientKey{}).(*salesforce.Client), nil
+	}})
+	tasks.limitPerOwner(2)
+	tasks.limitPerOwner(0) // no limit set: the bound stays
+	call := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"salesforce_bulk_query","arguments":{"sobject":"Account","soql":"SELECT Id FROM Account"},` + modernMeta(true) + `}}`
+	var made []bool
+	for _, ctx := range []context.Context{alice, alice, alice, bob} {
+		_, ok := tasks.handle(ctx, []byte(call), nil)
+		made = append(made, ok)
+	}
+	if !slices.Equal(made, []bool{true, true, false, true}) {
+		t.Errorf("tasks made for alice, alice, alice, bob: %v; want alice's third served without a task", made)
+	}
+	free()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		tasks.mu.Lock()
+		running := tasks.running
+		tasks.mu.Unlock()
+		if running == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d tasks still running", running)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, ok := tasks.handle(alice, []byte(call), nil); !ok {
+		t.Error("after alice's tasks ended: no task made")
+	}
+}
+
+// TestModernRequestsGetNoLegacyTasks checks what 2026-07-28 requests get of
+// the 2025-11-25 task surface that mcp-go serves: a params.task hint does
+// not make a task (the answer is the tool's own result), and tasks/list and
+// tasks/result are the removed methods' -32601.
+func TestModernRequestsGetNoLegacyTasks(t *testing.T) {
+	s := NewServer(Options{Tools: allTools(t)}) // no Tasks: every message reaches mcp-go
+	call := func(msg string) map[string]any {
+		b, _ := json.Marshal(s.HandleMessage(context.Background(), json.RawMessage(msg)))
+		var m map[string]any
+		_ = json.Unmarshal(b, &m)
+		return m
+	}
+	res := call(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"salesforce_bulk_query","arguments":{"sobject":"Account","soql":"SELECT Id FROM Account"},"task":{"ttl":1000},` + modernMeta(true) + `}}`)
+	r, _ := res["result"].(map[string]any)
+	if r == nil || r["task"] != nil || r["content"] == nil || r["resultType"] != "complete" {
+		t.Errorf("2026-07-28 tools/call with a task hint: %v; want the tool's own result", res)
+	}
+	for _, method := range []string{"tasks/list", "tasks/result"} {
+		res := call(`{"jsonrpc":"2.0","id":2,"method":"` + method + `","params":{"taskId":"x",` + modernMeta(true) + `}}`)
+		if e, _ := res["error"].(map[string]any); e == nil || e["code"] != float64(-32601) {
+			t.Errorf("2026-07-28 %s: %v; want -32601", method, res)
+		}
+	}
+	// 2025-11-25 keeps them: a task, and tasks/list refused.
+	res = call(`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"salesforce_bulk_query","arguments":{"sobject":"Account","soql":"SELECT Id FROM Account"},"task":{}}}`)
+	if r, _ := res["result"].(map[string]any); r == nil || r["task"] == nil {
+		t.Errorf("2025-11-25 tools/call with params.task: %v; want a task", res)
+	}
+	if res := call(`{"jsonrpc":"2.0","id":4,"method":"tasks/list","params":{}}`); res["error"] == nil {
+		t.Errorf("2025-11-25 tasks/list: %v; want it refused", res)
 	}
 }

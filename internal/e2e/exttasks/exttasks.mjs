@@ -15,9 +15,11 @@
 //   node exttasks.mjs stdio <command> [args...]
 //   node exttasks.mjs http <url>          (headers as JSON in MCP_HEADERS)
 // The plan (a JSON file named by EXTTASKS_PLAN) is a list of steps:
-//   {"op":"task","name":..,"args":..}
+//   {"op":"task","name":..,"args":..,"answer":"accept"|"decline"?}
 //       callTool, then settle: how it was run (kind), the task id, the
-//       outcome and the tool's result.
+//       outcome and the tool's result. A question to the user (an
+//       elicitation the server sends before it runs a destructive call) is
+//       answered with answer (accept: {confirm: true}) and recorded.
 //   {"op":"cancel","name":..,"args":..}
 //       callTool; waits for the file EXTTASKS_CANCEL_WHEN names (when set),
 //       cancels, then polls tasks/get until the task ends, then waits for
@@ -46,7 +48,9 @@ if (mode === "stdio") {
 }
 
 const clientInfo = { name: "sfmcp-e2e-exttasks", version: "1.0.0" };
-const client = new Client(clientInfo, { capabilities: {}, versionNegotiation: { mode: { pin: PROTOCOL } } });
+// The client can ask its user (elicitation): destructive calls ask first.
+const clientCapabilities = { elicitation: {} };
+const client = new Client(clientInfo, { capabilities: clientCapabilities, versionNegotiation: { mode: { pin: PROTOCOL } } });
 await client.connect(transport);
 
 // The host's raw dispatcher: sends a request on the client's transport with
@@ -86,10 +90,17 @@ const rawDispatch = (request, options = {}) =>
     });
   });
 
+// The current step's answer to questions, and the questions asked.
+let answer = "decline";
+let asked = [];
 const session = createTaskSessionFromClient(client, {
   endpointId: "sfmcp-e2e",
   rawDispatch,
-  v2RequestFraming: { protocolVersion: PROTOCOL, clientInfo, clientCapabilities: {} },
+  v2RequestFraming: { protocolVersion: PROTOCOL, clientInfo, clientCapabilities },
+  onInputRequest: async (request, context) => {
+    asked.push({ kind: request.kind, message: request.params?.message ?? "", scope: context.scope });
+    return answer === "accept" ? { action: "accept", content: { confirm: true } } : { action: answer };
+  },
 });
 
 const resultOf = (res) => ({
@@ -107,6 +118,8 @@ const errorOf = (e) => ({ message: String(e?.message ?? e), code: e?.code ?? nul
 const steps = [];
 for (const step of plan) {
   const out = { op: step.op, name: step.name };
+  answer = step.answer ?? "decline";
+  asked = [];
   try {
     if (step.op === "task") {
       const execution = await session.callTool(step.name, step.args, { requestTimeoutMs: 120000 });
@@ -147,6 +160,7 @@ for (const step of plan) {
   } catch (e) {
     out.error = errorOf(e);
   }
+  out.asked = asked;
   steps.push(out);
 }
 const report = { protocolEra: client.getProtocolEra(), serverCapabilities: client.getServerCapabilities(), steps };

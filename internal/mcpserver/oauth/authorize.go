@@ -357,13 +357,23 @@ func (s *Server) exchangeUpstream(ctx context.Context, code, verifier string) (*
 	} else if !strings.HasPrefix(inst, "https://") {
 		return nil, fmt.Errorf("instance URL %q is not https", inst)
 	}
-	// id is https://login.salesforce.com/id/<org id>/<user id>.
-	parts := strings.Split(strings.TrimRight(tr.ID, "/"), "/")
-	if len(parts) < 3 || parts[len(parts)-3] != "id" {
-		return nil, fmt.Errorf("token answer without a usable id (%d parts)", len(parts))
+	orgID, userID, err := identityIDs(tr.ID)
+	if err != nil {
+		return nil, err
 	}
 	return &upstreamToken{access: tr.AccessToken, refresh: tr.RefreshToken, instance: inst,
-		orgID: parts[len(parts)-2], userID: parts[len(parts)-1]}, nil
+		orgID: orgID, userID: userID}, nil
+}
+
+// identityIDs reads the org and user ids from the id of a token answer,
+// https://login.salesforce.com/id/<org id>/<user id>: its last three path
+// segments.
+func identityIDs(id string) (orgID, userID string, err error) {
+	parts := strings.Split(strings.TrimRight(id, "/"), "/")
+	if len(parts) < 3 || parts[len(parts)-3] != "id" {
+		return "", "", fmt.Errorf("token answer without a usable id (%d parts)", len(parts))
+	}
+	return parts[len(parts)-2], parts[len(parts)-1], nil
 }
 
 // revokeUpstream tells Salesforce to forget a token, best effort.

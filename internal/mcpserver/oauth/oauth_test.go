@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -252,7 +254,7 @@ func TestFlow(t *testing.T) {
 	verifier, challenge := pkce()
 	code := h.code(id, challenge)
 	status, tok := h.exchange(id, code, verifier)
-	if status != 200 || tok["token_type"] != "Bearer" || tok["scope"] != "api refresh_token" {
+	if status != 200 || tok["token_type"] != "Bearer" || tok["scope"] != "api refresh_token" || tok["expires_in"] != float64(3600) {
 		t.Fatalf("token: %d %v", status, tok)
 	}
 	at, rt := tok["access_token"].(string), tok["refresh_token"].(string)
@@ -434,9 +436,37 @@ func TestResourceIndicator(t *testing.T) {
 	if _, err := other.srv.Resolve(context.Background(), tok["access_token"].(string)); !errors.Is(err, ErrInvalidToken) {
 		t.Errorf("a token for %s was accepted by %s: %v", h.srv.Resource(), other.srv.Resource(), err)
 	}
+	// Naming this server's resource is fine.
+	status, tok = h.post(PathToken, url.Values{"grant_type": {"refresh_token"}, "client_id": {id},
+		"refresh_token": {tok["refresh_token"].(string)}, "resource": {h.srv.Resource()}}, "", "")
+	if status != 200 {
+		t.Fatalf("refresh for this resource: %d %v", status, tok)
+	}
 	status, body = h.post(PathToken, url.Values{"grant_type": {"refresh_token"}, "client_id": {id},
 		"refresh_token": {tok["refresh_token"].(string)}, "resource": {other.srv.Resource()}}, "", "")
 	wantError(t, "refresh for another resource", status, body, 400, "invalid_target")
+}
+
+// TestGrantExpiresOnTheDot: a grant whose end is now issues nothing more.
+func TestGrantExpiresOnTheDot(t *testing.T) {
+	t.Parallel()
+	var clock atomic.Int64 // the server's time, frozen: Unix nanoseconds
+	clock.Store(time.Now().UnixNano())
+	h := newHarness(t, nil, func(c *Config) {
+		c.GrantTTL = time.Hour
+		c.Now = func() time.Time { return time.Unix(0, clock.Load()) }
+	})
+	id := h.client()
+	verifier, challenge := pkce()
+	status, tok := h.exchange(id, h.code(id, challenge), verifier)
+	if status != 200 {
+		t.Fatalf("exchange: %d %v", status, tok)
+	}
+	clock.Add(int64(time.Hour))
+	status, body := h.refresh(id, tok["refresh_token"].(string))
+	if status != 400 || body["error"] != "invalid_grant" || body["error_description"] != "the authorization has expired" {
+		t.Errorf("refresh at the grant's end: %d %v", status, body)
+	}
 }
 
 func TestDenial(t *testing.T) {
@@ -518,9 +548,33 @@ func TestConfidentialClient(t *testing.T) {
 	wantError(t, "no secret", status, body, 401, "invalid_client")
 	status, body = h.post(PathToken, form, id, "wrong")
 	wantError(t, "wrong secret", status, body, 401, "invalid_client")
-	status, body = h.post(PathToken, form, id, secret)
+	// A client refused at the Authorization header is told how to authenticate
+	// (RFC 6749 §5.2); a request refused for another reason is not.
+	for _, tc := range []struct {
+		form   url.Values
+		secret string
+		want   string
+	}{
+		{form, "wrong", `Basic realm="sfmcp"`},
+		{withClient(form, "sfmcp_client_other", ""), secret, ""},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, h.ts.URL+PathToken, strings.NewReader(tc.form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(id, tc.secret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("WWW-Authenticate"); got != tc.want {
+			t.Errorf("%d answer: WWW-Authenticate %q; want %q", resp.StatusCode, got, tc.want)
+		}
+	}
+	status, body = h.post(PathToken, withClient(form, "sfmcp_client_other", ""), id, secret)
+	wantError(t, "basic auth and another client_id in the form", status, body, 400, "invalid_request")
+	status, body = h.post(PathToken, withClient(form, id, ""), id, secret)
 	if status != 200 {
-		t.Fatalf("basic auth: %d %v", status, body)
+		t.Fatalf("basic auth (the form repeating client_id): %d %v", status, body)
 	}
 	status, body = h.post(PathToken, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {body["refresh_token"].(string)},
 		"client_id": {id}, "client_secret": {secret}}, "", "")
@@ -558,6 +612,17 @@ func TestRevoke(t *testing.T) {
 	}
 	if h.resolves(at) {
 		t.Error("the access token survived the revocation of its refresh token")
+	}
+
+	// An access token alone: only its own client can revoke it.
+	_, tok = h.exchange(id, h.code(id, challenge), verifier)
+	at = tok["access_token"].(string)
+	other := h.client()
+	if status, _ := h.post(PathRevoke, url.Values{"client_id": {other}, "token": {at}}, "", ""); status != 200 || !h.resolves(at) {
+		t.Errorf("another client revoking the access token: %d, still resolves %t", status, h.resolves(at))
+	}
+	if status, _ := h.post(PathRevoke, url.Values{"client_id": {id}, "token": {at}}, "", ""); status != 200 || h.resolves(at) {
+		t.Errorf("its client revoking the access token: %d, still resolves %t", status, h.resolves(at))
 	}
 }
 
@@ -928,4 +993,292 @@ func TestRefreshTokenOfAnotherClient(t *testing.T) {
 	if !h.resolves(tok["access_token"].(string)) || !h.resolves(tok2["access_token"].(string)) {
 		t.Fatal("the grant was revoked: the other client's attempt counted as a replay")
 	}
+}
+
+// TestAuthorizeRequestEdges covers the edges of the authorization request
+// that the flow tests do not reach: an omitted redirect_uri, the state's
+// length limit, and the consent cookie being cleared once answered.
+func TestAuthorizeRequestEdges(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	id := h.client()
+	_, challenge := pkce()
+
+	t.Run("redirect_uri omitted, one registered", func(t *testing.T) {
+		params := authParams(id, challenge)
+		params.Del("redirect_uri")
+		resp, page := newBrowser(t).authorize(h.ts.URL, params, "approve")
+		if q := backAt(t, resp, page); q.Get("code") == "" || q.Get("state") != "st-123" {
+			t.Errorf("sent back without a code: %v", q)
+		}
+	})
+	t.Run("redirect_uri omitted, two registered", func(t *testing.T) {
+		status, out := h.register(map[string]any{"redirect_uris": []string{clientRedirect, clientRedirect + "2"}, "token_endpoint_auth_method": "none"})
+		if status != 201 {
+			t.Fatalf("register: %d %v", status, out)
+		}
+		params := authParams(out["client_id"].(string), challenge)
+		params.Del("redirect_uri")
+		resp, page := newBrowser(t).authorize(h.ts.URL, params, "approve")
+		if resp.StatusCode != 400 || resp.Header.Get("Location") != "" || !strings.Contains(page, "redirect") {
+			t.Errorf("ambiguous redirect_uri: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+		}
+	})
+	for _, tc := range []struct {
+		n  int
+		ok bool
+	}{{1024, true}, {1025, false}} {
+		t.Run(fmt.Sprintf("state of %d bytes", tc.n), func(t *testing.T) {
+			params := authParams(id, challenge)
+			state := strings.Repeat("s", tc.n)
+			params.Set("state", state)
+			resp, page := newBrowser(t).authorize(h.ts.URL, params, "approve")
+			q := backAt(t, resp, page)
+			if tc.ok && (q.Get("code") == "" || q.Get("state") != state) {
+				t.Errorf("refused: error %q, code %t, state kept %t", q.Get("error"), q.Get("code") != "", q.Get("state") == state)
+			}
+			if !tc.ok && (q.Get("error") != "invalid_request" || q.Get("code") != "") {
+				t.Errorf("accepted: %v", q)
+			}
+		})
+	}
+	t.Run("consent cookie cleared", func(t *testing.T) {
+		b := newBrowser(t)
+		resp, err := b.hc.Get(h.ts.URL + PathAuthorize + "?" + authParams(id, challenge).Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		m := consentIDPattern.FindSubmatch(page)
+		if m == nil {
+			t.Fatalf("no consent page: %d %s", resp.StatusCode, page)
+		}
+		hc := *b.hc
+		hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		// With the Origin a browser sends from the consent page: its own.
+		req, _ := http.NewRequest(http.MethodPost, h.ts.URL+PathConsent, strings.NewReader(url.Values{"consent_id": {string(m[1])}, "action": {"approve"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", h.ts.URL)
+		resp, err = hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		cleared := false
+		for _, c := range resp.Cookies() {
+			cleared = cleared || (c.Name == consentCookie && c.Value == "" && c.MaxAge < 0 && c.Path == PathAuthorize)
+		}
+		if resp.StatusCode != http.StatusSeeOther || !cleared {
+			t.Errorf("consent answer: %d, cookies %v; want a redirect that deletes %s", resp.StatusCode, resp.Header["Set-Cookie"], consentCookie)
+		}
+	})
+}
+
+// toSalesforce runs an authorization up to the approved consent and returns
+// the query of the redirect to Salesforce's authorize endpoint (not followed).
+func (h *harness) toSalesforce(clientID, challenge string) url.Values {
+	h.t.Helper()
+	b := newBrowser(h.t)
+	resp, err := b.hc.Get(h.ts.URL + PathAuthorize + "?" + authParams(clientID, challenge).Encode())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := consentIDPattern.FindSubmatch(page)
+	if m == nil {
+		h.t.Fatalf("no consent page: %d %s", resp.StatusCode, page)
+	}
+	hc := *b.hc
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err = hc.PostForm(h.ts.URL+PathConsent, url.Values{"consent_id": {string(m[1])}, "action": {"approve"}})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusSeeOther || err != nil || !strings.HasPrefix(loc.String(), h.em.URL+"/services/oauth2/authorize?") {
+		h.t.Fatalf("consent answer: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	return loc.Query()
+}
+
+// TestCallbackPassesSalesforceRefusal: Salesforce's error reaches the
+// client with its description when the description is short (under 300
+// bytes), without it otherwise.
+func TestCallbackPassesSalesforceRefusal(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	id := h.client()
+	_, challenge := pkce()
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, tc := range []struct{ desc, want string }{
+		{"", "Salesforce: access_denied"},
+		{"end-user denied authorization", "Salesforce: access_denied: end-user denied authorization"},
+		{strings.Repeat("d", 299), "Salesforce: access_denied: " + strings.Repeat("d", 299)},
+		{strings.Repeat("d", 300), "Salesforce: access_denied"},
+	} {
+		st := h.toSalesforce(id, challenge).Get("state")
+		q := url.Values{"state": {st}, "error": {"access_denied"}}
+		if tc.desc != "" {
+			q.Set("error_description", tc.desc)
+		}
+		resp, err := noFollow.Get(h.ts.URL + PathCallback + "?" + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		back := backAt(t, resp, "")
+		if back.Get("error") != "access_denied" || back.Get("error_description") != tc.want || back.Get("state") != "st-123" {
+			t.Errorf("description of %d bytes: error %q, description %.60q, state %q", len(tc.desc), back.Get("error"), back.Get("error_description"), back.Get("state"))
+		}
+	}
+}
+
+// TestUpstreamClientSecret: a configured consumer secret is sent to
+// Salesforce's token endpoint; the emulator's public test app refuses any
+// secret, so a login with one fails.
+func TestUpstreamClientSecret(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil, func(c *Config) { c.ClientSecret = "not-this-apps-secret" })
+	id := h.client()
+	_, challenge := pkce()
+	resp, page := newBrowser(t).authorize(h.ts.URL, authParams(id, challenge), "approve")
+	if q := backAt(t, resp, page); q.Get("error") != "server_error" || q.Get("code") != "" {
+		t.Errorf("login with a wrong consumer secret: %v", q)
+	}
+}
+
+// TestCodeExpiresByItsRecord: the stored code outlives its expiry by a few
+// seconds, so an exchange just after the expiry finds the record, is told
+// the code expired, and revokes its grant.
+func TestCodeExpiresByItsRecord(t *testing.T) {
+	t.Parallel()
+	var skew atomic.Int64
+	now := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	h := newHarness(t, store.NewMemory(now), func(c *Config) { c.Now = now })
+	id := h.client()
+	verifier, challenge := pkce()
+	code := h.code(id, challenge)
+	skew.Store(int64(defaultCodeTTL + 2*time.Second))
+	status, body := h.exchange(id, code, verifier)
+	if status != 400 || body["error"] != "invalid_grant" || body["error_description"] != "the authorization code has expired" {
+		t.Errorf("code 2 s after its expiry: %d %v", status, body)
+	}
+}
+
+func TestIdentityIDs(t *testing.T) {
+	for _, tc := range []struct {
+		id, org, user string
+	}{
+		{"https://login.salesforce.com/id/00Dxx0000001gPL/005xx000001Sv6e", "00Dxx0000001gPL", "005xx000001Sv6e"},
+		{"https://test.salesforce.com/id/00Dxx0000001gPL/005xx000001Sv6e/", "00Dxx0000001gPL", "005xx000001Sv6e"},
+		{"id/00D/005", "00D", "005"}, // the shortest: exactly the three segments
+		{"00D/005", "", ""},
+		{"https://login.salesforce.com/00D/005", "", ""},
+		{"https://login.salesforce.com/id/00D", "", ""},
+		{"", "", ""},
+	} {
+		org, user, err := identityIDs(tc.id)
+		if org != tc.org || user != tc.user || (err == nil) != (tc.org != "") {
+			t.Errorf("identityIDs(%q) = %q, %q, %v; want %q, %q", tc.id, org, user, err, tc.org, tc.user)
+		}
+	}
+}
+
+// TestRevokeReachesSalesforce: revoking sfmcp's refresh token revokes the
+// Salesforce session behind it (in the background, so the test waits).
+func TestRevokeReachesSalesforce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	id := h.client()
+	verifier, challenge := pkce()
+	_, tok := h.exchange(id, h.code(id, challenge), verifier)
+	sess, err := h.srv.Resolve(context.Background(), tok["access_token"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	userinfo := func() int {
+		req, _ := http.NewRequest(http.MethodGet, h.em.URL+"/services/oauth2/userinfo", nil)
+		req.Header.Set("Authorization", "Bearer "+sess.AccessToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if s := userinfo(); s != 200 {
+		t.Fatalf("the Salesforce session before the revocation: %d", s)
+	}
+	if status, _ := h.post(PathRevoke, url.Values{"client_id": {id}, "token": {tok["refresh_token"].(string)}}, "", ""); status != 200 {
+		t.Fatalf("revoke: %d", status)
+	}
+	for deadline := time.Now().Add(10 * time.Second); userinfo() == 200; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the Salesforce session still works 10 s after its sfmcp grant was revoked")
+		}
+	}
+}
+
+// logBuffer is a log destination tests read while the server writes to it.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestRevokeUpstreamUnreachable: when Salesforce cannot be reached the
+// revocation is given up with a log line (it is best effort), nothing else.
+func TestRevokeUpstreamUnreachable(t *testing.T) {
+	t.Parallel()
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close()
+	var logs logBuffer
+	h := newHarness(t, nil, func(c *Config) {
+		c.LoginURL = gone.URL
+		c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	h.srv.revokeUpstream("00Dxx!unreachable-token")
+	for deadline := time.Now().Add(15 * time.Second); !strings.Contains(logs.String(), "could not revoke the Salesforce token"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no log of the failed revocation; logs:\n%s", logs.String())
+		}
+	}
+	if strings.Contains(logs.String(), "unreachable-token") {
+		t.Errorf("the log holds the token:\n%s", logs.String())
+	}
+}
+
+// TestTokenRedirectURI: the token request may leave redirect_uri out only
+// when the client registered a single one (RFC 6749 §4.1.3).
+func TestTokenRedirectURI(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	verifier, challenge := pkce()
+	exchange := func(id string) (int, map[string]any) {
+		return h.post(PathToken, url.Values{"grant_type": {"authorization_code"}, "client_id": {id}, "code": {h.code(id, challenge)},
+			"code_verifier": {verifier}}, "", "")
+	}
+	if status, body := exchange(h.client()); status != 200 {
+		t.Errorf("one redirect URI registered, none sent: %d %v", status, body)
+	}
+	status, reg := h.register(map[string]any{"redirect_uris": []string{clientRedirect, clientRedirect + "2"}, "token_endpoint_auth_method": "none"})
+	if status != 201 {
+		t.Fatalf("register: %d %v", status, reg)
+	}
+	status, body := exchange(reg["client_id"].(string))
+	wantError(t, "two redirect URIs registered, none sent", status, body, 400, "invalid_request")
 }

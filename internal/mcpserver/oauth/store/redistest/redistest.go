@@ -52,6 +52,7 @@ func Start(t testing.TB) *Server {
 func start(bin string, port int, dir string, extra ...string) (*Server, error) {
 	cmd := exec.Command(bin, append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 		"--dir", dir, "--protected-mode", "yes"}, extra...)...)
+	cmd.SysProcAttr = procAttr()
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
