@@ -363,6 +363,19 @@ func (t *Tasks) create(ctx context.Context, msg []byte) (taskResult, bool) {
 	t.tasks[task.id] = task
 	t.running++
 	t.owners[owner]++
+	// How far the work has come (rows processed, pages read) is the working
+	// task's status message: 2026-07-28 has no progress notifications for
+	// tasks, and tasks/get is where a client looks.
+	runCtx = ops.WithProgress(runCtx, func(done, total float64, message string) {
+		if message == "" {
+			message = fmt.Sprintf("%.0f of %.0f done", done, total)
+		}
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		if task.status == "working" && !task.cancelled {
+			task.message, task.updated = message, t.now()
+		}
+	})
 	go t.run(runCtx, task, bytes.Clone(msg))
 	return t.view(task, "task"), true
 }
