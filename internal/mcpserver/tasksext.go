@@ -136,6 +136,13 @@ func (t *Tasks) handle(ctx context.Context, msg []byte, hdr http.Header) (resp [
 	if t == nil || t.srv == nil {
 		return nil, false
 	}
+	defer func() {
+		// A fault here (in a tool's argument checks, say) must not take the
+		// transport down: mcp-go then serves the message, with its recovery.
+		if recover() != nil {
+			resp, handled = nil, false
+		}
+	}()
 	// Most messages are something else: one that names neither a task
 	// method nor a bulk tool is passed on without parsing, and the others
 	// are read without decoding the arguments (they can be megabytes).
@@ -194,7 +201,7 @@ func (t *Tasks) handle(ctx context.Context, msg []byte, hdr http.Header) (resp [
 		}
 		res, ok := t.create(ctx, msg)
 		if !ok {
-			return nil, false // too many tasks: served as a plain call
+			return nil, false // over a bound: served as a plain call
 		}
 		return taskRPCResult(req.ID, res), true
 	}
@@ -363,6 +370,19 @@ func (t *Tasks) create(ctx context.Context, msg []byte) (taskResult, bool) {
 	t.tasks[task.id] = task
 	t.running++
 	t.owners[owner]++
+	// How far the work has come (rows processed, pages read) is the working
+	// task's status message: 2026-07-28 has no progress notifications for
+	// tasks, and tasks/get is where a client looks.
+	runCtx = ops.WithProgress(runCtx, func(done, total float64, message string) {
+		if message == "" {
+			message = fmt.Sprintf("%.0f of %.0f done", done, total)
+		}
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		if task.status == "working" && !task.cancelled {
+			task.message, task.updated = message, t.now()
+		}
+	})
 	go t.run(runCtx, task, bytes.Clone(msg))
 	return t.view(task, "task"), true
 }

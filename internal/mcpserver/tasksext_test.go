@@ -13,6 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/sfmcp/sfmcp/internal/emulator"
+	"github.com/sfmcp/sfmcp/internal/emulator/emulatortest"
 	"github.com/sfmcp/sfmcp/internal/salesforce"
 )
 
@@ -340,5 +344,64 @@ func TestModernRequestsGetNoLegacyTasks(t *testing.T) {
 	}
 	if res := call(`{"jsonrpc":"2.0","id":4,"method":"tasks/list","params":{}}`); res["error"] == nil {
 		t.Errorf("2025-11-25 tasks/list: %v; want it refused", res)
+	}
+}
+
+// TestTaskStatusShowsProgress: while a bulk load task works, tasks/get's
+// statusMessage says how far it has come (the ops progress reports), also
+// when the call asked for progress notifications too; the ended task's
+// message is the result's summary line.
+func TestTaskStatusShowsProgress(t *testing.T) {
+	em := emulatortest.New(t, func(o *emulator.Options) { o.NoSampleData = true })
+	// Every GET (the job's state polls among them) is slow, so the task is
+	// seen between its upload and its end.
+	em.AddFault(t, emulator.Fault{PathPrefix: "/services/data/", Method: http.MethodGet, LatencyMS: 300})
+	sf := emulatorClient(t, em)
+	tasks := NewTasks()
+	NewServer(Options{Tools: allTools(t), Tasks: tasks, Client: func(context.Context) (*salesforce.Client, error) { return sf, nil }})
+	records, _ := json.Marshal([]map[string]any{{"Name": "A"}, {"Name": "B"}, {"Name": "C"}})
+	resp, ok := tasks.handle(context.Background(), []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"salesforce_bulk_insert","arguments":{"sobject":"Account","records":`+string(records)+`},`+strings.Replace(modernMeta(true), `"_meta":{`, `"_meta":{"progressToken":"p1",`, 1)+`}}`), nil)
+	var created struct {
+		Result struct {
+			TaskID string `json:"taskId"`
+		} `json:"result"`
+	}
+	if !ok || json.Unmarshal(resp, &created) != nil || created.Result.TaskID == "" {
+		t.Fatalf("no task: %s", resp)
+	}
+	var working []string
+	var final taskResult
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		v, ok := tasks.get(context.Background(), created.Result.TaskID)
+		if !ok {
+			t.Fatal("task not found")
+		}
+		if v.Status != "working" {
+			final = v
+			break
+		}
+		if len(working) == 0 || working[len(working)-1] != v.StatusMessage {
+			working = append(working, v.StatusMessage)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !slices.ContainsFunc(working, func(m string) bool { return strings.Contains(m, "uploaded 3 rows as job") }) {
+		t.Errorf("working status messages %q; want the upload reported", working)
+	}
+	if final.Status != "completed" || !strings.HasPrefix(final.StatusMessage, "ok: ") || !strings.Contains(final.StatusMessage, "processed=3") {
+		t.Errorf("ended task: %s %q; want completed with the result's summary", final.Status, final.StatusMessage)
+	}
+}
+
+// TestTasksExtensionRecovers: a fault while deciding about a call does not
+// take the transport down; the message goes on to mcp-go.
+func TestTasksExtensionRecovers(t *testing.T) {
+	tasks := NewTasks()
+	NewServer(Options{Tools: allTools(t), Tasks: tasks})
+	tasks.eligible["salesforce_bulk_query"] = func(mcp.CallToolRequest) bool { panic("boom") }
+	resp, ok := tasks.handle(context.Background(), []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"salesforce_bulk_query","arguments":{},`+modernMeta(true)+`}}`), nil)
+	if ok || resp != nil {
+		t.Errorf("after a panic: %s, %v; want the message passed on", resp, ok)
 	}
 }

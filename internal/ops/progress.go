@@ -11,9 +11,19 @@ type Progress func(done, total float64, message string)
 type progressKey struct{}
 
 // WithProgress returns ctx carrying p for the operations it is passed to.
+// A Progress ctx already carries is told too (after p): one front may watch
+// a call that another also reports to (an MCP task's status and the
+// client's progress notifications).
 func WithProgress(ctx context.Context, p Progress) context.Context {
 	if p == nil {
 		return ctx
+	}
+	if prev, _ := ctx.Value(progressKey{}).(Progress); prev != nil {
+		next := p
+		p = func(done, total float64, message string) {
+			next(done, total, message)
+			prev(done, total, message)
+		}
 	}
 	return context.WithValue(ctx, progressKey{}, p)
 }

@@ -2,7 +2,9 @@
 // one 200-row, 3-field query result, in bytes and in tokens (o200k_base,
 // the GPT-4o tokenizer of gpt-tokenizer; Claude's tokenizer is not public).
 // Usage (see BENCHMARKS.md):
-//   node measure.mjs <sfmcp binary>
+//   node measure.mjs <sfmcp binary> [--sfmcp-only]
+// (--sfmcp-only measures sfmcp alone; then only @modelcontextprotocol/sdk and
+// gpt-tokenizer need to be installed.)
 // run in a directory where `npm install` of this package.json was done.
 // Every server is driven over stdio by the official TypeScript SDK client.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -41,12 +43,18 @@ const q = await c.callTool({ name: "salesforce_query", arguments: { soql: SOQL, 
 if (q.isError || q.structuredContent?.returned !== 200) throw new Error("sfmcp query: " + JSON.stringify(q).slice(0, 300));
 size("sfmcp salesforce_query 200 rows: whole result", q);
 size("sfmcp salesforce_query 200 rows: text only", q.content.map((x) => x.text).join(""));
-const withAttrs = await c.callTool({ name: "salesforce_query", arguments: { soql: SOQL, max_records: 200, attributes: true } });
+size("sfmcp salesforce_query 200 rows: structuredContent only", q.structuredContent);
+const withAttrs = await c.callTool({ name: "salesforce_query", arguments: { soql: SOQL, max_records: 200, attributes: true, record_format: "objects" } });
 const records = withAttrs.structuredContent.records; // as Salesforce sent them
 await c.close();
 c = await connect(sfmcp, ["serve", "--emulator", "--toolsets", "all"], env);
 size("sfmcp tools/list (--toolsets all)", await c.listTools({}, { timeout: 300000 }));
 await c.close();
+
+if (process.argv[3] === "--sfmcp-only") {
+  for (const r of rows) console.log(`${String(r.bytes).padStart(7)} bytes ${String(r.tokens).padStart(6)} tokens  ${r.label}`);
+  process.exit(0);
+}
 
 // tsmztech/mcp-server-salesforce: tools/list needs no org. Its query result
 // is measured by running its own query handler on the same 200 records.
