@@ -504,6 +504,23 @@ func TestBulkUploadLimit(t *testing.T) {
 	if info["state"] != "JobComplete" || num(info["numberRecordsProcessed"]) != 1 {
 		t.Fatalf("info: %v", info)
 	}
+	// Exactly the limit is allowed, with a length and chunked.
+	exact := "Name\n"
+	rows := 0
+	for ; len(exact)+18 <= 1024; rows++ {
+		exact += "Limit Account " + strconv.Itoa(1000+rows)[1:] + "\n"
+	}
+	exact = exact[:len(exact)-1] + strings.Repeat("x", 1024-len(exact)) + "\n"
+	for _, chunked := range []bool{false, true} {
+		id := c.create(map[string]any{"object": "Account", "operation": "insert"})
+		if r := c.do("PUT", bulkV+"/jobs/ingest/"+id+"/batches", exact, chunked); r.status != 201 {
+			t.Fatalf("an upload of exactly the limit (%d bytes, chunked %t): %d %s", len(exact), chunked, r.status, r.body)
+		}
+		c.closeJob(id)
+		if info := c.wait("ingest", id); info["state"] != "JobComplete" || num(info["numberRecordsProcessed"]) != rows {
+			t.Fatalf("an upload of exactly the limit: %v, want %d rows", info, rows)
+		}
+	}
 }
 
 func TestBulkJobStates(t *testing.T) {
