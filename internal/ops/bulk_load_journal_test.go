@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sfmcp/sfmcp/internal/salesforce"
 )
@@ -55,6 +56,26 @@ func TestStartLoadJournal(t *testing.T) {
 	}
 	if rows != 30 {
 		t.Errorf("the journal's parts hold %d rows, want 30", rows)
+	}
+
+	// Waiting reports each job's polls under its index.
+	ids := make([]string, len(jobs))
+	for i, j := range jobs {
+		ids[i] = j.ID
+	}
+	polled := map[int]string{}
+	ended, err := WaitLoad(ctx, c, ids, salesforce.PollPolicy{Initial: 10 * time.Millisecond, Max: 50 * time.Millisecond},
+		func(i int, j *salesforce.BulkJob) { polled[i] = j.ID })
+	var processed int64
+	for i, j := range ended {
+		if j == nil || j.State != salesforce.JobComplete || polled[i] != ids[i] {
+			t.Errorf("job %d: %+v, polled as %q", i, j, polled[i])
+			continue
+		}
+		processed += j.NumberRecordsProcessed
+	}
+	if err != nil || len(polled) != len(ids) || processed != 30 {
+		t.Errorf("wait: %d jobs polled of %d, %d rows processed, %v", len(polled), len(ids), processed, err)
 	}
 
 	// Again with its journal: every part is taken, so nothing is sent.
