@@ -489,6 +489,9 @@ func TestBulkUploadLimit(t *testing.T) {
 	s := emulatortest.New(t, func(o *emulator.Options) { o.BulkUploadLimit = 1024 })
 	c := newBulk(t, s)
 	id := c.create(map[string]any{"object": "Account", "operation": "insert"})
+	// An upload that passes the limit is refused whole, and leaves the job
+	// as it was: Open, with the data it had.
+	c.upload(id, "Name\nSmall Enough\n")
 	big := "Name\n" + strings.Repeat("Too Big Account\n", 200)
 	for _, chunked := range []bool{false, true} {
 		r := c.do("PUT", bulkV+"/jobs/ingest/"+id+"/batches", big, chunked)
@@ -498,7 +501,6 @@ func TestBulkUploadLimit(t *testing.T) {
 			t.Fatalf("job after refused upload: %v", info)
 		}
 	}
-	c.upload(id, "Name\nSmall Enough\n")
 	c.closeJob(id)
 	info := c.wait("ingest", id)
 	if info["state"] != "JobComplete" || num(info["numberRecordsProcessed"]) != 1 {
