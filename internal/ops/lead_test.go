@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -548,5 +549,36 @@ func TestLeadSyncerBindAndCatalogue(t *testing.T) {
 				t.Errorf("%s lacks argument %s", e.Meta.Name, a)
 			}
 		}
+	}
+}
+
+// countingLocker counts the lead locks taken through it.
+type countingLocker struct{ n atomic.Int32 }
+
+func (l *countingLocker) Lock(context.Context, string) (func(), error) {
+	l.n.Add(1)
+	return func() {}, nil
+}
+
+// TestLeadOpsUseTheirSyncer: the lead operations run on the syncer they
+// were declared with (its locker, its statuses), and a nil syncer stands
+// for a fresh one.
+func TestLeadOpsUseTheirSyncer(t *testing.T) {
+	t.Parallel()
+	_, c := leadOrg(t)
+	ctx := context.Background()
+	locker := &countingLocker{}
+	s := NewLeadSyncer(LeadSyncConfig{Locker: locker})
+	if _, err := SyncLeadOp(s).Run(ctx, c, SyncLeadInput{Email: "syncer-a@example.com", LastName: "A"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := CreateLeadOp(s).Run(ctx, c, CreateLeadInput{Email: "syncer-b@example.com", LastName: "B"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := locker.n.Load(); n != 2 {
+		t.Errorf("the syncer's locker took %d locks for two writes, want 2", n)
+	}
+	if out, err := SyncLeadOp(nil).Run(ctx, c, SyncLeadInput{Email: "syncer-c@example.com", LastName: "C"}); err != nil || out.LeadID == "" {
+		t.Errorf("sync with a nil syncer: %+v %v", out, err)
 	}
 }
