@@ -510,7 +510,7 @@ func TestBulkUploadLimit(t *testing.T) {
 	exact := "Name\n"
 	rows := 0
 	for ; len(exact)+18 <= 1024; rows++ {
-		exact += "Limit Account " + strconv.Itoa(1000+rows)[1:] + "\n"
+		exact += "Limit Account " + strconv.Itoa(1000 + rows)[1:] + "\n"
 	}
 	exact = exact[:len(exact)-1] + strings.Repeat("x", 1024-len(exact)) + "\n"
 	for _, chunked := range []bool{false, true} {
