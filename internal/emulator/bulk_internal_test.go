@@ -122,6 +122,7 @@ func TestTxRows(t *testing.T) {
 		{0, &Fault{FailJobAfterRows: 200}, 200},
 		{0, &Fault{FailJobAfterRows: 1}, 200},
 		{400, &Fault{FailJobAfterRows: 300}, 200},
+		{400, &Fault{FailJobAfterRows: 400}, 200}, // exactly at the failure: still a chunk, never 0
 		{0, &Fault{FailJobAfterRows: 1_000_000}, ingestTxRows},
 	}
 	for _, tt := range tests {

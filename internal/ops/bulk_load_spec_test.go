@@ -1,7 +1,9 @@
 package ops
 
 import (
+	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/sfmcp/sfmcp/internal/salesforce"
@@ -37,5 +39,42 @@ func TestLoadSpecValidate(t *testing.T) {
 		case tt.field != "" && (!errors.As(err, &ie) || ie.Field != tt.field):
 			t.Errorf("%s: Validate() = %v, want an input error on %s", tt.name, err, tt.field)
 		}
+	}
+}
+
+// TestCheckLoadColumns checks a load's header against the emulator's
+// describes: what each operation needs, and the external id field of an
+// upsert.
+func TestCheckLoadColumns(t *testing.T) {
+	t.Parallel()
+	_, c := newOrg(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		spec   LoadSpec
+		header []string
+		want   string // "" when accepted; else part of the refusal
+	}{
+		{"insert", LoadSpec{SObject: "Account", Operation: salesforce.BulkInsert}, []string{"Name", "Description"}, ""},
+		{"unknown column", LoadSpec{SObject: "Account", Operation: salesforce.BulkInsert}, []string{"Name", "Nope__c"}, `"Nope__c" is not a field of Account`},
+		{"update with Id", LoadSpec{SObject: "Account", Operation: salesforce.BulkUpdate}, []string{"id", "Name"}, ""},
+		{"update without Id", LoadSpec{SObject: "Account", Operation: salesforce.BulkUpdate}, []string{"Name"}, "an update needs an Id column"},
+		{"delete without Id", LoadSpec{SObject: "Account", Operation: salesforce.BulkDelete}, []string{"Name"}, "needs an Id column"},
+		{"upsert on an external id", LoadSpec{SObject: "Account", Operation: salesforce.BulkUpsert, ExternalIDField: "External_Id__c"}, []string{"External_Id__c", "Name"}, ""},
+		{"upsert on Id", LoadSpec{SObject: "Account", Operation: salesforce.BulkUpsert, ExternalIDField: "Id"}, []string{"Id", "Name"}, ""},
+		{"upsert without its column", LoadSpec{SObject: "Account", Operation: salesforce.BulkUpsert, ExternalIDField: "External_Id__c"}, []string{"Name"}, "needs a column named External_Id__c"},
+		{"upsert on a plain field", LoadSpec{SObject: "Account", Operation: salesforce.BulkUpsert, ExternalIDField: "Description"}, []string{"Description", "Name"}, "Account.Description is not an external id field"},
+		{"upsert on no field", LoadSpec{SObject: "Account", Operation: salesforce.BulkUpsert, ExternalIDField: "Nope__c"}, []string{"Nope__c", "Name"}, "Nope__c is not a field of Account"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := CheckLoadColumns(ctx, c, tc.spec, tc.header)
+			var ie *LoadInputError
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tc.want != "" && (!errors.As(err, &ie) || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("got %v; want a LoadInputError with %q", err, tc.want)
+			}
+		})
 	}
 }
