@@ -526,6 +526,12 @@ func (t *Tasks) httpHandler(next http.Handler) http.Handler {
 	if t == nil {
 		return next
 	}
+	return interceptHTTP(next, t.handle)
+}
+
+// interceptHTTP answers the requests handle answers (the Tasks extension,
+// completion checks) before next (mcp-go's streamable HTTP server) sees them.
+func interceptHTTP(next http.Handler, handle preHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost || r.Body == nil {
 			next.ServeHTTP(w, r)
@@ -537,9 +543,13 @@ func (t *Tasks) httpHandler(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if resp, ok := t.handle(r.Context(), body, r.Header); ok {
+		if resp, ok := handle(r.Context(), body, r.Header); ok {
 			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(httpStatus(resp))
+			status := http.StatusOK // before 2026-07-28 an error is a JSON-RPC error in a 200
+			if modernRequest(body) {
+				status = httpStatus(resp)
+			}
+			w.WriteHeader(status)
 			_, _ = w.Write(resp)
 			return
 		}
@@ -548,13 +558,25 @@ func (t *Tasks) httpHandler(next http.Handler) http.Handler {
 	})
 }
 
-// stdioReader passes mcp-go the lines of in that Tasks does not answer; it
-// writes its answers to out, a whole line at a time.
+// modernRequest says whether msg is a request of protocol version 2026-07-28
+// or later (its _meta names the version).
+func modernRequest(msg []byte) bool {
+	var req struct {
+		Params struct {
+			Meta *mcp.Meta `json:"_meta"`
+		} `json:"params"`
+	}
+	return json.Unmarshal(msg, &req) == nil && mcp.IsModernProtocol(req.Params.Meta.ProtocolVersion())
+}
+
+// stdioReader passes mcp-go the lines of in that handle does not answer (the
+// Tasks extension, completion checks); it writes its answers to out, a whole
+// line at a time.
 type stdioReader struct {
-	ctx context.Context
-	t   *Tasks
-	in  interface{ ReadBytes(byte) ([]byte, error) }
-	out io.Writer
+	ctx    context.Context
+	handle preHandler
+	in     interface{ ReadBytes(byte) ([]byte, error) }
+	out    io.Writer
 
 	pending []byte
 	err     error
@@ -570,7 +592,7 @@ func (r *stdioReader) Read(p []byte) (int, error) {
 		if len(line) == 0 {
 			continue
 		}
-		if resp, ok := r.t.handle(r.ctx, bytes.TrimSpace(line), nil); ok {
+		if resp, ok := r.handle(r.ctx, bytes.TrimSpace(line), nil); ok {
 			if _, err := r.out.Write(resp); err != nil {
 				r.err = err
 			}
