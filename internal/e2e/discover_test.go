@@ -99,6 +99,15 @@ func discoverPlan() ([]discoverStep, []func(t *testing.T, r discoverResult)) {
 	add(discoverStep{"op": "getPrompt", "name": "salesforce_soql_query", "arguments": map[string]any{"sobject": "Account"}}, rpcError(-32602, "question: is required"))
 	add(discoverStep{"op": "complete", "ref": map[string]any{"type": "ref/prompt", "name": "salesforce_soql_query"}, "argument": map[string]any{"name": "sobject", "value": "a"}},
 		okJSON(`"values":["Account"]`))
+	// Completion of what is not there is invalid params (mcp-go alone would say -32603).
+	add(discoverStep{"op": "complete", "ref": map[string]any{"type": "ref/prompt", "name": "no_such_prompt"}, "argument": map[string]any{"name": "sobject", "value": "a"}},
+		rpcError(-32602, `no prompt "no_such_prompt"`))
+	add(discoverStep{"op": "complete", "ref": map[string]any{"type": "ref/prompt", "name": "salesforce_soql_query"}, "argument": map[string]any{"name": "nope", "value": "a"}},
+		rpcError(-32602, `has no argument "nope"`))
+	add(discoverStep{"op": "complete", "ref": map[string]any{"type": "ref/resource", "uri": "salesforce://nothing/{x}"}, "argument": map[string]any{"name": "x", "value": "a"}},
+		rpcError(-32602, `no resource template "salesforce://nothing/{x}"`))
+	add(discoverStep{"op": "complete", "ref": describe, "argument": map[string]any{"name": "field", "value": "a"}},
+		rpcError(-32602, `has no argument "field"`))
 	// salesforce_api and the Tooling API query on a read-only server.
 	add(call("salesforce_api", map[string]any{"path": "limits"}), okJSON(`"status":200`, "DailyApiRequests"))
 	add(call("salesforce_api", map[string]any{"path": "/services/data/v62.0/../../secur/frontdoor.jsp"}), toolError("INVALID_ARGUMENT", ".. segment"))

@@ -37,6 +37,8 @@ type exttasksStep struct {
 	Args   map[string]any `json:"args,omitempty"`
 	TaskID string         `json:"taskId,omitempty"`
 	Answer string         `json:"answer,omitempty"`
+	// Reference is a task handed off by another client process ("resume").
+	Reference json.RawMessage `json:"reference,omitempty"`
 }
 
 type exttasksRun struct {
@@ -53,11 +55,12 @@ type exttasksRun struct {
 			Message string   `json:"message"`
 			Code    *float64 `json:"code"`
 		} `json:"error"`
-		Created       string   `json:"created"`
-		Statuses      []string `json:"statuses"`
-		Final         string   `json:"final"`
-		StatusMessage string   `json:"statusMessage"`
-		Status        string   `json:"status"`
+		Created       string          `json:"created"`
+		Statuses      []string        `json:"statuses"`
+		Final         string          `json:"final"`
+		StatusMessage string          `json:"statusMessage"`
+		Status        string          `json:"status"`
+		Reference     json.RawMessage `json:"reference"`
 		Asked         []struct {
 			Kind, Message, Scope string
 		} `json:"asked"`
@@ -147,7 +150,8 @@ func otherUserToken(t *testing.T, em *emulatortest.Server) string {
 // multi round-trip) and only a yes makes it a task; a task cancelled with
 // tasks/cancel while its Bulk job is open ends cancelled, its job Aborted at
 // the emulator; an unknown task id is the extension's -32602; and over HTTP
-// another user can neither read nor cancel the task.
+// another user can neither read, cancel nor resume the task, while a second
+// process of its owner resumes one the first handed off.
 func TestMCPTasksExtension(t *testing.T) {
 	t.Parallel()
 	for _, transport := range []string{"stdio", "http"} {
@@ -223,6 +227,24 @@ func TestMCPTasksExtension(t *testing.T) {
 			}
 			if left := len(accountIDs(t, em, 100)); left != 40 {
 				t.Errorf("%d accounts left; want 40 (10 of 50 deleted, once)", left)
+			}
+			if transport == "http" {
+				// A task outlives the client that made it: one process hands
+				// it off, another resumes it and gets the result; another
+				// user cannot resume it.
+				started := client([]exttasksStep{{Op: "start", Name: "salesforce_bulk_insert", Args: map[string]any{"sobject": "Account", "records": accounts(30)}}}).Steps[0]
+				if started.Error != nil || started.Kind != "task" || len(started.Reference) == 0 {
+					t.Fatalf("start: %+v (error %+v); want a task handed off", started, started.Error)
+				}
+				stranger := clientAs(otherUserToken(t, em))([]exttasksStep{{Op: "resume", Reference: started.Reference}}).Steps[0]
+				if stranger.Error == nil || stranger.Error.Code == nil || *stranger.Error.Code != -32602 {
+					t.Errorf("another user resuming the task: %+v; want error -32602", stranger)
+				}
+				resumed := client([]exttasksStep{{Op: "resume", Reference: started.Reference}}).Steps[0]
+				if resumed.Error != nil || resumed.TaskID != started.TaskID || resumed.Outcome != "completed" || resumed.Result == nil ||
+					resumed.Result.Structured["processed"] != float64(30) {
+					t.Errorf("resumed: %+v (result %+v); want the handed-off task's result, 30 processed", resumed, resumed.Result)
+				}
 			}
 			before := jobStates(t, em)
 

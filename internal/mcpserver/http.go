@@ -199,7 +199,7 @@ func HTTPHandler(s *server.MCPServer, listenAddr string, o HTTPOptions) (http.Ha
 	// to the same bound as their requests.
 	o.Tasks.limitPerOwner(o.Limits.Concurrent)
 	refusals := newRefusalLog(log, time.Minute, time.Now)
-	mux.Handle("/mcp", limitBody(MaxArgumentBytes+64<<10, authMiddleware(auth, o.Mode, base+metadataPath, refusals, limiter.wrap(o.Tasks.httpHandler(echoIDs(streamable))))))
+	mux.Handle("/mcp", limitBody(MaxArgumentBytes+64<<10, authMiddleware(auth, o.Mode, base+metadataPath, refusals, limiter.wrap(interceptHTTP(echoIDs(streamable), preHandlers(completionCheck(s), o.Tasks.handle))))))
 
 	loopback := isLoopbackListen(listenAddr)
 	origins := o.CORSOrigins

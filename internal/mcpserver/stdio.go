@@ -23,11 +23,9 @@ func ServeStdio(ctx context.Context, s *server.MCPServer, tasks *Tasks, in io.Re
 	// Ids are echoed byte for byte (rawid.go).
 	ids := newIDEcho()
 	lines := &lineWriter{w: out, rewrite: ids.response}
-	var r io.Reader = ids.reader(in)
-	if tasks != nil {
-		// The Tasks extension's requests are answered before mcp-go reads them.
-		r = &stdioReader{ctx: ctx, t: tasks, in: bufio.NewReader(r), out: lines}
-	}
+	// The Tasks extension's requests and bad completion requests are
+	// answered before mcp-go reads them.
+	r := &stdioReader{ctx: ctx, handle: preHandlers(completionCheck(s), tasks.handle), in: bufio.NewReader(ids.reader(in)), out: lines}
 	err := stdio.Listen(ctx, r, lines)
 	if ferr := lines.flushPartial(); err == nil {
 		err = ferr

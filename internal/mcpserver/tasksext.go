@@ -45,6 +45,10 @@ const (
 	// result) until their TTL ends. Past it, or past maxConcurrentTasks
 	// running, calls are served without a task.
 	maxStoredTasks = 1024
+	// maxStoredTaskBytes bounds the results (and errors) that ended tasks
+	// keep until their TTL ends: a bulk query's inline rows can be large.
+	// Past it, calls are served without a task until some expire.
+	maxStoredTaskBytes = 128 << 20
 	// defaultTasksPerOwner bounds one caller's running tasks, so that no
 	// user holds every slot; a per-user concurrency limit
 	// (UserLimits.Concurrent) lowers it. Past it, that caller's calls are
@@ -66,6 +70,8 @@ type Tasks struct {
 	running  int
 	perOwner int            // running tasks one caller may have
 	owners   map[string]int // running tasks by caller
+	stored   int            // bytes of the ended tasks' results and errors
+	maxBytes int            // bound of stored
 }
 
 type extTask struct {
@@ -80,7 +86,7 @@ type extTask struct {
 
 // NewTasks returns a Tasks to give to NewServer and the transport.
 func NewTasks() *Tasks {
-	return &Tasks{tasks: map[string]*extTask{}, now: time.Now, perOwner: defaultTasksPerOwner, owners: map[string]int{}}
+	return &Tasks{tasks: map[string]*extTask{}, now: time.Now, perOwner: defaultTasksPerOwner, owners: map[string]int{}, maxBytes: maxStoredTaskBytes}
 }
 
 // limitPerOwner lowers the running tasks one caller may have to n (the HTTP
@@ -358,7 +364,7 @@ func (t *Tasks) create(ctx context.Context, msg []byte) (taskResult, bool) {
 	defer t.mu.Unlock()
 	t.purgeLocked(now)
 	owner := ownerOf(ctx)
-	if t.running >= maxConcurrentTasks || len(t.tasks) >= maxStoredTasks || t.owners[owner] >= t.perOwner {
+	if t.running >= maxConcurrentTasks || len(t.tasks) >= maxStoredTasks || t.owners[owner] >= t.perOwner || t.stored >= t.maxBytes {
 		return taskResult{}, false
 	}
 	// The work outlives the request that asked for it (an HTTP request ends
@@ -434,6 +440,7 @@ func (t *Tasks) run(ctx context.Context, task *extTask, msg []byte) {
 	default:
 		task.status, task.message, task.result = "completed", summary, result
 	}
+	t.stored += len(task.result) + len(task.rpcError)
 }
 
 // lookupLocked finds the caller's task id; another caller's is not found.
@@ -479,6 +486,7 @@ func (t *Tasks) cancelTask(ctx context.Context, id string) bool {
 func (t *Tasks) purgeLocked(now time.Time) {
 	for id, task := range t.tasks {
 		if task.status != "working" && now.Sub(task.created) > time.Duration(maxTaskTTL)*time.Millisecond {
+			t.stored -= len(task.result) + len(task.rpcError)
 			delete(t.tasks, id)
 		}
 	}
@@ -518,6 +526,12 @@ func (t *Tasks) httpHandler(next http.Handler) http.Handler {
 	if t == nil {
 		return next
 	}
+	return interceptHTTP(next, t.handle)
+}
+
+// interceptHTTP answers the requests handle answers (the Tasks extension,
+// completion checks) before next (mcp-go's streamable HTTP server) sees them.
+func interceptHTTP(next http.Handler, handle preHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost || r.Body == nil {
 			next.ServeHTTP(w, r)
@@ -529,9 +543,13 @@ func (t *Tasks) httpHandler(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if resp, ok := t.handle(r.Context(), body, r.Header); ok {
+		if resp, ok := handle(r.Context(), body, r.Header); ok {
 			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(httpStatus(resp))
+			status := http.StatusOK // before 2026-07-28 an error is a JSON-RPC error in a 200
+			if modernRequest(body) {
+				status = httpStatus(resp)
+			}
+			w.WriteHeader(status)
 			_, _ = w.Write(resp)
 			return
 		}
@@ -540,13 +558,25 @@ func (t *Tasks) httpHandler(next http.Handler) http.Handler {
 	})
 }
 
-// stdioReader passes mcp-go the lines of in that Tasks does not answer; it
-// writes its answers to out, a whole line at a time.
+// modernRequest says whether msg is a request of protocol version 2026-07-28
+// or later (its _meta names the version).
+func modernRequest(msg []byte) bool {
+	var req struct {
+		Params struct {
+			Meta *mcp.Meta `json:"_meta"`
+		} `json:"params"`
+	}
+	return json.Unmarshal(msg, &req) == nil && mcp.IsModernProtocol(req.Params.Meta.ProtocolVersion())
+}
+
+// stdioReader passes mcp-go the lines of in that handle does not answer (the
+// Tasks extension, completion checks); it writes its answers to out, a whole
+// line at a time.
 type stdioReader struct {
-	ctx context.Context
-	t   *Tasks
-	in  interface{ ReadBytes(byte) ([]byte, error) }
-	out io.Writer
+	ctx    context.Context
+	handle preHandler
+	in     interface{ ReadBytes(byte) ([]byte, error) }
+	out    io.Writer
 
 	pending []byte
 	err     error
@@ -562,7 +592,7 @@ func (r *stdioReader) Read(p []byte) (int, error) {
 		if len(line) == 0 {
 			continue
 		}
-		if resp, ok := r.t.handle(r.ctx, bytes.TrimSpace(line), nil); ok {
+		if resp, ok := r.handle(r.ctx, bytes.TrimSpace(line), nil); ok {
 			if _, err := r.out.Write(resp); err != nil {
 				r.err = err
 			}

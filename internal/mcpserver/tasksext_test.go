@@ -405,3 +405,43 @@ func TestTasksExtensionRecovers(t *testing.T) {
 		t.Errorf("after a panic: %s, %v; want the message passed on", resp, ok)
 	}
 }
+
+// TestTasksStoredBytes: past the bytes ended tasks may keep, calls are
+// served without a task until those tasks expire (their TTL), which frees
+// the bytes.
+func TestTasksStoredBytes(t *testing.T) {
+	now := time.Now()
+	tasks := NewTasks()
+	tasks.now = func() time.Time { return now }
+	tasks.maxBytes = 100                                 // less than one result
+	NewServer(Options{Tools: allTools(t), Tasks: tasks}) // no login: every call ends with an error result
+	call := []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"salesforce_bulk_query","arguments":{"sobject":"Account","soql":"SELECT Id FROM Account"},` + modernMeta(true) + `}}`)
+	ended := func() {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			tasks.mu.Lock()
+			running := tasks.running
+			tasks.mu.Unlock()
+			if running == 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the task did not end")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	if _, ok := tasks.handle(context.Background(), call, nil); !ok {
+		t.Fatal("first call: no task")
+	}
+	ended()
+	if _, ok := tasks.handle(context.Background(), call, nil); ok {
+		t.Errorf("with %d bytes kept (bound %d): a task made; want the call served without one", tasks.stored, tasks.maxBytes)
+	}
+	now = now.Add(2 * time.Hour) // past the TTL: the ended task is forgotten
+	if _, ok := tasks.handle(context.Background(), call, nil); !ok {
+		t.Errorf("after the first task expired (%d bytes kept): no task", tasks.stored)
+	}
+	ended()
+}

@@ -24,6 +24,12 @@
 //       callTool; waits for the file EXTTASKS_CANCEL_WHEN names (when set),
 //       cancels, then polls tasks/get until the task ends, then waits for
 //       the file EXTTASKS_ENDED_WHEN names (when set).
+//   {"op":"start","name":..,"args":..}
+//       callTool, then hands the task off (its serialized reference, for
+//       another client process to resume) without waiting for it.
+//   {"op":"resume","reference":..}
+//       resumeTask from a reference another process handed off, then
+//       settle, as "task" does.
 //   {"op":"get","taskId":..} / {"op":"cancelId","taskId":..}
 //       tasks/get or tasks/cancel of a task id: its status, or the error.
 // Prints one JSON object: protocolEra, serverCapabilities and steps.
@@ -151,6 +157,20 @@ for (const step of plan) {
       }
       // The server (a stdio child) stays until the job has ended.
       await waitFile(process.env.EXTTASKS_ENDED_WHEN);
+    } else if (step.op === "start") {
+      const execution = await session.callTool(step.name, step.args, { requestTimeoutMs: 120000 });
+      out.kind = execution.kind;
+      out.taskId = execution.handle?.taskId ?? null;
+      if (execution.kind === "task") await execution.handoff((reference) => { out.reference = reference; });
+    } else if (step.op === "resume") {
+      const execution = await session.resumeTask(step.reference, { requestTimeoutMs: 120000 });
+      out.kind = execution.kind;
+      out.taskId = execution.handle?.taskId ?? null;
+      const { outcome, lastTask } = await execution.settle();
+      out.outcome = outcome.status;
+      out.lastStatus = lastTask?.status ?? null;
+      if (outcome.status === "completed") out.result = resultOf(outcome.result);
+      if (outcome.status === "failed") out.error = errorOf(outcome.error);
     } else if (step.op === "get") {
       out.status = (await session.task(step.taskId).snapshot()).status;
     } else if (step.op === "cancelId") {
