@@ -160,7 +160,14 @@ func (t *Tasks) handle(ctx context.Context, msg []byte, hdr http.Header) (resp [
 		return nil, false
 	}
 	ms, hasMethod := m["method"]
-	if _, hasID := m["id"]; !hasMethod || !hasID {
+	is, hasID := m["id"]
+	if !hasMethod || !hasID {
+		return nil, false
+	}
+	// A request's id is a string or a number. mcp-go takes a null id for a
+	// notification (nothing runs, nothing is answered) and serves other ids
+	// as it sees fit: none of them starts a task or gets an answer here.
+	if _, idLike := echoedExactly(msg[is.start:is.end]); !idLike {
 		return nil, false
 	}
 	var method string

@@ -445,3 +445,56 @@ func TestTasksStoredBytes(t *testing.T) {
 	}
 	ended()
 }
+
+// TestTasksExtensionIDs: only requests (a string or number id) start a task
+// or get an answer, and the answer carries the id exactly as it was written.
+// A null id is a notification to mcp-go: nothing may run for it.
+func TestTasksExtensionIDs(t *testing.T) {
+	tasks := NewTasks()
+	NewServer(Options{Tools: allTools(t), Tasks: tasks})
+	call := func(id string) string {
+		return `{"jsonrpc":"2.0","id":` + id + `,"method":"tools/call","params":{"name":"salesforce_bulk_query","arguments":{"sobject":"Account","soql":"SELECT Id FROM Account"},` + modernMeta(true) + `}}`
+	}
+	get := func(id string) string {
+		return `{"jsonrpc":"2.0","id":` + id + `,"method":"tasks/get","params":{"taskId":"nope",` + modernMeta(true) + `}}`
+	}
+	for _, tt := range []struct {
+		name, msg string
+		answered  bool
+		id        string // the id the answer must carry, byte for byte
+	}{
+		{"tools/call, string id", call(`"a\u0062"`), true, `"a\u0062"`},
+		{"tools/call, number id", call(`1.0e0`), true, `1.0e0`},
+		{"tools/call, null id", call(`null`), false, ""},
+		{"tools/call, object id", call(`{"a":1}`), false, ""},
+		{"tools/call, array id", call(`[1]`), false, ""},
+		{"tools/call, boolean id", call(`true`), false, ""},
+		{"tasks/get, null id", get(`null`), false, ""},
+		{"tasks/get, string id", get(` "x" `), true, `"x"`},
+	} {
+		resp, ok := tasks.handle(context.Background(), []byte(tt.msg), nil)
+		if ok != tt.answered {
+			t.Errorf("%s: answered %v (%s); want %v", tt.name, ok, resp, tt.answered)
+			continue
+		}
+		if ok && !strings.HasPrefix(string(resp), `{"jsonrpc":"2.0","id":`+tt.id+`,`) {
+			t.Errorf("%s: %s; want id %s as written", tt.name, resp, tt.id)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		tasks.mu.Lock()
+		running, kept := tasks.running, len(tasks.tasks)
+		tasks.mu.Unlock()
+		if running == 0 {
+			if kept != 2 {
+				t.Errorf("%d tasks kept; want the 2 of the two requests", kept)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d tasks still running", running)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
