@@ -498,3 +498,53 @@ func TestTasksExtensionIDs(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestTasksExtensionMemberNames: a message whose protocol member names are
+// spelled otherwise than defined ("Method", "params.taskid"), or repeated,
+// is refused by mcp-go (-32600); the extension leaves it to that refusal
+// rather than making a task of it or answering it.
+func TestTasksExtensionMemberNames(t *testing.T) {
+	tasks := NewTasks()
+	s := NewServer(Options{Tools: allTools(t), Tasks: tasks})
+	const args = `"arguments":{"sobject":"Account","soql":"SELECT Id FROM Account"}`
+	call := func(envelope, params string) string {
+		return `{"jsonrpc":"2.0","id":1,"method":"tools/call"` + envelope + `,"params":{"name":"salesforce_bulk_query",` + params + modernMeta(true) + `}}`
+	}
+	get := func(params string) string {
+		return `{"jsonrpc":"2.0","id":1,"method":"tasks/get","params":{` + params + modernMeta(true) + `}}`
+	}
+	for _, tt := range []struct {
+		name, msg string
+		refused   bool // by mcp-go, and so not the extension's
+	}{
+		{"as defined", call(``, args+`,`), false},
+		{"an escaped name", `{"jsonrpc":"2.0","id":1,"meth\u006fd":"tools/call","params":{"name":"salesforce_bulk_query",` + args + `,` + modernMeta(true) + `}}`, false},
+		{"Method besides method", call(`,"Method":"tools/call"`, args+`,`), true},
+		{"METHOD alone", strings.Replace(call(``, args+`,`), `"method"`, `"METHOD"`, 1), true},
+		{"method twice", call(`,"method":"tools/call"`, args+`,`), true},
+		{"params.Name", call(``, `"Name":"salesforce_bulk_query",`+args+`,`), true},
+		{"params.Arguments", call(``, strings.Replace(args, `"arguments"`, `"Arguments"`, 1)+`,`), true},
+		{"params.name twice", call(``, `"name":"salesforce_bulk_query",`+args+`,`), true},
+		{"paramſ (Unicode folding)", strings.Replace(call(``, args+`,`), `"params"`, `"paramſ"`, 1), true},
+		{"tasks/get as defined", get(`"taskId":"nope",`), false},
+		{"tasks/get, params.taskid", get(`"taskid":"nope",`), true},
+		{"tasks/get, params.taskId twice", get(`"taskId":"nope","taskId":"nope",`), true},
+	} {
+		b, _ := json.Marshal(s.HandleMessage(context.Background(), json.RawMessage(tt.msg)))
+		var direct struct {
+			Error *struct {
+				Code    int    `json:"code"`
+				Message string `json:"message"`
+			} `json:"error"`
+		}
+		_ = json.Unmarshal(b, &direct)
+		// (mcp-go's tasks/get of an unknown task is a -32600 too, about the task.)
+		if got := direct.Error != nil && direct.Error.Code == mcp.INVALID_REQUEST && strings.Contains(direct.Error.Message, "member"); got != tt.refused {
+			t.Errorf("%s: mcp-go answers %s; want refused %v", tt.name, b, tt.refused)
+		}
+		resp, ok := tasks.handle(context.Background(), []byte(tt.msg), nil)
+		if ok == tt.refused {
+			t.Errorf("%s: extension answered %v (%s); want %v", tt.name, ok, resp, !tt.refused)
+		}
+	}
+}
