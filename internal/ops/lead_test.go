@@ -582,3 +582,68 @@ func TestLeadOpsUseTheirSyncer(t *testing.T) {
 		t.Errorf("sync with a nil syncer: %+v %v", out, err)
 	}
 }
+
+// TestLeadStatusRefusalsListTheOrgsValues: a status the org does not have
+// is refused with the org's active Lead.Status values, and only those.
+func TestLeadStatusRefusalsListTheOrgsValues(t *testing.T) {
+	t.Parallel()
+	_, c := leadOrg(t)
+	ctx := context.Background()
+	const values = "Open - Not Contacted, Working - Contacted, Closed - Converted, Closed - Not Converted"
+	_, err := NewLeadSyncer(LeadSyncConfig{}).CreateLead(ctx, c, CreateLeadInput{Email: "status-list@example.com", LastName: "S", Status: "Bogus"})
+	var ie *InputError
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "("+values+"; or scheduled / objected)") {
+		t.Errorf("create with status Bogus: %v", err)
+	}
+	s := NewLeadSyncer(LeadSyncConfig{NotConvertedStatus: "Gone Away"})
+	if _, err := s.CreateLead(ctx, c, CreateLeadInput{Email: "status-list2@example.com", LastName: "S"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.UpdateLeadStatus(ctx, c, UpdateLeadStatusInput{Email: "status-list2@example.com", Status: "objected"})
+	if err == nil || !strings.HasSuffix(err.Error(), "to one of: "+values) {
+		t.Errorf("objected with a not-converted status the org lacks: %v", err)
+	}
+}
+
+// TestKeyedMutex: a key's lock excludes while it is held or waited for,
+// however its holders come and go, and its entry goes with the last of them.
+func TestKeyedMutex(t *testing.T) {
+	t.Parallel()
+	k := keyedMutex{m: map[string]*keyLock{}}
+	ctx := context.Background()
+	refs := func() int {
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		if l := k.m["x"]; l != nil {
+			return l.refs
+		}
+		return 0
+	}
+	unlockA, err := k.lock(ctx, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan func())
+	go func() {
+		u, _ := k.lock(ctx, "x")
+		got <- u
+	}()
+	for refs() != 2 {
+		time.Sleep(time.Millisecond)
+	}
+	unlockA()
+	unlockB := <-got
+	// B holds the lock it waited for: C waits, here until it gives up.
+	cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if u, err := k.lock(cctx, "x"); err == nil {
+		u()
+		t.Error("C took the lock B holds")
+	}
+	unlockB()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if len(k.m) != 0 {
+		t.Errorf("entries left after every holder and waiter went: %v", k.m)
+	}
+}
