@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"slices"
 	"strings"
@@ -357,6 +358,10 @@ func headerMismatch(hdr http.Header, version, method, name string) error {
 	if hdr == nil {
 		return nil
 	}
+	if hdr.Get(mcp.HeaderLastEventID) != "" {
+		// 2026-07-28 streams do not resume: the header means a confused client.
+		return fmt.Errorf("%s is not supported in protocol version %s: streams are not resumable", mcp.HeaderLastEventID, mcp.ProtocolVersion20260728)
+	}
 	switch v := hdr.Get(mcp.HeaderProtocolVersion); {
 	case v == "":
 		return fmt.Errorf("the %s header is required for requests carrying %s", mcp.HeaderProtocolVersion, mcp.MetaKeyProtocolVersion)
@@ -614,7 +619,9 @@ func (t *Tasks) httpHandler(next http.Handler) http.Handler {
 // completion checks) before next (mcp-go's streamable HTTP server) sees them.
 func interceptHTTP(next http.Handler, handle preHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || r.Body == nil {
+		// mcp-go answers a body that is not JSON with 400 (no JSON-RPC
+		// at all): so it must, before anything here reads one.
+		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); r.Method != http.MethodPost || r.Body == nil || err != nil || mt != "application/json" {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -228,6 +228,28 @@ func TestTasksExtensionHTTP(t *testing.T) {
 		{"extension not declared", `{"jsonrpc":"2.0","id":"x","method":"tasks/cancel","params":{"taskId":"nope",` + modernMeta(false) + `}}`, hdr("tasks/cancel", "nope"), http.StatusBadRequest, -32021},
 		{"tools/list", `{"jsonrpc":"2.0","id":"x","method":"tools/list","params":{` + modernMeta(true) + `}}`, hdr("tools/list", ""), http.StatusTeapot, 0},
 		{"2025-11-25 tasks/get", `{"jsonrpc":"2.0","id":"x","method":"tasks/get","params":{"taskId":"nope"}}`, http.Header{}, http.StatusTeapot, 0},
+		// mcp-go refuses a body that is not application/json (400), and a
+		// 2026-07-28 request asking to resume a stream (-32020).
+		{"not application/json", `{"jsonrpc":"2.0","id":"x","method":"tasks/get","params":{"taskId":"nope",` + modernMeta(true) + `}}`, func() http.Header {
+			h := hdr("tasks/get", "nope")
+			h.Set("Content-Type", "text/plain")
+			return h
+		}(), http.StatusTeapot, 0},
+		{"no Content-Type", `{"jsonrpc":"2.0","id":"x","method":"tasks/get","params":{"taskId":"nope",` + modernMeta(true) + `}}`, func() http.Header {
+			h := hdr("tasks/get", "nope")
+			h.Del("Content-Type")
+			return h
+		}(), http.StatusTeapot, 0},
+		{"application/json with charset", `{"jsonrpc":"2.0","id":"x","method":"tasks/get","params":{"taskId":"nope",` + modernMeta(true) + `}}`, func() http.Header {
+			h := hdr("tasks/get", "nope")
+			h.Set("Content-Type", "application/json; charset=utf-8")
+			return h
+		}(), http.StatusBadRequest, -32602},
+		{"Last-Event-ID", `{"jsonrpc":"2.0","id":"x","method":"tasks/get","params":{"taskId":"nope",` + modernMeta(true) + `}}`, func() http.Header {
+			h := hdr("tasks/get", "nope")
+			h.Set("Last-Event-ID", "3")
+			return h
+		}(), http.StatusBadRequest, -32020},
 	} {
 		passed = nil
 		req := httptest.NewRequest(http.MethodPost, "/mcp", strings.NewReader(tt.body))
