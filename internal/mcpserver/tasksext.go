@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -191,6 +193,9 @@ func (t *Tasks) handle(ctx context.Context, msg []byte, hdr http.Header) (resp [
 	default:
 		return nil, false
 	}
+	if !namesExact(msg) {
+		return nil, false // mcp-go refuses it (-32600): no task, no answer here
+	}
 	var req taskRequest
 	if json.Unmarshal(msg, &req) != nil || req.JSONRPC != mcp.JSONRPC_VERSION {
 		return nil, false // mcp-go answers what it cannot read
@@ -264,6 +269,76 @@ func (t *Tasks) mayHandle(msg []byte) bool {
 	return false
 }
 
+// mcp-go refuses (-32600) a message whose envelope or params member names
+// differ from the protocol's only by case or Unicode folding ("Method",
+// "paramſ", "taskid"), or repeat one, where encoding/json would read them
+// all the same. The extension must not make a task of, or answer, a message
+// mcp-go refuses, so it checks the same names (mcp-go v1.6.0's lists).
+var (
+	envelopeNames = []string{"jsonrpc", "method", "id", "params", "result", "error"}
+	paramsNames   = []string{
+		"name", "arguments", "uri", "cursor", "_meta", "protocolVersion",
+		"capabilities", "clientInfo", "level", "ref", "argument", "requestId",
+		"progressToken", "taskId", "reason", "requestState", "task", "context",
+		"inputResponses", "notifications", "progress", "total", "message",
+	}
+)
+
+// namesExact reports whether msg spells its envelope and params member
+// names as the protocol defines them, each once. What is not a JSON object
+// is left to the decoding that follows.
+func namesExact(msg []byte) bool {
+	ok, params := objectNamesExact(msg, envelopeNames, "params")
+	if !ok {
+		return false
+	}
+	ok, _ = objectNamesExact(params, paramsNames, "")
+	return ok
+}
+
+// objectNamesExact checks the member names of the object obj against names
+// (see namesExact); sub is the value of its member named want, if any.
+func objectNamesExact(obj []byte, names []string, want string) (ok bool, sub []byte) {
+	i := skipSpace(obj, 0)
+	if i >= len(obj) || obj[i] != '{' {
+		return true, nil
+	}
+	var seen []string
+	for i = skipSpace(obj, i+1); i < len(obj) && obj[i] == '"'; {
+		end := skipString(obj, i)
+		if end < 0 {
+			return true, sub
+		}
+		key := string(obj[i+1 : end-1])
+		if strings.IndexByte(key, '\\') >= 0 && json.Unmarshal(obj[i:end], &key) != nil {
+			return true, sub
+		}
+		for _, n := range names {
+			if strings.EqualFold(key, n) {
+				if key != n || slices.Contains(seen, n) {
+					return false, nil
+				}
+				seen = append(seen, n)
+			}
+		}
+		if i = skipSpace(obj, end); i >= len(obj) || obj[i] != ':' {
+			return true, sub
+		}
+		i = skipSpace(obj, i+1)
+		vend := skipValue(obj, i)
+		if vend < 0 {
+			return true, sub
+		}
+		if want != "" && key == want {
+			sub = obj[i:vend]
+		}
+		if i = skipSpace(obj, vend); i < len(obj) && obj[i] == ',' {
+			i = skipSpace(obj, i+1)
+		}
+	}
+	return true, sub
+}
+
 // extensionDeclared says whether the request's capabilities declare the extension.
 func extensionDeclared(meta *mcp.Meta) bool {
 	caps := meta.ClientCapabilities()
@@ -282,6 +357,10 @@ func extensionDeclared(meta *mcp.Meta) bool {
 func headerMismatch(hdr http.Header, version, method, name string) error {
 	if hdr == nil {
 		return nil
+	}
+	if hdr.Get(mcp.HeaderLastEventID) != "" {
+		// 2026-07-28 streams do not resume: the header means a confused client.
+		return fmt.Errorf("%s is not supported in protocol version %s: streams are not resumable", mcp.HeaderLastEventID, mcp.ProtocolVersion20260728)
 	}
 	switch v := hdr.Get(mcp.HeaderProtocolVersion); {
 	case v == "":
@@ -540,7 +619,9 @@ func (t *Tasks) httpHandler(next http.Handler) http.Handler {
 // completion checks) before next (mcp-go's streamable HTTP server) sees them.
 func interceptHTTP(next http.Handler, handle preHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || r.Body == nil {
+		// mcp-go answers a body that is not JSON with 400 (no JSON-RPC
+		// at all): so it must, before anything here reads one.
+		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); r.Method != http.MethodPost || r.Body == nil || err != nil || mt != "application/json" {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -228,6 +228,28 @@ func TestTasksExtensionHTTP(t *testing.T) {
 		{"extension not declared", `{"jsonrpc":"2.0","id":"x","method":"tasks/cancel","params":{"taskId":"nope",` + modernMeta(false) + `}}`, hdr("tasks/cancel", "nope"), http.StatusBadRequest, -32021},
 		{"tools/list", `{"jsonrpc":"2.0","id":"x","method":"tools/list","params":{` + modernMeta(true) + `}}`, hdr("tools/list", ""), http.StatusTeapot, 0},
 		{"2025-11-25 tasks/get", `{"jsonrpc":"2.0","id":"x","method":"tasks/get","params":{"taskId":"nope"}}`, http.Header{}, http.StatusTeapot, 0},
+		// mcp-go refuses a body that is not application/json (400), and a
+		// 2026-07-28 request asking to resume a stream (-32020).
+		{"not application/json", `{"jsonrpc":"2.0","id":"x","method":"tasks/get","params":{"taskId":"nope",` + modernMeta(true) + `}}`, func() http.Header {
+			h := hdr("tasks/get", "nope")
+			h.Set("Content-Type", "text/plain")
+			return h
+		}(), http.StatusTeapot, 0},
+		{"no Content-Type", `{"jsonrpc":"2.0","id":"x","method":"tasks/get","params":{"taskId":"nope",` + modernMeta(true) + `}}`, func() http.Header {
+			h := hdr("tasks/get", "nope")
+			h.Del("Content-Type")
+			return h
+		}(), http.StatusTeapot, 0},
+		{"application/json with charset", `{"jsonrpc":"2.0","id":"x","method":"tasks/get","params":{"taskId":"nope",` + modernMeta(true) + `}}`, func() http.Header {
+			h := hdr("tasks/get", "nope")
+			h.Set("Content-Type", "application/json; charset=utf-8")
+			return h
+		}(), http.StatusBadRequest, -32602},
+		{"Last-Event-ID", `{"jsonrpc":"2.0","id":"x","method":"tasks/get","params":{"taskId":"nope",` + modernMeta(true) + `}}`, func() http.Header {
+			h := hdr("tasks/get", "nope")
+			h.Set("Last-Event-ID", "3")
+			return h
+		}(), http.StatusBadRequest, -32020},
 	} {
 		passed = nil
 		req := httptest.NewRequest(http.MethodPost, "/mcp", strings.NewReader(tt.body))
@@ -496,5 +518,55 @@ func TestTasksExtensionIDs(t *testing.T) {
 			t.Fatalf("%d tasks still running", running)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestTasksExtensionMemberNames: a message whose protocol member names are
+// spelled otherwise than defined ("Method", "params.taskid"), or repeated,
+// is refused by mcp-go (-32600); the extension leaves it to that refusal
+// rather than making a task of it or answering it.
+func TestTasksExtensionMemberNames(t *testing.T) {
+	tasks := NewTasks()
+	s := NewServer(Options{Tools: allTools(t), Tasks: tasks})
+	const args = `"arguments":{"sobject":"Account","soql":"SELECT Id FROM Account"}`
+	call := func(envelope, params string) string {
+		return `{"jsonrpc":"2.0","id":1,"method":"tools/call"` + envelope + `,"params":{"name":"salesforce_bulk_query",` + params + modernMeta(true) + `}}`
+	}
+	get := func(params string) string {
+		return `{"jsonrpc":"2.0","id":1,"method":"tasks/get","params":{` + params + modernMeta(true) + `}}`
+	}
+	for _, tt := range []struct {
+		name, msg string
+		refused   bool // by mcp-go, and so not the extension's
+	}{
+		{"as defined", call(``, args+`,`), false},
+		{"an escaped name", `{"jsonrpc":"2.0","id":1,"meth\u006fd":"tools/call","params":{"name":"salesforce_bulk_query",` + args + `,` + modernMeta(true) + `}}`, false},
+		{"Method besides method", call(`,"Method":"tools/call"`, args+`,`), true},
+		{"METHOD alone", strings.Replace(call(``, args+`,`), `"method"`, `"METHOD"`, 1), true},
+		{"method twice", call(`,"method":"tools/call"`, args+`,`), true},
+		{"params.Name", call(``, `"Name":"salesforce_bulk_query",`+args+`,`), true},
+		{"params.Arguments", call(``, strings.Replace(args, `"arguments"`, `"Arguments"`, 1)+`,`), true},
+		{"params.name twice", call(``, `"name":"salesforce_bulk_query",`+args+`,`), true},
+		{"paramſ (Unicode folding)", strings.Replace(call(``, args+`,`), `"params"`, `"paramſ"`, 1), true},
+		{"tasks/get as defined", get(`"taskId":"nope",`), false},
+		{"tasks/get, params.taskid", get(`"taskid":"nope",`), true},
+		{"tasks/get, params.taskId twice", get(`"taskId":"nope","taskId":"nope",`), true},
+	} {
+		b, _ := json.Marshal(s.HandleMessage(context.Background(), json.RawMessage(tt.msg)))
+		var direct struct {
+			Error *struct {
+				Code    int    `json:"code"`
+				Message string `json:"message"`
+			} `json:"error"`
+		}
+		_ = json.Unmarshal(b, &direct)
+		// (mcp-go's tasks/get of an unknown task is a -32600 too, about the task.)
+		if got := direct.Error != nil && direct.Error.Code == mcp.INVALID_REQUEST && strings.Contains(direct.Error.Message, "member"); got != tt.refused {
+			t.Errorf("%s: mcp-go answers %s; want refused %v", tt.name, b, tt.refused)
+		}
+		resp, ok := tasks.handle(context.Background(), []byte(tt.msg), nil)
+		if ok == tt.refused {
+			t.Errorf("%s: extension answered %v (%s); want %v", tt.name, ok, resp, !tt.refused)
+		}
 	}
 }
