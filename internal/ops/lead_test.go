@@ -647,3 +647,21 @@ func TestKeyedMutex(t *testing.T) {
 		t.Errorf("entries left after every holder and waiter went: %v", k.m)
 	}
 }
+
+func TestSyncMessage(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		out  SyncLeadOutput
+		want string
+	}{
+		{SyncLeadOutput{Action: ActionCreated, LeadID: "00Q1", StatusSet: "Closed - Not Converted"}, "Created lead 00Q1; status set to Closed - Not Converted"},
+		{SyncLeadOutput{Action: ActionCreated, LeadID: "00Q1"}, "Created lead 00Q1"},
+		{SyncLeadOutput{Action: ActionConverted, LeadID: "00Q1", AccountID: "001A", ContactID: "003C", StatusSet: "Closed - Converted"},
+			"Converted lead 00Q1 (account 001A, contact 003C)"},
+		{SyncLeadOutput{Action: ActionCreated, LeadID: "00Q1", DuplicateRemoved: "00Q2"}, "Created lead 00Q1; deleted duplicate lead 00Q2 created concurrently"},
+	} {
+		if got := syncMessage(tc.out); got != tc.want {
+			t.Errorf("syncMessage(%+v) = %q, want %q", tc.out, got, tc.want)
+		}
+	}
+}
