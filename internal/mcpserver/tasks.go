@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"reflect"
 	"strings"
 	"sync"
@@ -74,7 +73,10 @@ func ownerOf(ctx context.Context) string {
 	if org, user := c.Identity(); org != "" || user != "" {
 		return org + "/" + user
 	}
-	return fmt.Sprintf("client %p", c)
+	// No identity (headers mode without userinfo): the credential itself.
+	// Not the client's address, which a later client may reuse once this
+	// one is evicted and collected, inheriting its tasks.
+	return "credential " + c.CredentialDigest()
 }
 
 func (o *taskOwners) add(id, owner string, now time.Time) {

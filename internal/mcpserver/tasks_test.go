@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -104,5 +105,34 @@ func TestTaskGuard(t *testing.T) {
 	}
 	if res := call(alice, `{"jsonrpc":"2.0","id":3,"method":"tasks/list","params":{}}`); res["error"] == nil {
 		t.Errorf("tasks/list: %v; want it refused", res)
+	}
+}
+
+// TestOwnerWithoutIdentity: a client with no known identity owns its tasks
+// by the credential it presented (same token, same owner; another token,
+// another owner), never by its address, and the owner holds no token.
+func TestOwnerWithoutIdentity(t *testing.T) {
+	client := func(token string) *salesforce.Client {
+		c, err := salesforce.New(salesforce.Config{
+			HTTPClient: http.DefaultClient,
+			Tokens:     salesforce.NewTokenSource(salesforce.TokenSourceConfig{Token: salesforce.Token{AccessToken: token, InstanceURL: "https://example.my.salesforce.com"}}),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	owner := func(c *salesforce.Client) string {
+		return ownerOf(context.WithValue(context.Background(), clientKey{}, c))
+	}
+	a1, a2, b := owner(client("00Dtoken!aaa")), owner(client("00Dtoken!aaa")), owner(client("00Dtoken!bbb"))
+	if a1 != a2 {
+		t.Errorf("one token, two owners: %q, %q", a1, a2)
+	}
+	if a1 == b {
+		t.Errorf("two tokens, one owner %q", a1)
+	}
+	if strings.Contains(a1, "00Dtoken") {
+		t.Errorf("owner %q holds the token", a1)
 	}
 }

@@ -479,14 +479,35 @@ func (t *Tasks) create(ctx context.Context, msg []byte) (taskResult, bool) {
 	return t.view(task, "task"), true
 }
 
+// handleRecovered is HandleMessage with its panics caught. A tool's own
+// panic is mcp-go's WithRecovery's, but one in mcp-go or a hook would end
+// the process from this goroutine, where no net/http recover applies, and
+// the task's slot would never be freed; the task fails instead.
+func (t *Tasks) handleRecovered(ctx context.Context, msg []byte) (resp mcp.JSONRPCMessage, panicked bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			resp, panicked = nil, true
+		}
+	}()
+	return t.srv.HandleMessage(ctx, msg), false
+}
+
 // run makes the call through mcp-go, as if it had come on its own, and
 // keeps what it answered.
 func (t *Tasks) run(ctx context.Context, task *extTask, msg []byte) {
-	resp := t.srv.HandleMessage(ctx, msg)
+	resp, panicked := t.handleRecovered(ctx, msg)
 	var result, rpcErr json.RawMessage
 	var isError bool
 	summary := ""
 	switch r := resp.(type) {
+	case nil:
+		if panicked {
+			summary = "the call failed inside the server"
+			rpcErr, _ = json.Marshal(map[string]any{"code": mcp.INTERNAL_ERROR, "message": summary})
+			break
+		}
+		rpcErr, _ = json.Marshal(map[string]any{"code": mcp.INTERNAL_ERROR, "message": "the call gave no response"})
+		summary = "the call gave no response"
 	case mcp.JSONRPCResponse:
 		result, _ = json.Marshal(r.Result)
 		var probe struct {

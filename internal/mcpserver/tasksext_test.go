@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/sfmcp/sfmcp/internal/emulator"
 	"github.com/sfmcp/sfmcp/internal/emulator/emulatortest"
@@ -568,5 +569,41 @@ func TestTasksExtensionMemberNames(t *testing.T) {
 		if ok == tt.refused {
 			t.Errorf("%s: extension answered %v (%s); want %v", tt.name, ok, resp, !tt.refused)
 		}
+	}
+}
+
+// TestTasksExtensionRunRecovers: a panic while a task runs, outside the
+// tool's handler (here a hook of the server), fails that task with an
+// internal error and frees its slot; it does not end the process.
+func TestTasksExtensionRunRecovers(t *testing.T) {
+	tasks := NewTasks()
+	NewServer(Options{Tools: allTools(t), Tasks: tasks})
+	hooks := &server.Hooks{}
+	hooks.AddBeforeAny(func(context.Context, any, mcp.MCPMethod, any) { panic("boom") })
+	tasks.srv = server.NewMCPServer("panics", "1", server.WithHooks(hooks), server.WithToolCapabilities(false))
+	call := []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"salesforce_bulk_query","arguments":{"sobject":"Account","soql":"SELECT Id FROM Account"},` + modernMeta(true) + `}}`)
+	if _, ok := tasks.handle(context.Background(), call, nil); !ok {
+		t.Fatal("no task made")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		tasks.mu.Lock()
+		running := tasks.running
+		var task *extTask
+		for _, v := range tasks.tasks {
+			task = v
+		}
+		status, rpcErr := task.status, string(task.rpcError)
+		tasks.mu.Unlock()
+		if running == 0 {
+			if status != "failed" || !strings.Contains(rpcErr, "-32603") {
+				t.Errorf("task %s %s; want failed with an internal error", status, rpcErr)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the task did not end")
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

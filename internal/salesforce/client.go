@@ -10,6 +10,8 @@ package salesforce
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -186,6 +188,14 @@ func (c *Client) InstanceURL() string { return c.instanceStr }
 
 // Identity returns the org and user ids the client was built with ("" when unknown).
 func (c *Client) Identity() (orgID, userID string) { return c.orgID, c.userID }
+
+// CredentialDigest is a hex SHA-256 digest of the instance and the access
+// token the client holds now: it tells callers apart by the credential they
+// presented, where no identity is known, without keeping the token.
+func (c *Client) CredentialDigest() string {
+	sum := sha256.Sum256([]byte(c.instanceStr + "\x00" + c.tokens.Token().AccessToken))
+	return hex.EncodeToString(sum[:])
+}
 
 // APIVersion returns the REST API version in use, like "62.0".
 func (c *Client) APIVersion() string { return c.version }
