@@ -135,7 +135,7 @@ func benchServeQuery(b *testing.B, upstream, token string, clients int) {
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != 200 || bytes.Contains(body, []byte(`"isError":true`)) || !bytes.Contains(body, []byte(`"records":[{`)) {
+		if resp.StatusCode != 200 || bytes.Contains(body, []byte(`"isError":true`)) || !bytes.Contains(body, []byte(`"rows":[["001000000000001AAA","Acme"]]`)) {
 			return fmt.Errorf("HTTP %d %.300s", resp.StatusCode, body)
 		}
 		return nil
