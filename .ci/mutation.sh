@@ -36,7 +36,7 @@ mkdir -p "$out"
 # what each file holds.
 scopes=(
 	"internal/salesforce|auth.go bulk.go escape.go limit.go redirect.go retry.go usage.go"
-	"internal/ops|bulk_load.go lead_sync.go query.go"
+	"internal/ops|bulk.go bulk_load.go lead_sync.go query.go"
 	"internal/mcpserver|auth.go instance.go"
 	"internal/mcpserver/oauth|authorize.go token.go"
 	"internal/mcpserver/oauth/store|cipher.go"
