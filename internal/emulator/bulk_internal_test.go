@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -74,6 +75,19 @@ func TestBulkResume(t *testing.T) {
 	if err := e.org.store.AppendBlob(ctx, id, streamUpload, 1, 0, []byte(data)); err != nil {
 		t.Fatal(err)
 	}
+	// A job closed (UploadComplete) but not yet started is started too.
+	queued, _ := sfid.New("750", pod, 999997)
+	qdata := "Name\nQueued One\n"
+	qj := &bulkJob{ID: queued, Kind: kindIngest, Operation: "insert", Object: "Account", State: stateUploadComplete,
+		CreatedByID: e.org.AdminUserID(), APIVersion: "62.0", LineEnding: "LF", ColumnDelimiter: "COMMA",
+		Uploads: 1, UploadBytes: int64(len(qdata))}
+	doc, _ = json.Marshal(qj)
+	if err := e.org.store.PutJob(ctx, queued, kindIngest, string(doc)); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.org.store.AppendBlob(ctx, queued, streamUpload, 1, 0, []byte(qdata)); err != nil {
+		t.Fatal(err)
+	}
 	e.Close()
 
 	e, err = New(ctx, Options{DataPath: path, NoSampleData: true})
@@ -82,28 +96,34 @@ func TestBulkResume(t *testing.T) {
 	}
 	defer e.Close()
 	deadline := time.Now().Add(10 * time.Second)
-	for {
-		cur, err := e.org.bulk.load(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if cur.State == stateJobComplete {
-			if cur.Processed != 3 || cur.Failed != 0 {
-				t.Fatalf("resumed job: %+v", cur)
+	for _, w := range []struct {
+		id        string
+		processed int64
+	}{{id, 3}, {queued, 1}} {
+		for {
+			cur, err := e.org.bulk.load(ctx, w.id)
+			if err != nil {
+				t.Fatal(err)
 			}
-			break
+			if cur.State == stateJobComplete {
+				if cur.Processed != w.processed || cur.Failed != 0 {
+					t.Fatalf("resumed job: %+v", cur)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("job not resumed: %+v", cur)
+			}
+			time.Sleep(5 * time.Millisecond)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("job not resumed: %+v", cur)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 	var names []string
 	err = e.org.store.Scan(ctx, "Account", false, func(r map[string]any) error {
 		names = append(names, r["Name"].(string))
 		return nil
 	})
-	if err != nil || strings.Join(names, ",") != "Resumed One,Resumed Two" {
+	slices.Sort(names) // the two jobs run side by side
+	if err != nil || strings.Join(names, ",") != "Queued One,Resumed One,Resumed Two" {
 		t.Fatalf("accounts: %v %v", names, err)
 	}
 }
@@ -128,6 +148,31 @@ func TestTxRows(t *testing.T) {
 	for _, tt := range tests {
 		if got := txRows(tt.processed, tt.fault); got != tt.want {
 			t.Errorf("txRows(%d, %+v) = %d, want %d", tt.processed, tt.fault, got, tt.want)
+		}
+	}
+}
+
+// TestJobInfoProcessingTime: totalProcessingTime is 0 before a job starts,
+// its start to its end once ended, and its start to its last change while
+// it runs.
+func TestJobInfoProcessingTime(t *testing.T) {
+	t0 := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		name string
+		job  bulkJob
+		want int64
+	}{
+		{"not started", bulkJob{Kind: kindIngest, State: stateUploadComplete, SystemModstamp: timestamp(t0.Add(time.Second))}, 0},
+		{"ended", bulkJob{Kind: kindIngest, State: stateJobComplete, StartedMS: t0.UnixMilli(), EndedMS: t0.UnixMilli() + 2500,
+			SystemModstamp: timestamp(t0.Add(9 * time.Second))}, 2500},
+		{"running", bulkJob{Kind: kindQuery, State: stateInProgress, StartedMS: t0.UnixMilli(), SystemModstamp: timestamp(t0.Add(700 * time.Millisecond))}, 700},
+	} {
+		info := tt.job.info(true)
+		if info.TotalProcessingTime == nil {
+			t.Fatalf("%s: no totalProcessingTime", tt.name)
+		}
+		if got := *info.TotalProcessingTime; got != tt.want {
+			t.Errorf("%s: totalProcessingTime %d, want %d", tt.name, got, tt.want)
 		}
 	}
 }
