@@ -176,3 +176,57 @@ func TestJobInfoProcessingTime(t *testing.T) {
 		}
 	}
 }
+
+// TestBulkResumePastAThousandJobs: the jobs to resume are listed a thousand
+// at a time; one stored after a full first page is still taken up.
+func TestBulkResumePastAThousandJobs(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "org.db")
+	e, err := New(ctx, Options{DataPath: path, NoSampleData: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := func(n int, state, data string) string {
+		id, _ := sfid.New("750", pod, uint64(900000+n))
+		j := &bulkJob{ID: id, Kind: kindIngest, Operation: "insert", Object: "Account", State: state,
+			CreatedByID: e.org.AdminUserID(), APIVersion: "62.0", LineEnding: "LF", ColumnDelimiter: "COMMA"}
+		if data != "" {
+			j.Uploads, j.UploadBytes = 1, int64(len(data))
+		}
+		doc, _ := json.Marshal(j)
+		if err := e.org.store.PutJob(ctx, id, kindIngest, string(doc)); err != nil {
+			t.Fatal(err)
+		}
+		if data != "" {
+			if err := e.org.store.AppendBlob(ctx, id, streamUpload, 1, 0, []byte(data)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return id
+	}
+	for n := range 1000 {
+		put(n, stateJobComplete, "")
+	}
+	last := put(1000, stateUploadComplete, "Name\nThe 1001st\n")
+	e.Close()
+
+	e, err = New(ctx, Options{DataPath: path, NoSampleData: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		cur, err := e.org.bulk.load(ctx, last)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cur.State == stateJobComplete && cur.Processed == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the job after the first thousand was not resumed: %+v", cur)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
