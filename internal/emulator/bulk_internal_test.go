@@ -230,3 +230,70 @@ func TestBulkResumePastAThousandJobs(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestBulkJobListPages: a list of more jobs than one answer holds (1001)
+// gives the first thousand and a nextRecordsUrl, whose page holds the rest.
+// The locator of offset 1000 is base64 with padding ("MTAwMA==").
+func TestBulkJobListPages(t *testing.T) {
+	ctx := context.Background()
+	e, err := New(ctx, Options{NoSampleData: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	tok, err := e.IssueToken(ctx, "bulk-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for n := range listPage + 1 {
+		id, _ := sfid.New("750", pod, uint64(800000+n))
+		j := &bulkJob{ID: id, Kind: kindIngest, Operation: "insert", Object: "Account", State: stateJobComplete,
+			APIVersion: "62.0", LineEnding: "LF", ColumnDelimiter: "COMMA", CreatedDate: timestamp(e.org.now())}
+		doc, _ := json.Marshal(j)
+		if err := e.org.store.PutJob(ctx, id, kindIngest, string(doc)); err != nil {
+			t.Fatal(err)
+		}
+		seen[id] = false
+	}
+	type page struct {
+		Done    bool    `json:"done"`
+		Next    *string `json:"nextRecordsUrl"`
+		Records []struct {
+			ID string `json:"id"`
+		} `json:"records"`
+	}
+	get := func(path string) page {
+		t.Helper()
+		r := httptest.NewRequest("GET", path, nil)
+		r.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		w := httptest.NewRecorder()
+		e.Handler().ServeHTTP(w, r)
+		var p page
+		if w.Code != 200 || json.Unmarshal(w.Body.Bytes(), &p) != nil {
+			t.Fatalf("GET %s: %d %s", path, w.Code, w.Body)
+		}
+		return p
+	}
+	first := get("/services/data/v62.0/jobs/ingest")
+	if first.Done || first.Next == nil || len(first.Records) != listPage {
+		t.Fatalf("first page: done %v, next %v, %d jobs; want %d and a next page", first.Done, first.Next, len(first.Records), listPage)
+	}
+	if want := "/services/data/v62.0/jobs/ingest?queryLocator=MTAwMA=="; *first.Next != want {
+		t.Errorf("nextRecordsUrl %q, want %q", *first.Next, want)
+	}
+	second := get(*first.Next)
+	if !second.Done || second.Next != nil || len(second.Records) != 1 {
+		t.Fatalf("second page: done %v, next %v, %d jobs; want the last one", second.Done, second.Next, len(second.Records))
+	}
+	// Offset 0 ("MA==") is the first page again.
+	if again := get("/services/data/v62.0/jobs/ingest?queryLocator=MA=="); len(again.Records) != listPage || again.Records[0].ID != first.Records[0].ID {
+		t.Errorf("locator of offset 0: %d jobs, want the first page", len(again.Records))
+	}
+	for _, r := range append(first.Records, second.Records...) {
+		if listed, ok := seen[r.ID]; !ok || listed {
+			t.Fatalf("job %s listed twice or unknown", r.ID)
+		}
+		seen[r.ID] = true
+	}
+}
