@@ -297,3 +297,15 @@ func TestBulkJobListPages(t *testing.T) {
 		seen[r.ID] = true
 	}
 }
+
+// TestCSVValue: numbers are written in full in a query job's CSV.
+func TestCSVValue(t *testing.T) {
+	for _, tt := range []struct {
+		v    any
+		want string
+	}{{3.25, "3.25"}, {-0.125, "-0.125"}, {1e6, "1000000"}, {int64(7), "7"}, {true, "true"}, {nil, ""}} {
+		if got := csvValue(tt.v); got != tt.want {
+			t.Errorf("csvValue(%v) = %q, want %q", tt.v, got, tt.want)
+		}
+	}
+}
