@@ -40,7 +40,7 @@ scopes=(
 	"internal/mcpserver|auth.go instance.go"
 	"internal/mcpserver/oauth|authorize.go token.go"
 	"internal/mcpserver/oauth/store|cipher.go"
-	"internal/emulator|oauth_server.go bulk.go bulk_ingest.go"
+	"internal/emulator|oauth_server.go oauth.go device.go bulk.go bulk_ingest.go bulk_query.go"
 )
 if (($# > 0)); then
 	wanted=("$@")
