@@ -36,11 +36,11 @@ mkdir -p "$out"
 # what each file holds.
 scopes=(
 	"internal/salesforce|auth.go bulk.go escape.go limit.go redirect.go retry.go usage.go"
-	"internal/ops|bulk_load.go lead_sync.go query.go"
+	"internal/ops|bulk.go bulk_load.go lead_sync.go query.go"
 	"internal/mcpserver|auth.go instance.go"
 	"internal/mcpserver/oauth|authorize.go token.go"
 	"internal/mcpserver/oauth/store|cipher.go"
-	"internal/emulator|oauth_server.go bulk_ingest.go"
+	"internal/emulator|oauth_server.go oauth.go device.go bulk.go bulk_ingest.go bulk_query.go"
 )
 if (($# > 0)); then
 	wanted=("$@")

@@ -929,3 +929,58 @@ func TestBulkQueryStreamedMatchesREST(t *testing.T) {
 		}
 	}
 }
+
+// TestBulkQueryPagesAcrossChunks: the results are stored in chunks of 2000
+// rows; a page that starts inside one chunk and runs into the next holds
+// the rows of both. maxRecords=0 is refused, and a locator at the very end
+// gives an empty last page.
+func TestBulkQueryPagesAcrossChunks(t *testing.T) {
+	t.Parallel()
+	s := emulatortest.New(t)
+	c := newBulk(t, s)
+	var sb strings.Builder
+	sb.WriteString("Name\n")
+	for i := range 2500 {
+		sb.WriteString("Chunked " + strconv.Itoa(i) + "\n")
+	}
+	if _, info := c.ingest(map[string]any{"object": "Account", "operation": "insert"}, sb.String()); num(info["numberRecordsProcessed"]) != 2500 || num(info["numberRecordsFailed"]) != 0 {
+		t.Fatalf("ingest: %v", info)
+	}
+	id := c.queryJob("query", "SELECT Id FROM Account")
+	total := num(c.wait("query", id)["numberRecordsProcessed"])
+	if total != 2750 {
+		t.Fatalf("%d rows; want the 250 sample accounts and 2500 more", total)
+	}
+	seen := map[string]bool{}
+	locator := ""
+	for _, want := range []int{1500, 1250} { // rows 0-1499 in chunk 1; 1500-1999 of chunk 1 and all of chunk 2
+		path := bulkV + "/jobs/query/" + id + "/results?maxRecords=1500"
+		if locator != "" {
+			path += "&locator=" + url.QueryEscape(locator)
+		}
+		r := c.do("GET", path, nil, false)
+		rows, err := csv.NewReader(strings.NewReader(string(r.body))).ReadAll()
+		if r.status != 200 || err != nil {
+			t.Fatalf("page: %d %v", r.status, err)
+		}
+		if n := r.header.Get("Sforce-NumberOfRecords"); len(rows)-1 != want || n != strconv.Itoa(want) {
+			t.Fatalf("page after %q: %d rows, Sforce-NumberOfRecords %s; want %d", locator, len(rows)-1, n, want)
+		}
+		for _, row := range rows[1:] {
+			if seen[row[0]] {
+				t.Fatalf("row twice: %v", row)
+			}
+			seen[row[0]] = true
+		}
+		locator = r.header.Get("Sforce-Locator")
+	}
+	if locator != "null" || len(seen) != total {
+		t.Fatalf("locator %q after %d rows", locator, len(seen))
+	}
+	c.wantErr(c.do("GET", bulkV+"/jobs/query/"+id+"/results?maxRecords=0", nil, false), 400, "INVALIDREQUEST")
+	// A locator at the end ("2750"): an empty last page.
+	r := c.do("GET", bulkV+"/jobs/query/"+id+"/results?locator="+url.QueryEscape("Mjc1MA=="), nil, false)
+	if r.status != 200 || r.header.Get("Sforce-NumberOfRecords") != "0" || r.header.Get("Sforce-Locator") != "null" {
+		t.Fatalf("locator at the end: %d %v %s", r.status, r.header, r.body)
+	}
+}
