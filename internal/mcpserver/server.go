@@ -60,6 +60,9 @@ type Options struct {
 	// Tasks, when set, serves the 2026-07-28 Tasks extension for the bulk
 	// tools (tasksext.go); give the same value to the transport.
 	Tasks *Tasks
+	// FastCalls, when set, answers the read-only tools' calls over stateless
+	// HTTP below mcp-go (fastcall.go); give the same value to the transport.
+	FastCalls *FastCalls
 }
 
 // toolsListTTL is how long a client may cache tools/list (a hint of the
@@ -126,6 +129,7 @@ func NewServer(opts Options) *server.MCPServer {
 	for i, t := range opts.Tools {
 		h := &handler{entry: entries[i], client: opts.Client, log: log, confirm: opts.Confirm, guard: opts.Guard, tel: opts.Telemetry}
 		s.AddTool(t.Def, h.handle)
+		opts.FastCalls.add(t.Def, h)
 		if longRunning(h.entry) {
 			eligible[t.Def.Name] = h.runsAsTask
 		}
