@@ -3,6 +3,7 @@ package mcpserver
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"io"
 	"net"
@@ -227,4 +228,32 @@ func headerLines(h http.Header) string {
 	}
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")
+}
+
+// TestTableCSV: the records' CSV text is encoding/csv's, field for field.
+func TestTableCSV(t *testing.T) {
+	fields := []string{"", "a", "a,b", `say "hi"`, "\"", "line\nbreak", "cr\rlf\r\n", " lead", "\tlead", "\u00a0nbsp", `\.`, `\`, "trail ",
+		"é", "日本", "\xff", "a\"b\"\"c", ",", "\n", "=1+2", "null", "{\"a\":[1,\"]\"]}"}
+	for _, row := range [][]string{fields, {""}, {"", ""}, {"x"}} {
+		var want bytes.Buffer
+		w := csv.NewWriter(&want)
+		_ = w.Write(row)
+		w.Flush()
+		var got strings.Builder
+		writeCSVLine(&got, len(row), func(i int) string { return row[i] })
+		if got.String() != want.String() {
+			t.Errorf("%q:\n got %q\nwant %q", row, got.String(), want.String())
+		}
+	}
+	for _, f := range fields {
+		var want bytes.Buffer
+		w := csv.NewWriter(&want)
+		_ = w.Write([]string{f})
+		w.Flush()
+		var got strings.Builder
+		writeCSVLine(&got, 1, func(int) string { return f })
+		if got.String() != want.String() {
+			t.Errorf("%q: got %q, want %q", f, got.String(), want.String())
+		}
+	}
 }

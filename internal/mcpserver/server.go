@@ -336,9 +336,11 @@ func successResult(cid string, out any) (*mcp.CallToolResult, error) {
 	}
 	buf.Write(b[1:])
 	structured := json.RawMessage(buf.Bytes())
-	text := summary(out) + "\n" + string(structured)
+	var text string
 	if recs, ok := recordsOf(out); ok {
 		text = recordsText(cid, out, recs)
+	} else {
+		text = summary(out) + "\n" + string(structured)
 	}
 	return &mcp.CallToolResult{
 		Content:           []mcp.Content{mcp.TextContent{Type: mcp.ContentTypeText, Text: text}},
