@@ -33,6 +33,16 @@ import (
 // version of its own), naming a read-only tool that never asks for
 // confirmation and never runs as a task. Give the same value to NewServer
 // (Options.FastCalls), which registers the tools, and to HTTPHandler.
+//
+// What mcp-go would do around the handler and the fast path does not, each
+// a no-op for these calls today: the hooks (sfmcp's BeforeCallTool only
+// touches params.task, OnRequestInitialization only tasks/*), the recovery
+// middleware (handle recovers itself), its tracer and request logger (not
+// configured), session tools and tool filters (none), and its table of
+// calls in flight: over stateless HTTP a notifications/cancelled POSTed by
+// any client cancels mcp-go's call of that id, which it cannot do here
+// (closing the request still cancels the call). A change to any of these
+// in NewServer must be mirrored here, or the tools left to mcp-go.
 type FastCalls struct {
 	tools map[string]*handler
 	// logWarnings is set once a client has asked for log messages at
