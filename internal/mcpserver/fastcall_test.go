@@ -257,3 +257,36 @@ func TestTableCSV(t *testing.T) {
 		}
 	}
 }
+
+type level int
+
+func (l level) String() string { return [...]string{"low", "high"}[l] }
+
+// TestSummaryOf: the summary line, as fmt's %v and %q wrote it.
+func TestSummaryOf(t *testing.T) {
+	type out struct {
+		Total   int    `json:"total_size"`
+		Done    bool   `json:"done"`
+		Next    string `json:"next,omitempty"`
+		Note    string `json:"note"`
+		Long    string `json:"long"`
+		Level   level  `json:"level"`
+		Small   int32
+		Skipped string `json:"-"`
+		hidden  int
+		List    []int `json:"list"`
+	}
+	v := out{Total: -3, Done: true, Note: "a \"q\"\n", Long: strings.Repeat("x", 81), Level: 1, Small: 7, Skipped: "s", hidden: 1}
+	if got, want := summaryOf(v, 80), `ok: total_size=-3 done=true note="a \"q\"\n" level=high Small=7`; got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	if got, want := summaryOf(&v, -1), `ok: total_size=-3 done=true note="a \"q\"\n" long="`+strings.Repeat("x", 81)+`" level=high Small=7`; got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	if got := summaryOf(struct{ List []int }{}, 80); got != "ok" {
+		t.Errorf("no scalar fields: %s", got)
+	}
+	if got := summaryOf(5, 80); got != "ok" {
+		t.Errorf("not a struct: %s", got)
+	}
+}

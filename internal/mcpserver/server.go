@@ -361,7 +361,8 @@ func summaryOf(out any, maxString int) string {
 	if v.Kind() != reflect.Struct {
 		return "ok"
 	}
-	var parts []string
+	var b strings.Builder
+	sep := "ok: "
 	for i := range v.NumField() {
 		f := v.Type().Field(i)
 		name, omit, skip := jsonName(f)
@@ -369,19 +370,46 @@ func summaryOf(out any, maxString int) string {
 			continue
 		}
 		fv := v.Field(i)
+		var val string
 		switch fv.Kind() {
 		case reflect.Int, reflect.Int64, reflect.Int32, reflect.Bool:
-			parts = append(parts, fmt.Sprintf("%s=%v", name, fv.Interface()))
-		case reflect.String:
-			if s := fv.String(); (s != "" || !omit) && (maxString < 0 || len(s) <= maxString) {
-				parts = append(parts, fmt.Sprintf("%s=%q", name, s))
+			switch {
+			case formatsItself(f.Type):
+				val = fmt.Sprintf("%v", fv.Interface())
+			case fv.Kind() == reflect.Bool:
+				val = strconv.FormatBool(fv.Bool())
+			default:
+				val = strconv.FormatInt(fv.Int(), 10)
 			}
+		case reflect.String:
+			s := fv.String()
+			if (s == "" && omit) || (maxString >= 0 && len(s) > maxString) {
+				continue
+			}
+			if formatsItself(f.Type) {
+				val = fmt.Sprintf("%q", fv.Interface())
+			} else {
+				val = strconv.Quote(s)
+			}
+		default:
+			continue
 		}
+		b.WriteString(sep)
+		b.WriteString(name)
+		b.WriteByte('=')
+		b.WriteString(val)
+		sep = " "
 	}
-	if len(parts) == 0 {
+	if b.Len() == 0 {
 		return "ok"
 	}
-	return "ok: " + strings.Join(parts, " ")
+	return b.String()
+}
+
+// formatsItself reports whether fmt's %v and %q would call a method of t
+// (String or Error) rather than format the value by its kind.
+func formatsItself(t reflect.Type) bool {
+	return t.Implements(reflect.TypeFor[fmt.Stringer]()) || t.Implements(reflect.TypeFor[error]())
 }
 
 // ToolError is the structured content of a failed call. It keeps the
