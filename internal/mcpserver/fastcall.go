@@ -76,12 +76,14 @@ func (f *FastCalls) wrap(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		body, err := io.ReadAll(r.Body)
-		r.Body = readCloser{bytes.NewReader(body), r.Body}
-		if err != nil || len(body) > server.DefaultMaxRequestBodyBytes {
-			if err != nil {
-				r.Body = readCloser{io.MultiReader(bytes.NewReader(body), errReader{err}), r.Body}
-			}
+		body, err := readBody(r)
+		if err != nil {
+			r.Body = readCloser{io.MultiReader(bytes.NewReader(body), errReader{err}), r.Body}
+			next.ServeHTTP(w, r)
+			return
+		}
+		setBody(r, body)
+		if len(body) > server.DefaultMaxRequestBodyBytes {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -160,34 +162,25 @@ func (f *FastCalls) parse(body []byte) (fastCall, bool) {
 	// Member names exactly as written, each once: encoding/json would match
 	// "Method" or a duplicate, which mcp-go refuses or reads otherwise.
 	top, ok := exactMembers(body, "jsonrpc", "id", "method", "params")
-	if !ok || len(top) != 4 {
+	if !ok || !top.has(0) || !top.has(1) || !top.has(2) || !top.has(3) {
 		return fastCall{}, false
 	}
-	params := body[top["params"].start:top["params"].end]
+	params := body[top[3].start:top[3].end]
 	pm, ok := exactMembers(params, "name", "arguments")
-	if !ok || !json.Valid(body) {
+	if !ok || !pm.has(0) || !json.Valid(body) {
 		return fastCall{}, false
 	}
-	var env struct {
-		JSONRPC string `json:"jsonrpc"`
-		Method  string `json:"method"`
-	}
-	env.JSONRPC, ok = plainString(body, top["jsonrpc"])
-	if !ok || env.JSONRPC != mcp.JSONRPC_VERSION {
+	if v, ok := plainString(body, top[0]); !ok || v != mcp.JSONRPC_VERSION {
 		return fastCall{}, false
 	}
-	if env.Method, ok = plainString(body, top["method"]); !ok || env.Method != string(mcp.MethodToolsCall) {
+	if v, ok := plainString(body, top[2]); !ok || v != string(mcp.MethodToolsCall) {
 		return fastCall{}, false
 	}
-	id := body[top["id"].start:top["id"].end]
+	id := body[top[1].start:top[1].end]
 	if !plainID(id) {
 		return fastCall{}, false
 	}
-	ns, ok := pm["name"]
-	if !ok {
-		return fastCall{}, false
-	}
-	name, ok := plainString(params, ns)
+	name, ok := plainString(params, pm[0])
 	if !ok {
 		return fastCall{}, false
 	}
@@ -196,8 +189,8 @@ func (f *FastCalls) parse(body []byte) (fastCall, bool) {
 		return fastCall{}, false
 	}
 	var args json.RawMessage
-	if as, ok := pm["arguments"]; ok {
-		args = params[as.start:as.end]
+	if pm.has(1) {
+		args = params[pm[1].start:pm[1].end]
 		// mcp-go also decodes the arguments into a map: a number that
 		// overflows a float64 fails the whole request there.
 		if args[0] != '{' || !floatSafe(args) {
@@ -207,53 +200,55 @@ func (f *FastCalls) parse(body []byte) (fastCall, bool) {
 	return fastCall{id: id, name: name, args: args, h: h}, true
 }
 
-// exactMembers is members with names matched exactly, each at most once, and
-// no others.
-func exactMembers(msg []byte, names ...string) (map[string]span, bool) {
+// memberSpans are the values exactMembers found, by the index of their name
+// (a span with end 0: absent).
+type memberSpans [4]span
+
+func (m *memberSpans) has(i int) bool { return m[i].end > 0 }
+
+// exactMembers is members with names (at most 4) matched exactly, each at
+// most once, and no others.
+func exactMembers(msg []byte, names ...string) (found memberSpans, ok bool) {
 	i := skipSpace(msg, 0)
 	if i >= len(msg) || msg[i] != '{' {
-		return nil, false
+		return found, false
 	}
-	found := make(map[string]span, len(names))
 	i = skipSpace(msg, i+1)
 	if i < len(msg) && msg[i] == '}' {
 		return found, len(bytes.TrimSpace(msg[i+1:])) == 0
 	}
 	for {
 		if i >= len(msg) || msg[i] != '"' {
-			return nil, false
+			return found, false
 		}
 		keyEnd := skipString(msg, i)
 		if keyEnd < 0 {
-			return nil, false
+			return found, false
 		}
 		key := msg[i+1 : keyEnd-1]
-		known := false
-		for _, n := range names {
+		k := -1
+		for j, n := range names {
 			if string(key) == n {
-				if _, dup := found[n]; dup {
-					return nil, false
-				}
-				known = true
+				k = j
 				break
 			}
 		}
-		if !known {
-			return nil, false
+		if k < 0 || found.has(k) {
+			return found, false
 		}
 		i = skipSpace(msg, keyEnd)
 		if i >= len(msg) || msg[i] != ':' {
-			return nil, false
+			return found, false
 		}
 		i = skipSpace(msg, i+1)
 		end := skipValue(msg, i)
 		if end < 0 {
-			return nil, false
+			return found, false
 		}
-		found[string(key)] = span{i, end}
+		found[k] = span{i, end}
 		i = skipSpace(msg, end)
 		if i >= len(msg) {
-			return nil, false
+			return found, false
 		}
 		switch msg[i] {
 		case ',':
@@ -261,7 +256,7 @@ func exactMembers(msg []byte, names ...string) (map[string]span, bool) {
 		case '}':
 			return found, len(bytes.TrimSpace(msg[i+1:])) == 0
 		default:
-			return nil, false
+			return found, false
 		}
 	}
 }
