@@ -72,6 +72,9 @@ type HTTPOptions struct {
 	// Tasks serves the 2026-07-28 Tasks extension: the value given to
 	// NewServer (Options.Tasks); nil: none.
 	Tasks *Tasks
+	// FastCalls answers read-only tools' calls below mcp-go: the value given
+	// to NewServer (Options.FastCalls); nil: mcp-go answers every request.
+	FastCalls *FastCalls
 }
 
 type clientKey struct{}
@@ -199,7 +202,7 @@ func HTTPHandler(s *server.MCPServer, listenAddr string, o HTTPOptions) (http.Ha
 	// to the same bound as their requests.
 	o.Tasks.limitPerOwner(o.Limits.Concurrent)
 	refusals := newRefusalLog(log, time.Minute, time.Now)
-	mux.Handle("/mcp", limitBody(MaxArgumentBytes+64<<10, authMiddleware(auth, o.Mode, base+metadataPath, refusals, limiter.wrap(interceptHTTP(echoIDs(streamable), preHandlers(completionCheck(s), o.Tasks.handle))))))
+	mux.Handle("/mcp", limitBody(MaxArgumentBytes+64<<10, authMiddleware(auth, o.Mode, base+metadataPath, refusals, limiter.wrap(interceptHTTP(echoIDs(o.FastCalls.wrap(streamable)), preHandlers(completionCheck(s), o.Tasks.handle))))))
 
 	loopback := isLoopbackListen(listenAddr)
 	origins := o.CORSOrigins

@@ -35,8 +35,13 @@ func BenchmarkHTTPQueryCall(b *testing.B) {
 	if os.Getenv("SFMCP_BENCH_NO_TASKS") != "" {
 		tasks = nil // for the before/after of BENCHMARKS.md
 	}
-	s := NewServer(Options{Version: "bench", Tools: allToolsB(b), Client: ClientFromContext, Tasks: tasks})
-	h, err := HTTPHandler(s, "127.0.0.1:0", HTTPOptions{Mode: AuthBearer, LoginURL: up.URL, Instances: InstancePolicy{Allowed: []string{hostOf(up.URL)}}, Tasks: tasks})
+	// And the fast path for read-only calls (SFMCP_BENCH_NO_FAST=1: mcp-go answers).
+	fast := NewFastCalls()
+	if os.Getenv("SFMCP_BENCH_NO_FAST") != "" {
+		fast = nil
+	}
+	s := NewServer(Options{Version: "bench", Tools: allToolsB(b), Client: ClientFromContext, Tasks: tasks, FastCalls: fast})
+	h, err := HTTPHandler(s, "127.0.0.1:0", HTTPOptions{Mode: AuthBearer, LoginURL: up.URL, Instances: InstancePolicy{Allowed: []string{hostOf(up.URL)}}, Tasks: tasks, FastCalls: fast})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -385,7 +385,7 @@ func echoIDs(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		body, err := io.ReadAll(r.Body)
+		body, err := readBody(r)
 		if err != nil {
 			// The handler sees the same failure it would have seen.
 			r.Body = readCloser{io.MultiReader(bytes.NewReader(body), errReader{err}), r.Body}
@@ -394,7 +394,7 @@ func echoIDs(next http.Handler) http.Handler {
 		}
 		e := newIDEcho()
 		msg := e.request(body)
-		r.Body = readCloser{bytes.NewReader(msg), r.Body}
+		setBody(r, msg)
 		r.ContentLength = int64(len(msg))
 		if len(e.raw) == 0 {
 			next.ServeHTTP(w, r)
@@ -410,6 +410,30 @@ func echoIDs(next http.Handler) http.Handler {
 type readCloser struct {
 	io.Reader
 	io.Closer
+}
+
+// bufferedBody is a request body a middleware has read whole: the next one
+// takes its bytes (readBody) instead of reading and copying them again.
+// Nothing changes the bytes once they are a body.
+type bufferedBody struct {
+	*bytes.Reader
+	b []byte
+	io.Closer
+}
+
+// setBody makes b the body of r, closing r's current body when it closes.
+func setBody(r *http.Request, b []byte) {
+	r.Body = &bufferedBody{Reader: bytes.NewReader(b), b: b, Closer: r.Body}
+}
+
+// readBody reads r's body to its end: without a copy when it is a
+// bufferedBody not read from yet.
+func readBody(r *http.Request) ([]byte, error) {
+	if bb, ok := r.Body.(*bufferedBody); ok && bb.Len() == len(bb.b) {
+		_, _ = bb.Seek(0, io.SeekEnd)
+		return bb.b, nil
+	}
+	return io.ReadAll(r.Body)
 }
 
 type errReader struct{ err error }

@@ -60,6 +60,9 @@ type Options struct {
 	// Tasks, when set, serves the 2026-07-28 Tasks extension for the bulk
 	// tools (tasksext.go); give the same value to the transport.
 	Tasks *Tasks
+	// FastCalls, when set, answers the read-only tools' calls over stateless
+	// HTTP below mcp-go (fastcall.go); give the same value to the transport.
+	FastCalls *FastCalls
 }
 
 // toolsListTTL is how long a client may cache tools/list (a hint of the
@@ -126,6 +129,7 @@ func NewServer(opts Options) *server.MCPServer {
 	for i, t := range opts.Tools {
 		h := &handler{entry: entries[i], client: opts.Client, log: log, confirm: opts.Confirm, guard: opts.Guard, tel: opts.Telemetry}
 		s.AddTool(t.Def, h.handle)
+		opts.FastCalls.add(t.Def, h)
 		if longRunning(h.entry) {
 			eligible[t.Def.Name] = h.runsAsTask
 		}
@@ -332,9 +336,11 @@ func successResult(cid string, out any) (*mcp.CallToolResult, error) {
 	}
 	buf.Write(b[1:])
 	structured := json.RawMessage(buf.Bytes())
-	text := summary(out) + "\n" + string(structured)
+	var text string
 	if recs, ok := recordsOf(out); ok {
 		text = recordsText(cid, out, recs)
+	} else {
+		text = summary(out) + "\n" + string(structured)
 	}
 	return &mcp.CallToolResult{
 		Content:           []mcp.Content{mcp.TextContent{Type: mcp.ContentTypeText, Text: text}},
@@ -355,7 +361,8 @@ func summaryOf(out any, maxString int) string {
 	if v.Kind() != reflect.Struct {
 		return "ok"
 	}
-	var parts []string
+	var b strings.Builder
+	sep := "ok: "
 	for i := range v.NumField() {
 		f := v.Type().Field(i)
 		name, omit, skip := jsonName(f)
@@ -363,19 +370,46 @@ func summaryOf(out any, maxString int) string {
 			continue
 		}
 		fv := v.Field(i)
+		var val string
 		switch fv.Kind() {
 		case reflect.Int, reflect.Int64, reflect.Int32, reflect.Bool:
-			parts = append(parts, fmt.Sprintf("%s=%v", name, fv.Interface()))
-		case reflect.String:
-			if s := fv.String(); (s != "" || !omit) && (maxString < 0 || len(s) <= maxString) {
-				parts = append(parts, fmt.Sprintf("%s=%q", name, s))
+			switch {
+			case formatsItself(f.Type):
+				val = fmt.Sprintf("%v", fv.Interface())
+			case fv.Kind() == reflect.Bool:
+				val = strconv.FormatBool(fv.Bool())
+			default:
+				val = strconv.FormatInt(fv.Int(), 10)
 			}
+		case reflect.String:
+			s := fv.String()
+			if (s == "" && omit) || (maxString >= 0 && len(s) > maxString) {
+				continue
+			}
+			if formatsItself(f.Type) {
+				val = fmt.Sprintf("%q", fv.Interface())
+			} else {
+				val = strconv.Quote(s)
+			}
+		default:
+			continue
 		}
+		b.WriteString(sep)
+		b.WriteString(name)
+		b.WriteByte('=')
+		b.WriteString(val)
+		sep = " "
 	}
-	if len(parts) == 0 {
+	if b.Len() == 0 {
 		return "ok"
 	}
-	return "ok: " + strings.Join(parts, " ")
+	return b.String()
+}
+
+// formatsItself reports whether fmt's %v and %q would call a method of t
+// (String or Error) rather than format the value by its kind.
+func formatsItself(t reflect.Type) bool {
+	return t.Implements(reflect.TypeFor[fmt.Stringer]()) || t.Implements(reflect.TypeFor[error]())
 }
 
 // ToolError is the structured content of a failed call. It keeps the

@@ -646,7 +646,7 @@ func interceptHTTP(next http.Handler, handle preHandler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		body, err := io.ReadAll(r.Body)
+		body, err := readBody(r)
 		if err != nil {
 			r.Body = readCloser{io.MultiReader(bytes.NewReader(body), errReader{err}), r.Body}
 			next.ServeHTTP(w, r)
@@ -662,7 +662,7 @@ func interceptHTTP(next http.Handler, handle preHandler) http.Handler {
 			_, _ = w.Write(resp)
 			return
 		}
-		r.Body = readCloser{bytes.NewReader(body), r.Body}
+		setBody(r, body)
 		next.ServeHTTP(w, r)
 	})
 }

@@ -1,9 +1,9 @@
 package mcpserver
 
 import (
-	"bytes"
-	"encoding/csv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/sfmcp/sfmcp/internal/ops"
 )
@@ -43,21 +43,63 @@ func recordsText(cid string, out any, records ops.Table) string {
 
 // tableCSV writes a table as CSV: the columns, then one line a row, each
 // value as ops.Cell.Text gives it (null is an empty cell, a subquery's rows
-// stay JSON in their cell).
+// stay JSON in their cell). The text is encoding/csv's (TestTableCSV
+// compares them), written without its 4 kB buffer a call.
 func tableCSV(t ops.Table) string {
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	_ = w.Write(t.Columns)
-	line := make([]string, len(t.Columns))
-	for _, row := range t.Rows {
-		for i := range line {
-			line[i] = ""
-			if i < len(row) {
-				line[i] = row[i].Text()
-			}
-		}
-		_ = w.Write(line)
+	var b strings.Builder
+	n := 0
+	for _, c := range t.Columns {
+		n += len(c) + 1
 	}
-	w.Flush()
-	return buf.String()
+	b.Grow(n * (len(t.Rows) + 1))
+	writeCSVLine(&b, len(t.Columns), func(i int) string { return t.Columns[i] })
+	for _, row := range t.Rows {
+		writeCSVLine(&b, len(t.Columns), func(i int) string {
+			if i < len(row) {
+				return row[i].Text()
+			}
+			return ""
+		})
+	}
+	return b.String()
+}
+
+// writeCSVLine writes one CSV record of n fields as encoding/csv's Writer
+// does with its defaults (comma, "\n" line ends).
+func writeCSVLine(b *strings.Builder, n int, field func(int) string) {
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		f := field(i)
+		if !csvNeedsQuotes(f) {
+			b.WriteString(f)
+			continue
+		}
+		b.WriteByte('"')
+		for len(f) > 0 {
+			j := strings.IndexByte(f, '"')
+			if j < 0 {
+				b.WriteString(f)
+				break
+			}
+			b.WriteString(f[:j+1])
+			b.WriteByte('"')
+			f = f[j+1:]
+		}
+		b.WriteByte('"')
+	}
+	b.WriteByte('\n')
+}
+
+// csvNeedsQuotes is encoding/csv's fieldNeedsQuotes for a comma.
+func csvNeedsQuotes(f string) bool {
+	if f == "" {
+		return false
+	}
+	if f == `\.` || strings.ContainsAny(f, ",\"\r\n") {
+		return true
+	}
+	r, _ := utf8.DecodeRuneInString(f)
+	return unicode.IsSpace(r)
 }

@@ -452,9 +452,9 @@ func serveHTTP(ctx context.Context, opts *Options, cfg *config.Config, tools []m
 		return err
 	}
 	defer closeLocker()
-	tasks := mcpserver.NewTasks()
+	tasks, fast := mcpserver.NewTasks(), mcpserver.NewFastCalls()
 	s := mcpserver.NewServer(mcpserver.Options{Version: opts.Version, Tools: tools, Client: mcpserver.ClientFromContext, ListToolsets: opts.listToolsets(),
-		Confirm: opts.confirmPolicy(), Guard: opts.guard(), Leads: leadSyncer(cfg, locker), Logger: log, Telemetry: tel, Tasks: tasks})
+		Confirm: opts.confirmPolicy(), Guard: opts.guard(), Leads: leadSyncer(cfg, locker), Logger: log, Telemetry: tel, Tasks: tasks, FastCalls: fast})
 	var usage *salesforce.Usage
 	if opts.APIUsage != nil {
 		if usage, err = opts.APIUsage(); err != nil {
@@ -463,7 +463,7 @@ func serveHTTP(ctx context.Context, opts *Options, cfg *config.Config, tools []m
 		}
 	}
 	h, err := mcpserver.HTTPHandler(s, ln.Addr().String(), mcpserver.HTTPOptions{
-		Proxy: proxy, LocalClient: local, Tasks: tasks,
+		Proxy: proxy, LocalClient: local, Tasks: tasks, FastCalls: fast,
 		Mode: mode, BaseURL: cfg.String(config.KeyBaseURL), LoginURL: login,
 		Instances:   mcpserver.InstancePolicy{Allowed: allowed},
 		CORSOrigins: mcpserver.SplitList(opts.CORSOrigins),
