@@ -147,10 +147,12 @@ func cpuTime() time.Duration {
 
 // BenchmarkBulkIngest runs one Bulk API 2.0 insert job of BENCH_ROWS
 // (default 100,000) Accounts with 6 columns, the CSV of
-// .ci/bench-emulator.sh, against a file-backed org, over HTTP: timed from
-// the first byte of the upload to JobComplete. It reports rows/s and the
-// process's CPU time per row (server and this client together; wall time
-// depends on what else the machine runs, CPU time much less).
+// .ci/bench-emulator.sh, over HTTP, against a file-backed org ("file", as
+// `sfmcp emulator --data`) and an in-memory one ("memory", the default of
+// emulator.Options): timed from the first byte of the upload to
+// JobComplete. It reports rows/s and the process's CPU time per row (server
+// and this client together; wall time depends on what else the machine
+// runs, CPU time much less).
 //
 //	BENCH_ROWS=100000 go test -run '^$' -bench BulkIngest -benchtime 1x ./internal/emulator/
 func BenchmarkBulkIngest(b *testing.B) {
@@ -167,35 +169,51 @@ func BenchmarkBulkIngest(b *testing.B) {
 	for i := range rows {
 		fmt.Fprintf(&data, "\"Bench Account %d\",Energy,%d,+1 555 0100,https://example.com/%d,\"Row %d, with a comma\"\n", i, i%5000, i, i)
 	}
-	for i := 0; i < b.N; i++ {
-		dir := b.TempDir()
-		s := emulatortest.New(b, func(o *emulator.Options) {
-			o.NoSampleData = true
-			o.DataPath = filepath.Join(dir, "org.db")
-		})
-		c := newBulk(b, s)
-		id := c.create(map[string]any{"object": "Account", "operation": "insert"})
-		b.ResetTimer()
-		start, cpu := time.Now(), cpuTime()
-		if r := c.do("PUT", bulkV+"/jobs/ingest/"+id+"/batches", data.String(), false); r.status != 201 {
-			b.Fatalf("upload: %d %s", r.status, r.body)
+	for _, file := range []bool{true, false} {
+		name := "memory"
+		if file {
+			name = "file"
 		}
-		c.closeJob(id)
-		var info map[string]any
-		for {
-			info = c.json("GET", bulkV+"/jobs/ingest/"+id, nil, 200)
-			if st := info["state"]; st == "JobComplete" || st == "Failed" || st == "Aborted" {
-				break
+		b.Run(name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				dir := b.TempDir()
+				s := emulatortest.New(b, func(o *emulator.Options) {
+					o.NoSampleData = true
+					if file {
+						o.DataPath = filepath.Join(dir, "org.db")
+					}
+				})
+				benchIngest(b, s, rows, data.String())
 			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		elapsed, used := time.Since(start), cpuTime()-cpu
-		b.StopTimer()
-		if info["state"] != "JobComplete" || num(info["numberRecordsProcessed"]) != rows || num(info["numberRecordsFailed"]) != 0 {
-			b.Fatalf("job ended: %v", info)
-		}
-		b.ReportMetric(float64(rows)/elapsed.Seconds(), "rows/s")
-		b.ReportMetric(float64(used.Nanoseconds())/1000/float64(rows), "cpu-µs/row")
-		b.ReportMetric(float64(peakRSSKB())/1024, "peak-RSS-MB")
+		})
 	}
+}
+
+// benchIngest uploads data as one insert job, waits for it to end and
+// reports the figures of BenchmarkBulkIngest.
+func benchIngest(b *testing.B, s *emulatortest.Server, rows int, data string) {
+	c := newBulk(b, s)
+	id := c.create(map[string]any{"object": "Account", "operation": "insert"})
+	b.ResetTimer()
+	start, cpu := time.Now(), cpuTime()
+	if r := c.do("PUT", bulkV+"/jobs/ingest/"+id+"/batches", data, false); r.status != 201 {
+		b.Fatalf("upload: %d %s", r.status, r.body)
+	}
+	c.closeJob(id)
+	var info map[string]any
+	for {
+		info = c.json("GET", bulkV+"/jobs/ingest/"+id, nil, 200)
+		if st := info["state"]; st == "JobComplete" || st == "Failed" || st == "Aborted" {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	elapsed, used := time.Since(start), cpuTime()-cpu
+	b.StopTimer()
+	if info["state"] != "JobComplete" || num(info["numberRecordsProcessed"]) != rows || num(info["numberRecordsFailed"]) != 0 {
+		b.Fatalf("job ended: %v", info)
+	}
+	b.ReportMetric(float64(rows)/elapsed.Seconds(), "rows/s")
+	b.ReportMetric(float64(used.Nanoseconds())/1000/float64(rows), "cpu-µs/row")
+	b.ReportMetric(float64(peakRSSKB())/1024, "peak-RSS-MB")
 }

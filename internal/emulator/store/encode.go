@@ -40,6 +40,49 @@ func appendRecord(buf []byte, keys []string, rec Record) ([]byte, []string, erro
 	return append(buf, '}'), keys, nil
 }
 
+// EncodeRecord appends rec as Insert would store it, keys sorted, to buf and
+// returns where the Id's value starts in buf (-1 when rec has no plain
+// ASCII string Id). A Bulk insert encodes its records before their ids are
+// known, with a placeholder Id of the same length, and writes the real ids
+// over it (EncodedRecord): the encoding runs on another goroutine than the
+// transaction that numbers and stores the records. keys are as for
+// appendRecord.
+func EncodeRecord(buf []byte, keys []string, rec Record) (out []byte, outKeys []string, idAt int, err error) {
+	if !sameKeys(keys, rec) {
+		keys = keys[:0]
+		for k := range rec {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+	}
+	idAt = -1
+	buf = append(buf, '{')
+	for i, k := range keys {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = appendString(buf, k)
+		buf = append(buf, ':')
+		if id, ok := rec[k].(string); ok && k == "Id" && plainASCII(id) {
+			idAt = len(buf) + 1
+		}
+		if buf, err = appendValue(buf, rec[k]); err != nil {
+			return buf, keys, -1, err
+		}
+	}
+	return append(buf, '}'), keys, idAt, nil
+}
+
+// plainASCII reports whether appendString writes s as it is, between quotes.
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
 func appendValue(buf []byte, v any) ([]byte, error) {
 	switch x := v.(type) {
 	case nil:

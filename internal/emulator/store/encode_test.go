@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"maps"
 	"math"
 	"reflect"
 	"testing"
@@ -40,5 +41,51 @@ func TestAppendRecord(t *testing.T) {
 		if len(keys) != len(rec) {
 			t.Errorf("keys %v for a record of %d fields", keys, len(rec))
 		}
+	}
+}
+
+// TestEncodeRecord: EncodeRecord writes what appendRecord writes, and idAt
+// is where the Id's characters start, so that writing another id of the
+// same length there gives the record with that id; -1 when the Id is
+// missing or not plain ASCII.
+func TestEncodeRecord(t *testing.T) {
+	tests := []struct {
+		name   string
+		rec    Record
+		wantAt bool
+	}{
+		{"first key", Record{"Id": "000000000000000000", "Name": "A"}, true},
+		{"middle key", Record{"A": "x", "Id": "000000000000000000", "Name": "\"Id\":\"", "Z": nil}, true},
+		{"no id", Record{"Name": "A"}, false},
+		{"id not a string", Record{"Id": nil, "Name": "A"}, false},
+		{"id escaped", Record{"Id": "a\"b", "Name": "A"}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			want, _, err := appendRecord(nil, nil, tc.rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _, at, err := EncodeRecord(nil, nil, tc.rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != string(want) {
+				t.Fatalf("EncodeRecord wrote %s, appendRecord %s", got, want)
+			}
+			if (at >= 0) != tc.wantAt {
+				t.Fatalf("idAt %d", at)
+			}
+			if at < 0 {
+				return
+			}
+			copy(got[at:], "001EMU000000042YBA")
+			rec := maps.Clone(tc.rec)
+			rec["Id"] = "001EMU000000042YBA"
+			want, _, _ = appendRecord(nil, nil, rec)
+			if string(got) != string(want) {
+				t.Errorf("with the id written at %d: %s, want %s", at, got, want)
+			}
+		})
 	}
 }

@@ -275,6 +275,60 @@ func (tx *Tx) InsertMany(ctx context.Context, object string, recs []Record, inde
 
 var insertManySQL = insertSQL(insertRows)
 
+// EncodedRecord is a new live record already encoded (EncodeRecord), for
+// InsertEncoded: Data is exactly what Insert would store for it.
+type EncodedRecord struct {
+	ID    string
+	Data  []byte
+	Index []IndexValue // no unique values: see InsertMany
+}
+
+// InsertEncoded adds new live records of object, in order, as InsertMany
+// would, from their encoded form.
+func (tx *Tx) InsertEncoded(ctx context.Context, object string, recs []EncodedRecord) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	if !tx.inserted[object] {
+		if tx.inserted == nil {
+			tx.inserted = map[string]bool{}
+		}
+		tx.inserted[object] = true
+		tx.cache.invalidateObject(object)
+	}
+	args := make([]any, 0, 4*insertRows)
+	ids := make([]string, 0, insertRows)
+	for start := 0; start < len(recs); start += insertRows {
+		part := recs[start:min(start+insertRows, len(recs))]
+		args, ids = args[:0], ids[:0]
+		for _, r := range part {
+			if err := tx.remember(ctx, r.ID, true, object); err != nil {
+				return err
+			}
+			for _, iv := range r.Index {
+				if iv.Unique {
+					return fmt.Errorf("store: insert %s: unique value %s in a bulk insert", r.ID, iv.Field)
+				}
+			}
+			if err := tx.putIndex(ctx, object, r.ID, r.Index); err != nil {
+				return err
+			}
+			args = append(args, r.ID, object, false, string(r.Data))
+			ids = append(ids, r.ID)
+		}
+		tx.cache.invalidate(ids...)
+		tx.touched = append(tx.touched, ids...)
+		q := insertManySQL
+		if len(part) < insertRows {
+			q = insertSQL(len(part))
+		}
+		if _, err := tx.q.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("store: insert %d records of %s: %w", len(part), object, err)
+		}
+	}
+	return nil
+}
+
 func insertSQL(n int) string {
 	return `INSERT INTO records(id, object, deleted, data) VALUES (?, ?, ?, ?)` + strings.Repeat(`, (?, ?, ?, ?)`, n-1)
 }
