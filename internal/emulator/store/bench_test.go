@@ -34,11 +34,6 @@ func BenchmarkInsertEncoded(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if x := os.Getenv("STORE_EXP"); x != "" {
-					if _, err := s.db.ExecContext(ctx, x); err != nil {
-						b.Fatal(err)
-					}
-				}
 				recs := make([]EncodedRecord, perTx)
 				b.ResetTimer()
 				var used time.Duration

@@ -112,7 +112,11 @@ func (s *Store) ListJobs(ctx context.Context, kind string, offset, limit int) ([
 // AppendBlob stores one chunk of a job's stream at seq, with the number of
 // rows it holds.
 func (s *Store) AppendBlob(ctx context.Context, job string, stream int, seq int64, rows int, data []byte) error {
-	return appendBlob(ctx, s.db, job, stream, seq, rows, data)
+	if err := appendBlob(ctx, s.db, job, stream, seq, rows, data); err != nil {
+		return err
+	}
+	s.ckpt.kick()
+	return nil
 }
 
 // AppendBlob stores one chunk of a job's stream inside the transaction.
