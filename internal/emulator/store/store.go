@@ -90,6 +90,13 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// statement journal (to undo just that statement); in a temporary file
 	// that was a pwrite per page, an eighth of a Bulk insert's writer.
 	dsn += sep(dsn) + "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=temp_store(MEMORY)"
+	if path == "" {
+		// Every page of an in-memory database is an allocation of its
+		// own that is never given back while the store is open; 64 KiB
+		// pages make a sixteenth of them. A Bulk insert spent a third of
+		// its store time allocating 4 KiB pages.
+		dsn += "&_pragma=page_size(65536)"
+	}
 	if path != "" {
 		dsn += fmt.Sprintf("&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=wal_autocheckpoint(%d)", walAutoCheckpoint)
 	}
