@@ -2,7 +2,9 @@ package emulator
 
 // Bulk API 2.0: ingest jobs (/jobs/ingest) load a CSV upload through the
 // same record rules as REST, up to ingestTxRows rows per transaction (insert
-// jobs write their records in batches, see bulkInserter), in the background; query jobs (/jobs/query) run SOQL in the background and
+// jobs write their records in batches, see bulkInserter; a reader goroutine
+// prepares each chunk while the chunk before is written, see readChunks),
+// in the background; query jobs (/jobs/query) run SOQL in the background and
 // serve the result as paged CSV. Jobs, uploads and results are kept in the
 // store (see store/blob.go), so a file-backed emulator still serves them
 // after a restart and resumes the jobs it was running.
