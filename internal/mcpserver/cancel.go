@@ -20,9 +20,12 @@ import (
 // credential's digest), a cancellation reaches only that caller's calls of
 // the id it names, and mcp-go never sees one. It also makes the calls that
 // FastCalls answers cancellable, which mcp-go's table could not reach.
-type callCancels struct {
-	mu    sync.Mutex
-	calls map[string][]*inflightCall // owner -> that caller's calls in flight
+// callers also hands each request the callers' log levels (loglevel.go),
+// the other state mcp-go shared between stateless clients.
+type callers struct {
+	mu     sync.Mutex
+	calls  map[string][]*inflightCall // owner -> that caller's calls in flight
+	levels *callerLevels
 }
 
 type inflightCall struct {
@@ -30,13 +33,15 @@ type inflightCall struct {
 	cancel context.CancelFunc
 }
 
-func newCallCancels() *callCancels { return &callCancels{calls: map[string][]*inflightCall{}} }
+func newCallers() *callers {
+	return &callers{calls: map[string][]*inflightCall{}, levels: newCallerLevels(maxCallerLevels)}
+}
 
 // wrap registers each POSTed message that may be a call under its caller
 // (after authentication, so ctx names the caller), and answers a
 // cancellation itself with 202 Accepted, as the transport answers every
 // notification.
-func (cc *callCancels) wrap(next http.Handler) http.Handler {
+func (cc *callers) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost || r.Body == nil {
 			next.ServeHTTP(w, r)
@@ -62,7 +67,7 @@ func (cc *callCancels) wrap(next http.Handler) http.Handler {
 				return
 			}
 		}
-		ctx, cancel := context.WithCancel(r.Context())
+		ctx, cancel := context.WithCancel(context.WithValue(r.Context(), callerLevelsKey{}, cc.levels))
 		call := &inflightCall{body: body, cancel: cancel}
 		cc.add(owner, call)
 		defer func() {
@@ -73,13 +78,13 @@ func (cc *callCancels) wrap(next http.Handler) http.Handler {
 	})
 }
 
-func (cc *callCancels) add(owner string, c *inflightCall) {
+func (cc *callers) add(owner string, c *inflightCall) {
 	cc.mu.Lock()
 	cc.calls[owner] = append(cc.calls[owner], c)
 	cc.mu.Unlock()
 }
 
-func (cc *callCancels) remove(owner string, c *inflightCall) {
+func (cc *callers) remove(owner string, c *inflightCall) {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
 	list := cc.calls[owner]
@@ -99,7 +104,7 @@ func (cc *callCancels) remove(owner string, c *inflightCall) {
 }
 
 // cancel cancels owner's calls in flight whose id is the one named.
-func (cc *callCancels) cancel(owner string, id []byte) {
+func (cc *callers) cancel(owner string, id []byte) {
 	want, ok := idValue(id)
 	if !ok {
 		return

@@ -142,3 +142,58 @@ func TestIDValue(t *testing.T) {
 		}
 	}
 }
+
+// TestLogLevelPerCaller: over stateless HTTP, logging/setLevel sets the level
+// of the caller who sent it, for that caller's later calls. Before, mcp-go
+// kept the level with the request's ephemeral session, so it was forgotten at
+// once (no caller ever got the warnings it asked for), and the fast path,
+// unable to tell, turned itself off for every caller once any asked.
+func TestLogLevelPerCaller(t *testing.T) {
+	for _, fast := range []bool{false, true} {
+		t.Run(map[bool]string{false: "mcp-go", true: "fast path"}[fast], func(t *testing.T) {
+			em := emulatortest.New(t)
+			var fc *FastCalls
+			if fast {
+				fc = NewFastCalls()
+			}
+			srv := &httpServer{URL: startHTTPFast(t, fc, nil, HTTPOptions{Mode: AuthHeaders, ClientID: emulatortest.ClientID,
+				Instances: InstancePolicy{Allowed: []string{hostOf(em.URL)}}})}
+			user := func(token string) map[string]string {
+				return map[string]string{"Authorization": "Bearer " + token, "X-SF-Instance-Url": em.URL}
+			}
+			alice, bob := user(em.Token.AccessToken), user("00Dother!token")
+			setLevel := func(h map[string]string, level string) rpcReply {
+				return srv.post(t, h, `{"jsonrpc":"2.0","id":"lv","method":"logging/setLevel","params":{"level":"`+level+`"}}`)
+			}
+			failing := toolCall("salesforce_query", map[string]any{"soql": "SELECT Nope FROM Account"})
+			logged := func(r rpcReply) bool { return strings.Contains(string(r.body), `"notifications/message"`) }
+
+			if r := setLevel(bob, "debug"); r.status != 200 || r.msg.Error != nil || string(r.msg.Result) != "{}" {
+				t.Fatalf("setLevel: HTTP %d %s", r.status, r.body)
+			}
+			if r := srv.post(t, alice, failing); logged(r) {
+				t.Fatalf("Alice got a log message at another caller's level: %s", r.body)
+			} else if isErr, _ := r.result(t); !isErr {
+				t.Fatalf("the failing call succeeded: %s", r.body)
+			}
+			if r := srv.post(t, bob, failing); !logged(r) {
+				t.Errorf("Bob asked for debug and got no log message: %s", r.body)
+			}
+			if r := setLevel(alice, "warning"); r.status != 200 || r.msg.Error != nil {
+				t.Fatalf("setLevel: HTTP %d %s", r.status, r.body)
+			}
+			if r := srv.post(t, alice, failing); !logged(r) || !strings.Contains(string(r.body), `"level":"warning"`) {
+				t.Errorf("Alice asked for warnings and got none: %s", r.body)
+			}
+			if r := setLevel(bob, "error"); r.status != 200 || r.msg.Error != nil {
+				t.Fatalf("setLevel: HTTP %d %s", r.status, r.body)
+			}
+			if r := srv.post(t, bob, failing); logged(r) {
+				t.Errorf("Bob asked for errors only and got a warning: %s", r.body)
+			}
+			if r := setLevel(alice, "loud"); r.msg.Error == nil || r.msg.Error.Code != -32602 || r.msg.Error.Message != "invalid logging level 'loud'" {
+				t.Errorf("invalid level: HTTP %d %s", r.status, r.body)
+			}
+		})
+	}
+}
