@@ -88,7 +88,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	// temp_store(MEMORY): a multi-row INSERT inside a transaction keeps a
 	// statement journal (to undo just that statement); in a temporary file
-	// that was a pwrite per page, an eighth of a Bulk insert's writer.
+	// that was a pwrite per page, about a sixth of a Bulk insert's writer.
 	dsn += sep(dsn) + "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=temp_store(MEMORY)"
 	if path == "" {
 		// Every page of an in-memory database is an allocation of its
