@@ -157,7 +157,11 @@ func lastBlobSeq(ctx context.Context, q queryer, job string, stream int) (int64,
 // Each call is its own short query, so a slow reader never holds the
 // database.
 func (s *Store) NextBlob(ctx context.Context, job string, stream int, after int64) (seq int64, rows int, data []byte, ok bool, err error) {
-	err = s.q.QueryRowContext(ctx, `SELECT seq, rows, data FROM bulk_blobs WHERE job = ? AND stream = ? AND seq > ? ORDER BY seq LIMIT 1`,
+	var q queryer = s.q
+	if s.blobs != nil {
+		q = s.blobs
+	}
+	err = q.QueryRowContext(ctx, `SELECT seq, rows, data FROM bulk_blobs WHERE job = ? AND stream = ? AND seq > ? ORDER BY seq LIMIT 1`,
 		job, stream, after).Scan(&seq, &rows, &data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, 0, nil, false, nil

@@ -60,3 +60,59 @@ func TestCheckpointsOffTheWriter(t *testing.T) {
 		t.Fatalf("reopened: %d records, %v", n, err)
 	}
 }
+
+// TestBlobReadsDoNotWaitForTheWriter: in a file-backed store, a job's data
+// can be read while another goroutine holds the writer's transaction open,
+// and the reader sees what was committed, not what the transaction wrote.
+func TestBlobReadsDoNotWaitForTheWriter(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "org.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.InitBulk(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AppendBlob(ctx, "750A", 1, 1, 0, []byte("committed")); err != nil {
+		t.Fatal(err)
+	}
+	inTx, release := make(chan struct{}), make(chan struct{})
+	txDone := make(chan error, 1)
+	go func() {
+		txDone <- s.Update(ctx, func(tx *Tx) error {
+			if err := tx.AppendBlob(ctx, "750A", 1, 2, 0, []byte("uncommitted")); err != nil {
+				return err
+			}
+			close(inTx)
+			<-release
+			return nil
+		})
+	}()
+	<-inTx
+	read := make(chan string, 1)
+	go func() {
+		var got []string
+		var after int64
+		for {
+			seq, _, data, ok, err := s.NextBlob(ctx, "750A", 1, after)
+			if err != nil || !ok {
+				read <- strings.Join(got, ",") + fmt.Sprint(err)
+				return
+			}
+			got, after = append(got, string(data)), seq
+		}
+	}()
+	select {
+	case got := <-read:
+		if got != "committed<nil>" {
+			t.Errorf("read %q during the transaction, want the committed chunk only", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("NextBlob waited for the writer's transaction")
+	}
+	close(release)
+	if err := <-txDone; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -64,6 +64,12 @@ type Store struct {
 	q     dbQueryer
 	cache *recCache
 	ckpt  *checkpointer // file-backed stores only
+	// blobs reads job data (NextBlob) in file-backed stores, on
+	// connections of its own: a Bulk job's reader goroutine reads the
+	// upload while the writer holds the main connection in a transaction,
+	// and waited for it a quarter of the job. (In-memory stores have one
+	// connection only: a second would lock tables in the shared cache.)
+	blobs *sql.DB
 }
 
 var memSeq atomic.Int64
@@ -121,15 +127,27 @@ func Open(ctx context.Context, path string) (*Store, error) {
 			}
 		}
 	}
-	var ckpt *checkpointer
+	var (
+		ckpt  *checkpointer
+		blobs *sql.DB
+	)
 	if path != "" {
 		if ckpt, err = newCheckpointer(ctx, path); err != nil {
 			db.Close()
 			return nil, err
 		}
+		// WAL readers see every committed transaction and never wait
+		// for the writer.
+		blobs, err = sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)&_pragma=temp_store(MEMORY)")
+		if err != nil {
+			ckpt.close()
+			db.Close()
+			return nil, fmt.Errorf("store: open %s for reading: %w", path, err)
+		}
+		blobs.SetMaxOpenConns(4)
 	}
 	stmts := newStmtCache(db)
-	return &Store{db: db, stmts: stmts, q: dbQueryer{c: stmts}, cache: newRecCache(DefaultCacheRecords), ckpt: ckpt}, nil
+	return &Store{db: db, stmts: stmts, q: dbQueryer{c: stmts}, cache: newRecCache(DefaultCacheRecords), ckpt: ckpt, blobs: blobs}, nil
 }
 
 func sep(dsn string) string {
@@ -145,6 +163,11 @@ func (s *Store) Close() error {
 	// The checkpointer's connection first: the last connection to close
 	// checkpoints the whole log and removes it.
 	cerr := s.ckpt.close()
+	if s.blobs != nil {
+		if err := s.blobs.Close(); err != nil && cerr == nil {
+			cerr = err
+		}
+	}
 	if err := s.db.Close(); err != nil {
 		return err
 	}
