@@ -363,7 +363,6 @@ func serveHTTP(ctx context.Context, opts *Options, cfg *config.Config, tools []m
 	if err != nil {
 		return cmdutil.FlagErrorWrap(err)
 	}
-	defer keepHeapGoalAbove(heapGoalFloor)()
 	addr, err := listenAddr(opts, cfg)
 	if err != nil {
 		return err
