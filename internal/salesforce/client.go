@@ -368,7 +368,7 @@ func (c *Client) send(ctx context.Context, r *request) (*response, error) {
 		if err != nil {
 			return nil, err
 		}
-		body, err := readLimited(resp.Body, c.maxBody)
+		body, err := readLimitedSize(resp.Body, c.maxBody, resp.ContentLength)
 		resp.Body.Close()
 		if err == nil {
 			return &response{status: resp.StatusCode, header: resp.Header, body: body}, nil
