@@ -116,8 +116,8 @@ func (cc *callers) cancel(owner string, id []byte) {
 		if !ok {
 			continue
 		}
-		is, hasID := m["id"]
-		if _, hasMethod := m["method"]; !hasID || !hasMethod {
+		is, hasID := m[0], m.has(0)
+		if hasMethod := m.has(1); !hasID || !hasMethod {
 			continue
 		}
 		if got, ok := idValue(c.body[is.start:is.end]); ok && got == want {
@@ -163,15 +163,15 @@ func cancellation(msg []byte) (requestID []byte, ok bool) {
 	if !ok {
 		return nil, false
 	}
-	ms, hasMethod := m["method"]
-	if _, hasID := m["id"]; hasID || !hasMethod {
+	ms, hasMethod := m[1], m.has(1)
+	if hasID := m.has(0); hasID || !hasMethod {
 		return nil, false
 	}
 	var method string
 	if json.Unmarshal(msg[ms.start:ms.end], &method) != nil || method != "notifications/cancelled" {
 		return nil, false
 	}
-	ps, ok := m["params"]
+	ps, ok := m[2], m.has(2)
 	if !ok {
 		return nil, true
 	}
@@ -180,7 +180,7 @@ func cancellation(msg []byte) (requestID []byte, ok bool) {
 	if !ok {
 		return nil, true
 	}
-	rs, ok := pm["requestId"]
+	rs, ok := pm[0], pm.has(0)
 	if !ok {
 		return nil, true
 	}

@@ -36,57 +36,61 @@ type idEcho struct {
 	raw  map[string][]byte // placeholder token (quoted) -> the client's id token
 }
 
-func newIDEcho() *idEcho { return &idEcho{raw: map[string][]byte{}} }
+func newIDEcho() *idEcho { return &idEcho{} }
 
 // span is the byte range [start, end) of a value in a message.
 type span struct{ start, end int }
 
-// members finds the values of the named members of the JSON object msg
-// (names matched as encoding/json matches field names: without regard to
-// case, the last duplicate winning). ok is false when msg is not one JSON
-// object. It only skips over the values, without decoding or copying them:
-// it runs on every message, and tool arguments can be megabytes. It does
-// not validate them either; request checks a message with json.Valid
-// before changing it.
-func members(msg []byte, names ...string) (found map[string]span, ok bool) {
+// members finds the values of the named members (at most 4) of the JSON
+// object msg, by the index of their name (names matched as encoding/json
+// matches field names: without regard to case, the last duplicate
+// winning). ok is false when msg is not one JSON object. It only skips over
+// the values, without decoding or copying them: it runs on every message,
+// and tool arguments can be megabytes. It does not validate them either;
+// request checks a message with json.Valid before changing it. It keeps no
+// map: it runs on every request.
+func members(msg []byte, names ...string) (found memberSpans, ok bool) {
 	i := skipSpace(msg, 0)
 	if i >= len(msg) || msg[i] != '{' {
-		return nil, false
+		return found, false
 	}
-	found = map[string]span{}
 	i = skipSpace(msg, i+1)
 	if i < len(msg) && msg[i] == '}' {
 		return found, len(bytes.TrimSpace(msg[i+1:])) == 0
 	}
 	for {
 		if i >= len(msg) || msg[i] != '"' {
-			return nil, false
+			return memberSpans{}, false
 		}
 		keyEnd := skipString(msg, i)
 		if keyEnd < 0 {
-			return nil, false
+			return memberSpans{}, false
 		}
-		key := string(msg[i+1 : keyEnd-1])
-		if strings.IndexByte(key, '\\') >= 0 && json.Unmarshal(msg[i:keyEnd], &key) != nil {
-			return nil, false
+		key := msg[i+1 : keyEnd-1]
+		if bytes.IndexByte(key, '\\') >= 0 {
+			var k string
+			if json.Unmarshal(msg[i:keyEnd], &k) != nil {
+				return memberSpans{}, false
+			}
+			key = []byte(k)
 		}
 		i = skipSpace(msg, keyEnd)
 		if i >= len(msg) || msg[i] != ':' {
-			return nil, false
+			return memberSpans{}, false
 		}
 		i = skipSpace(msg, i+1)
 		end := skipValue(msg, i)
 		if end < 0 {
-			return nil, false
+			return memberSpans{}, false
 		}
-		for _, n := range names {
-			if strings.EqualFold(key, n) {
-				found[n] = span{i, end}
+		for j, n := range names {
+			if strings.EqualFold(string(key), n) {
+				found[j] = span{i, end}
 			}
 		}
 		i = skipSpace(msg, end)
 		if i >= len(msg) {
-			return nil, false
+			return memberSpans{}, false
 		}
 		switch msg[i] {
 		case ',':
@@ -94,7 +98,7 @@ func members(msg []byte, names ...string) (found map[string]span, ok bool) {
 		case '}':
 			return found, len(bytes.TrimSpace(msg[i+1:])) == 0
 		default:
-			return nil, false
+			return memberSpans{}, false
 		}
 	}
 }
@@ -214,11 +218,11 @@ func (e *idEcho) request(msg []byte) []byte {
 	if !ok {
 		return msg
 	}
-	ms, hasMethod := m["method"]
+	ms, hasMethod := m[1], m.has(1)
 	if !hasMethod {
 		return msg // a response to the server's own request: its id is ours
 	}
-	if is, hasID := m["id"]; hasID {
+	if is, hasID := m[0], m.has(0); hasID {
 		tok := msg[is.start:is.end]
 		if exact, idLike := echoedExactly(tok); exact || !idLike || !json.Valid(msg) {
 			return msg
@@ -230,6 +234,9 @@ func (e *idEcho) request(msg []byte) []byte {
 		}
 		e.next++
 		ph := []byte(strconv.Quote(idPlaceholderPrefix + strconv.FormatUint(e.next, 10)))
+		if e.raw == nil {
+			e.raw = map[string][]byte{}
+		}
 		e.raw[string(ph)] = bytes.Clone(tok)
 		return splice(msg, is, ph)
 	}
@@ -237,19 +244,16 @@ func (e *idEcho) request(msg []byte) []byte {
 	if json.Unmarshal(msg[ms.start:ms.end], &method) != nil || method != "notifications/cancelled" {
 		return msg
 	}
-	ps, ok := m["params"]
-	if !ok {
+	if !m.has(2) {
 		return msg
 	}
+	ps := m[2]
 	params := msg[ps.start:ps.end]
 	pm, ok := members(params, "requestId")
-	if !ok {
+	if !ok || !pm.has(0) {
 		return msg
 	}
-	rs, ok := pm["requestId"]
-	if !ok {
-		return msg
-	}
+	rs := pm[0]
 	tok := params[rs.start:rs.end]
 	if !json.Valid(msg) {
 		return msg
@@ -277,8 +281,8 @@ func (e *idEcho) response(msg []byte) []byte {
 	if !ok {
 		return msg
 	}
-	is, hasID := m["id"]
-	if _, hasMethod := m["method"]; hasMethod || !hasID {
+	is, hasID := m[0], m.has(0)
+	if m.has(1) || !hasID {
 		return msg
 	}
 	e.mu.Lock()

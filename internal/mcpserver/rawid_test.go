@@ -235,14 +235,14 @@ func TestMembersFindsWhatEncodingJSONFinds(t *testing.T) {
 			t.Errorf("%s: not one object", msg)
 			continue
 		}
-		got := func(name string) string {
-			if s, ok := m[name]; ok {
-				return msg[s.start:s.end]
+		got := func(i int) string {
+			if m.has(i) {
+				return msg[m[i].start:m[i].end]
 			}
 			return ""
 		}
-		if got("id") != string(want.ID) || got("method") != string(want.Method) {
-			t.Errorf("%s: id %q method %q; encoding/json: %s %s", msg, got("id"), got("method"), want.ID, want.Method)
+		if got(0) != string(want.ID) || got(1) != string(want.Method) {
+			t.Errorf("%s: id %q method %q; encoding/json: %s %s", msg, got(0), got(1), want.ID, want.Method)
 		}
 	}
 	for _, bad := range []string{``, `[]`, `{"id":1`, `{"id":1}x`, `{"id" 1}`, `{"id":"x}`, `{,}`, `{"a":[1,2}`} {

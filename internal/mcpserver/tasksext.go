@@ -161,8 +161,8 @@ func (t *Tasks) handle(ctx context.Context, msg []byte, hdr http.Header) (resp [
 	if !ok {
 		return nil, false
 	}
-	ms, hasMethod := m["method"]
-	is, hasID := m["id"]
+	ms, hasMethod := m[0], m.has(0)
+	is, hasID := m[1], m.has(1)
 	if !hasMethod || !hasID {
 		return nil, false
 	}
@@ -180,12 +180,12 @@ func (t *Tasks) handle(ctx context.Context, msg []byte, hdr http.Header) (resp [
 	case string(mcp.MethodTasksGet), "tasks/update", string(mcp.MethodTasksCancel):
 	case string(mcp.MethodToolsCall):
 		// Only the bulk tools' calls are looked at further.
-		ps, ok := m["params"]
-		if !ok {
+		if !m.has(2) {
 			return nil, false
 		}
+		ps := m[2]
 		pm, ok := members(msg[ps.start:ps.end], "name")
-		ns, hasName := pm["name"]
+		ns, hasName := pm[0], pm.has(0)
 		var name string
 		if !ok || !hasName || json.Unmarshal(msg[ps.start+ns.start:ps.start+ns.end], &name) != nil || t.eligible[name] == nil {
 			return nil, false

@@ -297,11 +297,16 @@ func (c *Client) dataPath(resource string) string {
 type request struct {
 	method string
 	// path is already escaped and starts with "/"; it is joined to the instance URL.
-	path        string
-	query       url.Values
-	body        []byte
-	contentType string
-	header      http.Header
+	path  string
+	query url.Values
+	// rawQuery, when set, is the query string already encoded (instead of
+	// query): one allocation for a query's q rather than a map and Encode.
+	rawQuery string
+	// queryOptions is the Sforce-Query-Options header's value, if any.
+	queryOptions string
+	body         []byte
+	contentType  string
+	header       http.Header
 	// idempotent marks a request that may be repeated after a transient failure.
 	idempotent bool
 	// okStatus lists non-2xx statuses the caller wants back as a response
@@ -363,7 +368,7 @@ func (c *Client) send(ctx context.Context, r *request) (*response, error) {
 		if err != nil {
 			return nil, err
 		}
-		body, err := readLimited(resp.Body, c.maxBody)
+		body, err := readLimitedSize(resp.Body, c.maxBody, resp.ContentLength)
 		resp.Body.Close()
 		if err == nil {
 			return &response{status: resp.StatusCode, header: resp.Header, body: body}, nil
@@ -457,9 +462,13 @@ func (c *Client) roundTrip(ctx context.Context, r *request) (*http.Response, err
 
 // attempt sends one HTTP request.
 func (c *Client) attempt(ctx context.Context, r *request, accessToken string) (*http.Response, error) {
+	q := r.rawQuery
+	if q == "" && len(r.query) > 0 {
+		q = r.query.Encode()
+	}
 	u := c.instanceStr + r.path
-	if len(r.query) > 0 {
-		u += "?" + r.query.Encode()
+	if q != "" {
+		u = c.instanceStr + r.path + "?" + q
 	}
 	var body io.Reader
 	if r.body != nil {
@@ -469,11 +478,17 @@ func (c *Client) attempt(ctx context.Context, r *request, accessToken string) (*
 	if err != nil {
 		return nil, fmt.Errorf("build request: %w", err)
 	}
-	req.Header.Set("Authorization", "Bearer "+accessToken)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.userAgent)
+	// The header values share one array: every request sends these, and
+	// a slice each (what Header.Set makes) is an allocation each.
+	vals := make([]string, 5)
+	vals[0], vals[1], vals[2], vals[3], vals[4] = "Bearer "+accessToken, "application/json", c.userAgent, r.contentType, r.queryOptions
+	h := req.Header
+	h["Authorization"], h["Accept"], h["User-Agent"] = vals[0:1:1], vals[1:2:2], vals[2:3:3]
 	if r.contentType != "" {
-		req.Header.Set("Content-Type", r.contentType)
+		h["Content-Type"] = vals[3:4:4]
+	}
+	if r.queryOptions != "" {
+		h["Sforce-Query-Options"] = vals[4:5:5]
 	}
 	for k, vs := range r.header {
 		req.Header[k] = vs

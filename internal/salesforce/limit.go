@@ -51,6 +51,36 @@ func readLimited(r io.Reader, limit int64) ([]byte, error) {
 	return b, nil
 }
 
+// readLimitedSize is readLimited for a body that says its size (a
+// response's Content-Length; -1 when unknown): the buffer is made that size
+// at once instead of growing from 512 bytes by copies, which for a page of
+// 2000 records is a dozen copies of up to megabytes. The size is only a
+// hint: a body longer or shorter than it reads the same as with readLimited.
+func readLimitedSize(r io.Reader, limit, size int64) ([]byte, error) {
+	if size <= 0 || size > limit {
+		return readLimited(r, limit)
+	}
+	b := make([]byte, 0, size+1) // +1: room for the read that finds the end
+	lr := io.LimitReader(r, limit+1)
+	for {
+		n, err := lr.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
+	if int64(len(b)) > limit {
+		return nil, errBodyTooLarge
+	}
+	return b, nil
+}
+
 func formatBytes(n int64) string {
 	switch {
 	case n >= 1<<20 && n%(1<<20) == 0:

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -174,6 +175,33 @@ func TestReadLimitedBoundary(t *testing.T) {
 		if tc.tooBig != errors.Is(err, errBodyTooLarge) || (!tc.tooBig && string(b) != tc.body) {
 			t.Errorf("readLimited(%q, 4) = %q, %v", tc.body, b, err)
 		}
+	}
+}
+
+// TestReadLimitedSize: whatever size the body claims (right, too small, too
+// large, none), it reads as with readLimited, the limit included; the read
+// comes in small pieces so that the buffer must grow past a wrong claim.
+func TestReadLimitedSize(t *testing.T) {
+	for _, tc := range []struct {
+		body  string
+		size  int64
+		limit int64
+	}{
+		{"abcd", 4, 8}, {"abcd", 2, 8}, {"abcd", 7, 8}, {"abcd", -1, 8}, {"", 0, 8},
+		{"abcdefgh", 8, 8}, {"abcdefghi", 9, 8}, {"abcdefghi", 3, 8}, {"abcdefghi", 8, 8},
+		{strings.Repeat("x", 5000), 5000, 1 << 20}, {strings.Repeat("x", 5000), 100, 1 << 20},
+	} {
+		want, wantErr := readLimited(iotest.OneByteReader(strings.NewReader(tc.body)), tc.limit)
+		got, err := readLimitedSize(iotest.OneByteReader(strings.NewReader(tc.body)), tc.limit, tc.size)
+		if string(got) != string(want) || errors.Is(err, errBodyTooLarge) != errors.Is(wantErr, errBodyTooLarge) {
+			t.Errorf("readLimitedSize(%d bytes, limit %d, size %d) = %d bytes, %v; readLimited: %d bytes, %v",
+				len(tc.body), tc.limit, tc.size, len(got), err, len(want), wantErr)
+		}
+	}
+	// A read error comes back as it does from readLimited.
+	boom := errors.New("boom")
+	if _, err := readLimitedSize(io.MultiReader(strings.NewReader("ab"), iotest.ErrReader(boom)), 8, 4); !errors.Is(err, boom) {
+		t.Errorf("read error: got %v, want boom", err)
 	}
 }
 

@@ -62,9 +62,9 @@ func (c *Client) queryFirst(ctx context.Context, soql string, opts QueryOptions)
 		resource = "queryAll"
 	}
 	r := newRequest(http.MethodGet, c.dataPath(resource))
-	r.query = url.Values{"q": {soql}}
+	r.rawQuery = "q=" + url.QueryEscape(soql) // as url.Values{"q": {soql}}.Encode() writes it
 	if opts.PageSize != 0 {
-		r.header = http.Header{"Sforce-Query-Options": {"batchSize=" + strconv.Itoa(opts.PageSize)}}
+		r.queryOptions = "batchSize=" + strconv.Itoa(opts.PageSize)
 	}
 	res, err := c.queryRequest(ctx, r)
 	if err != nil {
