@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -982,5 +983,60 @@ func TestBulkQueryPagesAcrossChunks(t *testing.T) {
 	r := c.do("GET", bulkV+"/jobs/query/"+id+"/results?locator="+url.QueryEscape("Mjc1MA=="), nil, false)
 	if r.status != 200 || r.header.Get("Sforce-NumberOfRecords") != "0" || r.header.Get("Sforce-Locator") != "null" {
 		t.Fatalf("locator at the end: %d %v %s", r.status, r.header, r.body)
+	}
+}
+
+// TestBulkShortRows: a row with fewer cells than the header (the CSV
+// reader allows it) leaves the missing fields out, as empty cells do: an
+// insert stores the row, a relationship column past its end names no
+// parent, and an update whose Id column is past its end fails that row
+// with MISSING_ARGUMENT. No cell past a row's end is ever read.
+func TestBulkShortRows(t *testing.T) {
+	t.Parallel()
+	s := emulatortest.New(t, func(o *emulator.Options) { o.NoSampleData = true })
+	c := newBulk(t, s)
+	id, info := c.ingest(map[string]any{"object": "Account", "operation": "insert"}, "Name,Description,External_Id__c\nShort One\nShort Two,two\n")
+	if info["state"] != "JobComplete" || num(info["numberRecordsProcessed"]) != 2 || num(info["numberRecordsFailed"]) != 0 {
+		t.Fatalf("insert of short rows: %v", info)
+	}
+	ok := c.results(id, "successfulResults")
+	if len(ok) != 3 || ok[1][2] != "Short One" || ok[2][3] != "two" {
+		t.Fatalf("successfulResults: %q", ok)
+	}
+	acc := ok[1][0]
+	_, info = c.ingest(map[string]any{"object": "Contact", "operation": "insert"}, "LastName,Account.External_Id__c\nShorty\n")
+	if info["state"] != "JobComplete" || num(info["numberRecordsProcessed"]) != 1 || num(info["numberRecordsFailed"]) != 0 {
+		t.Fatalf("insert with the relationship column past the row's end: %v", info)
+	}
+	if kids := c.soql(false, "SELECT AccountId FROM Contact WHERE LastName = 'Shorty'"); len(kids) != 1 || kids[0]["AccountId"] != nil {
+		t.Fatalf("contact: %v", kids)
+	}
+	id, info = c.ingest(map[string]any{"object": "Account", "operation": "update"}, "Name,Id\nNo Id\nRenamed,"+acc+"\n")
+	if info["state"] != "JobComplete" || num(info["numberRecordsProcessed"]) != 2 || num(info["numberRecordsFailed"]) != 1 {
+		t.Fatalf("update with the Id column past a row's end: %v", info)
+	}
+	if failed := c.results(id, "failedResults"); len(failed) != 2 || !strings.HasPrefix(failed[1][1], "MISSING_ARGUMENT:") {
+		t.Fatalf("failedResults: %q", failed)
+	}
+}
+
+// TestBulkJobFaultAtAChunkBoundary: a job failure injected after exactly
+// 200 rows (a chunk) ends the job after those 200, not a chunk later.
+func TestBulkJobFaultAtAChunkBoundary(t *testing.T) {
+	t.Parallel()
+	s := emulatortest.New(t, func(o *emulator.Options) { o.NoSampleData = true })
+	c := newBulk(t, s)
+	var b strings.Builder
+	b.WriteString("Name\n")
+	for i := range 1000 {
+		fmt.Fprintf(&b, "Boundary %d\n", i)
+	}
+	s.AddFault(t, emulator.Fault{FailJobAfterRows: 200, Times: 1})
+	id, info := c.ingest(map[string]any{"object": "Account", "operation": "insert"}, b.String())
+	if info["state"] != "Failed" || num(info["numberRecordsProcessed"]) != 200 || !strings.Contains(info["errorMessage"].(string), "injected fault") {
+		t.Fatalf("failed job: %v", info)
+	}
+	if rows := c.results(id, "unprocessedrecords"); len(rows) != 801 || rows[1][0] != "Boundary 200" {
+		t.Fatalf("unprocessed: %d rows, first %q", len(rows)-1, rows[1])
 	}
 }
