@@ -1040,3 +1040,34 @@ func TestBulkJobFaultAtAChunkBoundary(t *testing.T) {
 		t.Fatalf("unprocessed: %d rows, first %q", len(rows)-1, rows[1])
 	}
 }
+
+// TestBulkResultsAcrossTransactions: transactions of which one has no
+// successful row and another no failed row still store every result once,
+// in order: 5,000 rows that succeed, 5,000 that fail, then one of each.
+func TestBulkResultsAcrossTransactions(t *testing.T) {
+	t.Parallel()
+	s := emulatortest.New(t, func(o *emulator.Options) { o.NoSampleData = true })
+	c := newBulk(t, s)
+	c.patience = 5 * time.Minute
+	var b strings.Builder
+	b.WriteString("Name,NumberOfEmployees\n")
+	for i := range 5000 {
+		b.WriteString("Good " + strconv.Itoa(i) + "," + strconv.Itoa(i) + "\n")
+	}
+	for i := range 5000 {
+		b.WriteString("Bad " + strconv.Itoa(i) + ",many\n")
+	}
+	b.WriteString("Last Good,1\nLast Bad,many\n")
+	id, info := c.ingest(map[string]any{"object": "Account", "operation": "insert"}, b.String())
+	if info["state"] != "JobComplete" || num(info["numberRecordsProcessed"]) != 10_002 || num(info["numberRecordsFailed"]) != 5001 {
+		t.Fatalf("info: %v", info)
+	}
+	ok := c.results(id, "successfulResults")
+	if len(ok)-1 != 5001 || ok[5000][2] != "Good 4999" || ok[5001][2] != "Last Good" {
+		t.Fatalf("%d successful rows, last %q", len(ok)-1, ok[len(ok)-1])
+	}
+	bad := c.results(id, "failedResults")
+	if len(bad)-1 != 5001 || bad[1][2] != "Bad 0" || bad[5001][2] != "Last Bad" {
+		t.Fatalf("%d failed rows, last %q", len(bad)-1, bad[len(bad)-1])
+	}
+}
