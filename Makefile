@@ -24,8 +24,11 @@ build:
 
 # The one command that runs everything: system packages the tests need, vet,
 # govulncheck, actionlint and goreleaser check, and the race-enabled test suite.
+# -timeout 30m: go test's default alarm (10 minutes a package) fired for
+# internal/e2e and internal/build on a loaded 2-core machine while no test
+# hung; a hang still ends the run, well inside CI's limit.
 test: test-deps vet vulncheck release-lint validate-deploy
-	$(GO) test -race ./...
+	$(GO) test -race -timeout 30m ./...
 
 # The deployment examples (deploy/kubernetes, deploy/compose.yaml) decoded
 # strictly with the Kubernetes API types and compose-go, and checked against

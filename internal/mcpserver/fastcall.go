@@ -39,18 +39,13 @@ import (
 // touches params.task, OnRequestInitialization only tasks/*), the recovery
 // middleware (handle recovers itself), its tracer and request logger (not
 // configured), session tools and tool filters (none), and its table of
-// calls in flight: over stateless HTTP a notifications/cancelled POSTed by
-// any client cancels mcp-go's call of that id, which it cannot do here
-// (closing the request still cancels the call). A change to any of these
+// calls in flight (over HTTP, callers answers cancellations for both paths,
+// and keeps the log levels a caller's failed call is reported at: a caller
+// who asked for warnings is left to mcp-go). A change to any of these
 // in NewServer must be mirrored here, or the tools left to mcp-go.
 type FastCalls struct {
-	tools map[string]*handler
-	// logWarnings is set once a client has asked for log messages at
-	// warning or below: mcp-go's stateless requests share one log level,
-	// and a failed call then sends a notifications/message (an SSE
-	// response), which only mcp-go does. From then on mcp-go answers.
-	logWarnings atomic.Bool
-	served      atomic.Int64 // calls answered here (for tests)
+	tools  map[string]*handler
+	served atomic.Int64 // calls answered here (for tests)
 }
 
 // NewFastCalls returns a FastCalls for one server.
@@ -87,7 +82,12 @@ func (f *FastCalls) wrap(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		f.noteLogLevel(body)
+		// A caller who asked for warnings gets them with a failed call,
+		// as a notifications/message that only mcp-go sends.
+		if wantsWarnings(r.Context()) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		call, ok := f.parse(body)
 		if !ok {
 			next.ServeHTTP(w, r)
@@ -129,23 +129,6 @@ func isLoopbackHost(addr string) bool {
 	return err == nil && ip.IsLoopback()
 }
 
-// noteLogLevel watches logging/setLevel requests (conservatively: any that
-// names a level at which a warning is sent, whatever mcp-go makes of it).
-func (f *FastCalls) noteLogLevel(body []byte) {
-	if f.logWarnings.Load() || !bytes.Contains(body, []byte("logging/setLevel")) {
-		return
-	}
-	var m struct {
-		Params struct {
-			Level mcp.LoggingLevel `json:"level"`
-		} `json:"params"`
-	}
-	if json.Unmarshal(body, &m) != nil || mcp.LoggingLevelWarning.ShouldSendTo(m.Params.Level) || m.Params.Level == "" {
-		// Unreadable: it might still have set a level somehow.
-		f.logWarnings.Store(true)
-	}
-}
-
 // fastCall is a request the fast path answers.
 type fastCall struct {
 	id   []byte // the id token as the client wrote it
@@ -156,7 +139,7 @@ type fastCall struct {
 
 // parse decodes body when it is a call the fast path answers exactly.
 func (f *FastCalls) parse(body []byte) (fastCall, bool) {
-	if f.logWarnings.Load() || !bytes.Contains(body, []byte(`"tools/call"`)) {
+	if !bytes.Contains(body, []byte(`"tools/call"`)) {
 		return fastCall{}, false
 	}
 	// Member names exactly as written, each once: encoding/json would match

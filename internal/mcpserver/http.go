@@ -202,7 +202,11 @@ func HTTPHandler(s *server.MCPServer, listenAddr string, o HTTPOptions) (http.Ha
 	// to the same bound as their requests.
 	o.Tasks.limitPerOwner(o.Limits.Concurrent)
 	refusals := newRefusalLog(log, time.Minute, time.Now)
-	mux.Handle("/mcp", limitBody(MaxArgumentBytes+64<<10, authMiddleware(auth, o.Mode, base+metadataPath, refusals, limiter.wrap(interceptHTTP(echoIDs(o.FastCalls.wrap(streamable)), preHandlers(completionCheck(s), o.Tasks.handle))))))
+	// Cancellations and log levels are per caller (callers), after
+	// authentication and before the rate limit: a caller at its limit can
+	// still cancel.
+	perCaller := newCallers()
+	mux.Handle("/mcp", limitBody(MaxArgumentBytes+64<<10, authMiddleware(auth, o.Mode, base+metadataPath, refusals, perCaller.wrap(limiter.wrap(interceptHTTP(echoIDs(o.FastCalls.wrap(streamable)), preHandlers(completionCheck(s), o.Tasks.handle, perCaller.levels.handle)))))))
 
 	loopback := isLoopbackListen(listenAddr)
 	origins := o.CORSOrigins

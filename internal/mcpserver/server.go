@@ -210,7 +210,7 @@ func (h *handler) handle(ctx context.Context, req mcp.CallToolRequest) (res *mcp
 	te := toolError(cid, err)
 	errorCode = te.ErrorCode
 	if srv := server.ServerFromContext(ctx); srv != nil {
-		_ = srv.SendLogMessageToClient(ctx, mcp.NewLoggingMessageNotification(mcp.LoggingLevelWarning, "sfmcp",
+		sendLog(ctx, srv, mcp.NewLoggingMessageNotification(mcp.LoggingLevelWarning, "sfmcp",
 			map[string]any{"tool": h.entry.Meta.Name, "correlation_id": cid, "error": te.ErrorCode + ": " + te.Message}))
 	}
 	h.log.Info("tool call failed", "tool", h.entry.Meta.Name, "correlation_id", cid,
