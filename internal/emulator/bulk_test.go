@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -1061,5 +1062,91 @@ func TestBulkInsertStoresWhatRESTCreates(t *testing.T) {
 				t.Errorf("%s row %d: bulk stored\n%v\nREST created\n%v", tc.object, i, bulk, rest)
 			}
 		}
+	}
+}
+
+// TestBulkShortRows: a row with fewer cells than the header (the CSV
+// reader allows it) leaves the missing fields out, as empty cells do: an
+// insert stores the row, a relationship column past its end names no
+// parent, and an update whose Id column is past its end fails that row
+// with MISSING_ARGUMENT. No cell past a row's end is ever read.
+func TestBulkShortRows(t *testing.T) {
+	t.Parallel()
+	s := emulatortest.New(t, func(o *emulator.Options) { o.NoSampleData = true })
+	c := newBulk(t, s)
+	id, info := c.ingest(map[string]any{"object": "Account", "operation": "insert"}, "Name,Description,External_Id__c\nShort One\nShort Two,two\n")
+	if info["state"] != "JobComplete" || num(info["numberRecordsProcessed"]) != 2 || num(info["numberRecordsFailed"]) != 0 {
+		t.Fatalf("insert of short rows: %v", info)
+	}
+	ok := c.results(id, "successfulResults")
+	if len(ok) != 3 || ok[1][2] != "Short One" || ok[2][3] != "two" {
+		t.Fatalf("successfulResults: %q", ok)
+	}
+	acc := ok[1][0]
+	_, info = c.ingest(map[string]any{"object": "Contact", "operation": "insert"}, "LastName,Account.External_Id__c\nShorty\n")
+	if info["state"] != "JobComplete" || num(info["numberRecordsProcessed"]) != 1 || num(info["numberRecordsFailed"]) != 0 {
+		t.Fatalf("insert with the relationship column past the row's end: %v", info)
+	}
+	if kids := c.soql(false, "SELECT AccountId FROM Contact WHERE LastName = 'Shorty'"); len(kids) != 1 || kids[0]["AccountId"] != nil {
+		t.Fatalf("contact: %v", kids)
+	}
+	id, info = c.ingest(map[string]any{"object": "Account", "operation": "update"}, "Name,Id\nNo Id\nRenamed,"+acc+"\n")
+	if info["state"] != "JobComplete" || num(info["numberRecordsProcessed"]) != 2 || num(info["numberRecordsFailed"]) != 1 {
+		t.Fatalf("update with the Id column past a row's end: %v", info)
+	}
+	if failed := c.results(id, "failedResults"); len(failed) != 2 || !strings.HasPrefix(failed[1][1], "MISSING_ARGUMENT:") {
+		t.Fatalf("failedResults: %q", failed)
+	}
+}
+
+// TestBulkJobFaultAtAChunkBoundary: a job failure injected after exactly
+// 200 rows (a chunk) ends the job after those 200, not a chunk later.
+func TestBulkJobFaultAtAChunkBoundary(t *testing.T) {
+	t.Parallel()
+	s := emulatortest.New(t, func(o *emulator.Options) { o.NoSampleData = true })
+	c := newBulk(t, s)
+	var b strings.Builder
+	b.WriteString("Name\n")
+	for i := range 1000 {
+		fmt.Fprintf(&b, "Boundary %d\n", i)
+	}
+	s.AddFault(t, emulator.Fault{FailJobAfterRows: 200, Times: 1})
+	id, info := c.ingest(map[string]any{"object": "Account", "operation": "insert"}, b.String())
+	if info["state"] != "Failed" || num(info["numberRecordsProcessed"]) != 200 || !strings.Contains(info["errorMessage"].(string), "injected fault") {
+		t.Fatalf("failed job: %v", info)
+	}
+	if rows := c.results(id, "unprocessedrecords"); len(rows) != 801 || rows[1][0] != "Boundary 200" {
+		t.Fatalf("unprocessed: %d rows, first %q", len(rows)-1, rows[1])
+	}
+}
+
+// TestBulkResultsAcrossTransactions: transactions of which one has no
+// successful row and another no failed row still store every result once,
+// in order: 5,000 rows that succeed, 5,000 that fail, then one of each.
+func TestBulkResultsAcrossTransactions(t *testing.T) {
+	t.Parallel()
+	s := emulatortest.New(t, func(o *emulator.Options) { o.NoSampleData = true })
+	c := newBulk(t, s)
+	c.patience = 5 * time.Minute
+	var b strings.Builder
+	b.WriteString("Name,NumberOfEmployees\n")
+	for i := range 5000 {
+		b.WriteString("Good " + strconv.Itoa(i) + "," + strconv.Itoa(i) + "\n")
+	}
+	for i := range 5000 {
+		b.WriteString("Bad " + strconv.Itoa(i) + ",many\n")
+	}
+	b.WriteString("Last Good,1\nLast Bad,many\n")
+	id, info := c.ingest(map[string]any{"object": "Account", "operation": "insert"}, b.String())
+	if info["state"] != "JobComplete" || num(info["numberRecordsProcessed"]) != 10_002 || num(info["numberRecordsFailed"]) != 5001 {
+		t.Fatalf("info: %v", info)
+	}
+	ok := c.results(id, "successfulResults")
+	if len(ok)-1 != 5001 || ok[5000][2] != "Good 4999" || ok[5001][2] != "Last Good" {
+		t.Fatalf("%d successful rows, last %q", len(ok)-1, ok[len(ok)-1])
+	}
+	bad := c.results(id, "failedResults")
+	if len(bad)-1 != 5001 || bad[1][2] != "Bad 0" || bad[5001][2] != "Last Bad" {
+		t.Fatalf("%d failed rows, last %q", len(bad)-1, bad[len(bad)-1])
 	}
 }

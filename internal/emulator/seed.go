@@ -21,22 +21,37 @@ var SampleSizes = struct{ Users, Accounts, Contacts, Leads, Opportunities, Cases
 }
 
 // LeadStatuses are the org's lead statuses, in order; the one with
-// IsConverted is what a conversion sets.
+// IsConverted is what a conversion sets. The converted one has been
+// relabelled, as an admin can in Setup: its MasterLabel ("Converted") is
+// no longer its API name ("Closed - Converted"), the value Lead.Status
+// holds, so a client that takes one for the other is caught. (The recorded
+// Lead describe keeps the picklist's original labels.)
 // A new slice each call: callers cannot change the org's seed.
 func LeadStatuses() []LeadStatus {
 	return []LeadStatus{
-		{"Open - Not Contacted", true, false},
-		{"Working - Contacted", false, false},
-		{"Closed - Converted", false, true},
-		{"Closed - Not Converted", false, false},
+		{Value: "Open - Not Contacted", Default: true},
+		{Value: "Working - Contacted"},
+		{Value: "Closed - Converted", Label: "Converted", Converted: true},
+		{Value: "Closed - Not Converted"},
 	}
 }
 
 // LeadStatus is one lead status of the emulator's org.
 type LeadStatus struct {
+	// Value is the API name (LeadStatus.ApiName): what Lead.Status holds.
+	Value string
+	// Label is the MasterLabel; "" means the same as Value.
 	Label     string
 	Default   bool
 	Converted bool
+}
+
+// MasterLabel is the status's label: Label, or Value when it has none.
+func (s LeadStatus) MasterLabel() string {
+	if s.Label == "" {
+		return s.Value
+	}
+	return s.Label
 }
 
 func seedOrg(ctx context.Context, o *Org, tx *store.Tx) error {
@@ -127,7 +142,7 @@ func seedOrg(ctx context.Context, o *Org, tx *store.Tx) error {
 		if err != nil {
 			return err
 		}
-		rec := audit(store.Record{"Id": id, "MasterLabel": s.Label, "ApiName": s.Label, "SortOrder": float64(i + 1),
+		rec := audit(store.Record{"Id": id, "MasterLabel": s.MasterLabel(), "ApiName": s.Value, "SortOrder": float64(i + 1),
 			"IsDefault": s.Default, "IsConverted": s.Converted}, o.adminID)
 		if err := tx.Insert(ctx, "LeadStatus", rec, nil); err != nil {
 			return err
@@ -260,7 +275,7 @@ func seedSample(ctx context.Context, o *Org, tx *store.Tx, rng *rand.Rand, users
 	for i := 0; i < SampleSizes.Leads; i++ {
 		first, last := pick(firstNames), pick(lastNames)
 		company := pick(companyWords1) + " " + pick(companyWords2)
-		status := LeadStatuses()[rng.IntN(2)].Label
+		status := LeadStatuses()[rng.IntN(2)].Value
 		if rng.IntN(10) == 0 {
 			status = "Closed - Not Converted"
 		}
