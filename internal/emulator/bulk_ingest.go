@@ -600,7 +600,7 @@ func (b *bulkEngine) readChunks(ctx context.Context, j *bulkJob, obj *schema.Obj
 	prepare := j.Operation == "insert" && prepareInserts(cols)
 	out := newCSVOut(j)
 	now := timestamp(b.org.now())
-	var keys []string
+	var scratch prepScratch
 	bufHint := 0 // the bytes of the chunk before: the next one's start
 	for {
 		ch := &ingestChunk{buf: make([]byte, 0, bufHint)}
@@ -621,7 +621,7 @@ func (b *bulkEngine) readChunks(ctx context.Context, j *bulkJob, obj *schema.Obj
 			now = timestamp(b.org.now())
 			ch.prepared = make([]preparedRow, len(ch.rows))
 			for i, rec := range ch.rows {
-				keys = b.org.prepareInsert(ctx, ch, i, j, obj, cols, rec, now, out, keys)
+				b.org.prepareInsert(ctx, ch, i, j, obj, cols, rec, now, out, &scratch)
 			}
 		}
 		bufHint = len(ch.buf) + len(ch.buf)/8
@@ -652,15 +652,20 @@ func prepareInserts(cols []bulkColumn) bool {
 
 // prepareInsert does for row i of an insert job what bulkInserter.row does
 // before the row is stored, without the store: the same rowBody, Id check
-// and newRecord a REST create runs. It returns the keys for the next
-// EncodeRecord.
-func (o *Org) prepareInsert(ctx context.Context, ch *ingestChunk, i int, j *bulkJob, obj *schema.Object, cols []bulkColumn, rec []string, now string, out csvOut, keys []string) []string {
+// and newRecord a REST create runs.
+func (o *Org) prepareInsert(ctx context.Context, ch *ingestChunk, i int, j *bulkJob, obj *schema.Object, cols []bulkColumn, rec []string, now string, out csvOut, sc *prepScratch) {
 	p := &ch.prepared[i]
 	if len(rec) > len(cols) {
 		p.aerr = errf(400, "INVALID_FIELD", nil, "The row has %d values but the header has %d columns", len(rec), len(cols))
-		return keys
+		return
 	}
-	body, aerr := o.rowBody(ctx, nil, cols, rec)
+	if sc.body == nil {
+		sc.body = make(map[string]any, len(cols))
+		sc.rec = make(store.Record, len(cols)+32)
+	}
+	clear(sc.body)
+	clear(sc.rec)
+	body, aerr := o.fillRowBody(ctx, nil, cols, rec, sc.body)
 	if aerr == nil {
 		if v, ok := body["Id"]; ok {
 			if v != nil {
@@ -671,35 +676,43 @@ func (o *Org) prepareInsert(ctx context.Context, ch *ingestChunk, i int, j *bulk
 	}
 	var r store.Record
 	if aerr == nil {
-		r, aerr = o.newRecord(ctx, nil, obj, body, j.CreatedByID, now)
+		r, aerr = o.newRecordInto(ctx, nil, obj, sc.rec, body, j.CreatedByID, now)
 	}
 	if aerr != nil {
 		p.aerr = rowError(obj, aerr, rec, cols)
-		return keys
+		return
 	}
 	p.index = indexValues(obj, r)
 	for _, iv := range p.index {
 		if iv.Unique {
 			p.slow = true
-			return keys
+			return
 		}
 	}
 	r["Id"] = placeholderID
 	start := len(ch.buf)
 	var err error
-	ch.buf, keys, p.idAt, err = store.EncodeRecord(ch.buf, keys, r)
+	ch.buf, sc.keys, p.idAt, err = store.EncodeRecord(ch.buf, sc.keys, r)
 	if err != nil || p.idAt < 0 {
 		// Left to the writer, which stores the record as it is.
 		ch.buf = ch.buf[:start]
 		p.slow = true
-		return keys
+		return
 	}
 	p.rec = span{start, len(ch.buf)}
 	p.idAt -= start
 	start = len(ch.buf)
 	ch.buf = out.appendTail(ch.buf, rec)
 	p.tail = span{start, len(ch.buf)}
-	return keys
+}
+
+// prepScratch is what the reader of an insert job reuses from row to row:
+// each row's body and record maps are done with once the record is
+// encoded, and keys are the sorted keys of the record encoded before.
+type prepScratch struct {
+	keys []string
+	body map[string]any
+	rec  store.Record
 }
 
 // ingestRow applies one CSV row in its own savepoint and returns the id of
@@ -788,7 +801,11 @@ func (o *Org) ingestRow(ctx context.Context, tx *store.Tx, obj *schema.Object, j
 // field out, #N/A sets it to null, relationship columns become the id of
 // the parent they name.
 func (o *Org) rowBody(ctx context.Context, tx *store.Tx, cols []bulkColumn, rec []string) (map[string]any, *apiError) {
-	body := make(map[string]any, len(cols))
+	return o.fillRowBody(ctx, tx, cols, rec, make(map[string]any, len(cols)))
+}
+
+// fillRowBody is rowBody filling body, which must be empty.
+func (o *Org) fillRowBody(ctx context.Context, tx *store.Tx, cols []bulkColumn, rec []string, body map[string]any) (map[string]any, *apiError) {
 	for i, c := range cols {
 		if i >= len(rec) || rec[i] == "" {
 			continue // empty cells leave the field as it is

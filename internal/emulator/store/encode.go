@@ -48,29 +48,47 @@ func appendRecord(buf []byte, keys []string, rec Record) ([]byte, []string, erro
 // transaction that numbers and stores the records. keys are as for
 // appendRecord.
 func EncodeRecord(buf []byte, keys []string, rec Record) (out []byte, outKeys []string, idAt int, err error) {
-	if !sameKeys(keys, rec) {
-		keys = keys[:0]
-		for k := range rec {
-			keys = append(keys, k)
+	start := len(buf)
+	if len(keys) == len(rec) {
+		// Most likely the keys of the record before: each value is
+		// looked up once, and a missing key starts over with rec's own.
+		if out, idAt, ok, err := encodeKeys(buf, keys, rec); ok || err != nil {
+			return out, keys, idAt, err
 		}
-		slices.Sort(keys)
+		buf = buf[:start]
 	}
+	keys = keys[:0]
+	for k := range rec {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out, idAt, _, err = encodeKeys(buf, keys, rec)
+	return out, keys, idAt, err
+}
+
+// encodeKeys is EncodeRecord for keys, which must be as many as rec has;
+// ok is false when one of them is not in rec.
+func encodeKeys(buf []byte, keys []string, rec Record) (out []byte, idAt int, ok bool, err error) {
 	idAt = -1
 	buf = append(buf, '{')
 	for i, k := range keys {
+		v, found := rec[k]
+		if !found {
+			return buf, -1, false, nil
+		}
 		if i > 0 {
 			buf = append(buf, ',')
 		}
 		buf = appendString(buf, k)
 		buf = append(buf, ':')
-		if id, ok := rec[k].(string); ok && k == "Id" && plainASCII(id) {
+		if id, isString := v.(string); isString && k == "Id" && plainASCII(id) {
 			idAt = len(buf) + 1
 		}
-		if buf, err = appendValue(buf, rec[k]); err != nil {
-			return buf, keys, -1, err
+		if buf, err = appendValue(buf, v); err != nil {
+			return buf, -1, false, err
 		}
 	}
-	return append(buf, '}'), keys, idAt, nil
+	return append(buf, '}'), idAt, true, nil
 }
 
 // plainASCII reports whether appendString writes s as it is, between quotes.
