@@ -676,7 +676,11 @@ func (o *Org) prepareInsert(ctx context.Context, ch *ingestChunk, i int, j *bulk
 	}
 	var r store.Record
 	if aerr == nil {
-		r, aerr = o.newRecordInto(ctx, nil, obj, sc.rec, body, j.CreatedByID, now)
+		if sc.now != now || sc.user != j.CreatedByID {
+			sc.now, sc.user = now, j.CreatedByID
+			sc.nowV, sc.userV = now, j.CreatedByID
+		}
+		r, aerr = o.newRecordInto(ctx, nil, obj, sc.rec, body, sc.userV, sc.nowV)
 	}
 	if aerr != nil {
 		p.aerr = rowError(obj, aerr, rec, cols)
@@ -713,6 +717,9 @@ type prepScratch struct {
 	keys []string
 	body map[string]any
 	rec  store.Record
+	// now and user as strings and as the interface values stored.
+	now, user   string
+	nowV, userV any
 }
 
 // ingestRow applies one CSV row in its own savepoint and returns the id of

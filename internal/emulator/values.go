@@ -37,7 +37,18 @@ func (o *Org) coerce(f *schema.Field, v any) (any, *apiError) {
 		default:
 			return nil, bad()
 		}
-		return o.checkText(f, s)
+		t, aerr := o.checkText(f, s)
+		switch {
+		case aerr != nil:
+			return nil, aerr
+		case t == "":
+			return nil, nil // Salesforce stores an empty string as null
+		case t == s && isString(v):
+			// v already holds the string: no new interface value (a
+			// Bulk insert coerces every cell of every row).
+			return v, nil
+		}
+		return t, nil
 	case "boolean":
 		switch x := v.(type) {
 		case bool:
@@ -91,37 +102,40 @@ func (o *Org) coerce(f *schema.Field, v any) (any, *apiError) {
 	}
 }
 
-func (o *Org) checkText(f *schema.Field, s string) (any, *apiError) {
+// checkText validates s as the value of the text-like field f and returns
+// it as stored ("" for null).
+func (o *Org) checkText(f *schema.Field, s string) (string, *apiError) {
 	switch f.Type {
 	case "reference":
 		if s == "" {
-			return nil, nil
+			return "", nil
 		}
 		id, err := sfid.Normalize(s)
 		if err != nil {
-			return nil, errf(400, "MALFORMED_ID", []string{f.Name}, "%s: id value of incorrect type: %s", f.Label, s)
+			return "", errf(400, "MALFORMED_ID", []string{f.Name}, "%s: id value of incorrect type: %s", f.Label, s)
 		}
 		target := o.schema.ObjectByKeyPrefix(id[:3])
 		if target == nil || !contains(f.ReferenceTo, target.Name) {
-			return nil, errf(400, "FIELD_INTEGRITY_EXCEPTION", []string{f.Name}, "%s: id value of incorrect type: %s", f.Label, s)
+			return "", errf(400, "FIELD_INTEGRITY_EXCEPTION", []string{f.Name}, "%s: id value of incorrect type: %s", f.Label, s)
 		}
 		return id, nil
 	case "email":
 		if s == "" {
-			return nil, nil
+			return "", nil
 		}
 		if a, err := mail.ParseAddress(s); err != nil || a.Address != s || !strings.Contains(s, "@") {
-			return nil, errf(400, "INVALID_EMAIL_ADDRESS", []string{f.Name}, "%s: invalid email address: %s", f.Label, s)
+			return "", errf(400, "INVALID_EMAIL_ADDRESS", []string{f.Name}, "%s: invalid email address: %s", f.Label, s)
 		}
 	}
 	if f.Length > 0 && len([]rune(s)) > f.Length {
-		return nil, errf(400, "STRING_TOO_LONG", []string{f.Name}, "%s: data value too large: %s (max length=%d)", f.Label, clipValue(s), f.Length)
-	}
-	if s == "" {
-		// Salesforce stores an empty string as null.
-		return nil, nil
+		return "", errf(400, "STRING_TOO_LONG", []string{f.Name}, "%s: data value too large: %s (max length=%d)", f.Label, clipValue(s), f.Length)
 	}
 	return s, nil
+}
+
+func isString(v any) bool {
+	_, ok := v.(string)
+	return ok
 }
 
 func contains(list []string, s string) bool {

@@ -346,6 +346,7 @@ func (tx *Tx) InsertEncoded(ctx context.Context, object string, recs []EncodedRe
 	}
 	args := make([]any, 0, 4*insertRows)
 	ids := make([]string, 0, insertRows)
+	objectArg := any(object) // converted once, not once a row
 	for start := 0; start < len(recs); start += insertRows {
 		part := recs[start:min(start+insertRows, len(recs))]
 		args, ids = args[:0], ids[:0]
@@ -361,7 +362,7 @@ func (tx *Tx) InsertEncoded(ctx context.Context, object string, recs []EncodedRe
 			if err := tx.putIndex(ctx, object, r.ID, r.Index); err != nil {
 				return err
 			}
-			args = append(args, r.ID, object, false, string(r.Data))
+			args = append(args, r.ID, objectArg, false, string(r.Data))
 			ids = append(ids, r.ID)
 		}
 		tx.cache.invalidate(ids...)
