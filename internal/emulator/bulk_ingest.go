@@ -462,6 +462,11 @@ func (b *bulkEngine) runIngest(j *bulkJob) error {
 				results := make([]rowResult, len(batch))
 				if cur.Operation == "insert" {
 					bi := &bulkInserter{o: o, tx: tx, obj: obj, user: cur.CreatedByID, now: timestamp(o.now()), results: results, chunk: ch}
+					if ch.prepared != nil {
+						// Mostly every row waits for the one flush at the end.
+						bi.pending = make([]int, 0, len(batch))
+						bi.encoded = make([]store.EncodedRecord, 0, len(batch))
+					}
 					for i, rec := range batch {
 						if err := bi.row(ctx, cur, cols, i, rec); err != nil {
 							return err
@@ -696,7 +701,7 @@ func (o *Org) prepareInsert(ctx context.Context, ch *ingestChunk, i int, j *bulk
 	r["Id"] = placeholderID
 	start := len(ch.buf)
 	var err error
-	ch.buf, sc.keys, p.idAt, err = store.EncodeRecord(ch.buf, sc.keys, r)
+	ch.buf, p.idAt, err = sc.enc.Encode(ch.buf, r)
 	if err != nil || p.idAt < 0 {
 		// Left to the writer, which stores the record as it is.
 		ch.buf = ch.buf[:start]
@@ -712,9 +717,9 @@ func (o *Org) prepareInsert(ctx context.Context, ch *ingestChunk, i int, j *bulk
 
 // prepScratch is what the reader of an insert job reuses from row to row:
 // each row's body and record maps are done with once the record is
-// encoded, and keys are the sorted keys of the record encoded before.
+// encoded, and the encoder keeps the keys of the record encoded before.
 type prepScratch struct {
-	keys []string
+	enc  store.RecordEncoder
 	body map[string]any
 	rec  store.Record
 	// now and user as strings and as the interface values stored.

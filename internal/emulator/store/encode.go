@@ -40,47 +40,63 @@ func appendRecord(buf []byte, keys []string, rec Record) ([]byte, []string, erro
 	return append(buf, '}'), keys, nil
 }
 
-// EncodeRecord appends rec as Insert would store it, keys sorted, to buf and
-// returns where the Id's value starts in buf (-1 when rec has no plain
-// ASCII string Id). A Bulk insert encodes its records before their ids are
-// known, with a placeholder Id of the same length, and writes the real ids
-// over it (EncodedRecord): the encoding runs on another goroutine than the
-// transaction that numbers and stores the records. keys are as for
-// appendRecord.
-func EncodeRecord(buf []byte, keys []string, rec Record) (out []byte, outKeys []string, idAt int, err error) {
-	start := len(buf)
-	if len(keys) == len(rec) {
-		// Most likely the keys of the record before: each value is
-		// looked up once, and a missing key starts over with rec's own.
-		if out, idAt, ok, err := encodeKeys(buf, keys, rec); ok || err != nil {
-			return out, keys, idAt, err
-		}
-		buf = buf[:start]
-	}
-	keys = keys[:0]
-	for k := range rec {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	out, idAt, _, err = encodeKeys(buf, keys, rec)
-	return out, keys, idAt, err
+// RecordEncoder appends records as Insert would store them, keys sorted,
+// and says where each one's Id value starts. A Bulk insert encodes its
+// records before their ids are known, with a placeholder Id of the same
+// length, and writes the real ids over it (EncodedRecord): the encoding
+// runs on another goroutine than the transaction that numbers and stores
+// the records. Records of one Bulk insert mostly have the same fields, so
+// the encoder keeps the sorted keys of the record before and each key's
+// encoding: checking that a record has those keys costs less than sorting
+// and escaping them again. The zero value is ready to use.
+type RecordEncoder struct {
+	keys  []string
+	heads [][]byte // heads[i] is what precedes the value of keys[i]: `{"Key":` or `,"Key":`
 }
 
-// encodeKeys is EncodeRecord for keys, which must be as many as rec has;
-// ok is false when one of them is not in rec.
-func encodeKeys(buf []byte, keys []string, rec Record) (out []byte, idAt int, ok bool, err error) {
+// Encode appends rec to buf and returns where the Id's value starts in buf
+// (-1 when rec has no plain ASCII string Id).
+func (e *RecordEncoder) Encode(buf []byte, rec Record) (out []byte, idAt int, err error) {
+	start := len(buf)
+	if len(e.keys) == len(rec) {
+		if out, idAt, ok, err := e.encode(buf, rec); ok || err != nil {
+			return out, idAt, err
+		}
+		buf = buf[:start] // a key is missing: these are other fields
+	}
+	e.keys = e.keys[:0]
+	for k := range rec {
+		e.keys = append(e.keys, k)
+	}
+	slices.Sort(e.keys)
+	e.heads = e.heads[:0]
+	for i, k := range e.keys {
+		var h []byte
+		if i == 0 {
+			h = append(h, '{')
+		} else {
+			h = append(h, ',')
+		}
+		h = appendString(h, k)
+		e.heads = append(e.heads, append(h, ':'))
+	}
+	out, idAt, _, err = e.encode(buf, rec)
+	return out, idAt, err
+}
+
+// encode is Encode with the encoder's keys, which must be as many as rec
+// has; ok is false when one of them is not in rec.
+func (e *RecordEncoder) encode(buf []byte, rec Record) (out []byte, idAt int, ok bool, err error) {
 	idAt = -1
-	buf = append(buf, '{')
-	for i, k := range keys {
+	if len(e.keys) == 0 {
+		buf = append(buf, '{')
+	}
+	for i, k := range e.keys {
 		v, found := rec[k]
 		if !found {
 			return buf, -1, false, nil
 		}
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		buf = appendString(buf, k)
-		buf = append(buf, ':')
+		buf = append(buf, e.heads[i]...)
 		if id, isString := v.(string); isString && k == "Id" && plainASCII(id) {
 			idAt = len(buf) + 1
 		}

@@ -44,7 +44,7 @@ func TestAppendRecord(t *testing.T) {
 	}
 }
 
-// TestEncodeRecord: EncodeRecord writes what appendRecord writes, and idAt
+// TestEncodeRecord: RecordEncoder writes what appendRecord writes, and idAt
 // is where the Id's characters start, so that writing another id of the
 // same length there gives the record with that id; -1 when the Id is
 // missing or not plain ASCII.
@@ -66,12 +66,13 @@ func TestEncodeRecord(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, _, at, err := EncodeRecord(nil, nil, tc.rec)
+			var e RecordEncoder
+			got, at, err := e.Encode(nil, tc.rec)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if string(got) != string(want) {
-				t.Fatalf("EncodeRecord wrote %s, appendRecord %s", got, want)
+				t.Fatalf("RecordEncoder wrote %s, appendRecord %s", got, want)
 			}
 			if (at >= 0) != tc.wantAt {
 				t.Fatalf("idAt %d", at)
@@ -87,5 +88,42 @@ func TestEncodeRecord(t *testing.T) {
 				t.Errorf("with the id written at %d: %s, want %s", at, got, want)
 			}
 		})
+	}
+}
+
+// TestRecordEncoderReuse: one encoder writes each of a run of records as
+// appendRecord does alone, whether a record has the keys of the one before,
+// as many other keys, or fewer.
+func TestRecordEncoderReuse(t *testing.T) {
+	recs := []Record{
+		{"Id": "001EMU000000001YBA", "Name": "A", "IsDeleted": false},
+		{"Id": "001EMU000000002YBA", "Name": "B", "IsDeleted": true},
+		{"Id": "001EMU000000003YBA", "Name": "C", "Phone": "+1 555"},
+		{"Id": "001EMU000000004YBA", "Name": "quote \" and ü"},
+		{},
+		{"Name": "no id", "Amount": 12.5, "Nested": map[string]any{"a": 1.0}},
+		{"Id": "001EMU000000005YBA", "Name": "A", "IsDeleted": false},
+	}
+	var e RecordEncoder
+	var buf []byte
+	for i, rec := range recs {
+		want, _, err := appendRecord(nil, nil, rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf = append(buf[:0], "prefix"...)
+		got, at, err := e.Encode(buf, rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got[len("prefix"):]) != string(want) || string(got[:len("prefix")]) != "prefix" {
+			t.Errorf("record %d: wrote %s, want prefix%s", i, got, want)
+		}
+		if _, hasID := rec["Id"]; hasID != (at >= 0) {
+			t.Errorf("record %d: idAt %d", i, at)
+		}
+		if at >= 0 && string(got[at:at+18]) != rec["Id"] {
+			t.Errorf("record %d: idAt %d points at %q", i, at, got[at:])
+		}
 	}
 }

@@ -323,7 +323,7 @@ func (tx *Tx) InsertMany(ctx context.Context, object string, recs []Record, inde
 
 var insertManySQL = insertSQL(insertRows)
 
-// EncodedRecord is a new live record already encoded (EncodeRecord), for
+// EncodedRecord is a new live record already encoded (RecordEncoder), for
 // InsertEncoded: Data is exactly what Insert would store for it.
 type EncodedRecord struct {
 	ID    string
