@@ -11,6 +11,7 @@
 #   .ci/bench-serve.sh              # COUNT=3; part of make bench
 #   UPDATE=1 .ci/bench-serve.sh     # and make this run the baseline
 #   PROFILE=cpu.out .ci/bench-serve.sh   # also a CPU profile of one call in process
+#   BENCH_SERVE_GOGC=300 .ci/bench-serve.sh   # serve's GOGC (or BENCH_SERVE_GOMEMLIMIT) alone
 #
 # Run it niced on a shared machine and note the load average it prints:
 # the CPU figures move little with load, latency and calls/s a lot.

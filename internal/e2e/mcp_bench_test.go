@@ -105,6 +105,14 @@ func benchServeQuery(b *testing.B, upstream, token string, clients int) {
 	u, _ := url.Parse(upstream)
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + b.TempDir(), "LOG_LEVEL=warn",
 		"SALESFORCE_INSTANCE_URL=" + upstream, "SFMCP_ALLOWED_INSTANCE_HOSTS=" + u.Host}
+	// BENCH_SERVE_GOGC and BENCH_SERVE_GOMEMLIMIT tune serve's runtime
+	// alone: GOGC itself would also change the benchmark process, whose
+	// upstream and clients share the machine with serve.
+	for _, k := range []string{"GOGC", "GOMEMLIMIT"} {
+		if v, ok := os.LookupEnv("BENCH_SERVE_" + k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
 	base, pid := startServeBench(b, env)
 	soql := "SELECT Id, Name FROM Account ORDER BY Name LIMIT 1"
 	mcpBody := toolCallBody("salesforce_query", map[string]any{"soql": soql, "max_records": 1})

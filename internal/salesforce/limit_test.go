@@ -190,6 +190,9 @@ func TestReadLimitedSize(t *testing.T) {
 		{"abcd", 4, 8}, {"abcd", 2, 8}, {"abcd", 7, 8}, {"abcd", -1, 8}, {"", 0, 8},
 		{"abcdefgh", 8, 8}, {"abcdefghi", 9, 8}, {"abcdefghi", 3, 8}, {"abcdefghi", 8, 8},
 		{strings.Repeat("x", 5000), 5000, 1 << 20}, {strings.Repeat("x", 5000), 100, 1 << 20},
+		// A declared length past the limit is never trusted for the buffer:
+		// a server claiming 2^62 bytes must not get them allocated.
+		{"abcd", 1 << 62, 8},
 	} {
 		want, wantErr := readLimited(iotest.OneByteReader(strings.NewReader(tc.body)), tc.limit)
 		got, err := readLimitedSize(iotest.OneByteReader(strings.NewReader(tc.body)), tc.limit, tc.size)
