@@ -362,20 +362,32 @@ func (tx *Tx) InsertEncoded(ctx context.Context, object string, recs []EncodedRe
 			if err := tx.putIndex(ctx, object, r.ID, r.Index); err != nil {
 				return err
 			}
-			args = append(args, r.ID, objectArg, false, string(r.Data))
+			// The bytes as they are: a string conversion was a copy
+			// of every record on the writer's goroutine (the driver
+			// copies them again when it binds them); the statement
+			// stores them as TEXT, exactly as Insert does.
+			args = append(args, r.ID, objectArg, false, r.Data)
 			ids = append(ids, r.ID)
 		}
 		tx.cache.invalidate(ids...)
 		tx.touched = append(tx.touched, ids...)
-		q := insertManySQL
+		q := insertEncodedManySQL
 		if len(part) < insertRows {
-			q = insertSQL(len(part))
+			q = insertEncodedSQL(len(part))
 		}
 		if _, err := tx.q.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("store: insert %d records of %s: %w", len(part), object, err)
 		}
 	}
 	return nil
+}
+
+var insertEncodedManySQL = insertEncodedSQL(insertRows)
+
+// insertEncodedSQL is insertSQL for data bound as bytes (a BLOB), cast to
+// TEXT: a cast of a blob to text only changes the value's type in SQLite.
+func insertEncodedSQL(n int) string {
+	return `INSERT INTO records(id, object, deleted, data) VALUES (?, ?, ?, CAST(? AS TEXT))` + strings.Repeat(`, (?, ?, ?, CAST(? AS TEXT))`, n-1)
 }
 
 func insertSQL(n int) string {
