@@ -672,12 +672,7 @@ func (o *Org) prepareInsert(ctx context.Context, ch *ingestChunk, i int, j *bulk
 	clear(sc.rec)
 	body, aerr := o.fillRowBody(ctx, nil, cols, rec, sc.body)
 	if aerr == nil {
-		if v, ok := body["Id"]; ok {
-			if v != nil {
-				aerr = errf(400, "INVALID_FIELD", []string{"Id"}, "cannot specify Id in an insert call")
-			}
-			delete(body, "Id")
-		}
+		aerr = takeInsertID(body)
 	}
 	var r store.Record
 	if aerr == nil {
@@ -901,12 +896,7 @@ func (bi *bulkInserter) row(ctx context.Context, j *bulkJob, cols []bulkColumn, 
 	}
 	body, aerr := o.rowBody(ctx, bi.tx, cols, rec)
 	if aerr == nil {
-		if v, ok := body["Id"]; ok {
-			if v != nil {
-				aerr = errf(400, "INVALID_FIELD", []string{"Id"}, "cannot specify Id in an insert call")
-			}
-			delete(body, "Id")
-		}
+		aerr = takeInsertID(body)
 	}
 	var r store.Record
 	if aerr == nil {
@@ -1221,4 +1211,18 @@ func (e *Emulator) ingestResults(q *apiRequest, j *bulkJob, which string) {
 		}
 		_, _ = q.w.Write(buf.Bytes())
 	}
+}
+
+// takeInsertID removes an insert row's Id column from its body: empty it is
+// ignored, with a value it fails the row, as Salesforce's Bulk insert does.
+func takeInsertID(body map[string]any) *apiError {
+	v, ok := body["Id"]
+	if !ok {
+		return nil
+	}
+	delete(body, "Id")
+	if v != nil {
+		return errf(400, "INVALID_FIELD", []string{"Id"}, "cannot specify Id in an insert call")
+	}
+	return nil
 }

@@ -308,20 +308,29 @@ func (tx *Tx) InsertMany(ctx context.Context, object string, recs []Record, inde
 			args = append(args, id, object, deleted, string(buf))
 			ids = append(ids, id)
 		}
-		tx.cache.invalidate(ids...)
-		tx.touched = append(tx.touched, ids...)
 		q := insertManySQL
 		if len(part) < insertRows {
 			q = insertSQL(len(part))
 		}
-		if _, err := tx.q.ExecContext(ctx, q, args...); err != nil {
-			return fmt.Errorf("store: insert %d records of %s: %w", len(part), object, err)
+		if err := tx.execInsert(ctx, object, q, ids, args); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
 var insertManySQL = insertSQL(insertRows)
+
+// execInsert runs one multi-row INSERT of records ids of object, after
+// dropping them from the cache and marking them touched by the transaction.
+func (tx *Tx) execInsert(ctx context.Context, object, q string, ids []string, args []any) error {
+	tx.cache.invalidate(ids...)
+	tx.touched = append(tx.touched, ids...)
+	if _, err := tx.q.ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("store: insert %d records of %s: %w", len(ids), object, err)
+	}
+	return nil
+}
 
 // EncodedRecord is a new live record already encoded (RecordEncoder), for
 // InsertEncoded: Data is exactly what Insert would store for it.
@@ -369,14 +378,12 @@ func (tx *Tx) InsertEncoded(ctx context.Context, object string, recs []EncodedRe
 			args = append(args, r.ID, objectArg, false, r.Data)
 			ids = append(ids, r.ID)
 		}
-		tx.cache.invalidate(ids...)
-		tx.touched = append(tx.touched, ids...)
 		q := insertEncodedManySQL
 		if len(part) < insertRows {
 			q = insertEncodedSQL(len(part))
 		}
-		if _, err := tx.q.ExecContext(ctx, q, args...); err != nil {
-			return fmt.Errorf("store: insert %d records of %s: %w", len(part), object, err)
+		if err := tx.execInsert(ctx, object, q, ids, args); err != nil {
+			return err
 		}
 	}
 	return nil
