@@ -420,14 +420,25 @@ type readCloser struct {
 // takes its bytes (readBody) instead of reading and copying them again.
 // Nothing changes the bytes once they are a body.
 type bufferedBody struct {
-	*bytes.Reader
+	bytes.Reader
 	b []byte
 	io.Closer
 }
 
 // setBody makes b the body of r, closing r's current body when it closes.
+// A body a middleware set before is reset to b in place: four middlewares
+// read and set the body of every POST, and one bufferedBody (one
+// allocation) serves them all. Nothing reads a body again after handing it
+// on (they keep the bytes, not the reader), so the reset changes no one's view.
 func setBody(r *http.Request, b []byte) {
-	r.Body = &bufferedBody{Reader: bytes.NewReader(b), b: b, Closer: r.Body}
+	if bb, ok := r.Body.(*bufferedBody); ok {
+		bb.Reset(b)
+		bb.b = b
+		return
+	}
+	bb := &bufferedBody{b: b, Closer: r.Body}
+	bb.Reset(b)
+	r.Body = bb
 }
 
 // readBody reads r's body to its end: without a copy when it is a

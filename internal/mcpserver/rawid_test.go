@@ -251,3 +251,70 @@ func TestMembersFindsWhatEncodingJSONFinds(t *testing.T) {
 		}
 	}
 }
+
+// closeCounter counts the closes of a request's original body.
+type closeCounter struct {
+	io.Reader
+	closed int
+}
+
+func (c *closeCounter) Close() error { c.closed++; return nil }
+
+// TestSetBodyReusesTheBufferedBody: however many middlewares read and set
+// the body, the next reader gets the last bytes set, whole, without a
+// copy; a partly read body is read to its end; and closing closes the
+// original body once.
+func TestSetBodyReusesTheBufferedBody(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		sets     []string // bodies set in turn, each after reading the one before
+		readPart int      // bytes of the last body read before readBody
+		want     string
+	}{
+		{name: "one set", sets: []string{`{"a":1}`}, want: `{"a":1}`},
+		{name: "same bytes again", sets: []string{`{"a":1}`, `{"a":1}`}, want: `{"a":1}`},
+		{name: "rewritten", sets: []string{`{"id":"x"}`, `{"id":1}`, `{"id":1}`, `{"id":2}`}, want: `{"id":2}`},
+		{name: "empty", sets: []string{`{"a":1}`, ``}, want: ``},
+		{name: "partly read", sets: []string{`{"a":1}`, `{"bb":22}`}, readPart: 3, want: `b":22}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			orig := &closeCounter{Reader: strings.NewReader("original")}
+			r := httptest.NewRequest(http.MethodPost, "/mcp", nil)
+			r.Body = orig
+			body, err := readBody(r)
+			if err != nil || string(body) != "original" {
+				t.Fatalf("first readBody = %q, %v", body, err)
+			}
+			var first io.ReadCloser
+			for i, s := range tc.sets {
+				setBody(r, []byte(s))
+				if i == 0 {
+					first = r.Body
+				} else if r.Body != first {
+					t.Fatalf("set %d made a new body %p, want the first %p again", i, r.Body, first)
+				}
+				if i < len(tc.sets)-1 {
+					if got, err := readBody(r); err != nil || string(got) != s {
+						t.Fatalf("readBody after set %d = %q, %v; want %q", i, got, err, s)
+					}
+				}
+			}
+			if tc.readPart > 0 {
+				if _, err := io.ReadFull(r.Body, make([]byte, tc.readPart)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := readBody(r)
+			if err != nil || string(got) != tc.want {
+				t.Fatalf("readBody = %q, %v; want %q", got, err, tc.want)
+			}
+			if rest, _ := io.ReadAll(r.Body); len(rest) != 0 {
+				t.Fatalf("after readBody the body still holds %q", rest)
+			}
+			_ = r.Body.Close()
+			if orig.closed != 1 {
+				t.Fatalf("original body closed %d times, want 1", orig.closed)
+			}
+		})
+	}
+}
