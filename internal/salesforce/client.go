@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -76,7 +77,12 @@ type Config struct {
 // Client talks to one Salesforce org (one instance URL) at one API version.
 // It is safe for concurrent use.
 type Client struct {
-	hc          *http.Client
+	hc *http.Client
+	// direct is hc's transport when hc adds nothing a request needs (no
+	// cookie jar, no overall timeout): attempt sends through it without
+	// http.Client.Do, which copies every request's headers for redirects
+	// that noRedirectTransport never lets through. nil: through hc.Do.
+	direct      http.RoundTripper
 	tokens      *TokenSource
 	instance    *url.URL // scheme://host[:port], no path
 	instanceStr string
@@ -139,13 +145,19 @@ func New(cfg Config) (*Client, error) {
 	if usage == nil {
 		usage, _ = NewUsage(0, logger)
 	}
+	hc := WithoutRedirects(cfg.HTTPClient)
+	var direct http.RoundTripper
+	if hc.Jar == nil && hc.Timeout == 0 {
+		direct = hc.Transport
+	}
 	return &Client{
 		usage:       usage,
 		obs:         cfg.Observer,
 		orgID:       cfg.OrgID,
 		userID:      cfg.UserID,
 		maxBody:     maxBody,
-		hc:          WithoutRedirects(cfg.HTTPClient),
+		hc:          hc,
+		direct:      direct,
 		tokens:      cfg.Tokens,
 		instance:    inst,
 		instanceStr: inst.String(),
@@ -493,7 +505,35 @@ func (c *Client) attempt(ctx context.Context, r *request, accessToken string) (*
 	for k, vs := range r.header {
 		req.Header[k] = vs
 	}
-	return c.hc.Do(req)
+	return c.do(req, u)
+}
+
+// do sends req (whose URL is u) as c.hc.Do would: through c.direct when
+// set, with http.Client's errors (a *url.Error around the transport's).
+func (c *Client) do(req *http.Request, u string) (*http.Response, error) {
+	if c.direct == nil {
+		return c.hc.Do(req)
+	}
+	resp, err := c.direct.RoundTrip(req)
+	if err != nil {
+		if resp != nil && resp.Body != nil {
+			resp.Body.Close()
+		}
+		// As http.Client: a plain HTTP answer to a TLS request is
+		// ErrSchemeMismatch, not a bad record header.
+		if tlsErr, ok := err.(tls.RecordHeaderError); ok && string(tlsErr.RecordHeader[:]) == "HTTP/" {
+			err = http.ErrSchemeMismatch
+		}
+		return nil, &url.Error{Op: req.Method[:1] + strings.ToLower(req.Method[1:]), URL: u, Err: err}
+	}
+	if resp == nil {
+		return nil, &url.Error{Op: req.Method[:1] + strings.ToLower(req.Method[1:]), URL: u,
+			Err: fmt.Errorf("http: RoundTripper implementation (%T) returned a nil *Response with a nil error", c.direct)}
+	}
+	if resp.Body == nil {
+		resp.Body = http.NoBody
+	}
+	return resp, nil
 }
 
 func (c *Client) tooLarge(method, path string) *ResponseTooLargeError {
