@@ -12,6 +12,7 @@
 #   UPDATE=1 .ci/bench-serve.sh     # and make this run the baseline
 #   PROFILE=cpu.out .ci/bench-serve.sh   # also a CPU profile of one call in process
 #   BENCH_SERVE_GOGC=300 .ci/bench-serve.sh   # serve's GOGC (or BENCH_SERVE_GOMEMLIMIT) alone
+#   BENCH_TLS=h2 .ci/bench-serve.sh  # the upstream over TLS with HTTP/2, as Salesforce answers (h1: TLS, HTTP/1.1)
 #
 # Run it niced on a shared machine and note the load average it prints:
 # the CPU figures move little with load, latency and calls/s a lot.

@@ -3,7 +3,10 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net"
@@ -12,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -45,8 +49,8 @@ const serveBenchClients, serveBenchCalls = 50, 200
 func BenchmarkServeHTTPQueryFixedUpstream(b *testing.B) {
 	for _, clients := range []int{serveBenchClients, 8, 1} {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
-			up, conns := newFixedUpstream(b)
-			benchServeQuery(b, up.URL, "00Dbench!fixed-upstream-token", clients)
+			up, conns, certFile := newFixedUpstream(b, os.Getenv("BENCH_TLS"))
+			benchServeQuery(b, up.URL, certFile, "00Dbench!fixed-upstream-token", clients)
 			b.ReportMetric(float64(conns.Load()), "upstream-conns")
 		})
 	}
@@ -62,7 +66,7 @@ func BenchmarkServeHTTPQuery(b *testing.B) {
 	// daily 15 000 the emulator answers REQUEST_LIMIT_EXCEEDED, as
 	// Salesforce would.
 	em := emulatortest.New(b, func(o *emulator.Options) { o.APILimit = 1_000_000 })
-	benchServeQuery(b, em.URL, em.Token.AccessToken, serveBenchClients)
+	benchServeQuery(b, em.URL, "", em.Token.AccessToken, serveBenchClients)
 }
 
 // fixedQueryResponse is a Salesforce query page of one account: the
@@ -72,8 +76,11 @@ const fixedQueryResponse = `{"totalSize":1,"done":true,"records":[` +
 
 // newFixedUpstream serves /services/oauth2/userinfo and
 // /services/data/vNN.0/query with canned responses, in constant time, and
-// counts the connections opened to it.
-func newFixedUpstream(b *testing.B) (*httptest.Server, *atomic.Int64) {
+// counts the connections opened to it. Salesforce itself answers over TLS
+// and HTTP/2, which plain HTTP/1.1 does not measure: tlsMode "h2" serves
+// TLS with HTTP/2, "h1" TLS with HTTP/1.1 only, "" plain HTTP/1.1; with TLS,
+// certFile is the server's certificate in PEM, for serve's SSL_CERT_FILE.
+func newFixedUpstream(b *testing.B, tlsMode string) (ts *httptest.Server, conns *atomic.Int64, certFile string) {
 	b.Helper()
 	var base string
 	mux := http.NewServeMux()
@@ -87,27 +94,43 @@ func newFixedUpstream(b *testing.B) (*httptest.Server, *atomic.Int64) {
 		w.Header().Set("Sforce-Limit-Info", "api-usage=1/15000")
 		_, _ = io.WriteString(w, fixedQueryResponse)
 	})
-	var conns atomic.Int64
-	ts := httptest.NewUnstartedServer(mux)
+	conns = new(atomic.Int64)
+	ts = httptest.NewUnstartedServer(mux)
 	ts.Config.ConnState = func(_ net.Conn, st http.ConnState) {
 		if st == http.StateNew {
 			conns.Add(1)
 		}
 	}
-	ts.Start()
+	switch tlsMode {
+	case "":
+		ts.Start()
+	case "h1", "h2":
+		ts.EnableHTTP2 = tlsMode == "h2"
+		ts.StartTLS()
+		certFile = filepath.Join(b.TempDir(), "upstream.pem")
+		if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw}), 0o600); err != nil {
+			b.Fatal(err)
+		}
+	default:
+		b.Fatalf("BENCH_TLS=%q: want h1, h2 or nothing", tlsMode)
+	}
 	base = ts.URL
 	b.Cleanup(ts.Close)
-	return ts, &conns
+	return ts, conns, certFile
 }
 
-// benchServeQuery runs the load through sfmcp and directly against upstream.
-func benchServeQuery(b *testing.B, upstream, token string, clients int) {
+// benchServeQuery runs the load through sfmcp and directly against upstream;
+// certFile, when set, is the upstream's TLS certificate, trusted by both.
+func benchServeQuery(b *testing.B, upstream, certFile, token string, clients int) {
 	u, _ := url.Parse(upstream)
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + b.TempDir(), "LOG_LEVEL=warn",
 		"SALESFORCE_INSTANCE_URL=" + upstream, "SFMCP_ALLOWED_INSTANCE_HOSTS=" + u.Host}
 	// BENCH_SERVE_GOGC and BENCH_SERVE_GOMEMLIMIT tune serve's runtime
 	// alone: GOGC itself would also change the benchmark process, whose
 	// upstream and clients share the machine with serve.
+	if certFile != "" {
+		env = append(env, "SSL_CERT_FILE="+certFile)
+	}
 	for _, k := range []string{"GOGC", "GOMEMLIMIT"} {
 		if v, ok := os.LookupEnv("BENCH_SERVE_" + k); ok {
 			env = append(env, k+"="+v)
@@ -119,7 +142,20 @@ func benchServeQuery(b *testing.B, upstream, token string, clients int) {
 	// Enough calls that the CPU time, read from /proc in 10 ms ticks, is
 	// known to about 1%: at least 200 a client and 4 000 in all.
 	calls := max(serveBenchCalls, 4000/clients)
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
+	tr := &http.Transport{MaxIdleConnsPerHost: clients}
+	if certFile != "" {
+		certPEM, err := os.ReadFile(certFile)
+		if err != nil {
+			b.Fatal(err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(certPEM) {
+			b.Fatalf("%s: no certificate", certFile)
+		}
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool}
+		tr.ForceAttemptHTTP2 = true
+	}
+	hc := &http.Client{Transport: tr}
 	b.Cleanup(hc.CloseIdleConnections)
 	queryURL := upstream + "/services/data/v66.0/query?q=" + url.QueryEscape(soql)
 
