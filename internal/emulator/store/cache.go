@@ -2,6 +2,7 @@ package store
 
 import (
 	"maps"
+	"slices"
 	"sync"
 )
 
@@ -32,7 +33,22 @@ type recCache struct {
 	ids    map[string][]string
 	nIDs   int
 	maxIDs int
+
+	// blocks keeps the blocks read last (see blocks.go), newest last, so
+	// that reading the records of one block one by one (a query's page
+	// of ids) reads the block from SQLite once, not once a record. At
+	// most maxBlocks blocks and maxBlockBytes bytes.
+	blocks     []heldBlock
+	blockBytes int
 }
+
+// The bounds of recCache.blocks: a block holds at most blockRecords
+// records, so a few dozen of them cover a 2,000-record page whatever its
+// order.
+const (
+	maxBlocks     = 32
+	maxBlockBytes = 16 << 20
+)
 
 // DefaultCacheIDs bounds the per-object id lists: about 10 MB.
 const DefaultCacheIDs = 250_000
@@ -145,7 +161,14 @@ func (c *recCache) put(gen uint64, id, object string, rec Record) {
 }
 
 // invalidate forgets ids and makes every read in flight skip its put.
+// Without ids it does nothing: a transaction that wrote no record (a Bulk
+// job's state and results) must not stop a scan in flight from caching
+// what it read, or the query reading a page of records it just scanned
+// reads each of them again.
 func (c *recCache) invalidate(ids ...string) {
+	if len(ids) == 0 {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
@@ -161,6 +184,56 @@ func (c *recCache) clear() {
 	clear(c.m)
 	clear(c.ids)
 	c.nIDs = 0
+	c.blocks, c.blockBytes = nil, 0
+}
+
+// blockFor returns the cached block whose id range holds id.
+func (c *recCache) blockFor(id string) (heldBlock, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := len(c.blocks) - 1; i >= 0; i-- {
+		if b := c.blocks[i]; id >= b.lo && id <= b.hi {
+			return b, true
+		}
+	}
+	return heldBlock{}, false
+}
+
+// putBlock keeps a block read at generation gen, unless a write came since,
+// dropping the oldest beyond the bounds.
+func (c *recCache) putBlock(gen uint64, b heldBlock) {
+	size := len(b.b.hdr) + len(b.b.body)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen || size > maxBlockBytes {
+		return
+	}
+	for _, have := range c.blocks {
+		if have.first == b.first {
+			return
+		}
+	}
+	c.blocks = append(c.blocks, b)
+	c.blockBytes += size
+	for len(c.blocks) > maxBlocks || c.blockBytes > maxBlockBytes {
+		c.blockBytes -= len(c.blocks[0].b.hdr) + len(c.blocks[0].b.body)
+		c.blocks = slices.Delete(c.blocks, 0, 1)
+	}
+}
+
+// dropBlock forgets the block at first (it became rows) and makes every
+// read in flight skip its put.
+func (c *recCache) dropBlock(first int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	c.blocks = slices.DeleteFunc(c.blocks, func(b heldBlock) bool {
+		if b.first == first {
+			c.blockBytes -= len(b.b.hdr) + len(b.b.body)
+			return true
+		}
+		return false
+	})
 }
 
 func cloneRecord(r Record) Record { return maps.Clone(r) }

@@ -16,6 +16,7 @@ type Snapshot struct {
 // snapshotTables are the tables a snapshot covers, with their columns.
 var snapshotTables = []struct{ name, cols string }{
 	{"records", "seq, id, object, deleted, data"},
+	{"record_blocks", "first_seq, object, lo, hi, n, data"},
 	{"unique_values", "object, field, value, id"},
 	{"counters", "name, value"},
 	{"meta", "key, value"},
@@ -78,7 +79,7 @@ func (s *Store) Restore(ctx context.Context, snap *Snapshot) error {
 				}
 			}
 		}
-		return nil
+		return tx.coverBlocks(ctx)
 	})
 }
 

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -113,7 +114,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// SQLite serializes writers anyway; one connection keeps transactions
 	// simple and avoids SQLITE_BUSY between our own goroutines.
 	db.SetMaxOpenConns(1)
-	if _, err := db.ExecContext(ctx, schemaSQL); err != nil {
+	if _, err := db.ExecContext(ctx, schemaSQL+blocksSchemaSQL); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: create schema in %s: %w", path, err)
 	}
@@ -184,10 +185,11 @@ type queryer interface {
 // Tx is a write transaction. Every change to records goes through one so a
 // failure never leaves a record without its unique values or the reverse.
 type Tx struct {
-	q        queryer
-	cache    *recCache
-	touched  []string        // ids written: forgotten by the cache again when the transaction ends
-	inserted map[string]bool // objects inserted into: their id lists are dropped again at the end
+	q         queryer
+	cache     *recCache
+	touched   []string        // ids written: forgotten by the cache again when the transaction ends
+	unblocked []int64         // blocks made rows: forgotten by the cache again when it ends
+	inserted  map[string]bool // objects inserted into: their id lists are dropped again at the end
 }
 
 // touch forgets id in the cache now and remembers to forget it again once
@@ -210,6 +212,9 @@ func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
 	tx := &Tx{q: q, cache: s.cache}
 	defer func() {
 		s.cache.invalidate(tx.touched...)
+		for _, first := range tx.unblocked {
+			s.cache.dropBlock(first)
+		}
 		for object := range tx.inserted {
 			s.cache.invalidateObject(object)
 		}
@@ -341,7 +346,8 @@ type EncodedRecord struct {
 }
 
 // InsertEncoded adds new live records of object, in order, as InsertMany
-// would, from their encoded form.
+// would, from their encoded form. Records without indexed values are
+// stored as blocks (see blocks.go); readers cannot tell.
 func (tx *Tx) InsertEncoded(ctx context.Context, object string, recs []EncodedRecord) error {
 	if len(recs) == 0 {
 		return nil
@@ -352,6 +358,9 @@ func (tx *Tx) InsertEncoded(ctx context.Context, object string, recs []EncodedRe
 		}
 		tx.inserted[object] = true
 		tx.cache.invalidateObject(object)
+	}
+	if blockable(recs) {
+		return tx.insertBlocks(ctx, object, recs)
 	}
 	args := make([]any, 0, 4*insertRows)
 	ids := make([]string, 0, insertRows)
@@ -421,14 +430,29 @@ func (tx *Tx) Replace(ctx context.Context, object string, rec Record, index []In
 			return err
 		}
 	}
-	res, err := tx.q.ExecContext(ctx, `UPDATE records SET data = ?, deleted = ? WHERE id = ?`, string(data), deleted, id)
-	if err != nil {
-		return fmt.Errorf("store: update %s: %w", id, err)
+	update := func() (bool, error) {
+		res, err := tx.q.ExecContext(ctx, `UPDATE records SET data = ?, deleted = ? WHERE id = ?`, string(data), deleted, id)
+		if err != nil {
+			return false, fmt.Errorf("store: update %s: %w", id, err)
+		}
+		n, _ := res.RowsAffected()
+		return n > 0, nil
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
+	done, err := update()
+	if err != nil || done {
+		return err
 	}
-	return nil
+	// A record of a block is written as a row.
+	if blocked, err := tx.unblock(ctx, id); err != nil || !blocked {
+		if err == nil {
+			err = ErrNotFound
+		}
+		return err
+	}
+	if done, err = update(); err == nil && !done {
+		err = ErrNotFound
+	}
+	return err
 }
 
 // Purge removes a record for good (hard delete, or emptying the recycle bin).
@@ -439,6 +463,9 @@ func (tx *Tx) Purge(ctx context.Context, id string) error {
 	tx.touch(id)
 	if _, err := tx.q.ExecContext(ctx, `DELETE FROM unique_values WHERE id = ?`, id); err != nil {
 		return fmt.Errorf("store: purge %s: %w", id, err)
+	}
+	if _, err := tx.unblock(ctx, id); err != nil {
+		return err
 	}
 	if _, err := tx.q.ExecContext(ctx, `DELETE FROM records WHERE id = ?`, id); err != nil {
 		return fmt.Errorf("store: purge %s: %w", id, err)
@@ -510,7 +537,15 @@ func (s *Store) GetShared(ctx context.Context, id string) (Record, string, error
 		return e.rec, e.object, nil
 	}
 	gen := s.cache.generation()
-	rec, object, err := get(ctx, s.db, id)
+	rec, object, err := getRow(ctx, s.db, id)
+	if errors.Is(err, ErrNotFound) {
+		var h heldBlock
+		var i int
+		if h, i, err = s.blockHolding(ctx, id); err == nil {
+			object = h.object
+			rec, err = decodeBytes(h.b.record(i))
+		}
+	}
 	if err != nil {
 		return nil, "", err
 	}
@@ -518,7 +553,17 @@ func (s *Store) GetShared(ctx context.Context, id string) (Record, string, error
 	return rec, object, nil
 }
 
+// get reads record id, from its row or its block.
 func get(ctx context.Context, q queryer, id string) (Record, string, error) {
+	rec, object, err := getRow(ctx, q, id)
+	if errors.Is(err, ErrNotFound) {
+		return getBlocked(ctx, q, id)
+	}
+	return rec, object, err
+}
+
+// getRow reads record id from its row.
+func getRow(ctx context.Context, q queryer, id string) (Record, string, error) {
 	var object, data string
 	err := q.QueryRowContext(ctx, `SELECT object, data FROM records WHERE id = ?`, id).Scan(&object, &data)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -598,10 +643,32 @@ func (s *Store) Scan(ctx context.Context, object string, all bool, fn func(Recor
 		list     []string
 		complete = true // list holds every id so far
 		batch    = make([]string, 0, scanBatch)
+		// The object's next block after after, when known: rows are
+		// read up to it, then its records.
+		blockFirst, blockN  int64
+		blockOK, blockKnown bool
 	)
+	keep := func(ids []string) {
+		if complete && len(list)+len(ids) <= s.cache.maxIDs {
+			list = append(list, ids...)
+		} else {
+			complete, list = false, nil
+		}
+	}
 	for {
+		if !blockKnown {
+			var err error
+			if blockFirst, blockN, blockOK, err = s.nextBlock(ctx, object, after); err != nil {
+				return err
+			}
+			blockKnown = true
+		}
+		upto := int64(math.MaxInt64)
+		if blockOK {
+			upto = blockFirst
+		}
 		batch = batch[:0]
-		rows, err := s.q.QueryContext(ctx, `SELECT seq, id FROM records WHERE object = ? AND seq > ? ORDER BY seq LIMIT ?`, object, after, scanBatch)
+		rows, err := s.q.QueryContext(ctx, `SELECT seq, id FROM records WHERE object = ? AND seq > ? AND seq < ? ORDER BY seq LIMIT ?`, object, after, upto, scanBatch)
 		if err != nil {
 			return fmt.Errorf("store: scan %s: %w", object, err)
 		}
@@ -619,20 +686,29 @@ func (s *Store) Scan(ctx context.Context, object string, all bool, fn func(Recor
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("store: scan %s: %w", object, err)
 		}
-		if complete && len(list)+len(batch) <= s.cache.maxIDs {
-			list = append(list, batch...)
-		} else {
-			complete, list = false, nil
-		}
+		keep(batch)
 		if err := s.scanIDs(ctx, object, batch, all, fn); err != nil {
 			return err
 		}
-		if len(batch) < scanBatch {
+		if len(batch) == scanBatch {
+			continue
+		}
+		if !blockOK {
 			if complete {
 				s.cache.putObjectIDs(gen, object, list)
 			}
 			return nil
 		}
+		ids, found, err := s.scanBlock(ctx, object, gen, blockFirst, all, fn)
+		if err != nil {
+			return err
+		}
+		blockKnown = false
+		if found {
+			keep(ids)
+			after = blockFirst + blockN - 1
+		}
+		// else the block became rows since: the next pass reads them.
 	}
 }
 
@@ -652,8 +728,21 @@ func (s *Store) scanIDs(ctx context.Context, object string, ids []string, all bo
 				at[id] = i
 			}
 		}
-		if err := s.fill(ctx, object, gen, missing, func(id string, rec Record) { recs[at[id]] = rec }); err != nil {
+		got := func(id string, rec Record) { recs[at[id]] = rec }
+		if err := s.fill(ctx, object, gen, missing, got); err != nil {
 			return err
+		}
+		// What no row holds may be in blocks.
+		var blocked []string
+		for i, id := range ids {
+			if recs[i] == nil {
+				blocked = append(blocked, id)
+			}
+		}
+		if len(blocked) > 0 {
+			if err := s.fillFromBlocks(ctx, object, gen, blocked, got); err != nil {
+				return err
+			}
 		}
 	}
 	for _, rec := range recs {
@@ -709,7 +798,8 @@ func (s *Store) fill(ctx context.Context, object string, gen uint64, ids []any, 
 // Count returns how many live records object has.
 func (s *Store) Count(ctx context.Context, object string) (int, error) {
 	var n int
-	err := s.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM records WHERE object = ? AND deleted = 0`, object).Scan(&n)
+	err := s.q.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM records WHERE object = ?1 AND deleted = 0) +
+		(SELECT COALESCE(SUM(n), 0) FROM record_blocks WHERE object = ?1)`, object).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("store: count %s: %w", object, err)
 	}
