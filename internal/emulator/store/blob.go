@@ -221,6 +221,7 @@ func (tx *Tx) Savepoint(ctx context.Context, fn func() error) error {
 	}
 	ferr := fn()
 	if ferr != nil {
+		tx.heldOK = false // it may be a block the savepoint stored
 		if _, err := tx.q.ExecContext(ctx, `ROLLBACK TO row`); err != nil {
 			return fmt.Errorf("store: rollback to savepoint: %w", err)
 		}

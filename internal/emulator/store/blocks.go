@@ -148,7 +148,10 @@ func blockHolding(ctx context.Context, q queryer, id string) (heldBlock, int, er
 		n    int
 		data []byte
 	)
-	err := q.QueryRowContext(ctx, `SELECT first_seq, object, lo, hi, n, data FROM record_blocks WHERE lo <= ? ORDER BY lo DESC LIMIT 1`, id).
+	// The block is read only when its range holds id: a miss (a row's
+	// id, a purged one) must not read the whole block below it.
+	err := q.QueryRowContext(ctx, `SELECT first_seq, object, lo, hi, n, data FROM record_blocks
+		WHERE first_seq = (SELECT first_seq FROM record_blocks WHERE lo <= ?1 ORDER BY lo DESC LIMIT 1) AND hi >= ?1`, id).
 		Scan(&h.first, &h.object, &h.lo, &h.hi, &n, &data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return heldBlock{}, -1, ErrNotFound
@@ -303,6 +306,7 @@ func (tx *Tx) unblock(ctx context.Context, id string) (bool, error) {
 	}
 	tx.cache.dropBlock(h.first)
 	tx.unblocked = append(tx.unblocked, h.first)
+	tx.heldOK = false
 	return true, nil
 }
 

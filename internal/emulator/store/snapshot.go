@@ -25,8 +25,15 @@ var snapshotTables = []struct{ name, cols string }{
 // Snapshot reads every row of the record tables.
 func (s *Store) Snapshot(ctx context.Context) (*Snapshot, error) {
 	snap := &Snapshot{tables: map[string][][]any{}}
+	// One transaction: the tables as of one moment (a block read after
+	// the records would miss a block unblocked in between).
+	rtx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: snapshot: %w", err)
+	}
+	defer rtx.Rollback()
 	for _, t := range snapshotTables {
-		rows, err := s.db.QueryContext(ctx, "SELECT "+t.cols+" FROM "+t.name)
+		rows, err := rtx.QueryContext(ctx, "SELECT "+t.cols+" FROM "+t.name)
 		if err != nil {
 			return nil, fmt.Errorf("store: snapshot %s: %w", t.name, err)
 		}

@@ -190,6 +190,11 @@ type Tx struct {
 	touched   []string        // ids written: forgotten by the cache again when the transaction ends
 	unblocked []int64         // blocks made rows: forgotten by the cache again when it ends
 	inserted  map[string]bool // objects inserted into: their id lists are dropped again at the end
+	// held is the block Get read last (if heldOK): the children of one
+	// block's records checked row after row read it once. unblock and a
+	// savepoint's rollback forget it.
+	held   heldBlock
+	heldOK bool
 }
 
 // touch forgets id in the cache now and remembers to forget it again once
@@ -518,7 +523,25 @@ func (e *DuplicateError) Error() string {
 func (e *DuplicateError) Is(target error) bool { return target == ErrDuplicate }
 
 // Get reads one record by its 18-character id.
-func (tx *Tx) Get(ctx context.Context, id string) (Record, string, error) { return get(ctx, tx.q, id) }
+func (tx *Tx) Get(ctx context.Context, id string) (Record, string, error) {
+	rec, object, err := getRow(ctx, tx.q, id)
+	if !errors.Is(err, ErrNotFound) {
+		return rec, object, err
+	}
+	if !tx.heldOK || id < tx.held.lo || id > tx.held.hi {
+		h, _, err := blockHolding(ctx, tx.q, id)
+		if err != nil {
+			return nil, "", err
+		}
+		tx.held, tx.heldOK = h, true
+	}
+	i := tx.held.b.find(id)
+	if i < 0 {
+		return nil, "", ErrNotFound
+	}
+	rec, err = decodeBytes(tx.held.b.record(i))
+	return rec, tx.held.object, err
+}
 
 // Get reads one record by its 18-character id, returning it and its object.
 // The record is the caller's to change.
@@ -544,6 +567,10 @@ func (s *Store) GetShared(ctx context.Context, id string) (Record, string, error
 		if h, i, err = s.blockHolding(ctx, id); err == nil {
 			object = h.object
 			rec, err = decodeBytes(h.b.record(i))
+		} else if errors.Is(err, ErrNotFound) {
+			// Its block may have become rows since the row was looked
+			// for; blocks never come back, so the row is there now.
+			rec, object, err = getRow(ctx, s.db, id)
 		}
 	}
 	if err != nil {
@@ -742,6 +769,22 @@ func (s *Store) scanIDs(ctx context.Context, object string, ids []string, all bo
 		if len(blocked) > 0 {
 			if err := s.fillFromBlocks(ctx, object, gen, blocked, got); err != nil {
 				return err
+			}
+			// A block unblocked (a write, so a new generation) between
+			// the two reads left its records in neither: read the rows
+			// of what is still missing again.
+			if s.cache.generation() != gen {
+				missing = missing[:0]
+				for i, id := range ids {
+					if recs[i] == nil {
+						missing = append(missing, id)
+					}
+				}
+				if len(missing) > 0 {
+					if err := s.fill(ctx, object, gen, missing, got); err != nil {
+						return err
+					}
+				}
 			}
 		}
 	}
