@@ -2,6 +2,8 @@
 // (modernc.org/sqlite: pure Go, no cgo). Records are stored as JSON documents
 // keyed by id, in insertion order, with a side table for the values of unique
 // and external-id fields so upserts and duplicate checks are index lookups.
+// A Bulk insert's records are stored 256 to a row (blocks.go); readers
+// cannot tell them from the others.
 // It knows nothing of Salesforce's rules; the emulator's org layer does.
 package store
 
