@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -402,5 +403,30 @@ func TestInsertEncodedStoresText(t *testing.T) {
 			t.Errorf("file %v: Get %v, %v", file, rec, err)
 		}
 		s.Close()
+	}
+}
+
+// TestFormat: a data file is marked with the format this sfmcp writes, and
+// one marked by a newer sfmcp is refused rather than read in part.
+func TestFormat(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "org.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v int
+	if err := s.db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v); err != nil || v != storeFormat {
+		t.Fatalf("user_version %d, %v; want %d", v, err, storeFormat)
+	}
+	if _, err := s.db.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, storeFormat+1)); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s, err := Open(ctx, path); err == nil || !strings.Contains(err.Error(), "newer sfmcp") {
+		if s != nil {
+			s.Close()
+		}
+		t.Fatalf("opening a newer file: %v", err)
 	}
 }

@@ -120,6 +120,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: create schema in %s: %w", path, err)
 	}
+	if err := checkFormat(ctx, db, path); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if path != "" {
 		// The org's data and its (hashed) sessions are the user's alone.
 		// Files left by an older sfmcp may still be 0644.
@@ -151,6 +155,28 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	stmts := newStmtCache(db)
 	return &Store{db: db, stmts: stmts, q: dbQueryer{c: stmts}, cache: newRecCache(DefaultCacheRecords), ckpt: ckpt, blobs: blobs}, nil
+}
+
+// storeFormat is the layout of the records this sfmcp writes, kept in the
+// data file's user_version: 1 was a row a record, 2 adds blocks. A file an
+// older sfmcp opens gains the blocks table and is marked 2; a file of a
+// newer format is refused, since this sfmcp would not see all its records.
+const storeFormat = 2
+
+func checkFormat(ctx context.Context, db *sql.DB, path string) error {
+	var v int
+	if err := db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v); err != nil {
+		return fmt.Errorf("store: read the format of %s: %w", path, err)
+	}
+	if v > storeFormat {
+		return fmt.Errorf("store: %s was written by a newer sfmcp (data format %d; this one reads up to %d): use that sfmcp, or another --data file", path, v, storeFormat)
+	}
+	if v < storeFormat {
+		if _, err := db.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, storeFormat)); err != nil {
+			return fmt.Errorf("store: mark the format of %s: %w", path, err)
+		}
+	}
+	return nil
 }
 
 func sep(dsn string) string {
