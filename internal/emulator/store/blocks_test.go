@@ -61,6 +61,31 @@ func scanNames(t *testing.T, s *Store, object string, all bool) []string {
 	return names
 }
 
+// storedRow is a record row as SQLite holds it.
+type storedRow struct{ id, typ, data string }
+
+// storedRows reads the record rows matching where, in seq order.
+func storedRows(t *testing.T, s *Store, where string, args ...any) []storedRow {
+	t.Helper()
+	rows, err := s.db.Query(`SELECT id, typeof(data), data FROM records `+where+` ORDER BY seq`, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []storedRow
+	for rows.Next() {
+		var r storedRow
+		if err := rows.Scan(&r.id, &r.typ, &r.data); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 func countBlocks(t *testing.T, s *Store) int {
 	t.Helper()
 	var n int
@@ -169,24 +194,14 @@ func TestBlocksReadAsRows(t *testing.T) {
 			if n := countBlocks(t, s); n != 2 {
 				t.Fatalf("%d blocks after an update, want 2", n)
 			}
-			rows, err := s.db.QueryContext(ctx, `SELECT id, typeof(data), data FROM records WHERE id >= ? AND id <= ? ORDER BY seq`,
-				recs[blockRecords].ID, recs[2*blockRecords-1].ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			n := 0
-			for rows.Next() {
-				var id, typ, data string
-				if err := rows.Scan(&id, &typ, &data); err != nil {
-					t.Fatal(err)
-				}
+			stored := storedRows(t, s, `WHERE id >= ? AND id <= ?`, recs[blockRecords].ID, recs[2*blockRecords-1].ID)
+			for n, row := range stored {
 				r := recs[blockRecords+n]
-				if id != r.ID || typ != "text" || (n != 1 && data != string(r.Data)) {
-					t.Errorf("row %d: %s %s %s, want %s text %s", n, id, typ, data, r.ID, r.Data)
+				if row.id != r.ID || row.typ != "text" || (n != 1 && row.data != string(r.Data)) {
+					t.Errorf("row %d: %s %s %s, want %s text %s", n, row.id, row.typ, row.data, r.ID, r.Data)
 				}
-				n++
 			}
-			rows.Close()
+			n := len(stored)
 			if n != blockRecords {
 				t.Fatalf("%d rows from the block, want %d", n, blockRecords)
 			}
@@ -373,27 +388,16 @@ func TestInsertEncodedStoresText(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		rows, err := s.db.QueryContext(ctx, `SELECT id, typeof(data), data FROM records ORDER BY seq`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n := 0
-		for rows.Next() {
-			var id, typ, data string
-			if err := rows.Scan(&id, &typ, &data); err != nil {
-				t.Fatal(err)
+		stored := storedRows(t, s, ``)
+		for n, row := range stored {
+			if row.typ != "text" {
+				t.Errorf("file %v: %s stored as %s", file, row.id, row.typ)
 			}
-			if typ != "text" {
-				t.Errorf("file %v: %s stored as %s", file, id, typ)
+			if n < len(recs) && row.data != string(recs[n].Data) {
+				t.Errorf("file %v: %s stored as %s, want %s", file, row.id, row.data, recs[n].Data)
 			}
-			if n < len(recs) && data != string(recs[n].Data) {
-				t.Errorf("file %v: %s stored as %s, want %s", file, id, data, recs[n].Data)
-			}
-			n++
 		}
-		if err := rows.Close(); err != nil {
-			t.Fatal(err)
-		}
+		n := len(stored)
 		if n != len(recs)+1 {
 			t.Fatalf("file %v: %d rows", file, n)
 		}

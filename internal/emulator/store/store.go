@@ -775,26 +775,28 @@ func (s *Store) scanIDs(ctx context.Context, object string, ids []string, all bo
 	recs := buf[:len(ids)]
 	if found := s.cache.getMany(ids, recs); found < len(ids) {
 		gen := s.cache.generation()
-		missing := make([]any, 0, len(ids)-found)
 		at := make(map[string]int, len(ids)-found)
 		for i, id := range ids {
 			if recs[i] == nil {
-				missing = append(missing, id)
 				at[id] = i
 			}
 		}
 		got := func(id string, rec Record) { recs[at[id]] = rec }
-		if err := s.fill(ctx, object, gen, missing, got); err != nil {
+		// unfound lists the ids still without a record.
+		unfound := func() []string {
+			var out []string
+			for i, id := range ids {
+				if recs[i] == nil {
+					out = append(out, id)
+				}
+			}
+			return out
+		}
+		if err := s.fill(ctx, object, gen, unfound(), got); err != nil {
 			return err
 		}
 		// What no row holds may be in blocks.
-		var blocked []string
-		for i, id := range ids {
-			if recs[i] == nil {
-				blocked = append(blocked, id)
-			}
-		}
-		if len(blocked) > 0 {
+		if blocked := unfound(); len(blocked) > 0 {
 			if err := s.fillFromBlocks(ctx, object, gen, blocked, got); err != nil {
 				return err
 			}
@@ -802,13 +804,7 @@ func (s *Store) scanIDs(ctx context.Context, object string, ids []string, all bo
 			// the two reads left its records in neither: read the rows
 			// of what is still missing again.
 			if s.cache.generation() != gen {
-				missing = missing[:0]
-				for i, id := range ids {
-					if recs[i] == nil {
-						missing = append(missing, id)
-					}
-				}
-				if len(missing) > 0 {
+				if missing := unfound(); len(missing) > 0 {
 					if err := s.fill(ctx, object, gen, missing, got); err != nil {
 						return err
 					}
@@ -834,18 +830,19 @@ func (s *Store) scanIDs(ctx context.Context, object string, ids []string, all bo
 
 // fill reads and decodes the records with these ids (at most scanBatch),
 // caching them as read at generation gen.
-func (s *Store) fill(ctx context.Context, object string, gen uint64, ids []any, got func(id string, rec Record)) error {
+func (s *Store) fill(ctx context.Context, object string, gen uint64, ids []string, got func(id string, rec Record)) error {
 	// Pad to a power of two (repeating an id changes nothing) so that only
 	// a few statement texts get prepared and cached.
 	n := 1
 	for n < len(ids) {
 		n *= 2
 	}
-	for len(ids) < n {
-		ids = append(ids, ids[0])
+	args := make([]any, n)
+	for i := range args {
+		args[i] = ids[min(i, len(ids)-1)]
 	}
 	q := `SELECT id, data FROM records WHERE id IN (?` + strings.Repeat(",?", n-1) + `)`
-	rows, err := s.q.QueryContext(ctx, q, ids...)
+	rows, err := s.q.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("store: scan %s: %w", object, err)
 	}
