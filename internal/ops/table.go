@@ -80,14 +80,25 @@ type Tabular interface {
 func TableOf(records []json.RawMessage) Table {
 	t := Table{Columns: []string{}, Rows: make([][]Cell, 0, len(records))}
 	index := map[string]int{}
+	// Column names are built in name and looked up without a string: a
+	// page of 2 000 records of ten fields made 20 000 strings for names
+	// it already had. Only a new column's name becomes a string.
+	name := make([]byte, 0, 64)
 	for _, rec := range records {
+		// A row has room for the columns seen so far, usually all of them.
+		// (Before any column it stays nil: a table of empty records has
+		// null rows, as it always had.)
 		var row []Cell
-		flatten(rec, "", func(col string, v []byte) {
-			i, ok := index[col]
+		if len(t.Columns) > 0 {
+			row = make([]Cell, 0, len(t.Columns))
+		}
+		flatten(rec, name, func(col []byte, v []byte) {
+			i, ok := index[string(col)]
 			if !ok {
+				c := string(col)
 				i = len(t.Columns)
-				index[col] = i
-				t.Columns = append(t.Columns, col)
+				index[c] = i
+				t.Columns = append(t.Columns, c)
 			}
 			for len(row) <= i {
 				row = append(row, nil)
@@ -125,13 +136,15 @@ func tableOf(t Table, records []json.RawMessage) Table {
 	return t
 }
 
-// flatten calls cell with each field of the JSON object raw under prefix,
-// in order. A value that is not an object of fields becomes one cell.
-func flatten(raw json.RawMessage, prefix string, cell func(col string, v []byte)) {
-	jsonMembers(raw, func(key string, v []byte) {
-		name := prefix + key
+// flatten calls cell with each field of the JSON object raw, its column
+// name prefix followed by the field's name, in order. A value that is not
+// an object of fields becomes one cell. col is written in prefix's spare
+// capacity and holds its bytes only until cell returns.
+func flatten(raw json.RawMessage, prefix []byte, cell func(col []byte, v []byte)) {
+	jsonMembers(raw, func(key []byte, v []byte) {
+		name := append(prefix, key...)
 		if isParentRecord(v) {
-			flatten(v, name+".", cell)
+			flatten(v, append(name, '.'), cell)
 			return
 		}
 		cell(name, v)
@@ -146,16 +159,17 @@ func isParentRecord(v json.RawMessage) bool {
 		return false
 	}
 	records := false
-	ok := jsonMembers(v, func(key string, _ []byte) { records = records || key == "records" })
+	ok := jsonMembers(v, func(key []byte, _ []byte) { records = records || string(key) == "records" })
 	return ok && !records
 }
 
 // jsonMembers calls fn with each member of the JSON object raw, in order:
-// its name unquoted and its value as written. It reports false when raw is
+// its name unquoted (raw's own bytes when it has no escape; fn must not
+// keep or change them) and its value as written. It reports false when raw is
 // not a well-formed object (fn may have seen the members before the fault).
 // It runs for every record of every result, so it scans bytes rather than
 // decode tokens.
-func jsonMembers(raw []byte, fn func(name string, value []byte)) bool {
+func jsonMembers(raw []byte, fn func(name []byte, value []byte)) bool {
 	s := jsonScan{in: raw}
 	s.space()
 	if !s.next('{') {
@@ -175,7 +189,7 @@ func jsonMembers(raw []byte, fn func(name string, value []byte)) bool {
 		if !s.str() {
 			return false
 		}
-		name, ok := unquote(raw[start:s.i])
+		name, ok := unquoteBytes(raw[start:s.i])
 		s.space()
 		if !ok || !s.next(':') {
 			return false
@@ -281,4 +295,17 @@ func unquote(q []byte) (string, bool) {
 	}
 	var str string
 	return str, json.Unmarshal(q, &str) == nil
+}
+
+// unquoteBytes is unquote without a copy of a string with no escape: q's
+// own bytes between the quotes.
+func unquoteBytes(q []byte) ([]byte, bool) {
+	if len(q) < 2 {
+		return nil, false
+	}
+	if bytes.IndexByte(q, '\\') < 0 && utf8.Valid(q) {
+		return q[1 : len(q)-1], true
+	}
+	s, ok := unquote(q)
+	return []byte(s), ok
 }

@@ -2,6 +2,8 @@ package ops
 
 import (
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -38,5 +40,77 @@ func TestCheckRecordFormat(t *testing.T) {
 		if err := checkRecordFormat(f); (err == nil) != ok {
 			t.Errorf("%q: %v", f, err)
 		}
+	}
+}
+
+// TestTableOfNames: column names built in one buffer come out as they did
+// when each was its own string: escaped names, names past the buffer's
+// first 64 bytes, nested parents beside one another, duplicates, empty
+// records, and columns first seen in a later record.
+func TestTableOfNames(t *testing.T) {
+	long := strings.Repeat("L", 70)
+	for _, tc := range []struct {
+		name    string
+		records []string
+		want    string
+	}{
+		{name: "escaped name is the same column", records: []string{`{"Name":"a"}`, `{"N\u0061me":"b","\u00c9t\u00e9":1}`},
+			want: `{"columns":["Name","Été"],"rows":[["a",null],["b",1]]}`},
+		{name: "long nested names", records: []string{`{"` + long + `":{"` + long + `":{"X":1},"Y":2},"Z":3}`, `{"Z":4,"` + long + `":{"Y":5}}`},
+			want: `{"columns":["` + long + `.` + long + `.X","` + long + `.Y","Z"],"rows":[[1,2,3],[null,5,4]]}`},
+		{name: "sibling parents", records: []string{`{"Owner":{"Name":"o"},"Account":{"Name":"a","Owner":{"Name":"ao"}},"Name":"n"}`},
+			want: `{"columns":["Owner.Name","Account.Name","Account.Owner.Name","Name"],"rows":[["o","a","ao","n"]]}`},
+		{name: "duplicate member", records: []string{`{"A":1,"A":2}`},
+			want: `{"columns":["A"],"rows":[[2]]}`},
+		{name: "only empty records", records: []string{`{}`, `{}`},
+			want: `{"columns":[],"rows":[null,null]}`},
+		{name: "empty record after columns", records: []string{`{"A":1}`, `{}`},
+			want: `{"columns":["A"],"rows":[[1],[null]]}`},
+		{name: "empty record before columns", records: []string{`{}`, `{"A":1,"B":2}`, `{"B":3,"C":4}`},
+			want: `{"columns":["A","B","C"],"rows":[[null,null,null],[1,2,null],[null,3,4]]}`},
+		{name: "subquery is a cell", records: []string{`{"Cases":{"records":[{"S":"s"}]},"Id":"1"}`},
+			want: `{"columns":["Cases","Id"],"rows":[[{"records":[{"S":"s"}]},"1"]]}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			recs := make([]json.RawMessage, len(tc.records))
+			for i, r := range tc.records {
+				recs[i] = json.RawMessage(r)
+			}
+			got, err := json.Marshal(TableOf(recs))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != tc.want {
+				t.Errorf("got\n%s\nwant\n%s", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestTableOfAllocations: a page's column names are strings once, not once
+// a record, and each row is one allocation.
+func TestTableOfAllocations(t *testing.T) {
+	recs := make([]json.RawMessage, 200)
+	for i := range recs {
+		recs[i] = json.RawMessage(fmt.Sprintf(`{"Id":"001%03d","Name":"N%d","Owner":{"Name":"O","Email":"o@example.com"},"Amount":%d,"Stage":"Won","Closed":true,"Type":null,"Region":"EMEA","Score":1.5}`, i, i, i))
+	}
+	allocs := testing.AllocsPerRun(20, func() { _ = TableOf(recs) })
+	// 200 rows, 10 column names, the index map and the slices that hold them.
+	if limit := float64(len(recs) + 40); allocs > limit {
+		t.Errorf("TableOf of %d records: %.0f allocations, want at most %.0f", len(recs), allocs, limit)
+	}
+}
+
+// BenchmarkTableOf is one page of 2 000 records of ten fields as a table.
+//
+//	go test -run '^$' -bench BenchmarkTableOf -benchmem ./internal/ops/
+func BenchmarkTableOf(b *testing.B) {
+	recs := make([]json.RawMessage, 2000)
+	for i := range recs {
+		recs[i] = json.RawMessage(fmt.Sprintf(`{"Id":"001%06d","Name":"N%d","Owner":{"Name":"O","Email":"o@example.com"},"Amount":%d,"Stage":"Won","Closed":true,"Type":null,"Region":"EMEA","Score":1.5}`, i, i, i))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = TableOf(recs)
 	}
 }
