@@ -1,6 +1,7 @@
 package mcpserver
 
 import (
+	"bytes"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -33,57 +34,75 @@ func recordsOf(out any) (ops.Table, bool) {
 // next_records_url cursor, and the correlation_id), then the records as CSV.
 func recordsText(cid string, out any, records ops.Table) string {
 	var b strings.Builder
-	b.WriteString(summaryOf(out, -1))
+	summary := summaryOf(out, -1)
+	b.Grow(len(summary) + len(" correlation_id=") + len(cid) + 1 + csvSizeHint(records))
+	b.WriteString(summary)
 	b.WriteString(" correlation_id=")
 	b.WriteString(cid)
 	b.WriteByte('\n')
-	b.WriteString(tableCSV(records))
+	writeTableCSV(&b, records)
 	return b.String()
 }
 
-// tableCSV writes a table as CSV: the columns, then one line a row, each
-// value as ops.Cell.Text gives it (null is an empty cell, a subquery's rows
-// stay JSON in their cell). The text is encoding/csv's (TestTableCSV
-// compares them), written without its 4 kB buffer a call.
+// tableCSV is a table as CSV (writeTableCSV).
 func tableCSV(t ops.Table) string {
 	var b strings.Builder
+	b.Grow(csvSizeHint(t))
+	writeTableCSV(&b, t)
+	return b.String()
+}
+
+// csvSizeHint is a first guess of the size of t's CSV: its names' length
+// a line.
+func csvSizeHint(t ops.Table) int {
 	n := 0
 	for _, c := range t.Columns {
 		n += len(c) + 1
 	}
-	b.Grow(n * (len(t.Rows) + 1))
-	writeCSVLine(&b, len(t.Columns), func(i int) string { return t.Columns[i] })
+	return n * (len(t.Rows) + 1)
+}
+
+// writeTableCSV writes a table as CSV: the columns, then one line a row,
+// each value as ops.Cell.Text gives it (null is an empty cell, a subquery's
+// rows stay JSON in their cell). The text is encoding/csv's (TestTableCSV
+// compares them), written without its 4 kB buffer a call, and each value
+// through one scratch buffer (Cell.AppendText) instead of a string a cell.
+func writeTableCSV(b *strings.Builder, t ops.Table) {
+	var scratch []byte
+	writeCSVLine(b, &scratch, len(t.Columns), func(dst []byte, i int) []byte { return append(dst, t.Columns[i]...) })
 	for _, row := range t.Rows {
-		writeCSVLine(&b, len(t.Columns), func(i int) string {
+		writeCSVLine(b, &scratch, len(t.Columns), func(dst []byte, i int) []byte {
 			if i < len(row) {
-				return row[i].Text()
+				return row[i].AppendText(dst)
 			}
-			return ""
+			return dst
 		})
 	}
-	return b.String()
 }
 
 // writeCSVLine writes one CSV record of n fields as encoding/csv's Writer
-// does with its defaults (comma, "\n" line ends).
-func writeCSVLine(b *strings.Builder, n int, field func(int) string) {
+// does with its defaults (comma, "\n" line ends); field appends field i's
+// text to dst, and *scratch is the buffer it appends to, kept for the
+// next line.
+func writeCSVLine(b *strings.Builder, scratch *[]byte, n int, field func(dst []byte, i int) []byte) {
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		f := field(i)
+		*scratch = field((*scratch)[:0], i)
+		f := *scratch
 		if !csvNeedsQuotes(f) {
-			b.WriteString(f)
+			b.Write(f)
 			continue
 		}
 		b.WriteByte('"')
 		for len(f) > 0 {
-			j := strings.IndexByte(f, '"')
+			j := bytes.IndexByte(f, '"')
 			if j < 0 {
-				b.WriteString(f)
+				b.Write(f)
 				break
 			}
-			b.WriteString(f[:j+1])
+			b.Write(f[:j+1])
 			b.WriteByte('"')
 			f = f[j+1:]
 		}
@@ -93,13 +112,13 @@ func writeCSVLine(b *strings.Builder, n int, field func(int) string) {
 }
 
 // csvNeedsQuotes is encoding/csv's fieldNeedsQuotes for a comma.
-func csvNeedsQuotes(f string) bool {
-	if f == "" {
+func csvNeedsQuotes(f []byte) bool {
+	if len(f) == 0 {
 		return false
 	}
-	if f == `\.` || strings.ContainsAny(f, ",\"\r\n") {
+	if string(f) == `\.` || bytes.ContainsAny(f, ",\"\r\n") {
 		return true
 	}
-	r, _ := utf8.DecodeRuneInString(f)
+	r, _ := utf8.DecodeRune(f)
 	return unicode.IsSpace(r)
 }

@@ -69,6 +69,24 @@ func (c Cell) Text() string {
 	return string(v)
 }
 
+// AppendText appends c's Text to dst, without a string between for the
+// common values: a string without escapes, a number, a boolean, null.
+func (c Cell) AppendText(dst []byte) []byte {
+	v := bytes.TrimSpace(c)
+	switch {
+	case len(v) == 0, bytes.Equal(v, []byte("null")):
+		return dst
+	case v[0] == '"':
+		if len(v) >= 2 && bytes.IndexByte(v, '\\') < 0 && utf8.Valid(v) {
+			return append(dst, v[1:len(v)-1]...)
+		}
+	case v[0] == '{' || v[0] == '[':
+	default:
+		return append(dst, v...)
+	}
+	return append(dst, c.Text()...)
+}
+
 // Tabular is a result that holds records, in either form.
 type Tabular interface {
 	// RecordTable returns the records as a table (made from the objects

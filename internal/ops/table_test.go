@@ -114,3 +114,18 @@ func BenchmarkTableOf(b *testing.B) {
 		_ = TableOf(recs)
 	}
 }
+
+// TestCellAppendText: AppendText appends what Text returns, for every kind
+// of value and for text Text passes through as it is.
+func TestCellAppendText(t *testing.T) {
+	for _, c := range []string{``, ` `, `null`, ` null `, `nul`, `"`, `""`, `"a"`, ` "a b" `, `"abc`, `"a\"b\n"`, `"\u00e9"`,
+		`"é日本"`, "\"\xff\"", `0`, `-1.5e3`, `2.50`, `true`, `false`, `{ "a" : [ 1 , "]" ] }`, `[1, 2]`, `{"a":`, `[`, `x y`} {
+		want := Cell(c).Text()
+		if got := string(Cell(c).AppendText(nil)); got != want {
+			t.Errorf("Cell(%q).AppendText(nil) = %q; Text() = %q", c, got, want)
+		}
+		if got := string(Cell(c).AppendText([]byte("pre|"))); got != "pre|"+want {
+			t.Errorf("Cell(%q).AppendText(pre|) = %q; want %q", c, got, "pre|"+want)
+		}
+	}
+}
