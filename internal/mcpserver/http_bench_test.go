@@ -18,6 +18,33 @@ import (
 //
 //	go test -run '^$' -bench BenchmarkHTTPQueryCall -benchmem -cpuprofile cpu.out ./internal/mcpserver/
 func BenchmarkHTTPQueryCall(b *testing.B) {
+	benchHTTPQueryCall(b, `{"totalSize":2,"done":true,"records":[{"attributes":{"type":"Account"},"Id":"001000000000001AAA","Name":"Acme"},{"attributes":{"type":"Account"},"Id":"001000000000002AAA","Name":"Globex"}]}`, 2)
+}
+
+// BenchmarkHTTPQueryCallPage is the same call answered with a page of 200
+// records of eight fields, one a parent record: the per-record work
+// (the page decoded, attributes stripped, the table, its CSV text, the
+// output encoded), which the one-row call hardly shows.
+//
+//	go test -run '^$' -bench BenchmarkHTTPQueryCallPage -benchmem ./internal/mcpserver/
+func BenchmarkHTTPQueryCallPage(b *testing.B) {
+	var page strings.Builder
+	page.WriteString(`{"totalSize":200,"done":true,"records":[`)
+	for i := range 200 {
+		if i > 0 {
+			page.WriteByte(',')
+		}
+		fmt.Fprintf(&page, `{"attributes":{"type":"Opportunity","url":"/services/data/v66.0/sobjects/Opportunity/006%015d"},"Id":"006%015d","Name":"Deal %d, phase \"2\"",`+
+			`"Amount":%d.5,"StageName":"Closed Won","IsClosed":true,"CloseDate":"2026-11-%02d","Description":null,`+
+			`"Account":{"attributes":{"type":"Account","url":"/services/data/v66.0/sobjects/Account/001%015d"},"Name":"Acme %d"}}`, i, i, i, i*100, i%28+1, i, i)
+	}
+	page.WriteString(`]}`)
+	benchHTTPQueryCall(b, page.String(), 200)
+}
+
+// benchHTTPQueryCall serves page as every query's answer (n records) and
+// calls salesforce_query through the HTTP handler in parallel.
+func benchHTTPQueryCall(b *testing.B, page string, n int) {
 	var base string
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /services/oauth2/userinfo", func(w http.ResponseWriter, _ *http.Request) {
@@ -25,7 +52,7 @@ func BenchmarkHTTPQueryCall(b *testing.B) {
 	})
 	mux.HandleFunc("GET /services/data/{version}/query", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"totalSize":2,"done":true,"records":[{"attributes":{"type":"Account"},"Id":"001000000000001AAA","Name":"Acme"},{"attributes":{"type":"Account"},"Id":"001000000000002AAA","Name":"Globex"}]}`)
+		_, _ = io.WriteString(w, page)
 	})
 	up := httptest.NewServer(mux)
 	defer up.Close()
@@ -45,7 +72,8 @@ func BenchmarkHTTPQueryCall(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	body := toolCall("salesforce_query", map[string]any{"soql": "SELECT Id, Name FROM Account", "max_records": 10})
+	body := toolCall("salesforce_query", map[string]any{"soql": "SELECT Id, Name FROM Account", "max_records": max(10, n)})
+	returned := fmt.Sprintf(`"returned":%d`, n)
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -55,7 +83,7 @@ func BenchmarkHTTPQueryCall(b *testing.B) {
 			req.Header.Set("Accept", "application/json, text/event-stream")
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, req)
-			if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"returned":2`) {
+			if rec.Code != 200 || !strings.Contains(rec.Body.String(), returned) {
 				b.Fatalf("%d %s", rec.Code, rec.Body)
 			}
 		}
