@@ -79,16 +79,19 @@ var conformanceIfCapability = map[string]string{
 func conformanceNode(t *testing.T) string {
 	t.Helper()
 	node := nodeFor(t, true)
-	if !fileExists(filepath.Join(conformanceDir, "node_modules", "@modelcontextprotocol", "conformance")) {
-		conformanceNpm.Do(func() {
-			out, err := exec.Command("npm", "ci", "--no-audit", "--no-fund", "--prefix", conformanceDir).CombinedOutput()
-			if err != nil {
-				conformanceNpm.err = fmt.Errorf("npm ci: %v\n%s", err, out)
-			}
-		})
-		if conformanceNpm.err != nil {
-			t.Fatal(conformanceNpm.err)
+	// The check is inside the Once: a parallel test that saw the first
+	// package of an install still running went on without the rest.
+	conformanceNpm.Do(func() {
+		if fileExists(filepath.Join(conformanceDir, "node_modules", "@modelcontextprotocol", "conformance")) {
+			return
 		}
+		out, err := exec.Command("npm", "ci", "--no-audit", "--no-fund", "--prefix", conformanceDir).CombinedOutput()
+		if err != nil {
+			conformanceNpm.err = fmt.Errorf("npm ci: %v\n%s", err, out)
+		}
+	})
+	if conformanceNpm.err != nil {
+		t.Fatal(conformanceNpm.err)
 	}
 	return node
 }

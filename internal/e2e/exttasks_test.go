@@ -71,16 +71,19 @@ type exttasksRun struct {
 func runExtTasks(t *testing.T, env []string, plan []exttasksStep, args ...string) exttasksRun {
 	t.Helper()
 	node := nodeFor(t, false)
-	if !fileExists(filepath.Join(exttasksDir, "node_modules", "@modelcontextprotocol", "ext-tasks")) {
-		exttasksNpm.Do(func() {
-			out, err := exec.Command("npm", "ci", "--no-audit", "--no-fund", "--prefix", exttasksDir).CombinedOutput()
-			if err != nil {
-				exttasksNpm.err = fmt.Errorf("npm ci: %v\n%s", err, out)
-			}
-		})
-		if exttasksNpm.err != nil {
-			t.Fatal(exttasksNpm.err)
+	// The check is inside the Once: a parallel test that saw the first
+	// package of an install still running went on without the rest.
+	exttasksNpm.Do(func() {
+		if fileExists(filepath.Join(exttasksDir, "node_modules", "@modelcontextprotocol", "ext-tasks")) {
+			return
 		}
+		out, err := exec.Command("npm", "ci", "--no-audit", "--no-fund", "--prefix", exttasksDir).CombinedOutput()
+		if err != nil {
+			exttasksNpm.err = fmt.Errorf("npm ci: %v\n%s", err, out)
+		}
+	})
+	if exttasksNpm.err != nil {
+		t.Fatal(exttasksNpm.err)
 	}
 	in, _ := json.Marshal(plan)
 	planFile := filepath.Join(t.TempDir(), "plan.json")
