@@ -41,6 +41,7 @@ scopes=(
 	"internal/mcpserver/oauth|authorize.go token.go"
 	"internal/mcpserver/oauth/store|cipher.go"
 	"internal/emulator|oauth_server.go oauth.go device.go bulk.go bulk_ingest.go bulk_query.go"
+	"internal/emulator/store|blocks.go cache.go"
 )
 if (($# > 0)); then
 	wanted=("$@")

@@ -154,6 +154,19 @@ func TestBlocksReadAsRows(t *testing.T) {
 					t.Fatalf("Get %s: %v %s %v", recs[i].ID, rec, object, err)
 				}
 			}
+			// Again from the blocks the first reads cached, records first
+			// and last in their block included.
+			s.cache.mu.Lock()
+			clear(s.cache.m)
+			s.cache.mu.Unlock()
+			if len(s.cache.blocks) == 0 {
+				t.Fatal("no block cached")
+			}
+			for _, i := range []int{0, 1, blockRecords - 1, blockRecords} {
+				if rec, _, err := s.Get(ctx, recs[i].ID); err != nil || rec["Id"] != recs[i].ID {
+					t.Fatalf("Get %s from a cached block: %v %v", recs[i].ID, rec, err)
+				}
+			}
 			for _, id := range []string{"001EMU000000999YBA", "000000000000000AAA", "zzzzzzzzzzzzzzzzzz", "001EMU000000001"} {
 				if _, _, err := s.Get(ctx, id); !errors.Is(err, ErrNotFound) {
 					t.Errorf("Get %s: %v, want not found", id, err)
