@@ -379,7 +379,7 @@ func (s *Store) fillFromBlocks(ctx context.Context, object string, gen uint64, i
 		have bool
 	)
 	for _, id := range ids {
-		i := -1
+		var i int // where id is in cur
 		if have && id >= cur.lo && id <= cur.hi {
 			i = cur.b.find(id)
 		} else {

@@ -314,6 +314,11 @@ func TestParseBlock(t *testing.T) {
 	if err != nil || string(b.record(0)) != `{"a":1}` || string(b.record(1)) != `{}` || b.find("001EMU000000002YBA") != 1 || b.find("001EMU000000003YBA") != -1 {
 		t.Fatalf("good block: %v", err)
 	}
+	// Records of no bytes fit (a block's body may be empty).
+	empty := appendBlock(nil, []EncodedRecord{{ID: "001EMU000000001YBA"}, {ID: "001EMU000000002YBA"}})
+	if b, err := parseBlock(empty, 2); err != nil || len(b.record(1)) != 0 {
+		t.Fatalf("a block of empty records: %v", err)
+	}
 	shrunk := append([]byte(nil), good[:len(good)-1]...)
 	backwards := append([]byte(nil), good...)
 	backwards[blockEntry+blockIDLen] = 0 // the second record ends before the first

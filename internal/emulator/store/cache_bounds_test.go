@@ -79,7 +79,11 @@ func TestObjectIDListBounds(t *testing.T) {
 	if okA || !okC || c.nIDs != 1 {
 		t.Fatalf("C (1 id) past the bound: A kept %v, C kept %v, %d ids", okA, okC, c.nIDs)
 	}
-	c.putObjectIDs(c.generation(), "C", ids(3)) // replaces C's list
+	c.putObjectIDs(c.generation(), "E", ids(10)) // exactly the bound
+	if _, ok := c.objectIDs("E"); !ok || c.nIDs != 10 {
+		t.Fatalf("a list of exactly maxIDs not kept: %d ids", c.nIDs)
+	}
+	c.putObjectIDs(c.generation(), "C", ids(3)) // replaces the lists
 	if got, _ := c.objectIDs("C"); len(got) != 3 || c.nIDs != 3 {
 		t.Fatalf("C replaced: %d ids, %d counted", len(got), c.nIDs)
 	}
@@ -177,6 +181,21 @@ func TestBlockCacheBounds(t *testing.T) {
 	c.putBlock(gen, testBlock(t, 9300, 93000, 1, 10))
 	if _, ok := c.blockFor("001EMU000093000YBA"); ok {
 		t.Fatal("a block read before a write was kept")
+	}
+	// Exactly the byte bound is kept: one block of it, then two halves.
+	exact := testBlock(t, 9400, 94000, 1, maxBlockBytes-blockEntry)
+	c.putBlock(c.generation(), exact)
+	if got, ok := c.blockFor(exact.lo); !ok || got.first != 9400 || c.blockBytes != maxBlockBytes {
+		t.Fatalf("a block of exactly %d bytes: kept %v, %d bytes counted", maxBlockBytes, ok, c.blockBytes)
+	}
+	half1 := testBlock(t, 9500, 95000, 1, maxBlockBytes/2-blockEntry)
+	half2 := testBlock(t, 9600, 96000, 1, maxBlockBytes/2-blockEntry)
+	c.putBlock(c.generation(), half1)
+	c.putBlock(c.generation(), half2)
+	_, ok1 := c.blockFor(half1.lo)
+	_, ok2 := c.blockFor(half2.lo)
+	if !ok1 || !ok2 || c.blockBytes != maxBlockBytes {
+		t.Fatalf("two halves of the bound: kept %v %v, %d bytes", ok1, ok2, c.blockBytes)
 	}
 	c.clear()
 	if len(c.blocks) != 0 || c.blockBytes != 0 {
