@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -22,10 +21,7 @@ import (
 // suite (@modelcontextprotocol/conformance).
 var conformanceDir, _ = filepath.Abs("conformance")
 
-var conformanceNpm struct {
-	sync.Once
-	err error
-}
+var conformanceNpm npmInstall
 
 // conformanceNotApplicable are the suite's server scenarios that test
 // something sfmcp deliberately does not have, with the reason. Every other
@@ -79,20 +75,7 @@ var conformanceIfCapability = map[string]string{
 func conformanceNode(t *testing.T) string {
 	t.Helper()
 	node := nodeFor(t, true)
-	// The check is inside the Once: a parallel test that saw the first
-	// package of an install still running went on without the rest.
-	conformanceNpm.Do(func() {
-		if fileExists(filepath.Join(conformanceDir, "node_modules", "@modelcontextprotocol", "conformance")) {
-			return
-		}
-		out, err := exec.Command("npm", "ci", "--no-audit", "--no-fund", "--prefix", conformanceDir).CombinedOutput()
-		if err != nil {
-			conformanceNpm.err = fmt.Errorf("npm ci: %v\n%s", err, out)
-		}
-	})
-	if conformanceNpm.err != nil {
-		t.Fatal(conformanceNpm.err)
-	}
+	conformanceNpm.ensure(t, conformanceDir, "@modelcontextprotocol", "conformance")
 	return node
 }
 

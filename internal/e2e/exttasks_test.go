@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,10 +24,7 @@ import (
 // @modelcontextprotocol/ext-tasks 0.2.2).
 var exttasksDir, _ = filepath.Abs("exttasks")
 
-var exttasksNpm struct {
-	sync.Once
-	err error
-}
+var exttasksNpm npmInstall
 
 // exttasksStep is a step of exttasks/exttasks.mjs's plan.
 type exttasksStep struct {
@@ -71,20 +67,7 @@ type exttasksRun struct {
 func runExtTasks(t *testing.T, env []string, plan []exttasksStep, args ...string) exttasksRun {
 	t.Helper()
 	node := nodeFor(t, false)
-	// The check is inside the Once: a parallel test that saw the first
-	// package of an install still running went on without the rest.
-	exttasksNpm.Do(func() {
-		if fileExists(filepath.Join(exttasksDir, "node_modules", "@modelcontextprotocol", "ext-tasks")) {
-			return
-		}
-		out, err := exec.Command("npm", "ci", "--no-audit", "--no-fund", "--prefix", exttasksDir).CombinedOutput()
-		if err != nil {
-			exttasksNpm.err = fmt.Errorf("npm ci: %v\n%s", err, out)
-		}
-	})
-	if exttasksNpm.err != nil {
-		t.Fatal(exttasksNpm.err)
-	}
+	exttasksNpm.ensure(t, exttasksDir, "@modelcontextprotocol", "ext-tasks")
 	in, _ := json.Marshal(plan)
 	planFile := filepath.Join(t.TempDir(), "plan.json")
 	if err := os.WriteFile(planFile, in, 0o600); err != nil {

