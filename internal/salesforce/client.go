@@ -514,6 +514,7 @@ func (c *Client) do(req *http.Request, u string) (*http.Response, error) {
 	if c.direct == nil {
 		return c.hc.Do(req)
 	}
+	op := req.Method[:1] + strings.ToLower(req.Method[1:]) // "Get", as http.Client names it
 	resp, err := c.direct.RoundTrip(req)
 	if err != nil {
 		if resp != nil && resp.Body != nil {
@@ -524,10 +525,10 @@ func (c *Client) do(req *http.Request, u string) (*http.Response, error) {
 		if tlsErr, ok := err.(tls.RecordHeaderError); ok && string(tlsErr.RecordHeader[:]) == "HTTP/" {
 			err = http.ErrSchemeMismatch
 		}
-		return nil, &url.Error{Op: req.Method[:1] + strings.ToLower(req.Method[1:]), URL: u, Err: err}
+		return nil, &url.Error{Op: op, URL: u, Err: err}
 	}
 	if resp == nil {
-		return nil, &url.Error{Op: req.Method[:1] + strings.ToLower(req.Method[1:]), URL: u,
+		return nil, &url.Error{Op: op, URL: u,
 			Err: fmt.Errorf("http: RoundTripper implementation (%T) returned a nil *Response with a nil error", c.direct)}
 	}
 	if resp.Body == nil {

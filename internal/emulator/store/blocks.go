@@ -190,16 +190,6 @@ func (s *Store) blockHolding(ctx context.Context, id string) (heldBlock, int, er
 	return h, i, err
 }
 
-// getBlocked reads record id from its block.
-func getBlocked(ctx context.Context, q queryer, id string) (Record, string, error) {
-	h, i, err := blockHolding(ctx, q, id)
-	if err != nil {
-		return nil, "", err
-	}
-	rec, err := decodeBytes(h.b.record(i))
-	return rec, h.object, err
-}
-
 // insertBlocks stores recs (blockable) as blocks of object, in order, as
 // InsertEncoded would store them as rows.
 func (tx *Tx) insertBlocks(ctx context.Context, object string, recs []EncodedRecord) error {
@@ -223,8 +213,7 @@ func (tx *Tx) insertBlocks(ctx context.Context, object string, recs []EncodedRec
 			ids = append(ids, r.ID)
 			lo, hi = min(lo, r.ID), max(hi, r.ID)
 		}
-		tx.cache.invalidate(ids...)
-		tx.touched = append(tx.touched, ids...)
+		tx.touchAll(ids)
 		buf = appendBlock(buf[:0], part)
 		if _, err := tx.q.ExecContext(ctx, `INSERT INTO record_blocks(first_seq, object, lo, hi, n, data) VALUES (?, ?, ?, ?, ?, ?)`,
 			seq, object, lo, hi, len(part), buf); err != nil {

@@ -86,6 +86,20 @@ func storedRows(t *testing.T, s *Store, where string, args ...any) []storedRow {
 	return out
 }
 
+// restoredStore is a new in-memory store restored from snap.
+func restoredStore(t *testing.T, snap *Snapshot) *Store {
+	t.Helper()
+	r, err := Open(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	if err := r.Restore(context.Background(), snap); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 func countBlocks(t *testing.T, s *Store) int {
 	t.Helper()
 	var n int
@@ -246,14 +260,7 @@ func TestBlocksReadAsRows(t *testing.T) {
 
 			// The snapshot, taken with three blocks, restores them; a row
 			// written after the restore still scans last.
-			r, err := Open(ctx, "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer r.Close()
-			if err := r.Restore(ctx, snap); err != nil {
-				t.Fatal(err)
-			}
+			r := restoredStore(t, snap)
 			err = r.Update(ctx, func(tx *Tx) error {
 				return tx.Insert(ctx, "Account", Record{"Id": "001EMU900000003YBA", "Name": "After restore", "IsDeleted": false}, nil)
 			})
@@ -351,14 +358,7 @@ func TestBlocksFirstThenRestored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := Open(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	if err := r.Restore(ctx, snap); err != nil {
-		t.Fatal(err)
-	}
+	r := restoredStore(t, snap)
 	for name, st := range map[string]*Store{"original": s, "restored": r} {
 		err := st.Update(ctx, func(tx *Tx) error {
 			return tx.Insert(ctx, "Account", Record{"Id": "001EMU900000001YBA", "Name": "Row", "IsDeleted": false}, nil)

@@ -58,7 +58,7 @@ func (tx *Tx) remember(ctx context.Context, id string, creating bool, object str
 		j.add(JournalEntry{ID: id, Object: object})
 		return nil
 	}
-	rec, obj, err := get(ctx, tx.q, id)
+	rec, obj, err := tx.Get(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		return nil
 	}

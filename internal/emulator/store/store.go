@@ -359,11 +359,16 @@ func (tx *Tx) InsertMany(ctx context.Context, object string, recs []Record, inde
 
 var insertManySQL = insertSQL(insertRows)
 
+// touchAll is touch for many ids, under one lock of the cache.
+func (tx *Tx) touchAll(ids []string) {
+	tx.cache.invalidate(ids...)
+	tx.touched = append(tx.touched, ids...)
+}
+
 // execInsert runs one multi-row INSERT of records ids of object, after
 // dropping them from the cache and marking them touched by the transaction.
 func (tx *Tx) execInsert(ctx context.Context, object, q string, ids []string, args []any) error {
-	tx.cache.invalidate(ids...)
-	tx.touched = append(tx.touched, ids...)
+	tx.touchAll(ids)
 	if _, err := tx.q.ExecContext(ctx, q, args...); err != nil {
 		return fmt.Errorf("store: insert %d records of %s: %w", len(ids), object, err)
 	}
@@ -606,15 +611,6 @@ func (s *Store) GetShared(ctx context.Context, id string) (Record, string, error
 	}
 	s.cache.put(gen, id, object, rec)
 	return rec, object, nil
-}
-
-// get reads record id, from its row or its block.
-func get(ctx context.Context, q queryer, id string) (Record, string, error) {
-	rec, object, err := getRow(ctx, q, id)
-	if errors.Is(err, ErrNotFound) {
-		return getBlocked(ctx, q, id)
-	}
-	return rec, object, err
 }
 
 // getRow reads record id from its row.
