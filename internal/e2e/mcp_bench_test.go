@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -142,6 +143,11 @@ func benchServeQuery(b *testing.B, upstream, certFile, token string, clients int
 	// Enough calls that the CPU time, read from /proc in 10 ms ticks, is
 	// known to about 1%: at least 200 a client and 4 000 in all.
 	calls := max(serveBenchCalls, 4000/clients)
+	// BENCH_SERVE_CALLS raises the total, for a profiler attached to serve
+	// (perf record -p) to see more than a second of load.
+	if v, err := strconv.Atoi(os.Getenv("BENCH_SERVE_CALLS")); err == nil && v/clients > calls {
+		calls = v / clients
+	}
 	tr := &http.Transport{MaxIdleConnsPerHost: clients}
 	if certFile != "" {
 		certPEM, err := os.ReadFile(certFile)
