@@ -59,6 +59,7 @@ func Environment() []EnvVar {
 		one("SFMCP_METRICS_ADDR", "serve: serve Prometheus metrics at http://host:port/metrics, as --metrics-addr (default off)."),
 		one("SFMCP_RATE_LIMIT", "serve over HTTP: each user's requests per second, as --rate-limit."),
 		one("SFMCP_MAX_CONCURRENT", "serve over HTTP: each user's requests at once, as --max-concurrent."),
+		one("SFMCP_NET_HTTP", "serve over HTTP: 1 sends requests to Salesforce through Go's net/http client instead of sfmcp's HTTP/1.1 one."),
 		// Files and programs.
 		one("SFMCP_CONFIG", "The config file (default $XDG_CONFIG_HOME/sfmcp/config.yaml)."),
 		one("SFMCP_EMULATOR_DATA", "The --emulator org's data file (default sfmcp/emulator.db under the user data directory)."),

@@ -21,6 +21,7 @@ import (
 
 	"github.com/sfmcp/sfmcp/internal/cmdutil"
 	"github.com/sfmcp/sfmcp/internal/config"
+	"github.com/sfmcp/sfmcp/internal/h1"
 	"github.com/sfmcp/sfmcp/internal/iostreams"
 	"github.com/sfmcp/sfmcp/internal/mcpserver"
 	"github.com/sfmcp/sfmcp/internal/mcpserver/oauth"
@@ -44,6 +45,9 @@ const (
 	envMetricsAddr   = "SFMCP_METRICS_ADDR"
 	envRateLimit     = "SFMCP_RATE_LIMIT"
 	envMaxConcurrent = "SFMCP_MAX_CONCURRENT"
+	// envNetHTTP=1 sends requests to Salesforce through net/http's
+	// transport instead of h1's (an escape hatch).
+	envNetHTTP = "SFMCP_NET_HTTP"
 )
 
 // DefaultPort is the HTTP port when neither --port nor PORT, FASTMCP_PORT or MCP_PORT is set.
@@ -117,7 +121,8 @@ brings its own Salesforce credentials, as OAUTH_MODE says:
            encrypted with STORAGE_ENCRYPTION_KEY (required with redis)
 Instance URLs from requests must be https on a Salesforce domain, or listed in
 SFMCP_ALLOWED_INSTANCE_HOSTS (host[:port], comma-separated). Browser origins
-allowed to call: SFMCP_CORS_ORIGINS.
+allowed to call: SFMCP_CORS_ORIGINS. Requests to Salesforce use sfmcp's own
+HTTP/1.1 client; SFMCP_NET_HTTP=1 uses Go's net/http client instead.
 
 --read-only serves only tools that change nothing; --toolsets and --tools
 choose tools by group or by name. Without them, tools/list shows the query,
@@ -485,12 +490,19 @@ func serveHTTP(ctx context.Context, opts *Options, cfg *config.Config, tools []m
 // per host: with the CLI's 16, a burst of concurrent calls closes and reopens
 // connections on every call (1026 connections for 10 000 calls of 50 clients,
 // BENCHMARKS.md). Response headers may take as long as a slow SOQL query.
+//
+// Requests go through h1.Transport, which sends them on the calling
+// goroutine instead of net/http's per-connection goroutines (issue 16);
+// SFMCP_NET_HTTP=1 keeps net/http's transport alone, should h1 misbehave.
 func serverHTTPClient() *http.Client {
 	t := salesforce.NewTransport()
 	t.MaxIdleConns = 1024
 	t.MaxIdleConnsPerHost = 256
 	t.ResponseHeaderTimeout = 150 * time.Second
-	return salesforce.WithoutRedirects(&http.Client{Transport: t})
+	if os.Getenv(envNetHTTP) == "1" {
+		return salesforce.WithoutRedirects(&http.Client{Transport: t})
+	}
+	return salesforce.WithoutRedirects(&http.Client{Transport: h1.NewTransport(t)})
 }
 
 func listTools(opts *Options, tools []mcpserver.Tool) error {
