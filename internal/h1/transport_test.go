@@ -102,7 +102,9 @@ func TestPlanTakesOrHandsOver(t *testing.T) {
 		{"proxy says direct", func() *http.Request { return mustReq("GET", "http://a.example/", nil) },
 			func(b *http.Transport) { b.Proxy = func(*http.Request) (*url.URL, error) { return nil, nil } }, true},
 		{"proxy fails", func() *http.Request { return mustReq("GET", "http://a.example/", nil) },
-			func(b *http.Transport) { b.Proxy = func(*http.Request) (*url.URL, error) { return nil, errors.New("no") } }, false},
+			func(b *http.Transport) {
+				b.Proxy = func(*http.Request) (*url.URL, error) { return nil, errors.New("no") }
+			}, false},
 		{"ftp", func() *http.Request { return mustReq("GET", "ftp://a.example/", nil) }, nil, false},
 		{"upgrade", func() *http.Request {
 			r := mustReq("GET", "http://a.example/", nil)
@@ -142,7 +144,11 @@ func TestPlanTakesOrHandsOver(t *testing.T) {
 		{"large body", func() *http.Request {
 			return mustReq("POST", "http://a.example/", bytes.NewReader(make([]byte, maxDirectBody+1)))
 		}, nil, false},
-		{"trailer", func() *http.Request { r := mustReq("GET", "http://a.example/", nil); r.Trailer = http.Header{}; return r }, nil, false},
+		{"trailer", func() *http.Request {
+			r := mustReq("GET", "http://a.example/", nil)
+			r.Trailer = http.Header{}
+			return r
+		}, nil, false},
 		{"client trace", func() *http.Request {
 			r := mustReq("GET", "http://a.example/", nil)
 			return r.WithContext(httptrace.WithClientTrace(r.Context(), &httptrace.ClientTrace{}))
