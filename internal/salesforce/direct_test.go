@@ -11,12 +11,27 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sfmcp/sfmcp/internal/h1"
 )
 
 // TestDirectAnswersAsClientDo: sending through the transport directly (what
 // the client does when its http.Client adds nothing) gives the same
-// responses and the same errors, type and text, as http.Client.Do.
+// responses and the same errors, type and text, as http.Client.Do, with
+// net/http's transport and with h1's (serve's).
 func TestDirectAnswersAsClientDo(t *testing.T) {
+	for _, tr := range []struct {
+		name string
+		hc   func() *http.Client
+	}{
+		{"net/http", NewHTTPClient},
+		{"h1", func() *http.Client { return WithoutRedirects(&http.Client{Transport: h1.NewTransport(NewTransport())}) }},
+	} {
+		t.Run(tr.name, func(t *testing.T) { testDirectAnswersAsClientDo(t, tr.hc) })
+	}
+}
+
+func testDirectAnswersAsClientDo(t *testing.T, newHC func() *http.Client) {
 	ok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/redirect":
@@ -58,7 +73,7 @@ func TestDirectAnswersAsClientDo(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			send := func(direct bool) (string, *http.Response, error) {
-				c := newTestClient(t, ok.URL)
+				c := newTestClient(t, ok.URL, func(cfg *Config, _ *TokenSourceConfig) { cfg.HTTPClient = newHC() })
 				if !direct {
 					c.direct = nil
 				} else if c.direct == nil {
@@ -130,6 +145,7 @@ func TestDirectOnlyWhenTheClientAddsNothing(t *testing.T) {
 	}{
 		{name: "NewHTTPClient", hc: NewHTTPClient(), wantDirect: true},
 		{name: "zero client", hc: &http.Client{}, wantDirect: true},
+		{name: "h1 transport (serve's)", hc: &http.Client{Transport: h1.NewTransport(NewTransport())}, wantDirect: true},
 		{name: "cookie jar", hc: &http.Client{Jar: jar}},
 		{name: "timeout", hc: &http.Client{Timeout: time.Minute}},
 	} {
