@@ -1013,6 +1013,10 @@ func hasToken(v, token string) bool {
 // spaces and tabs are trimmed.
 func writeSanitized(w *bufio.Writer, v string) {
 	v = strings.Trim(v, " \t\r\n")
+	if strings.IndexAny(v, "\r\n") < 0 { // always, for a value plan let through
+		w.WriteString(v)
+		return
+	}
 	for i := 0; i < len(v); i++ {
 		if b := v[i]; b == '\r' || b == '\n' {
 			w.WriteByte(' ')
