@@ -40,8 +40,11 @@ const (
 	envRedirectSchemes = "SFMCP_OAUTH_REDIRECT_SCHEMES"
 	// envMaxClients bounds the live OAuth client registrations in proxy mode
 	// (default 10,000, across replicas sharing Redis).
-	envMaxClients    = "SFMCP_OAUTH_MAX_CLIENTS"
-	envMetricsAddr   = "SFMCP_METRICS_ADDR"
+	envMaxClients  = "SFMCP_OAUTH_MAX_CLIENTS"
+	envMetricsAddr = "SFMCP_METRICS_ADDR"
+	// envNetHTTP=1 serves HTTP with net/http's server alone rather than
+	// h1.Server in front of it.
+	envNetHTTP       = "SFMCP_NET_HTTP"
 	envRateLimit     = "SFMCP_RATE_LIMIT"
 	envMaxConcurrent = "SFMCP_MAX_CONCURRENT"
 )
@@ -477,7 +480,8 @@ func serveHTTP(ctx context.Context, opts *Options, cfg *config.Config, tools []m
 		return cmdutil.FlagErrorWrap(err)
 	}
 	log.Info("serving MCP over streamable HTTP", "url", "http://"+ln.Addr().String()+"/mcp", "auth", string(mode), "tools", len(tools))
-	return mcpserver.ServeHTTP(ctx, ln, h, 10*time.Second, log)
+	return mcpserver.ServeHTTPWith(ctx, ln, h, mcpserver.ServeOptions{Grace: 10 * time.Second, Logger: log,
+		NetHTTP: os.Getenv(envNetHTTP) == "1"})
 }
 
 // serverHTTPClient is the HTTP server's client to Salesforce. Many callers
