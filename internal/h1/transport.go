@@ -147,7 +147,7 @@ func NewTransport(base *http.Transport) *Transport {
 // pool and of the base transport's.
 func (t *Transport) CloseIdleConnections() {
 	t.mu.Lock()
-	var idle []*conn
+	var idle []*clientConn
 	for _, hp := range t.hosts {
 		idle = append(idle, hp.idle...)
 		clear(hp.idle)
@@ -314,7 +314,7 @@ func replayableMethod(req *http.Request) bool {
 // an error it closes both, and retry reports whether the request may be
 // sent again on another connection (c was reused, and failed before any
 // answer in a way net/http retries).
-func (t *Transport) send(ctx context.Context, c *conn, req *http.Request, p *plan, body io.ReadCloser) (resp *http.Response, retry bool, err error) {
+func (t *Transport) send(ctx context.Context, c *clientConn, req *http.Request, p *plan, body io.ReadCloser) (resp *http.Response, retry bool, err error) {
 	stop := c.watch(ctx)
 	// fail closes c after a failure. An interrupted context is the cause
 	// of whatever the connection then says, and is returned bare, as
@@ -401,7 +401,7 @@ func (t *Transport) send(ctx context.Context, c *conn, req *http.Request, p *pla
 
 // headerTimedOut reports whether err is ResponseHeaderTimeout's deadline
 // passing, not the context's interruption.
-func (t *Transport) headerTimedOut(ctx context.Context, c *conn, err error) bool {
+func (t *Transport) headerTimedOut(ctx context.Context, c *clientConn, err error) bool {
 	return t.responseHeaderTimeout > 0 && isTimeout(err) && ctx.Err() == nil && !c.wasCancelled()
 }
 
@@ -423,7 +423,7 @@ func reqExclude(k string) bool {
 
 // writeRequest writes req as net/http's Transport does, with body (which it
 // closes) in place of req.Body, and flushes it.
-func (t *Transport) writeRequest(c *conn, req *http.Request, p *plan, body io.ReadCloser) error {
+func (t *Transport) writeRequest(c *clientConn, req *http.Request, p *plan, body io.ReadCloser) error {
 	defer closeBody(body)
 	w := c.bw
 	w.WriteString(p.method)
@@ -522,7 +522,7 @@ func (r readerOnly) Read(p []byte) (int, error) {
 
 // release ends a round trip whose response is read: c goes back to the pool
 // when keep allows and the context did not interrupt it, else it is closed.
-func (t *Transport) release(c *conn, stop func() bool, keep bool) {
+func (t *Transport) release(c *clientConn, stop func() bool, keep bool) {
 	if !stop() || c.wasCancelled() {
 		keep = false
 	}
@@ -538,7 +538,7 @@ func (t *Transport) release(c *conn, stop func() bool, keep bool) {
 // connection is closed, since the rest of the response is still on it.
 type respBody struct {
 	t    *Transport
-	c    *conn
+	c    *clientConn
 	rc   io.ReadCloser // http.ReadResponse's body, reading from c
 	ctx  context.Context
 	stop func() bool // ends the context's watch on c
@@ -656,8 +656,8 @@ type hostKey struct {
 
 // hostPool holds one key's connections.
 type hostPool struct {
-	idle []*conn // the most recently used last (LIFO)
-	open int     // connections dialled and not yet closed
+	idle []*clientConn // the most recently used last (LIFO)
+	open int           // connections dialled and not yet closed
 	// freed, when set, is closed (and cleared) when a connection goes idle
 	// or closes: callers waiting for MaxConnsPerHost to allow a dial.
 	freed chan struct{}
@@ -665,7 +665,7 @@ type hostPool struct {
 
 // getConn returns an idle connection for key, or a new one. fresh skips the
 // idle ones.
-func (t *Transport) getConn(ctx context.Context, key hostKey, fresh bool) (*conn, error) {
+func (t *Transport) getConn(ctx context.Context, key hostKey, fresh bool) (*clientConn, error) {
 	for {
 		t.mu.Lock()
 		hp := t.hosts[key]
@@ -673,8 +673,8 @@ func (t *Transport) getConn(ctx context.Context, key hostKey, fresh bool) (*conn
 			hp = &hostPool{}
 			t.hosts[key] = hp
 		}
-		var c *conn
-		var stale []*conn
+		var c *clientConn
+		var stale []*clientConn
 		now := time.Time{}
 		for !fresh && len(hp.idle) > 0 {
 			n := len(hp.idle) - 1
@@ -750,7 +750,7 @@ func (t *Transport) forget(key hostKey, hp *hostPool) {
 }
 
 // putIdle returns c to its pool, or closes it when the pool is full.
-func (t *Transport) putIdle(c *conn) {
+func (t *Transport) putIdle(c *clientConn) {
 	t.mu.Lock()
 	hp := t.hosts[c.key]
 	if hp == nil || len(hp.idle) >= t.maxIdlePerHost {
@@ -777,7 +777,7 @@ func (t *Transport) putIdle(c *conn) {
 }
 
 // expire closes c if it is still idle.
-func (t *Transport) expire(c *conn) {
+func (t *Transport) expire(c *clientConn) {
 	t.mu.Lock()
 	hp := t.hosts[c.key]
 	found := false
@@ -797,7 +797,7 @@ func (t *Transport) expire(c *conn) {
 }
 
 // closeConn closes c and frees its place in the pool's count.
-func (t *Transport) closeConn(c *conn) {
+func (t *Transport) closeConn(c *clientConn) {
 	c.nc.Close()
 	t.mu.Lock()
 	if hp := t.hosts[c.key]; hp != nil {
@@ -807,7 +807,7 @@ func (t *Transport) closeConn(c *conn) {
 }
 
 // dialConn dials key's host, with TLS for https.
-func (t *Transport) dialConn(ctx context.Context, key hostKey) (*conn, error) {
+func (t *Transport) dialConn(ctx context.Context, key hostKey) (*clientConn, error) {
 	addr := key.host
 	if i := strings.LastIndexByte(addr, ':'); i < 0 || strings.IndexByte(addr[i:], ']') >= 0 {
 		if key.https {
@@ -826,7 +826,7 @@ func (t *Transport) dialConn(ctx context.Context, key hostKey) (*conn, error) {
 	if nc == nil {
 		return nil, errors.New("h1: DialContext returned (nil, nil)")
 	}
-	c := &conn{key: key, raw: nc, nc: nc}
+	c := &clientConn{key: key, raw: nc, nc: nc}
 	if key.https {
 		if err := t.handshake(ctx, c, addr); err != nil {
 			nc.Close()
@@ -845,7 +845,7 @@ func (t *Transport) dialConn(ctx context.Context, key hostKey) (*conn, error) {
 // of the configuration, the host as server name unless one is set, and
 // errors as the handshake gives them (an x509 failure stays recognisable,
 // and http.Client turns a plain-HTTP answer into ErrSchemeMismatch).
-func (t *Transport) handshake(ctx context.Context, c *conn, addr string) error {
+func (t *Transport) handshake(ctx context.Context, c *clientConn, addr string) error {
 	var cfg *tls.Config
 	if t.tlsConfig != nil {
 		cfg = t.tlsConfig.Clone()
@@ -883,7 +883,7 @@ func (t *Transport) handshake(ctx context.Context, c *conn, addr string) error {
 }
 
 // conn is one connection of the pool.
-type conn struct {
+type clientConn struct {
 	key      hostKey
 	raw      net.Conn // the TCP connection, under TLS for https
 	nc       net.Conn // what requests go through: raw, or TLS over it
@@ -909,7 +909,7 @@ type conn struct {
 // watch makes ctx's end interrupt every read and write on c, until stop is
 // called. stop reports whether it came first: false means c was interrupted
 // (or is being) and must not be reused.
-func (c *conn) watch(ctx context.Context) (stop func() bool) {
+func (c *clientConn) watch(ctx context.Context) (stop func() bool) {
 	if ctx.Done() == nil {
 		return func() bool { return true }
 	}
@@ -922,14 +922,14 @@ func (c *conn) watch(ctx context.Context) (stop func() bool) {
 	})
 }
 
-func (c *conn) wasCancelled() bool {
+func (c *clientConn) wasCancelled() bool {
 	c.dmu.Lock()
 	defer c.dmu.Unlock()
 	return c.cancelled
 }
 
 // setReadDeadline sets the read deadline unless the context has ended.
-func (c *conn) setReadDeadline(d time.Time) {
+func (c *clientConn) setReadDeadline(d time.Time) {
 	c.dmu.Lock()
 	if !c.cancelled {
 		c.nc.SetReadDeadline(d)
@@ -937,7 +937,7 @@ func (c *conn) setReadDeadline(d time.Time) {
 	c.dmu.Unlock()
 }
 
-func (c *conn) stopIdleTimer() {
+func (c *clientConn) stopIdleTimer() {
 	if c.idleTimer != nil {
 		c.idleTimer.Stop()
 	}
@@ -945,7 +945,7 @@ func (c *conn) stopIdleTimer() {
 
 // peerSpoke reports whether the server sent anything or closed c while it
 // was idle: either way it must not carry a request.
-func (c *conn) peerSpoke() bool {
+func (c *clientConn) peerSpoke() bool {
 	if c.br.Buffered() > 0 {
 		return true
 	}
@@ -972,7 +972,7 @@ func (r *limitReader) Read(p []byte) (int, error) {
 }
 
 // countWriter writes to the connection, counting the bytes written.
-type countWriter struct{ c *conn }
+type countWriter struct{ c *clientConn }
 
 func (w *countWriter) Write(p []byte) (int, error) {
 	n, err := w.c.nc.Write(p)
@@ -995,19 +995,6 @@ func headerGet(h http.Header, key string) string {
 	return ""
 }
 
-// hasToken reports whether the comma-separated list v holds token, in any
-// case, as net/http reads Connection.
-func hasToken(v, token string) bool {
-	for v != "" {
-		var part string
-		part, v, _ = strings.Cut(v, ",")
-		if strings.EqualFold(strings.Trim(part, " \t"), token) {
-			return true
-		}
-	}
-	return false
-}
-
 // writeSanitized writes a header value as Header.Write does: line breaks
 // become spaces, so a value cannot start another header, and surrounding
 // spaces and tabs are trimmed.
@@ -1024,24 +1011,6 @@ func writeSanitized(w *bufio.Writer, v string) {
 			w.WriteByte(b)
 		}
 	}
-}
-
-// isToken reports whether s is an RFC 9110 token, as methods and header
-// names must be.
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		b := s[i]
-		switch {
-		case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", b) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // hasCTL reports a control byte other than tab, which a request line or a

@@ -17,6 +17,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/sfmcp/sfmcp/internal/h1"
 	"github.com/sfmcp/sfmcp/internal/mcpserver/oauth"
 	"github.com/sfmcp/sfmcp/internal/mcpserver/oauth/store"
 	"github.com/sfmcp/sfmcp/internal/salesforce"
@@ -362,6 +363,10 @@ type ServeOptions struct {
 	MaxConns        int           // open connections in all; DefaultMaxConns
 	MaxConnsPerAddr int           // open connections from one client IP; DefaultMaxConnsPerAddr
 	Logger          *slog.Logger
+	// NetHTTP serves with net/http's server alone (SFMCP_NET_HTTP=1)
+	// instead of h1.Server in front of it: the way back should the
+	// synchronous server misbehave with some client.
+	NetHTTP bool
 }
 
 // ServeHTTP serves h on ln until ctx ends, then shuts down gracefully,
@@ -374,6 +379,16 @@ func ServeHTTP(ctx context.Context, ln net.Listener, h http.Handler, grace time.
 // ServeHTTPWith is ServeHTTP with explicit bounds: request headers within
 // 10 s, whole bodies within BodyTimeout, and at most MaxConns connections
 // (MaxConnsPerAddr from one address).
+//
+// Requests are read and answered by h1.Server, on each connection's own
+// goroutine, which hands anything but plain HTTP/1.1 requests to the
+// http.Server configured here (issue 16: net/http's background read per
+// request cost a fifth of a one-row call's CPU). What that drops: a
+// request's context is no longer cancelled when its client disconnects
+// mid-call. For serve that is acceptable: a tool call is bounded by its
+// Salesforce timeouts, a client that gives up on a call cancels it with an
+// MCP notifications/cancelled (a separate request, which still works), and
+// stateless HTTP keeps no stream that a lost client would hold open.
 func ServeHTTPWith(ctx context.Context, ln net.Listener, h http.Handler, o ServeOptions) error {
 	log := o.Logger
 	if log == nil {
@@ -408,8 +423,15 @@ func ServeHTTPWith(ctx context.Context, ln net.Listener, h http.Handler, o Serve
 			}
 		},
 	}
+	serve, shutdown, closeAll := srv.Serve, srv.Shutdown, srv.Close
+	if !o.NetHTTP {
+		// h1.Server takes its timeouts, error log and connection states
+		// from srv, and leaves srv what it hands over.
+		fast := &h1.Server{Handler: srv.Handler, Fallback: srv}
+		serve, shutdown, closeAll = fast.Serve, fast.Shutdown, fast.Close
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(newConnLimiter(ln, o.MaxConns, o.MaxConnsPerAddr)) }()
+	go func() { errc <- serve(newConnLimiter(ln, o.MaxConns, o.MaxConnsPerAddr)) }()
 	select {
 	case err := <-errc:
 		return err
@@ -419,7 +441,7 @@ func ServeHTTPWith(ctx context.Context, ln net.Listener, h http.Handler, o Serve
 	sctx, cancel := context.WithTimeout(context.Background(), o.Grace)
 	defer cancel()
 	shut := make(chan error, 1)
-	go func() { shut <- srv.Shutdown(sctx) }()
+	go func() { shut <- shutdown(sctx) }()
 	// Shutdown waits up to 5 s for a connection that has not sent a byte (a
 	// client's spare keep-alive dial); it has no request to finish, so it is
 	// closed now rather than holding up the exit.
@@ -433,7 +455,7 @@ func ServeHTTPWith(ctx context.Context, ln net.Listener, h http.Handler, o Serve
 		select {
 		case err := <-shut:
 			if err != nil {
-				_ = srv.Close()
+				_ = closeAll()
 				return err
 			}
 			if err := <-errc; !errors.Is(err, http.ErrServerClosed) {

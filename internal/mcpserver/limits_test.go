@@ -233,3 +233,40 @@ func TestDeclaredBodyLengthIsNotPreallocated(t *testing.T) {
 			clients, float64(n)/(1<<20), float64(maxRequestBody-1)/(1<<20))
 	}
 }
+
+// TestBoundsWithEitherServer: the bounds hold whether h1.Server serves in
+// front of net/http's server (the default) or net/http serves alone
+// (SFMCP_NET_HTTP=1): a request is answered, a trickled body is cut off
+// with a 408, an HTTP/1.0 request (which h1.Server hands over) is answered,
+// and shutdown does not wait for a silent connection.
+func TestBoundsWithEitherServer(t *testing.T) {
+	for _, netHTTP := range []bool{false, true} {
+		t.Run(fmt.Sprintf("NetHTTP=%v", netHTTP), func(t *testing.T) {
+			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				b, _ := io.ReadAll(r.Body)
+				fmt.Fprintf(w, "read %d", len(b))
+			})
+			addr, stop := serveWith(t, h, ServeOptions{BodyTimeout: 200 * time.Millisecond, Grace: time.Second, NetHTTP: netHTTP})
+			for _, tc := range []struct{ name, req, want string }{
+				{"plain", "POST /x HTTP/1.1\r\nHost: %s\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello", "200"},
+				{"slow body", "POST /x HTTP/1.1\r\nHost: %s\r\nContent-Length: 5\r\n\r\nh", "408"},
+				{"HTTP/1.0", "GET /x HTTP/1.0\r\nHost: %s\r\n\r\n", "200"},
+			} {
+				c := dialFrom(t, "127.0.0.1", addr)
+				fmt.Fprintf(c, tc.req, addr)
+				if line := firstLine(c, 5*time.Second); !strings.Contains(line, tc.want) {
+					t.Errorf("%s: %q, want %s", tc.name, line, tc.want)
+				}
+			}
+			_ = dialFrom(t, "127.0.0.1", addr) // silent
+			time.Sleep(50 * time.Millisecond)
+			start := time.Now()
+			if err := stop(); err != nil {
+				t.Fatalf("shutdown: %v", err)
+			}
+			if d := time.Since(start); d > 900*time.Millisecond {
+				t.Errorf("shutdown took %v with a silent connection open", d)
+			}
+		})
+	}
+}

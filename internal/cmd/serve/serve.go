@@ -45,8 +45,9 @@ const (
 	envMetricsAddr   = "SFMCP_METRICS_ADDR"
 	envRateLimit     = "SFMCP_RATE_LIMIT"
 	envMaxConcurrent = "SFMCP_MAX_CONCURRENT"
-	// envNetHTTP=1 sends requests to Salesforce through net/http's
-	// transport instead of h1's (an escape hatch).
+	// envNetHTTP=1 serves with Go's net/http alone, as before issue 16's
+	// internal/h1: its server for callers and its transport (HTTP/2) to
+	// Salesforce. An escape hatch should h1 misbehave with some client.
 	envNetHTTP = "SFMCP_NET_HTTP"
 )
 
@@ -121,8 +122,9 @@ brings its own Salesforce credentials, as OAUTH_MODE says:
            encrypted with STORAGE_ENCRYPTION_KEY (required with redis)
 Instance URLs from requests must be https on a Salesforce domain, or listed in
 SFMCP_ALLOWED_INSTANCE_HOSTS (host[:port], comma-separated). Browser origins
-allowed to call: SFMCP_CORS_ORIGINS. Requests to Salesforce use sfmcp's own
-HTTP/1.1 client; SFMCP_NET_HTTP=1 uses Go's net/http client instead.
+allowed to call: SFMCP_CORS_ORIGINS. sfmcp reads and answers requests, and
+calls Salesforce, with its own synchronous HTTP/1.1 server and client;
+SFMCP_NET_HTTP=1 uses Go's net/http server and client (HTTP/2) instead.
 
 --read-only serves only tools that change nothing; --toolsets and --tools
 choose tools by group or by name. Without them, tools/list shows the query,
@@ -482,7 +484,8 @@ func serveHTTP(ctx context.Context, opts *Options, cfg *config.Config, tools []m
 		return cmdutil.FlagErrorWrap(err)
 	}
 	log.Info("serving MCP over streamable HTTP", "url", "http://"+ln.Addr().String()+"/mcp", "auth", string(mode), "tools", len(tools))
-	return mcpserver.ServeHTTP(ctx, ln, h, 10*time.Second, log)
+	return mcpserver.ServeHTTPWith(ctx, ln, h, mcpserver.ServeOptions{Grace: 10 * time.Second, Logger: log,
+		NetHTTP: os.Getenv(envNetHTTP) == "1"})
 }
 
 // serverHTTPClient is the HTTP server's client to Salesforce. Many callers
