@@ -15,7 +15,7 @@ LDFLAGS  := -s -w \
 	-X $(PKG)/internal/build.Commit=$(COMMIT) \
 	-X $(PKG)/internal/build.Date=$(DATE)
 
-.PHONY: all build test test-deps validate-deploy bench bench-serve bench-slowloris fmt vet clean docs cross release-check release-lint vulncheck mutation
+.PHONY: all build test test-deps validate-deploy bench bench-serve bench-proxy-floor bench-slowloris fmt vet clean docs cross release-check release-lint vulncheck mutation
 
 all: build
 
@@ -71,13 +71,19 @@ vulncheck:
 mutation: test-deps
 	./.ci/mutation.sh
 
-bench: bench-slowloris bench-serve
+bench: bench-slowloris bench-serve bench-proxy-floor
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 # serve's CPU per call, calls/s at 1, 8 and 50 connections, added p50/p99
 # latency and RSS, beside .ci/bench-serve.baseline (issue 16; BENCHMARKS.md).
 bench-serve:
 	GO=$(GO) .ci/bench-serve.sh
+
+# What HTTP alone costs a proxied call: a do-nothing proxy on net/http's
+# server and client against one on internal/h1's, CPU per call at 8
+# connections (issue 16; BENCHMARKS.md).
+bench-proxy-floor:
+	$(GO) run ./scripts/proxy-floor -conns 8 -calls 40000 -rounds 2
 
 # Memory under 3,000 slow-body connections (issue 17; BENCHMARKS.md). About
 # two minutes; part of make bench, not of make test.
