@@ -434,11 +434,13 @@ func (c *conn) serve() {
 			peek, _ := c.br.Peek(4)
 			_, _ = c.br.Discard(leadingCRLF(peek))
 		}
-		if !c.setState(http.StateActive) {
-			return
-		}
+		// As in net/http, the connection counts as active once its head is
+		// read: until then Shutdown closes it as idle (or new).
 		head, err := c.peekHead()
 		if err != nil {
+			return
+		}
+		if !c.setState(http.StateActive) {
 			return
 		}
 		var req *http.Request
