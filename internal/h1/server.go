@@ -42,6 +42,9 @@ const (
 	// newConnGrace is how long Shutdown waits for a connection that has not
 	// sent a byte yet before counting it idle, as net/http does.
 	newConnGrace = 5 * time.Second
+	// maxHeaderLines is net/http's DefaultMaxHeaderValueCount (Go 1.27):
+	// heads with more header lines are handed over for it to refuse.
+	maxHeaderLines = 500
 )
 
 // Server serves an http.Handler over HTTP/1.1 with one goroutine per
@@ -562,6 +565,12 @@ type headParser struct {
 // parse returns the request of a head Server takes, or nil to hand it over.
 func (c *conn) parse(head []byte) *http.Request {
 	if !plainHead(head) {
+		return nil
+	}
+	// net/http's server (from Go 1.27) refuses more header lines than its
+	// MaxHeaderValueCount, 500 by default (431); a head with more is left to
+	// it. The request line and the empty line end in CRLF too.
+	if bytes.Count(head, []byte("\r\n"))-2 > maxHeaderLines {
 		return nil
 	}
 	p, _ := c.s.headPool.Get().(*headParser)
