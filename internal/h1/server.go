@@ -1108,7 +1108,12 @@ func (w *response) startStreaming(next []byte) error {
 		if _, err := w.writeStream(held); err != nil {
 			return err
 		}
-		*w.buf = held[:0]
+	}
+	if w.buf != nil {
+		// The stream no longer holds bodies back: the buffer goes back to
+		// the pool now rather than for as long as the stream lasts.
+		w.c.s.putBuf(w.buf)
+		w.buf = nil
 	}
 	return nil
 }
