@@ -42,6 +42,9 @@ const (
 	// newConnGrace is how long Shutdown waits for a connection that has not
 	// sent a byte yet before counting it idle, as net/http does.
 	newConnGrace = 5 * time.Second
+	// maxHeaderLines is net/http's DefaultMaxHeaderValueCount (Go 1.27):
+	// heads with more header lines are handed over for it to refuse.
+	maxHeaderLines = 500
 )
 
 // Server serves an http.Handler over HTTP/1.1 with one goroutine per
@@ -434,11 +437,13 @@ func (c *conn) serve() {
 			peek, _ := c.br.Peek(4)
 			_, _ = c.br.Discard(leadingCRLF(peek))
 		}
-		if !c.setState(http.StateActive) {
-			return
-		}
+		// As in net/http, the connection counts as active once its head is
+		// read: until then Shutdown closes it as idle (or new).
 		head, err := c.peekHead()
 		if err != nil {
+			return
+		}
+		if !c.setState(http.StateActive) {
 			return
 		}
 		var req *http.Request
@@ -560,6 +565,12 @@ type headParser struct {
 // parse returns the request of a head Server takes, or nil to hand it over.
 func (c *conn) parse(head []byte) *http.Request {
 	if !plainHead(head) {
+		return nil
+	}
+	// net/http's server (from Go 1.27) refuses more header lines than its
+	// MaxHeaderValueCount, 500 by default (431); a head with more is left to
+	// it. The request line and the empty line end in CRLF too.
+	if bytes.Count(head, []byte("\r\n"))-2 > maxHeaderLines {
 		return nil
 	}
 	p, _ := c.s.headPool.Get().(*headParser)
@@ -1084,7 +1095,12 @@ func (w *response) startStreaming(next []byte) error {
 		if _, err := w.writeStream(held); err != nil {
 			return err
 		}
-		*w.buf = held[:0]
+	}
+	if w.buf != nil {
+		// The stream no longer holds bodies back: the buffer goes back to
+		// the pool now rather than for as long as the stream lasts.
+		w.c.s.putBuf(w.buf)
+		w.buf = nil
 	}
 	return nil
 }
