@@ -351,7 +351,8 @@ type conn struct {
 	// wroteDeadline: a handler moved the write deadline, which must not
 	// outlive its request.
 	wroteDeadline bool
-	lastPost      bool // the last request was a POST
+	lastPost      bool      // the last request was a POST
+	headDue       time.Time // when the head being read is due (zero: no bound)
 
 	mu      sync.Mutex // guards the fields below, with Shutdown
 	state   http.ConnState
@@ -420,7 +421,7 @@ func (c *conn) serve() {
 		// before their first byte, then have ReadHeaderTimeout for the head.
 		t0 := time.Now()
 		if first {
-			c.setReadDeadline(t0, c.s.headerTimeout())
+			c.headDue = c.setReadDeadline(t0, c.s.headerTimeout())
 		} else {
 			c.setReadDeadline(t0, c.s.idleTimeout())
 		}
@@ -429,7 +430,7 @@ func (c *conn) serve() {
 		}
 		if !first {
 			t0 = time.Now()
-			c.setReadDeadline(t0, c.s.headerTimeout())
+			c.headDue = c.setReadDeadline(t0, c.s.headerTimeout())
 		}
 		if c.lastPost {
 			// As net/http, for old clients that end a POST body with an
@@ -486,13 +487,15 @@ func leadingCRLF(b []byte) int {
 	return n
 }
 
-// setReadDeadline sets the read deadline d after t0, or none when d is 0.
-func (c *conn) setReadDeadline(t0 time.Time, d time.Duration) {
+// setReadDeadline sets the read deadline d after t0, or none when d is 0,
+// and returns it.
+func (c *conn) setReadDeadline(t0 time.Time, d time.Duration) time.Time {
+	var due time.Time
 	if d > 0 {
-		_ = c.rwc.SetReadDeadline(t0.Add(d))
-	} else {
-		_ = c.rwc.SetReadDeadline(time.Time{})
+		due = t0.Add(d)
 	}
+	_ = c.rwc.SetReadDeadline(due)
+	return due
 }
 
 // lingerClose half-closes and waits a moment before the close, so that a
@@ -512,9 +515,9 @@ func (c *conn) handOver(rwc net.Conn) {
 	c.setState(http.StateHijacked)
 	// net/http sets its own deadlines only when its timeouts are set.
 	_ = rwc.SetDeadline(time.Time{})
-	if c.br != nil && c.br.Buffered() > 0 {
+	if c.br != nil && (c.br.Buffered() > 0 || !c.headDue.IsZero()) {
 		b, _ := c.br.Peek(c.br.Buffered())
-		rwc = &replayConn{Conn: rwc, buf: bytes.Clone(b)}
+		rwc = &replayConn{Conn: rwc, buf: bytes.Clone(b), headDue: c.headDue}
 	}
 	c.s.mu.Lock()
 	l := c.s.handoff
@@ -748,6 +751,22 @@ func (b *body) Close() error {
 type replayConn struct {
 	net.Conn
 	buf []byte
+	// headDue is when the head Server began reading is due: net/http's
+	// first read deadline (its ReadHeaderTimeout from the hand-over) is
+	// held to it, so a client cannot have the header timeout twice by
+	// sending part of a head to each server.
+	headDue time.Time
+}
+
+// SetReadDeadline sets t, the first time no later than headDue.
+func (c *replayConn) SetReadDeadline(t time.Time) error {
+	if !c.headDue.IsZero() {
+		if t.IsZero() || t.After(c.headDue) {
+			t = c.headDue
+		}
+		c.headDue = time.Time{}
+	}
+	return c.Conn.SetReadDeadline(t)
 }
 
 func (c *replayConn) Read(p []byte) (int, error) {

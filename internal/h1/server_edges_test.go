@@ -15,9 +15,9 @@ import (
 	"time"
 )
 
-// TestReviewRequestsAsNetHTTP: odd request heads are answered as net/http's
-// server alone answers them (review of h1server).
-func TestReviewRequestsAsNetHTTP(t *testing.T) {
+// TestRequestsAsNetHTTP: odd request heads are answered as net/http's
+// server alone answers them.
+func TestRequestsAsNetHTTP(t *testing.T) {
 	plain := startPlain(t, echo())
 	many := strings.Repeat("A:b\r\n", 600) // 600 header values in 3000 bytes
 	for _, tc := range []struct{ name, raw string }{
@@ -50,9 +50,9 @@ func TestReviewRequestsAsNetHTTP(t *testing.T) {
 	}
 }
 
-// TestReviewResponsesAsNetHTTP: odd handler headers give the same answer
+// TestResponsesAsNetHTTP: odd handler headers give the same answer
 // (framing, sanitised values) as net/http's server.
-func TestReviewResponsesAsNetHTTP(t *testing.T) {
+func TestResponsesAsNetHTTP(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/clte", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", "5")
@@ -89,10 +89,10 @@ func TestReviewResponsesAsNetHTTP(t *testing.T) {
 	}
 }
 
-// TestReviewShutdownPartialHead: a keep-alive connection that has sent only
+// TestShutdownPartialHead: a keep-alive connection that has sent only
 // part of its next request head is idle to net/http, whose Shutdown closes
 // it at once; Server counts it active from its first byte and waits for it.
-func TestReviewShutdownPartialHead(t *testing.T) {
+func TestShutdownPartialHead(t *testing.T) {
 	for _, name := range []string{"net/http", "h1"} {
 		t.Run(name, func(t *testing.T) {
 			fb := &http.Server{Handler: echo(), ErrorLog: log.New(io.Discard, "", 0)}
@@ -126,10 +126,10 @@ func TestReviewShutdownPartialHead(t *testing.T) {
 	}
 }
 
-// TestReviewHeaderTimeoutAcrossHandOver: a head that grows past the read
+// TestHeaderTimeoutAcrossHandOver: a head that grows past the read
 // buffer just before ReadHeaderTimeout is handed over and net/http starts
 // its own ReadHeaderTimeout: the head may take twice as long.
-func TestReviewHeaderTimeoutAcrossHandOver(t *testing.T) {
+func TestHeaderTimeoutAcrossHandOver(t *testing.T) {
 	const timeout = 500 * time.Millisecond
 	s := startServer(t, echo(), &http.Server{ReadHeaderTimeout: timeout, ErrorLog: log.New(io.Discard, "", 0)})
 	c := dial(t, s.addr)
@@ -144,9 +144,9 @@ func TestReviewHeaderTimeoutAcrossHandOver(t *testing.T) {
 	}
 }
 
-// TestReviewNoGoroutinesAfterClose: after Close, no goroutine of the
+// TestNoGoroutinesAfterClose: after Close, no goroutine of the
 // server remains (kept, handed-over, streaming and silent connections).
-func TestReviewNoGoroutinesAfterClose(t *testing.T) {
+func TestNoGoroutinesAfterClose(t *testing.T) {
 	before := runtime.NumGoroutine()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -213,9 +213,9 @@ func TestReviewNoGoroutinesAfterClose(t *testing.T) {
 	_ = fmt.Sprint()
 }
 
-// TestReviewShutdownUnderLoad: Shutdown while keep-alive clients send plain
+// TestShutdownUnderLoad: Shutdown while keep-alive clients send plain
 // and handed-over requests returns, with no race (run with -race).
-func TestReviewShutdownUnderLoad(t *testing.T) {
+func TestShutdownUnderLoad(t *testing.T) {
 	for range 5 {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -269,10 +269,10 @@ func TestReviewShutdownUnderLoad(t *testing.T) {
 	}
 }
 
-// TestReviewStreamReleasesBuffer: once a response streams, the held-body
+// TestStreamReleasesBuffer: once a response streams, the held-body
 // buffer (up to 64 KiB, from the pool) is no longer used; a long stream
 // (an SSE response) should not keep it.
-func TestReviewStreamReleasesBuffer(t *testing.T) {
+func TestStreamReleasesBuffer(t *testing.T) {
 	held := make(chan bool, 1)
 	s := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, strings.Repeat("x", 60<<10))

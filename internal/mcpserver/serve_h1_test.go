@@ -9,12 +9,12 @@ import (
 	"time"
 )
 
-// TestReviewShutdownWithPartialHead: a client that sent a few bytes of a
+// TestShutdownWithPartialHead: a client that sent a few bytes of a
 // request head and stalls does not hold up shutdown: net/http counts it new
 // (closed at once by ServeHTTPWith) until the head is read; h1.Server
 // counts it active from its first byte, so shutdown waits for the header
 // timeout (10 s), past Grace, and returns an error.
-func TestReviewShutdownWithPartialHead(t *testing.T) {
+func TestShutdownWithPartialHead(t *testing.T) {
 	for _, netHTTP := range []bool{true, false} {
 		t.Run(fmt.Sprintf("NetHTTP=%v", netHTTP), func(t *testing.T) {
 			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") })
@@ -30,13 +30,13 @@ func TestReviewShutdownWithPartialHead(t *testing.T) {
 	}
 }
 
-// TestReviewListenStreamEndsWithClient: h1.Server does not cancel a
+// TestListenStreamEndsWithClient: h1.Server does not cancel a
 // request's context when its client goes away; a handler that waits on it
 // (a 2026-07-28 subscriptions/listen stream, which WithDisableStreaming
 // does not refuse) would hold its connection's limiter slot for good. In
 // stateless mode the SDK answers listen at once, so the slot is given back
 // (this passes: coverage that it stays so).
-func TestReviewListenStreamEndsWithClient(t *testing.T) {
+func TestListenStreamEndsWithClient(t *testing.T) {
 	for _, netHTTP := range []bool{true, false} {
 		t.Run(fmt.Sprintf("NetHTTP=%v", netHTTP), func(t *testing.T) {
 			addr, _ := serveWith(t, newHeadersHandler(t), ServeOptions{Grace: time.Second, MaxConnsPerAddr: 1, NetHTTP: netHTTP})
