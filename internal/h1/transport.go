@@ -526,6 +526,13 @@ func (t *Transport) release(c *clientConn, stop func() bool, keep bool) {
 	if !stop() || c.wasCancelled() {
 		keep = false
 	}
+	if c.br.Buffered() > 0 {
+		// Bytes past the end of the response (a body longer than its
+		// length, one on a HEAD or a 204): the next request would read
+		// them as its answer. net/http's idle read loop drops such a
+		// connection too.
+		keep = false
+	}
 	if keep {
 		t.putIdle(c)
 	} else {
