@@ -533,6 +533,14 @@ func (t *Transport) release(c *clientConn, stop func() bool, keep bool) {
 		// connection too.
 		keep = false
 	}
+	if keep && c.tlsState != nil {
+		// TLS may hold whole records read off the socket with the
+		// response's: a read that cannot wait finds them.
+		c.nc.SetReadDeadline(time.Unix(1, 0))
+		_, err := c.br.Peek(1)
+		c.nc.SetReadDeadline(time.Time{})
+		keep = err != nil && isTimeout(err)
+	}
 	if keep {
 		t.putIdle(c)
 	} else {

@@ -2,9 +2,11 @@ package h1
 
 import (
 	"bufio"
+	"crypto/tls"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -60,5 +62,90 @@ func TestReviewUnsolicitedBytesNotReadAsNextResponse(t *testing.T) {
 				t.Fatalf("second request read %q over %d connections: stray bytes taken as its response", b, conns.Load())
 			}
 		})
+	}
+}
+
+// holdConn gathers writes while hold is set, so that two TLS records reach
+// the client in one TCP segment.
+type holdConn struct {
+	net.Conn
+	hold bool
+	buf  []byte
+}
+
+func (c *holdConn) Write(p []byte) (int, error) {
+	if c.hold {
+		c.buf = append(c.buf, p...)
+		return len(p), nil
+	}
+	return c.Conn.Write(p)
+}
+
+func (c *holdConn) flush() {
+	c.hold = false
+	c.Conn.Write(c.buf)
+	c.buf = nil
+}
+
+// TestReviewUnsolicitedTLSRecordNotReadAsNextResponse: over TLS, stray
+// bytes in a record after the response's are read off the socket into the
+// TLS connection's buffer with it: neither the bufio.Reader nor the socket
+// peek sees them, so the connection is pooled and, however long it idles,
+// the next request takes them as its answer. net/http's idle read loop
+// reads through the TLS connection and drops it.
+func TestReviewUnsolicitedTLSRecordNotReadAsNextResponse(t *testing.T) {
+	ts := httptest.NewUnstartedServer(http.NotFoundHandler())
+	ts.StartTLS()
+	t.Cleanup(ts.Close)
+	cfg := ts.TLS.Clone()
+	cfg.NextProtos = []string{"http/1.1"}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var conns atomic.Int64
+	go func() {
+		for {
+			raw, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			go func() {
+				defer raw.Close()
+				hc := &holdConn{Conn: raw}
+				tc := tls.Server(hc, cfg)
+				br := bufio.NewReader(tc)
+				if _, err := http.ReadRequest(br); err != nil {
+					return
+				}
+				hc.hold = true
+				io.WriteString(tc, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+				io.WriteString(tc, "HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nsmuggled")
+				hc.flush()
+				for {
+					if _, err := http.ReadRequest(br); err != nil {
+						return
+					}
+					io.WriteString(tc, "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nhonest")
+				}
+			}()
+		}
+	}()
+	tr := newTransport(t, ts, nil)
+	u := "https://" + ln.Addr().String()
+	if _, got := get(t, tr, u); got != "ok" {
+		t.Fatalf("first request read %q", got)
+	}
+	time.Sleep(2 * checkIdleAfter) // long enough for the idle check
+	resp, err := tr.RoundTrip(mustReq("GET", u, nil))
+	if err != nil {
+		t.Fatalf("second request: %v", err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) == "smuggled" || conns.Load() != 2 {
+		t.Fatalf("second request read %q over %d connections: a stray TLS record taken as its response", b, conns.Load())
 	}
 }
