@@ -706,6 +706,12 @@ func (t *Transport) getConn(ctx context.Context, key hostKey, fresh bool) (*clie
 			}
 			break
 		}
+		if c == nil && fresh && t.maxConnsPerHost > 0 && hp.open >= t.maxConnsPerHost && len(hp.idle) > 0 {
+			// Idle connections hold every place a fresh one needs, and no
+			// one may come to free them: the oldest makes room.
+			stale = append(stale, hp.idle[0])
+			hp.idle = slices.Delete(hp.idle, 0, 1)
+		}
 		var wait chan struct{}
 		dial := false
 		if c == nil {

@@ -2,11 +2,14 @@ package h1
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -148,4 +151,74 @@ func TestReviewUnsolicitedTLSRecordNotReadAsNextResponse(t *testing.T) {
 	if string(b) == "smuggled" || conns.Load() != 2 {
 		t.Fatalf("second request read %q over %d connections: a stray TLS record taken as its response", b, conns.Load())
 	}
+}
+
+// TestReviewRetryWaitsBesideIdleConns: with MaxConnsPerHost, a retry asks
+// for a fresh connection and waits for a free place while the places are
+// held by idle connections nobody will use: it hangs until its context ends
+// although the host has idle connections (net/http would take one).
+func TestReviewRetryWaitsBesideIdleConns(t *testing.T) {
+	var n atomic.Int64
+	var mu sync.Mutex
+	u := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+		first := n.Add(1) == 1
+		for {
+			if _, err := http.ReadRequest(br); err != nil {
+				return
+			}
+			mu.Lock()
+			mu.Unlock()
+			if first {
+				// The first connection answers once, then closes after the
+				// next request arrives, without answering.
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+				first = false
+				if _, err := http.ReadRequest(br); err != nil {
+					return
+				}
+				return
+			}
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		}
+	})
+	tr := newTransport(t, nil, func(b *http.Transport) { b.MaxConnsPerHost = 2; b.MaxIdleConnsPerHost = 2 })
+	get(t, tr, u) // connection 1, idle
+
+	req := mustReq("POST", u, strings.NewReader("x"))
+	req.Header.Set("Idempotency-Key", "k")
+	getBody := req.GetBody
+	req.GetBody = func() (io.ReadCloser, error) {
+		// Between the failure and the retry, two other requests at once
+		// fill both places, then leave their connections idle.
+		var wg sync.WaitGroup
+		mu.Lock()
+		for range 2 {
+			wg.Go(func() {
+				resp, err := tr.RoundTrip(mustReq("GET", u, nil))
+				if err == nil {
+					io.ReadAll(resp.Body)
+					resp.Body.Close()
+				}
+			})
+		}
+		time.Sleep(50 * time.Millisecond) // both dialled and waiting
+		mu.Unlock()
+		wg.Wait()
+		return getBody()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	resp, err := tr.RoundTrip(req.WithContext(ctx))
+	if err != nil {
+		tr.mu.Lock()
+		idle, open := 0, 0
+		for _, hp := range tr.hosts {
+			idle += len(hp.idle)
+			open += hp.open
+		}
+		tr.mu.Unlock()
+		t.Fatalf("retry: %v, with %d open and %d idle connections", err, open, idle)
+	}
+	io.ReadAll(resp.Body)
+	resp.Body.Close()
 }
