@@ -153,6 +153,32 @@ func TestReviewUnsolicitedTLSRecordNotReadAsNextResponse(t *testing.T) {
 	}
 }
 
+// TestReviewMaxIdleConnsTotal: the base's MaxIdleConns bounds the idle
+// connections over all hosts (serve sets 1024 with 256 per host); h1 keeps
+// MaxIdleConnsPerHost for every host with no total.
+func TestReviewMaxIdleConnsTotal(t *testing.T) {
+	h := func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }
+	var urls []string
+	for range 3 {
+		ts := httptest.NewServer(http.HandlerFunc(h))
+		t.Cleanup(ts.Close)
+		urls = append(urls, ts.URL)
+	}
+	tr := newTransport(t, nil, func(b *http.Transport) { b.MaxIdleConns = 1; b.MaxIdleConnsPerHost = 2 })
+	for _, u := range urls {
+		get(t, tr, u)
+	}
+	tr.mu.Lock()
+	idle := 0
+	for _, hp := range tr.hosts {
+		idle += len(hp.idle)
+	}
+	tr.mu.Unlock()
+	if idle > 1 {
+		t.Fatalf("%d idle connections over %d hosts, want at most MaxIdleConns=1", idle, len(urls))
+	}
+}
+
 // TestReviewRetryWaitsBesideIdleConns: with MaxConnsPerHost, a retry asks
 // for a fresh connection and waits for a free place while the places are
 // held by idle connections nobody will use: it hangs until its context ends
