@@ -526,6 +526,21 @@ func (t *Transport) release(c *clientConn, stop func() bool, keep bool) {
 	if !stop() || c.wasCancelled() {
 		keep = false
 	}
+	if c.br.Buffered() > 0 {
+		// Bytes past the end of the response (a body longer than its
+		// length, one on a HEAD or a 204): the next request would read
+		// them as its answer. net/http's idle read loop drops such a
+		// connection too.
+		keep = false
+	}
+	if keep && c.tlsState != nil {
+		// TLS may hold whole records read off the socket with the
+		// response's: a read that cannot wait finds them.
+		c.nc.SetReadDeadline(time.Unix(1, 0))
+		_, err := c.br.Peek(1)
+		c.nc.SetReadDeadline(time.Time{})
+		keep = err != nil && isTimeout(err)
+	}
 	if keep {
 		t.putIdle(c)
 	} else {
@@ -690,6 +705,12 @@ func (t *Transport) getConn(ctx context.Context, key hostKey, fresh bool) (*clie
 				continue
 			}
 			break
+		}
+		if c == nil && fresh && t.maxConnsPerHost > 0 && hp.open >= t.maxConnsPerHost && len(hp.idle) > 0 {
+			// Idle connections hold every place a fresh one needs, and no
+			// one may come to free them: the oldest makes room.
+			stale = append(stale, hp.idle[0])
+			hp.idle = slices.Delete(hp.idle, 0, 1)
 		}
 		var wait chan struct{}
 		dial := false
