@@ -71,6 +71,7 @@ type Transport struct {
 	responseHeaderTimeout time.Duration
 	idleConnTimeout       time.Duration
 	maxIdlePerHost        int
+	maxIdle               int // base.MaxIdleConns: idle connections over all hosts (0: no bound)
 	maxConnsPerHost       int
 	maxHeaderBytes        int64
 	readBufSize           int
@@ -85,11 +86,14 @@ type Transport struct {
 
 	mu    sync.Mutex
 	hosts map[hostKey]*hostPool
+	// idle counts the idle connections of all hosts, against maxIdle: serve
+	// may talk to as many instances as its users' orgs.
+	idle int
 }
 
 // NewTransport returns a Transport configured by base: its Proxy,
 // DialContext, TLSClientConfig, TLSHandshakeTimeout, ResponseHeaderTimeout,
-// IdleConnTimeout, MaxIdleConnsPerHost (and MaxConnsPerHost if set),
+// IdleConnTimeout, MaxIdleConns, MaxIdleConnsPerHost (and MaxConnsPerHost if set),
 // MaxResponseHeaderBytes, ReadBufferSize, WriteBufferSize,
 // DisableCompression and DisableKeepAlives. Requests it does not take go to
 // base itself, which must not be changed afterwards. A nil base is a clone
@@ -106,6 +110,7 @@ func NewTransport(base *http.Transport) *Transport {
 		responseHeaderTimeout: base.ResponseHeaderTimeout,
 		idleConnTimeout:       base.IdleConnTimeout,
 		maxIdlePerHost:        base.MaxIdleConnsPerHost,
+		maxIdle:               base.MaxIdleConns,
 		maxConnsPerHost:       base.MaxConnsPerHost,
 		maxHeaderBytes:        base.MaxResponseHeaderBytes,
 		readBufSize:           base.ReadBufferSize,
@@ -153,6 +158,7 @@ func (t *Transport) CloseIdleConnections() {
 		clear(hp.idle)
 		hp.idle = hp.idle[:0]
 	}
+	t.idle = 0
 	t.mu.Unlock()
 	for _, c := range idle {
 		c.stopIdleTimer()
@@ -696,6 +702,7 @@ func (t *Transport) getConn(ctx context.Context, key hostKey, fresh bool) (*clie
 			c = hp.idle[n]
 			hp.idle[n] = nil
 			hp.idle = hp.idle[:n]
+			t.idle--
 			if now.IsZero() {
 				now = time.Now()
 			}
@@ -711,6 +718,7 @@ func (t *Transport) getConn(ctx context.Context, key hostKey, fresh bool) (*clie
 			// one may come to free them: the oldest makes room.
 			stale = append(stale, hp.idle[0])
 			hp.idle = slices.Delete(hp.idle, 0, 1)
+			t.idle--
 		}
 		var wait chan struct{}
 		dial := false
@@ -774,13 +782,16 @@ func (t *Transport) forget(key hostKey, hp *hostPool) {
 func (t *Transport) putIdle(c *clientConn) {
 	t.mu.Lock()
 	hp := t.hosts[c.key]
-	if hp == nil || len(hp.idle) >= t.maxIdlePerHost {
+	// Past either bound the connection is closed rather than kept: the
+	// bounds hold, and the idle ones already kept are as good.
+	if hp == nil || len(hp.idle) >= t.maxIdlePerHost || (t.maxIdle > 0 && t.idle >= t.maxIdle) {
 		t.mu.Unlock()
 		t.closeConn(c)
 		return
 	}
 	c.idleAt = time.Now()
 	hp.idle = append(hp.idle, c)
+	t.idle++
 	if hp.freed != nil {
 		close(hp.freed)
 		hp.freed = nil
@@ -806,6 +817,7 @@ func (t *Transport) expire(c *clientConn) {
 		for i, ic := range hp.idle {
 			if ic == c {
 				hp.idle = slices.Delete(hp.idle, i, i+1)
+				t.idle--
 				found = true
 				break
 			}

@@ -15,13 +15,13 @@ import (
 	"time"
 )
 
-// TestReviewUnsolicitedBytesNotReadAsNextResponse: bytes a server sends
+// TestUnsolicitedBytesNotReadAsNextResponse: bytes a server sends
 // past the end of a response (a body longer than its Content-Length, a body
 // on a HEAD or a 204) must not be taken as the answer to the next request
 // on the connection. net/http's idle read loop sees them and drops the
 // connection; h1 only looks after checkIdleAfter, so a request sent at once
 // reads the stray bytes as its response.
-func TestReviewUnsolicitedBytesNotReadAsNextResponse(t *testing.T) {
+func TestUnsolicitedBytesNotReadAsNextResponse(t *testing.T) {
 	for _, tc := range []struct {
 		name, method, first string
 	}{
@@ -90,13 +90,13 @@ func (c *holdConn) flush() {
 	c.buf = nil
 }
 
-// TestReviewUnsolicitedTLSRecordNotReadAsNextResponse: over TLS, stray
+// TestUnsolicitedTLSRecordNotReadAsNextResponse: over TLS, stray
 // bytes in a record after the response's are read off the socket into the
 // TLS connection's buffer with it: neither the bufio.Reader nor the socket
 // peek sees them, so the connection is pooled and, however long it idles,
 // the next request takes them as its answer. net/http's idle read loop
 // reads through the TLS connection and drops it.
-func TestReviewUnsolicitedTLSRecordNotReadAsNextResponse(t *testing.T) {
+func TestUnsolicitedTLSRecordNotReadAsNextResponse(t *testing.T) {
 	ts := httptest.NewUnstartedServer(http.NotFoundHandler())
 	ts.StartTLS()
 	t.Cleanup(ts.Close)
@@ -153,10 +153,10 @@ func TestReviewUnsolicitedTLSRecordNotReadAsNextResponse(t *testing.T) {
 	}
 }
 
-// TestReviewMaxIdleConnsTotal: the base's MaxIdleConns bounds the idle
+// TestMaxIdleConnsTotal: the base's MaxIdleConns bounds the idle
 // connections over all hosts (serve sets 1024 with 256 per host); h1 keeps
 // MaxIdleConnsPerHost for every host with no total.
-func TestReviewMaxIdleConnsTotal(t *testing.T) {
+func TestMaxIdleConnsTotal(t *testing.T) {
 	h := func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }
 	var urls []string
 	for range 3 {
@@ -177,13 +177,29 @@ func TestReviewMaxIdleConnsTotal(t *testing.T) {
 	if idle > 1 {
 		t.Fatalf("%d idle connections over %d hosts, want at most MaxIdleConns=1", idle, len(urls))
 	}
+	// The count behind the bound follows the pool, and a freed place is
+	// used again.
+	tr.mu.Lock()
+	counted := tr.idle
+	tr.mu.Unlock()
+	if counted != idle {
+		t.Fatalf("the transport counts %d idle connections, the pool holds %d", counted, idle)
+	}
+	tr.CloseIdleConnections()
+	get(t, tr, urls[0])
+	tr.mu.Lock()
+	counted = tr.idle
+	tr.mu.Unlock()
+	if counted != 1 {
+		t.Fatalf("after CloseIdleConnections and one request: %d idle counted, want 1", counted)
+	}
 }
 
-// TestReviewRetryWaitsBesideIdleConns: with MaxConnsPerHost, a retry asks
+// TestRetryWaitsBesideIdleConns: with MaxConnsPerHost, a retry asks
 // for a fresh connection and waits for a free place while the places are
 // held by idle connections nobody will use: it hangs until its context ends
 // although the host has idle connections (net/http would take one).
-func TestReviewRetryWaitsBesideIdleConns(t *testing.T) {
+func TestRetryWaitsBesideIdleConns(t *testing.T) {
 	var n atomic.Int64
 	var mu sync.Mutex
 	u := rawServer(t, func(c net.Conn, br *bufio.Reader) {
