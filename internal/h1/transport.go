@@ -290,6 +290,9 @@ func (t *Transport) plan(req *http.Request) (plan, bool) {
 			return p, false
 		}
 		p.length = req.ContentLength
+	} else if req.ContentLength > 0 {
+		// A length with no body: net/http refuses it with its error.
+		return p, false
 	}
 	if httptrace.ContextClientTrace(req.Context()) != nil {
 		return p, false

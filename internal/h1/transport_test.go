@@ -136,6 +136,11 @@ func TestPlanTakesOrHandsOver(t *testing.T) {
 			r.Body = body()
 			return r
 		}, nil, false},
+		{"a length with no body", func() *http.Request {
+			r := mustReq("POST", "http://a.example/", nil)
+			r.ContentLength = 5
+			return r
+		}, nil, false},
 		{"chunked", func() *http.Request {
 			r := mustReq("POST", "http://a.example/", nil)
 			r.Body, r.ContentLength = body(), -1
