@@ -298,7 +298,12 @@ func limitBody(n int64, next http.Handler) http.Handler {
 			_, _ = fmt.Fprintf(w, `{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"request body is larger than %d bytes"}}`+"\n", n)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, n)
+		// A body readBodies holds whole is already known to be within n
+		// (maxRequestBody); the MaxBytesReader would only make the next
+		// reader copy it.
+		if bb, ok := r.Body.(*bufferedBody); !ok || int64(len(bb.b)) > n {
+			r.Body = http.MaxBytesReader(w, r.Body, n)
+		}
 		next.ServeHTTP(w, r)
 	})
 }

@@ -72,6 +72,8 @@ func benchHTTPQueryCall(b *testing.B, page string, n int) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// As ServeHTTPWith serves it: every body read whole first.
+	h = readBodies(DefaultBodyTimeout, h)
 	body := toolCall("salesforce_query", map[string]any{"soql": "SELECT Id, Name FROM Account", "max_records": max(10, n)})
 	returned := fmt.Sprintf(`"returned":%d`, n)
 	b.ReportAllocs()

@@ -128,13 +128,12 @@ func readBodies(timeout time.Duration, next http.Handler) http.Handler {
 		}
 		rc := http.NewResponseController(w)
 		_ = rc.SetReadDeadline(time.Now().Add(timeout))
-		var buf bytes.Buffer
 		// Content-Length is only a claim: growing the buffer to it up front
 		// let each slow client that declares a megabyte and sends a byte
 		// every few seconds hold a megabyte of server memory. The buffer
-		// grows as bytes actually arrive.
-		buf.Grow(int(min(r.ContentLength, initialBodyBuffer)))
-		_, err := buf.ReadFrom(io.LimitReader(r.Body, maxRequestBody+1))
+		// starts at the claim up to initialBodyBuffer and grows as bytes
+		// actually arrive.
+		b, err := readAllHint(io.LimitReader(r.Body, maxRequestBody+1), min(r.ContentLength, initialBodyBuffer))
 		if err != nil {
 			var ne net.Error
 			status, msg := http.StatusBadRequest, "could not read the request body"
@@ -146,14 +145,37 @@ func readBodies(timeout time.Duration, next http.Handler) http.Handler {
 			return
 		}
 		_ = rc.SetReadDeadline(time.Time{})
-		body := io.Reader(bytes.NewReader(buf.Bytes()))
-		if buf.Len() > maxRequestBody {
-			body = io.MultiReader(body, r.Body) // the handler's limit sees it is too large
+		if len(b) > maxRequestBody {
+			// The handler's limit sees it is too large.
+			r.Body = struct {
+				io.Reader
+				io.Closer
+			}{io.MultiReader(bytes.NewReader(b), r.Body), r.Body}
+		} else {
+			// Whole: the middlewares after this one read it without a copy.
+			setBody(r, b)
 		}
-		r.Body = struct {
-			io.Reader
-			io.Closer
-		}{body, r.Body}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// readAllHint is io.ReadAll starting from a buffer of hint bytes (and one
+// more, for the read that finds the end): a body of the size it declared is
+// read into one allocation, where bytes.Buffer.ReadFrom, which wants 512
+// free bytes before each read, grows a small body's buffer twice.
+func readAllHint(r io.Reader, hint int64) ([]byte, error) {
+	b := make([]byte, 0, hint+1)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
 }

@@ -3,14 +3,17 @@ package mcpserver
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -268,5 +271,68 @@ func TestBoundsWithEitherServer(t *testing.T) {
 				t.Errorf("shutdown took %v with a silent connection open", d)
 			}
 		})
+	}
+}
+
+func TestReadAllHint(t *testing.T) {
+	data := strings.Repeat("abcdefgh", 100) // 800 bytes
+	boom := errors.New("boom")
+	for _, tc := range []struct {
+		name    string
+		r       io.Reader
+		hint    int64
+		want    string
+		err     error
+		maxCaps int // the buffer's capacity is at most this (0: not checked)
+	}{
+		{"the size declared", strings.NewReader(data), 800, data, nil, 801},
+		{"less than declared", strings.NewReader(data[:10]), 800, data[:10], nil, 801},
+		{"more than declared", strings.NewReader(data), 10, data, nil, 0},
+		{"unknown length", strings.NewReader(data), -1, data, nil, 0},
+		{"empty", strings.NewReader(""), 0, "", nil, 1},
+		{"one byte at a time", iotest.OneByteReader(strings.NewReader(data)), 800, data, nil, 801},
+		{"an error on the way", io.MultiReader(strings.NewReader(data[:100]), iotest.ErrReader(boom)), 800, data[:100], boom, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := readAllHint(tc.r, tc.hint)
+			if string(got) != tc.want || !errors.Is(err, tc.err) {
+				t.Fatalf("got %d bytes, %v; want %d bytes, %v", len(got), err, len(tc.want), tc.err)
+			}
+			if tc.maxCaps > 0 && cap(got) > tc.maxCaps {
+				t.Errorf("capacity %d, want at most %d: the body was copied into a larger buffer", cap(got), tc.maxCaps)
+			}
+		})
+	}
+}
+
+// TestReadBodiesHandsOnABufferedBody: a whole body reaches the handler as
+// one bufferedBody, which the body limit does not wrap again and readBody
+// returns without a copy; a body over the limit is still refused.
+func TestReadBodiesHandsOnABufferedBody(t *testing.T) {
+	var seen []byte
+	var wrapped bool
+	h := readBodies(time.Second, limitBody(maxRequestBody, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, isBuffered := r.Body.(*bufferedBody)
+		wrapped = !isBuffered
+		b, err := readBody(r)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
+			return
+		}
+		seen = b
+	})))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/mcp", strings.NewReader(`{"a":1}`)))
+	if rec.Code != http.StatusOK || string(seen) != `{"a":1}` || wrapped {
+		t.Fatalf("status %d, body %q, wrapped again %v", rec.Code, seen, wrapped)
+	}
+	// Over the limit, with no Content-Length to refuse it by: read to the
+	// limit by readBodies, then refused by the MaxBytesReader.
+	big := httptest.NewRequest(http.MethodPost, "/mcp", io.MultiReader(strings.NewReader(strings.Repeat("x", maxRequestBody+10))))
+	big.ContentLength = -1
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, big)
+	if rec.Code != http.StatusRequestEntityTooLarge {
+		t.Fatalf("a body over the limit: status %d, want 413", rec.Code)
 	}
 }
