@@ -1,6 +1,7 @@
 package mcpserver
 
 import (
+	"crypto/sha256"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -56,5 +57,31 @@ func TestClientLRUDefaultSize(t *testing.T) {
 	}
 	if builds != 1 || l.len() != 1 {
 		t.Errorf("%d builds, %d clients kept; want the client built once and kept", builds, l.len())
+	}
+}
+
+// TestHashTokenFraming: the key of a token is the SHA-256 of its parts, each
+// ended by a NUL, whatever their length: replicas sharing validations in
+// Redis (and replicas of another version during a rollout) must agree.
+func TestHashTokenFraming(t *testing.T) {
+	for _, parts := range [][]string{
+		{"00Dxx!token"},
+		{"00Dxx!token", "https://acme.my.salesforce.com"},
+		{strings.Repeat("t", 600), "https://acme.my.salesforce.com"}, // past the stack buffer
+		{"", ""},
+	} {
+		h := sha256.New()
+		for _, p := range parts {
+			h.Write([]byte(p))
+			h.Write([]byte{0})
+		}
+		var want tokenKey
+		copy(want[:], h.Sum(nil))
+		if got := hashToken(parts...); got != want {
+			t.Errorf("hashToken(%.40q) = %x, want %x", parts, got, want)
+		}
+	}
+	if testing.AllocsPerRun(100, func() { _ = hashToken("00Dxx!token", "https://acme.my.salesforce.com") }) != 0 {
+		t.Error("hashToken of a token and an instance allocates")
 	}
 }
