@@ -41,11 +41,7 @@ func TestRequestsAsNetHTTP(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := startServer(t, echo(), nil)
-			want := exchange(t, plain, tc.raw)
-			got := exchange(t, s.addr, tc.raw)
-			if got.String() != want.String() {
-				t.Errorf("Server:\n%v\nnet/http:\n%v", got, want)
-			}
+			sameAnswers(t, plain, s.addr, tc.raw)
 		})
 	}
 }
@@ -74,19 +70,12 @@ func TestResponsesAsNetHTTP(t *testing.T) {
 	})
 	plain := startPlain(t, mux)
 	s := startServer(t, mux, nil)
-	for _, raw := range []string{
+	sameAnswers(t, plain, s.addr,
 		"GET /clte HTTP/1.1\r\nHost: x\r\n\r\n",
 		"GET /split HTTP/1.1\r\nHost: x\r\n\r\n",
 		"GET /identity HTTP/1.1\r\nHost: x\r\n\r\n",
 		"GET /keepalive HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-	} {
-		name := strings.SplitN(raw, "\r\n", 2)[0]
-		want := exchange(t, plain, raw)
-		got := exchange(t, s.addr, raw)
-		if got.String() != want.String() {
-			t.Errorf("%s\nServer:\n%v\nnet/http:\n%v", name, got, want)
-		}
-	}
+	)
 }
 
 // TestShutdownPartialHead: a keep-alive connection that has sent only

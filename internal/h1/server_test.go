@@ -134,6 +134,18 @@ func (a answer) String() string {
 	return fmt.Sprintf("statuses %v close %v closed %v bodyErr %v\nheader %v\nbody %q", a.statuses, a.respClose, a.closed, a.bodyErr, a.header, body)
 }
 
+// sameAnswers sends each raw request to net/http's server alone (plain)
+// and to Server (addr) and reports every answer that differs.
+func sameAnswers(t *testing.T, plain, addr string, raws ...string) {
+	t.Helper()
+	for _, raw := range raws {
+		want := exchange(t, plain, raw)
+		if got := exchange(t, addr, raw); got.String() != want.String() {
+			t.Errorf("%s\nServer:\n%v\nnet/http:\n%v", strings.SplitN(raw, "\r\n", 2)[0], got, want)
+		}
+	}
+}
+
 // exchange writes raw to a new connection to addr and reads the answer.
 func exchange(t *testing.T, addr, raw string) answer {
 	t.Helper()
@@ -271,11 +283,7 @@ func TestHandOverAnswersAsNetHTTP(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := startServer(t, echo(), nil)
-			want := exchange(t, plain, tc.raw)
-			got := exchange(t, s.addr, tc.raw)
-			if got.String() != want.String() {
-				t.Errorf("Server:\n%v\nnet/http:\n%v", got, want)
-			}
+			sameAnswers(t, plain, s.addr, tc.raw)
 			if took := s.fallback.Load() == 0; took != tc.takes {
 				t.Errorf("taken by Server: %v, want %v", took, tc.takes)
 			}
@@ -388,7 +396,7 @@ func TestSameAnswersAsNetHTTP(t *testing.T) {
 	})
 	plain := startPlain(t, mux)
 	s := startServer(t, mux, nil)
-	for _, raw := range []string{
+	sameAnswers(t, plain, s.addr,
 		"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n",
 		"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 11\r\n\r\nhello world",
 		"GET /missing HTTP/1.1\r\nHost: x\r\n\r\n",
@@ -410,14 +418,7 @@ func TestSameAnswersAsNetHTTP(t *testing.T) {
 		"GET /odd HTTP/1.1\r\nHost: x\r\n\r\n",
 		"GET /flushempty HTTP/1.1\r\nHost: x\r\n\r\n",
 		"GET /flushlength HTTP/1.1\r\nHost: x\r\n\r\n",
-	} {
-		name := strings.SplitN(raw, "\r\n", 2)[0]
-		want := exchange(t, plain, raw)
-		got := exchange(t, s.addr, raw)
-		if got.String() != want.String() {
-			t.Errorf("%s\nServer:\n%v\nnet/http:\n%v", name, got, want)
-		}
-	}
+	)
 	if n := s.fallback.Load(); n != 2 {
 		t.Errorf("%d connections handed over, want the 2 of the HEADs", n)
 	}
