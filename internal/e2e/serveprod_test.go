@@ -96,6 +96,8 @@ func TestServeMetricsAndAuditLog(t *testing.T) {
 		`sfmcp_salesforce_api_limit{instance="` + em.URL + `"} 15000`,
 		`sfmcp_salesforce_api_usage{instance="` + em.URL + `"}`,
 		`process_cpu_seconds_total`,
+		// serve's own GOGC, as the environment set none (baseEnv).
+		"\ngo_gc_gogc_percent 400\n",
 	} {
 		if !strings.Contains(m, want) {
 			t.Errorf("metrics lack %s", want)
