@@ -737,6 +737,24 @@ func (b *body) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// arrived reports whether the rest of the body is in the read buffer, so
+// that reading it cannot block.
+func (b *body) arrived() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return !b.closed && b.err == nil && int64(b.br.Buffered()) >= b.remaining
+}
+
+// Arrived reports whether r is the body of a request Server read whose
+// remaining bytes have all arrived, already read from the connection:
+// reading it to the end returns at once and touches no socket, so a handler
+// needs no read deadline for it (and a body of known length needs no limit
+// but its own). Any other reader: false.
+func Arrived(r io.Reader) bool {
+	b, ok := r.(*body)
+	return ok && b.arrived()
+}
+
 // Close stops the handler's reads; what it left unread is dealt with when
 // the response goes out.
 func (b *body) Close() error {

@@ -276,3 +276,65 @@ func TestStreamReleasesBuffer(t *testing.T) {
 		t.Error("a streaming response keeps its 64 KiB body buffer until the handler returns")
 	}
 }
+
+// TestArrived: a body that came with its head has arrived; one still on
+// the way has not, and has once it is all read; a closed body, a body
+// net/http's server reads, and other readers never have.
+func TestArrived(t *testing.T) {
+	type seen struct{ before, after bool }
+	got := make(chan seen, 1)
+	checked := make(chan struct{}, 1)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var s seen
+		s.before = Arrived(r.Body)
+		checked <- struct{}{}
+		if r.URL.Path == "/close" {
+			_ = r.Body.Close()
+			s.after = Arrived(r.Body)
+		} else {
+			b, _ := io.ReadAll(r.Body)
+			s.after = Arrived(r.Body) // nothing left to arrive: every byte read
+			_, _ = w.Write(b)
+		}
+		got <- s
+	})
+	s := startServer(t, h, nil)
+	plain := startPlain(t, h)
+
+	for _, tc := range []struct {
+		name  string
+		addr  string
+		path  string
+		split bool // the body is sent once the handler has looked
+		want  seen
+	}{
+		{"with its head", s.addr, "/", false, seen{true, true}},
+		{"after its head", s.addr, "/", true, seen{false, true}},
+		{"closed", s.addr, "/close", false, seen{true, false}},
+		{"net/http's server", plain, "/", false, seen{false, false}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dial(t, tc.addr)
+			br := bufio.NewReader(c)
+			head := "POST " + tc.path + " HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n"
+			if tc.split {
+				_, _ = io.WriteString(c, head)
+				<-checked
+				_, _ = io.WriteString(c, "hello")
+			} else {
+				_, _ = io.WriteString(c, head+"hello")
+				<-checked
+			}
+			a := readAnswer(t, c, br, false)
+			if v := <-got; v != tc.want {
+				t.Errorf("Arrived before/after reading = %v, want %v", v, tc.want)
+			}
+			if tc.path == "/" && a.body != "hello" {
+				t.Errorf("answer %v", a)
+			}
+		})
+	}
+	if Arrived(strings.NewReader("x")) || Arrived(http.NoBody) {
+		t.Error("Arrived of a reader that is no request body of Server's")
+	}
+}

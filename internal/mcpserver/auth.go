@@ -47,9 +47,15 @@ func ParseAuthMode(s string) (AuthMode, error) {
 
 // Request headers of the two modes.
 const (
-	headerInstance        = "X-Salesforce-Instance-URL" // bearer mode, optional
-	headerSFInstance      = "X-SF-Instance-Url"         // headers mode, required
-	headerSFRefreshToken  = "X-SF-Refresh-Token"        // headers mode, optional ("Bearer <token>" or the bare token)
+	headerInstance       = "X-Salesforce-Instance-URL" // bearer mode, optional
+	headerSFInstance     = "X-SF-Instance-Url"         // headers mode, required
+	headerSFRefreshToken = "X-SF-Refresh-Token"        // headers mode, optional ("Bearer <token>" or the bare token)
+	// The same names in Go's canonical form, the map keys of a parsed
+	// request's headers: Header.Get with the spellings above allocates
+	// the canonical key on every request.
+	keyInstance           = "X-Salesforce-Instance-Url"
+	keySFInstance         = "X-Sf-Instance-Url"
+	keySFRefreshToken     = "X-Sf-Refresh-Token"
 	defaultValidationTTL  = 2 * time.Minute
 	defaultMaxUserClients = 1000
 )
@@ -216,7 +222,7 @@ func (a *bearerAuth) authenticate(r *http.Request) (*salesforce.Client, *authFai
 		return nil, &authFailure{status: http.StatusUnauthorized, code: "invalid_request", msg: bearerHowTo}
 	}
 	headerInst := ""
-	if h := r.Header.Get(headerInstance); h != "" {
+	if h := r.Header.Get(keyInstance); h != "" {
 		origin, err := a.policy.Check(h)
 		if err != nil {
 			return nil, &authFailure{status: http.StatusBadRequest, code: "invalid_instance_url", msg: headerInstance + ": " + err.Error()}
@@ -237,7 +243,7 @@ func (a *bearerAuth) authenticate(r *http.Request) (*salesforce.Client, *authFai
 	} else if v, fail = a.validateOnce(r, key, tok, base, headerInst); fail != nil {
 		return nil, fail
 	}
-	c, err := a.clients.get(v.user+"@"+v.instance, hashToken(tok), func() (*salesforce.Client, error) {
+	c, err := a.clients.get(lruKey{v.user, v.instance}, hashToken(tok), func() (*salesforce.Client, error) {
 		org, user, _ := strings.Cut(v.user, "/")
 		return a.b.buildAs(salesforce.TokenSourceConfig{Token: salesforce.Token{AccessToken: tok, InstanceURL: v.instance}}, telemetry.Identity{OrgID: org, UserID: user})
 	})
@@ -487,7 +493,7 @@ type headersAuth struct {
 
 func (a *headersAuth) authenticate(r *http.Request) (*salesforce.Client, *authFailure) {
 	tok := bearerToken(r)
-	inst := strings.TrimSpace(r.Header.Get(headerSFInstance))
+	inst := strings.TrimSpace(r.Header.Get(keySFInstance))
 	if tok == "" || inst == "" {
 		return nil, &authFailure{status: http.StatusUnauthorized, code: "AUTHENTICATION_REQUIRED", msg: "Authentication required to access this resource"}
 	}
@@ -495,7 +501,7 @@ func (a *headersAuth) authenticate(r *http.Request) (*salesforce.Client, *authFa
 	if err != nil {
 		return nil, &authFailure{status: http.StatusBadRequest, code: "INVALID_INSTANCE_URL", msg: headerSFInstance + ": " + err.Error()}
 	}
-	refresh := strings.TrimSpace(r.Header.Get(headerSFRefreshToken))
+	refresh := strings.TrimSpace(r.Header.Get(keySFRefreshToken))
 	if s, t, ok := strings.Cut(refresh, " "); ok && strings.EqualFold(s, "Bearer") {
 		refresh = strings.TrimSpace(t)
 	}
@@ -506,7 +512,7 @@ func (a *headersAuth) authenticate(r *http.Request) (*salesforce.Client, *authFa
 	// The caller keeps sending the access token it has; after a refresh the
 	// cached client holds the new one, so the key is the caller's tokens.
 	key := fmt.Sprintf("%x", hashToken(tok, origin, refresh))
-	c, err := a.clients.get(key, hashToken(tok), func() (*salesforce.Client, error) {
+	c, err := a.clients.get(lruKey{key, ""}, hashToken(tok), func() (*salesforce.Client, error) {
 		return a.b.build(salesforce.Token{AccessToken: tok, RefreshToken: refresh, InstanceURL: origin}, tokenURL)
 	})
 	if err != nil {
@@ -521,11 +527,16 @@ type clientLRU struct {
 	mu  sync.Mutex
 	max int
 	ll  *list.List // front: most recently used
-	m   map[string]*list.Element
+	m   map[lruKey]*list.Element
 }
 
+// lruKey names whose client an entry holds: in bearer mode the user and
+// their instance (a struct, so that a lookup builds no string), in the other
+// modes one string and "".
+type lruKey struct{ who, instance string }
+
 type lruEntry struct {
-	user   string
+	user   lruKey
 	token  tokenKey
 	client *salesforce.Client
 }
@@ -534,10 +545,10 @@ func newClientLRU(max int) *clientLRU {
 	if max <= 0 {
 		max = defaultMaxUserClients
 	}
-	return &clientLRU{max: max, ll: list.New(), m: map[string]*list.Element{}}
+	return &clientLRU{max: max, ll: list.New(), m: map[lruKey]*list.Element{}}
 }
 
-func (l *clientLRU) get(user string, token tokenKey, build func() (*salesforce.Client, error)) (*salesforce.Client, error) {
+func (l *clientLRU) get(user lruKey, token tokenKey, build func() (*salesforce.Client, error)) (*salesforce.Client, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if el, ok := l.m[user]; ok {

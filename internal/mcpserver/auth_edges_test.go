@@ -51,7 +51,7 @@ func TestClientLRUDefaultSize(t *testing.T) {
 	l := newClientLRU(0)
 	builds := 0
 	for range 2 {
-		if _, err := l.get("a", hashToken("t"), func() (*salesforce.Client, error) { builds++; return emulatorClient(t, em), nil }); err != nil {
+		if _, err := l.get(lruKey{"a", ""}, hashToken("t"), func() (*salesforce.Client, error) { builds++; return emulatorClient(t, em), nil }); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -83,5 +83,15 @@ func TestHashTokenFraming(t *testing.T) {
 	}
 	if testing.AllocsPerRun(100, func() { _ = hashToken("00Dxx!token", "https://acme.my.salesforce.com") }) != 0 {
 		t.Error("hashToken of a token and an instance allocates")
+	}
+}
+
+// TestCanonicalHeaderKeys: the keys looked up are the canonical forms of
+// the names the docs and error messages use.
+func TestCanonicalHeaderKeys(t *testing.T) {
+	for name, key := range map[string]string{headerInstance: keyInstance, headerSFInstance: keySFInstance, headerSFRefreshToken: keySFRefreshToken} {
+		if got := http.CanonicalHeaderKey(name); got != key {
+			t.Errorf("CanonicalHeaderKey(%q) = %q, the key used is %q", name, got, key)
+		}
 	}
 }

@@ -107,17 +107,25 @@ func (f *FastCalls) transportOK(r *http.Request) bool {
 			return false
 		}
 	}
-	// The content type every client sends is taken as it is; any other
-	// spelling is parsed (ParseMediaType makes a map a call).
-	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
-		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-			return false
-		}
+	if !isJSON(r.Header) {
+		return false
 	}
 	if v := r.Header.Get(mcp.HeaderProtocolVersion); v != "" && (!mcp.IsValidProtocolVersion(v) || mcp.IsModernProtocol(v)) {
 		return false
 	}
 	return r.Header.Get(server.HeaderKeySessionID) == ""
+}
+
+// isJSON reports whether a request's Content-Type is application/json, as
+// mcp-go decides it. The spelling every client sends is taken as it is; any
+// other is parsed (ParseMediaType makes a map a call).
+func isJSON(h http.Header) bool {
+	ct := h.Get("Content-Type")
+	if ct == "application/json" {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "application/json"
 }
 
 // isLoopbackHost is mcp-go's test of a Host header (http_localhost.go).

@@ -337,3 +337,27 @@ func BenchmarkTableCSV(b *testing.B) {
 		_ = tableCSV(tab)
 	}
 }
+
+func TestIsJSON(t *testing.T) {
+	for _, tc := range []struct {
+		ct   string
+		want bool
+	}{
+		{"application/json", true},
+		{"application/json; charset=utf-8", true},
+		{"Application/JSON", true},
+		{"application/json;", true},
+		{"", false},
+		{"text/plain", false},
+		{"application/jsonx", false},
+		{"application/json; charset", false}, // a parameter without a value: mime refuses it, as mcp-go does
+	} {
+		h := http.Header{}
+		if tc.ct != "" {
+			h.Set("Content-Type", tc.ct)
+		}
+		if got := isJSON(h); got != tc.want {
+			t.Errorf("isJSON(%q) = %v, want %v", tc.ct, got, tc.want)
+		}
+	}
+}

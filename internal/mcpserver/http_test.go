@@ -404,7 +404,7 @@ func TestClientLRU(t *testing.T) {
 	l := newClientLRU(2)
 	builds := 0
 	get := func(user, tok string) *salesforce.Client {
-		c, err := l.get(user, hashToken(tok), func() (*salesforce.Client, error) { builds++; return emulatorClient(t, em), nil })
+		c, err := l.get(lruKey{user, ""}, hashToken(tok), func() (*salesforce.Client, error) { builds++; return emulatorClient(t, em), nil })
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/sfmcp/sfmcp/internal/h1"
 )
 
 // Bounds of the HTTP server (ServeOptions zero values take these). A body
@@ -126,14 +128,28 @@ func readBodies(timeout time.Duration, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		rc := http.NewResponseController(w)
-		_ = rc.SetReadDeadline(time.Now().Add(timeout))
-		// Content-Length is only a claim: growing the buffer to it up front
-		// let each slow client that declares a megabyte and sends a byte
-		// every few seconds hold a megabyte of server memory. The buffer
-		// starts at the claim up to initialBodyBuffer and grows as bytes
-		// actually arrive.
-		b, err := readAllHint(io.LimitReader(r.Body, maxRequestBody+1), min(r.ContentLength, initialBodyBuffer))
+		var (
+			b   []byte
+			err error
+		)
+		if h1.Arrived(r.Body) {
+			// All of it is in h1's read buffer (a small body comes with its
+			// head) and it ends at its Content-Length: read with no deadline
+			// and no limit, which cost a timer update each and allocations.
+			b, err = readAllHint(r.Body, r.ContentLength)
+		} else {
+			rc := http.NewResponseController(w)
+			_ = rc.SetReadDeadline(time.Now().Add(timeout))
+			// Content-Length is only a claim: growing the buffer to it up
+			// front let each slow client that declares a megabyte and sends
+			// a byte every few seconds hold a megabyte of server memory. The
+			// buffer starts at the claim up to initialBodyBuffer and grows
+			// as bytes actually arrive.
+			b, err = readAllHint(io.LimitReader(r.Body, maxRequestBody+1), min(r.ContentLength, initialBodyBuffer))
+			if err == nil {
+				_ = rc.SetReadDeadline(time.Time{})
+			}
+		}
 		if err != nil {
 			var ne net.Error
 			status, msg := http.StatusBadRequest, "could not read the request body"
@@ -144,7 +160,6 @@ func readBodies(timeout time.Duration, next http.Handler) http.Handler {
 			http.Error(w, msg, status)
 			return
 		}
-		_ = rc.SetReadDeadline(time.Time{})
 		if len(b) > maxRequestBody {
 			// The handler's limit sees it is too large.
 			r.Body = struct {

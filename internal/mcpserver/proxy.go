@@ -135,7 +135,7 @@ func (a *proxyAuth) authenticate(r *http.Request) (*salesforce.Client, *authFail
 		return nil, &authFailure{status: http.StatusInternalServerError, code: "server_error", msg: "cannot read the session of this token"}
 	}
 	grant := sess.GrantID
-	c, err := a.clients.get(grant, hashToken(sess.AccessToken), func() (*salesforce.Client, error) {
+	c, err := a.clients.get(lruKey{grant, ""}, hashToken(sess.AccessToken), func() (*salesforce.Client, error) {
 		return a.b.buildAs(salesforce.TokenSourceConfig{
 			Token:    salesforce.Token{AccessToken: sess.AccessToken, RefreshToken: sess.RefreshToken, InstanceURL: sess.InstanceURL},
 			TokenURL: a.b.tokenURL,

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"slices"
 	"strings"
@@ -642,7 +641,7 @@ func interceptHTTP(next http.Handler, handle preHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// mcp-go answers a body that is not JSON with 400 (no JSON-RPC
 		// at all): so it must, before anything here reads one.
-		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); r.Method != http.MethodPost || r.Body == nil || err != nil || mt != "application/json" {
+		if r.Method != http.MethodPost || r.Body == nil || !isJSON(r.Header) {
 			next.ServeHTTP(w, r)
 			return
 		}
