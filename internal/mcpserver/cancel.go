@@ -67,6 +67,15 @@ func (cc *callers) wrap(next http.Handler) http.Handler {
 				return
 			}
 		}
+		if c, ok := r.Context().Value(callCtxKey{}).(*callCtx); ok {
+			// The auth middleware made the call's context and its cancel.
+			c.levels = cc.levels
+			call := &inflightCall{body: body, cancel: c.cancel}
+			cc.add(owner, call)
+			defer cc.remove(owner, call)
+			next.ServeHTTP(w, r)
+			return
+		}
 		ctx, cancel := context.WithCancel(context.WithValue(r.Context(), callerLevelsKey{}, cc.levels))
 		call := &inflightCall{body: body, cancel: cancel}
 		cc.add(owner, call)

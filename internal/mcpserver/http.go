@@ -242,10 +242,12 @@ func authMiddleware(auth authenticator, mode AuthMode, metadataURL string, refus
 			writeAuthFailure(w, mode, metadataURL, fail)
 			return
 		}
-		ctx := context.WithValue(r.Context(), clientKey{}, c)
-		if org, user := c.Identity(); org != "" || user != "" {
-			ctx = telemetry.WithIdentity(ctx, telemetry.Identity{OrgID: org, UserID: user})
-		}
+		// The call's context: who it runs as, in one layer, and its cancel
+		// (for callers.wrap, which registers it).
+		cc := &callCtx{Context: r.Context(), client: c, owner: clientOwner(c)}
+		ctx, cancel := context.WithCancel(cc)
+		defer cancel()
+		cc.cancel = cancel
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

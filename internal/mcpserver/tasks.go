@@ -66,10 +66,18 @@ type taskOwner struct {
 // request authenticated as (else its client, one per token); "" on stdio,
 // which has one user.
 func ownerOf(ctx context.Context) string {
+	if cc, ok := ctx.Value(callCtxKey{}).(*callCtx); ok {
+		return cc.owner
+	}
 	c, ok := ctx.Value(clientKey{}).(*salesforce.Client)
 	if !ok || c == nil {
 		return ""
 	}
+	return clientOwner(c)
+}
+
+// clientOwner is ownerOf for a request that authenticated as c.
+func clientOwner(c *salesforce.Client) string {
 	if org, user := c.Identity(); org != "" || user != "" {
 		return org + "/" + user
 	}

@@ -39,16 +39,19 @@ func (t *Telemetry) Observer() salesforce.Observer {
 // Identity is who a call runs as, when known.
 type Identity struct{ OrgID, UserID string }
 
-type identityKey struct{}
+// IdentityKey is the context key IdentityFrom looks up. A context type of
+// its own may answer it with an Identity, as the HTTP server's request
+// context does rather than add a layer per call.
+type IdentityKey struct{}
 
 // WithIdentity records who the request comes from, for the audit log.
 func WithIdentity(ctx context.Context, id Identity) context.Context {
-	return context.WithValue(ctx, identityKey{}, id)
+	return context.WithValue(ctx, IdentityKey{}, id)
 }
 
 // IdentityFrom returns the identity WithIdentity recorded.
 func IdentityFrom(ctx context.Context) Identity {
-	id, _ := ctx.Value(identityKey{}).(Identity)
+	id, _ := ctx.Value(IdentityKey{}).(Identity)
 	return id
 }
 
