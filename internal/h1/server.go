@@ -353,6 +353,11 @@ type conn struct {
 	wroteDeadline bool
 	lastPost      bool      // the last request was a POST
 	headDue       time.Time // when the head being read is due (zero: no bound)
+	// headArmed: the connection's read deadline is headDue. After a later
+	// request's first byte it is set only when the head needs another
+	// read: most heads arrive whole with that byte, and each deadline
+	// change is a timer update (issue 16).
+	headArmed bool
 
 	mu      sync.Mutex // guards the fields below, with Shutdown
 	state   http.ConnState
@@ -425,16 +430,24 @@ func (c *conn) serve() {
 		} else {
 			c.setReadDeadline(t0, c.s.idleTimeout())
 		}
+		c.headArmed = first
 		if _, err := c.br.Peek(1); err != nil {
 			return
 		}
 		if !first {
 			t0 = time.Now()
-			c.headDue = c.setReadDeadline(t0, c.s.headerTimeout())
+			if d := c.s.headerTimeout(); d > 0 {
+				c.headDue = t0.Add(d)
+			} else {
+				c.headDue = time.Time{}
+			}
 		}
 		if c.lastPost {
 			// As net/http, for old clients that end a POST body with an
 			// extra CRLF.
+			if c.br.Buffered() < 4 {
+				c.armHead()
+			}
 			peek, _ := c.br.Peek(4)
 			_, _ = c.br.Discard(leadingCRLF(peek))
 		}
@@ -459,8 +472,13 @@ func (c *conn) serve() {
 		_, _ = c.br.Discard(len(head))
 		c.lastPost = req.Method == http.MethodPost
 		// The body may take until ReadTimeout from the head's start, as in
-		// net/http; with none, only what the handler sets bounds it.
-		c.setReadDeadline(t0, c.s.Fallback.ReadTimeout)
+		// net/http; with none, only what the handler sets bounds it. A
+		// body already in the buffer (or none) reads nothing from the
+		// connection, whose deadline can then stay as it is until the
+		// next request sets the idle one.
+		if d := c.s.Fallback.ReadTimeout; d > 0 || int64(c.br.Buffered()) < req.ContentLength {
+			c.setReadDeadline(t0, d)
+		}
 		if d := c.s.Fallback.WriteTimeout; d > 0 {
 			_ = c.rwc.SetWriteDeadline(time.Now().Add(d))
 		} else if c.wroteDeadline {
@@ -485,6 +503,14 @@ func leadingCRLF(b []byte) int {
 		n++
 	}
 	return n
+}
+
+// armHead sets the read deadline to headDue, if it is not that already.
+func (c *conn) armHead() {
+	if !c.headArmed {
+		_ = c.rwc.SetReadDeadline(c.headDue)
+		c.headArmed = true
+	}
 }
 
 // setReadDeadline sets the read deadline d after t0, or none when d is 0,
@@ -552,6 +578,7 @@ func (c *conn) peekHead() ([]byte, error) {
 		if len(buf) == c.br.Size() {
 			return nil, nil
 		}
+		c.armHead()
 		if _, err := c.br.Peek(len(buf) + 1); err != nil {
 			return nil, err
 		}

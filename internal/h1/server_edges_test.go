@@ -338,3 +338,36 @@ func TestArrived(t *testing.T) {
 		t.Error("Arrived of a reader that is no request body of Server's")
 	}
 }
+
+// TestLaterHeadTimeout: on a kept connection, the head of a later request
+// that begins but never ends is cut at ReadHeaderTimeout, not IdleTimeout,
+// though its deadline is only set once the head needs another read (after
+// a GET, and after a POST whose body came with its head, whose connection
+// keeps its deadline while the handler runs).
+func TestLaterHeadTimeout(t *testing.T) {
+	const header, idle = 300 * time.Millisecond, 20 * time.Second
+	s := startServer(t, echo(), &http.Server{IdleTimeout: idle, ReadHeaderTimeout: header, ErrorLog: log.New(io.Discard, "", 0)})
+	for _, tc := range []struct{ name, first, partial string }{
+		{"after a GET", "GET / HTTP/1.1\r\nHost: x\r\n\r\n", "GET / HTTP/1.1\r\nHo"},
+		{"after a POST", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi", "GET / HTTP/1.1\r\nHo"},
+		{"a POST's trailing CRLF alone", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi", "\r"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dial(t, s.addr)
+			br := bufio.NewReader(c)
+			_, _ = io.WriteString(c, tc.first)
+			if a := readAnswer(t, c, br, false); a.closed || len(a.statuses) != 1 {
+				t.Fatalf("first request: %v", a)
+			}
+			start := time.Now()
+			_, _ = io.WriteString(c, tc.partial)
+			_ = c.SetReadDeadline(time.Now().Add(idle))
+			if n, _ := io.Copy(io.Discard, br); n != 0 {
+				t.Errorf("an answer of %d bytes to a head that never ended", n)
+			}
+			if d := time.Since(start); d > idle/2 {
+				t.Errorf("a later head that never ended was cut after %v, ReadHeaderTimeout %v", d, header)
+			}
+		})
+	}
+}
