@@ -1,0 +1,99 @@
+package salesforce
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"net"
+	"net/http"
+	"strconv"
+	"testing"
+
+	"github.com/sfmcp/sfmcp/internal/h1"
+)
+
+// BenchmarkQueryFirstPage is one QueryFirstPage through h1's transport (as
+// serve sends) and through net/http's, to a loopback upstream that answers a
+// one-row page at once with the headers Salesforce sends. The upstream
+// writes a canned answer without allocating, so allocs/op are the client's.
+//
+//	go test -run '^$' -bench BenchmarkQueryFirstPage -benchmem ./internal/salesforce/
+func BenchmarkQueryFirstPage(b *testing.B) {
+	for _, tr := range []struct {
+		name string
+		hc   func() *http.Client
+	}{
+		{"h1", func() *http.Client { return WithoutRedirects(&http.Client{Transport: h1.NewTransport(NewTransport())}) }},
+		{"net-http", NewHTTPClient},
+	} {
+		b.Run(tr.name, func(b *testing.B) { benchQueryFirstPage(b, tr.hc) })
+	}
+}
+
+// benchPage is a Salesforce query page of one account.
+const benchPage = `{"totalSize":1,"done":true,"records":[` +
+	`{"attributes":{"type":"Account","url":"/services/data/v62.0/sobjects/Account/001000000000001AAA"},"Id":"001000000000001AAA","Name":"Acme"}]}`
+
+func benchQueryFirstPage(b *testing.B, newHC func() *http.Client) {
+	url := cannedUpstream(b, "HTTP/1.1 200 OK\r\n"+
+		"Date: Sun, 06 Dec 2026 07:30:00 GMT\r\n"+
+		"Content-Type: application/json;charset=UTF-8\r\n"+
+		"Sforce-Limit-Info: api-usage=25/15000\r\n"+
+		"Vary: Accept-Encoding\r\n"+
+		"Cache-Control: no-cache,must-revalidate,max-age=0,no-store,private\r\n"+
+		"Content-Length: "+strconv.Itoa(len(benchPage))+"\r\n\r\n"+benchPage)
+	c := newTestClient(b, url, func(cfg *Config, _ *TokenSourceConfig) { cfg.HTTPClient = newHC() })
+	ctx, cancel := context.WithCancel(context.Background()) // as a server request's: it can end
+	defer cancel()
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			res, err := c.QueryFirstPage(ctx, "SELECT Id, Name FROM Account WHERE Name = 'Acme'", QueryOptions{})
+			if err != nil || len(res.Records) != 1 {
+				b.Fatalf("%v %v", res, err)
+			}
+		}
+	})
+}
+
+// cannedUpstream listens on loopback and answers every request (a head
+// without a body) with answer; it returns the base URL.
+func cannedUpstream(tb testing.TB, answer string) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go serveCanned(nc, []byte(answer))
+		}
+	}()
+	return "http://" + ln.Addr().String()
+}
+
+func serveCanned(nc net.Conn, answer []byte) {
+	defer nc.Close()
+	br := bufio.NewReader(nc)
+	for {
+		// The head ends at an empty line; GETs carry no body.
+		for {
+			line, err := br.ReadSlice('\n')
+			if err != nil {
+				return
+			}
+			if len(bytes.TrimRight(line, "\r\n")) == 0 {
+				break
+			}
+		}
+		if _, err := nc.Write(answer); err != nil {
+			return
+		}
+	}
+}
