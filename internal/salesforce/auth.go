@@ -106,6 +106,11 @@ type TokenSource struct {
 	// dead is set once the refresh token is refused: asking again with the
 	// same refresh token cannot succeed and would only add load.
 	dead error
+	// auth is the Authorization header's value for authFor, the access
+	// token it was made from: every request sends it, and building it
+	// anew (a concatenation and a slice) costs two allocations a request.
+	auth    []string
+	authFor string
 }
 
 type refreshCall struct {
@@ -157,6 +162,21 @@ func (ts *TokenSource) accessToken() string {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	return ts.tok.AccessToken
+}
+
+// authorization returns the current access token and the Authorization
+// header's value for it ("Bearer " and the token), made once per token.
+// The slice is shared by every request that sends this token: its length
+// and capacity are 1, so an append copies it, and nobody writes into a
+// request's header values.
+func (ts *TokenSource) authorization() (token string, auth []string) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if ts.auth == nil || ts.authFor != ts.tok.AccessToken {
+		ts.auth = []string{"Bearer " + ts.tok.AccessToken}
+		ts.authFor = ts.tok.AccessToken
+	}
+	return ts.tok.AccessToken, ts.auth
 }
 
 // refresh renews the session after stale was refused. If another caller has

@@ -86,8 +86,20 @@ type Client struct {
 	tokens      *TokenSource
 	instance    *url.URL // scheme://host[:port], no path
 	instanceStr string
-	version     string
-	userAgent   string
+	// reqURL and reqHost are what http.NewRequest makes of instanceStr
+	// (its URL and Host), worked out once: newHTTPRequest starts each
+	// request's URL from them instead of parsing the whole URL again.
+	reqURL  url.URL
+	reqHost string
+	version string
+	// queryPaths are dataPath("query") and dataPath("queryAll") at version,
+	// which every query sends.
+	queryPaths [2]string
+	userAgent  string
+	// fixedHeader holds "application/json" (Accept, and the usual
+	// Content-Type) and the user agent: header values every request
+	// sends, shared rather than allocated per request (see attempt).
+	fixedHeader []string
 	retry       RetryPolicy
 	log         *slog.Logger
 	describe    *DescribeCache
@@ -150,7 +162,12 @@ func New(cfg Config) (*Client, error) {
 	if hc.Jar == nil && hc.Timeout == 0 {
 		direct = hc.Transport
 	}
-	return &Client{
+	instanceStr := inst.String()
+	tmpl, err := http.NewRequest(http.MethodGet, instanceStr, nil)
+	if err != nil {
+		return nil, &ValidationError{Field: "InstanceURL", Message: "is not a URL"}
+	}
+	c := &Client{
 		usage:       usage,
 		obs:         cfg.Observer,
 		orgID:       cfg.OrgID,
@@ -160,13 +177,23 @@ func New(cfg Config) (*Client, error) {
 		direct:      direct,
 		tokens:      cfg.Tokens,
 		instance:    inst,
-		instanceStr: inst.String(),
-		version:     version,
+		instanceStr: instanceStr,
+		reqURL:      *tmpl.URL,
+		reqHost:     tmpl.Host,
 		userAgent:   ua,
+		fixedHeader: []string{"application/json", ua},
 		retry:       retry,
 		log:         logger,
 		describe:    cache,
-	}, nil
+	}
+	c.setVersion(version)
+	return c, nil
+}
+
+// setVersion sets the API version and the paths made from it.
+func (c *Client) setVersion(version string) {
+	c.version = version
+	c.queryPaths = [2]string{c.dataPath("query"), c.dataPath("queryAll")}
 }
 
 // NewHTTPClient returns an *http.Client tuned for Salesforce: keep-alive with a
@@ -224,7 +251,7 @@ func (c *Client) WithAPIVersion(v string) (*Client, error) {
 		return c, nil
 	}
 	cp := *c
-	cp.version = version
+	cp.setVersion(version)
 	cp.describe = NewDescribeCache()
 	return &cp, nil
 }
@@ -412,10 +439,10 @@ func (c *Client) roundTrip(ctx context.Context, r *request) (*http.Response, err
 		if err := c.checkBudget(r); err != nil {
 			return nil, err
 		}
-		accessToken := c.tokens.accessToken()
+		accessToken, auth := c.tokens.authorization()
 		start := time.Now()
 		actx, done := c.observe(ctx, r.method, r.path, attempt)
-		resp, err := c.attempt(actx, r, accessToken)
+		resp, err := c.attempt(actx, r, auth)
 		if err != nil {
 			done(RequestResult{Err: err})
 			if ctxErr := ctx.Err(); ctxErr != nil {
@@ -431,7 +458,11 @@ func (c *Client) roundTrip(ctx context.Context, r *request) (*http.Response, err
 			return nil, c.transportError(r, err, attempt)
 		}
 		c.recordUsage(resp.Header)
-		c.log.DebugContext(ctx, "salesforce request", "method", r.method, "path", r.path, "status", resp.StatusCode, "attempt", attempt, "elapsed", time.Since(start))
+		// Asked first: the arguments (a slice, the duration boxed) cost two
+		// allocations a request even when the logger drops the record.
+		if c.log.Enabled(ctx, slog.LevelDebug) {
+			c.log.DebugContext(ctx, "salesforce request", "method", r.method, "path", r.path, "status", resp.StatusCode, "attempt", attempt, "elapsed", time.Since(start))
+		}
 		if r.allows(resp.StatusCode) {
 			done(RequestResult{Status: resp.StatusCode})
 			return resp, nil
@@ -472,49 +503,112 @@ func (c *Client) roundTrip(ctx context.Context, r *request) (*http.Response, err
 	}
 }
 
-// attempt sends one HTTP request.
-func (c *Client) attempt(ctx context.Context, r *request, accessToken string) (*http.Response, error) {
+// attempt sends one HTTP request; auth is the Authorization header's value.
+func (c *Client) attempt(ctx context.Context, r *request, auth []string) (*http.Response, error) {
 	q := r.rawQuery
 	if q == "" && len(r.query) > 0 {
 		q = r.query.Encode()
-	}
-	u := c.instanceStr + r.path
-	if q != "" {
-		u = c.instanceStr + r.path + "?" + q
 	}
 	var body io.Reader
 	if r.body != nil {
 		body = bytes.NewReader(r.body)
 	}
-	req, err := http.NewRequestWithContext(ctx, r.method, u, body)
+	req, err := c.newHTTPRequest(ctx, r.method, r.path, q, body)
 	if err != nil {
 		return nil, fmt.Errorf("build request: %w", err)
 	}
-	// The header values share one array: every request sends these, and
-	// a slice each (what Header.Set makes) is an allocation each.
-	vals := make([]string, 5)
-	vals[0], vals[1], vals[2], vals[3], vals[4] = "Bearer "+accessToken, "application/json", c.userAgent, r.contentType, r.queryOptions
+	// The values every request sends are slices shared between requests
+	// (a slice each, as Header.Set makes, is an allocation each). Their
+	// capacity is their length, so an append copies rather than writes
+	// into them, and neither transport writes into a request's headers.
 	h := req.Header
-	h["Authorization"], h["Accept"], h["User-Agent"] = vals[0:1:1], vals[1:2:2], vals[2:3:3]
-	if r.contentType != "" {
-		h["Content-Type"] = vals[3:4:4]
+	h["Authorization"], h["Accept"], h["User-Agent"] = auth, c.fixedHeader[0:1:1], c.fixedHeader[1:2:2]
+	switch r.contentType {
+	case "":
+	case "application/json":
+		h["Content-Type"] = c.fixedHeader[0:1:1]
+	default:
+		h["Content-Type"] = []string{r.contentType}
 	}
 	if r.queryOptions != "" {
-		h["Sforce-Query-Options"] = vals[4:5:5]
+		h["Sforce-Query-Options"] = []string{r.queryOptions}
 	}
 	for k, vs := range r.header {
 		req.Header[k] = vs
 	}
-	return c.do(req, u)
+	return c.do(req, r.path, q)
 }
 
-// do sends req (whose URL is u) as c.hc.Do would: through c.direct when
-// set, with http.Client's errors (a *url.Error around the transport's).
-func (c *Client) do(req *http.Request, u string) (*http.Response, error) {
+// newHTTPRequest is http.NewRequestWithContext for the instance's URL with
+// path (escaped, starting with "/") and the encoded query q. When the
+// whole URL would parse into the instance's URL with path and q as they
+// are, which holds for the paths and queries of REST calls, it fills in
+// the URL worked out in New rather than parse it all again: the same
+// request, without the parse's time.
+func (c *Client) newHTTPRequest(ctx context.Context, method, path, q string, body io.Reader) (*http.Request, error) {
+	if !plainPath(path) || !plainQuery(q) {
+		return http.NewRequestWithContext(ctx, method, c.requestURL(path, q), body)
+	}
+	// "/" parses at once; the URL struct it allocates is reused.
+	req, err := http.NewRequestWithContext(ctx, method, "/", body)
+	if err != nil {
+		return nil, err
+	}
+	*req.URL = c.reqURL
+	req.URL.Path, req.URL.RawQuery = path, q
+	req.Host = c.reqHost
+	return req, nil
+}
+
+// requestURL is the full URL of path and query q on the instance.
+func (c *Client) requestURL(path, q string) string {
+	if q == "" {
+		return c.instanceStr + path
+	}
+	return c.instanceStr + path + "?" + q
+}
+
+// plainPath reports whether url.Parse keeps path as the URL's Path, with
+// no RawPath: it starts with "/" and has only bytes that are never
+// escaped or unescaped in a path (letters, digits, "-._~/").
+func plainPath(path string) bool {
+	if path == "" || path[0] != '/' {
+		return false
+	}
+	for i := 0; i < len(path); i++ {
+		if !unreservedByte(path[i]) && path[i] != '/' {
+			return false
+		}
+	}
+	return true
+}
+
+// plainQuery reports whether url.Parse keeps q, after the "?", as the
+// URL's RawQuery: no "#" starts a fragment, and no control byte makes the
+// URL invalid.
+func plainQuery(q string) bool {
+	for i := 0; i < len(q); i++ {
+		if b := q[i]; b == '#' || b < ' ' || b == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// unreservedByte reports RFC 3986's unreserved characters, which URL
+// escaping leaves as they are in every part of a URL.
+func unreservedByte(b byte) bool {
+	return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || b == '-' || b == '.' || b == '_' || b == '~'
+}
+
+// do sends req (whose URL is path and query q on the instance) as c.hc.Do
+// would: through c.direct when set, with http.Client's errors (a
+// *url.Error around the transport's, naming the URL, which is only made
+// then).
+func (c *Client) do(req *http.Request, path, q string) (*http.Response, error) {
 	if c.direct == nil {
 		return c.hc.Do(req)
 	}
-	op := req.Method[:1] + strings.ToLower(req.Method[1:]) // "Get", as http.Client names it
 	resp, err := c.direct.RoundTrip(req)
 	if err != nil {
 		if resp != nil && resp.Body != nil {
@@ -525,16 +619,23 @@ func (c *Client) do(req *http.Request, u string) (*http.Response, error) {
 		if tlsErr, ok := err.(tls.RecordHeaderError); ok && string(tlsErr.RecordHeader[:]) == "HTTP/" {
 			err = http.ErrSchemeMismatch
 		}
-		return nil, &url.Error{Op: op, URL: u, Err: err}
+		return nil, c.urlError(req.Method, path, q, err)
 	}
 	if resp == nil {
-		return nil, &url.Error{Op: op, URL: u,
-			Err: fmt.Errorf("http: RoundTripper implementation (%T) returned a nil *Response with a nil error", c.direct)}
+		return nil, c.urlError(req.Method, path, q,
+			fmt.Errorf("http: RoundTripper implementation (%T) returned a nil *Response with a nil error", c.direct))
 	}
 	if resp.Body == nil {
 		resp.Body = http.NoBody
 	}
 	return resp, nil
+}
+
+// urlError is http.Client's error for a request that got no response,
+// made only then: the operation is the method as http.Client names it
+// ("Get"), and the URL is the request's.
+func (c *Client) urlError(method, path, q string, err error) *url.Error {
+	return &url.Error{Op: method[:1] + strings.ToLower(method[1:]), URL: c.requestURL(path, q), Err: err}
 }
 
 func (c *Client) tooLarge(method, path string) *ResponseTooLargeError {

@@ -73,7 +73,13 @@ func testDirectAnswersAsClientDo(t *testing.T, newHC func() *http.Client) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			send := func(direct bool) (string, *http.Response, error) {
-				c := newTestClient(t, ok.URL, func(cfg *Config, _ *TokenSourceConfig) { cfg.HTTPClient = newHC() })
+				// The client's instance is the URL's origin: the error names
+				// the URL as the client builds it.
+				u, err := url.Parse(tc.url)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c := newTestClient(t, u.Scheme+"://"+u.Host, func(cfg *Config, _ *TokenSourceConfig) { cfg.HTTPClient = newHC() })
 				if !direct {
 					c.direct = nil
 				} else if c.direct == nil {
@@ -91,11 +97,11 @@ func testDirectAnswersAsClientDo(t *testing.T, newHC func() *http.Client) {
 				if tc.body != "" {
 					body = strings.NewReader(tc.body)
 				}
-				req, err := http.NewRequestWithContext(ctx, method, tc.url, body)
+				req, err := c.newHTTPRequest(ctx, method, u.Path, "", body)
 				if err != nil {
 					t.Fatal(err)
 				}
-				resp, err := c.do(req, tc.url)
+				resp, err := c.do(req, u.Path, "")
 				if err != nil {
 					return err.Error(), nil, err
 				}
