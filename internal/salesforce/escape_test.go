@@ -3,6 +3,8 @@ package salesforce
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -157,5 +159,31 @@ func TestReadSOQLStringCatchesBreakouts(t *testing.T) {
 		if err == nil && n == len(bad) {
 			t.Errorf("%s lexed as one literal (%q)", bad, decoded(chars))
 		}
+	}
+}
+
+// TestQueryParamAsQueryEscape: queryParam writes what url.Values' Encode
+// writes for one parameter, for every byte and for random text.
+func TestQueryParamAsQueryEscape(t *testing.T) {
+	check := func(v string) {
+		t.Helper()
+		want := url.Values{"q": {v}}.Encode()
+		if got := queryParam("q", v); got != want {
+			t.Errorf("queryParam(q, %q) = %q, want %q", v, got, want)
+		}
+	}
+	for b := range 256 {
+		check(string([]byte{byte(b)}))
+	}
+	for _, v := range []string{"", "SELECT Id, Name FROM Account WHERE Name = 'Acme' AND Amount > 10", "é€😀", "a+b=c&d/e?f#g%h~i_j.k-l", strings.Repeat(" ", 10)} {
+		check(v)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		b := make([]byte, rng.IntN(40))
+		for i := range b {
+			b[i] = byte(rng.IntN(256))
+		}
+		check(string(b))
 	}
 }

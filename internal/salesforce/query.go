@@ -57,12 +57,12 @@ func (c *Client) queryFirst(ctx context.Context, soql string, opts QueryOptions)
 	if opts.PageSize != 0 && (opts.PageSize < minPageSize || opts.PageSize > maxPageSize) {
 		return nil, &ValidationError{Field: "page size", Message: fmt.Sprintf("%d is outside %d..%d", opts.PageSize, minPageSize, maxPageSize)}
 	}
-	resource := "query"
+	resource, path := "query", c.queryPaths[0]
 	if opts.All {
-		resource = "queryAll"
+		resource, path = "queryAll", c.queryPaths[1]
 	}
-	r := newRequest(http.MethodGet, c.dataPath(resource))
-	r.rawQuery = "q=" + url.QueryEscape(soql) // as url.Values{"q": {soql}}.Encode() writes it
+	r := newRequest(http.MethodGet, path)
+	r.rawQuery = queryParam("q", soql) // as url.Values{"q": {soql}}.Encode() writes it
 	if opts.PageSize != 0 {
 		r.queryOptions = "batchSize=" + strconv.Itoa(opts.PageSize)
 	}
