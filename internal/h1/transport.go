@@ -217,7 +217,12 @@ type plan struct {
 	key    hostKey
 	method string
 	host   string // the Host header
-	uri    string // the request target
+	// uri and query are the request target, URL.RequestURI() written in
+	// two parts: uri without the query, then "?" and query when hasQuery.
+	// RequestURI joins them into a new string each request.
+	uri      string
+	query    string
+	hasQuery bool
 	// length is the body's Content-Length; 0 with no body.
 	length int64
 	gzip   bool // Accept-Encoding: gzip added
@@ -262,8 +267,14 @@ func (t *Transport) plan(req *http.Request) (plan, bool) {
 	} else if !plainHost(p.host) {
 		return p, false
 	}
-	p.uri = req.URL.RequestURI()
-	if hasCTL(p.uri) {
+	// RequestURI of the URL without its query is the target's first part
+	// (nothing RequestURI does before the query looks at it), made
+	// without an allocation for a path that needs no escaping.
+	u := *req.URL
+	u.RawQuery, u.ForceQuery = "", false
+	p.uri = u.RequestURI()
+	p.query, p.hasQuery = req.URL.RawQuery, req.URL.ForceQuery || req.URL.RawQuery != ""
+	if hasCTL(p.uri) || hasCTL(p.query) {
 		return p, false
 	}
 	// Upgrade and Expect: 100-continue need the connection handed over or
@@ -438,6 +449,10 @@ func (t *Transport) writeRequest(c *clientConn, req *http.Request, p *plan, body
 	w.WriteString(p.method)
 	w.WriteByte(' ')
 	w.WriteString(p.uri)
+	if p.hasQuery {
+		w.WriteByte('?')
+		w.WriteString(p.query)
+	}
 	w.WriteString(" HTTP/1.1\r\nHost: ")
 	w.WriteString(p.host)
 	w.WriteString("\r\n")

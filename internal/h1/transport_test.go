@@ -521,6 +521,20 @@ func TestWritesAsNetHTTP(t *testing.T) {
 		sawIt string // a line the wire must hold
 	}{
 		{name: "GET", req: func() *http.Request { return mustReq("GET", base+"/a/b?q=SELECT+Id&x=%2F", nil) }, sawIt: "Accept-Encoding: gzip"},
+		// The request target, which plan writes in two parts.
+		{name: "empty query", req: func() *http.Request { return mustReq("GET", base+"/a?", nil) }, sawIt: "GET /a? HTTP/1.1"},
+		{name: "no path, a query", req: func() *http.Request { return mustReq("GET", base+"?q=1", nil) }, sawIt: "GET /?q=1 HTTP/1.1"},
+		{name: "escaped path", req: func() *http.Request { return mustReq("GET", base+"/a%2Fb/c%20d?x=%23", nil) }, sawIt: "GET /a%2Fb/c%20d?x=%23 HTTP/1.1"},
+		{name: "path to escape", req: func() *http.Request {
+			r := mustReq("GET", base+"/", nil)
+			r.URL.Path, r.URL.RawQuery = "/a b/é", "q=a+b"
+			return r
+		}, sawIt: "GET /a%20b/%C3%A9?q=a+b HTTP/1.1"},
+		{name: "opaque", req: func() *http.Request {
+			r := mustReq("GET", base+"/", nil)
+			r.URL.Opaque, r.URL.RawQuery = "/o/p", "z=1"
+			return r
+		}, sawIt: "GET /o/p?z=1 HTTP/1.1"},
 		{name: "headers", req: func() *http.Request {
 			r := mustReq("GET", base+"/", nil)
 			r.Header.Set("Authorization", "Bearer t")
