@@ -884,6 +884,7 @@ func (t *Transport) dialConn(ctx context.Context, key hostKey) (*clientConn, err
 			return nil, err
 		}
 	}
+	c.interrupt = c.cancel
 	c.rd.nc = c.nc
 	c.rd.limit = math.MaxInt64
 	c.wr.c = c
@@ -955,6 +956,10 @@ type clientConn struct {
 	// clearing the header deadline cannot undo a cancellation.
 	dmu       sync.Mutex
 	cancelled bool
+	// interrupt is c.cancel as a func value, made once with the
+	// connection: watch hands it to every request's context.AfterFunc
+	// instead of a new closure each request.
+	interrupt func()
 }
 
 // watch makes ctx's end interrupt every read and write on c, until stop is
@@ -964,13 +969,18 @@ func (c *clientConn) watch(ctx context.Context) (stop func() bool) {
 	if ctx.Done() == nil {
 		return func() bool { return true }
 	}
-	return context.AfterFunc(ctx, func() {
-		c.dmu.Lock()
-		c.cancelled = true
-		// A deadline in the past wakes any blocked read or write at once.
-		c.nc.SetDeadline(time.Unix(1, 0))
-		c.dmu.Unlock()
-	})
+	// A request whose watch lost the race to its context's end closes c
+	// (stop reports it), so an interrupt cannot reach c's next request.
+	return context.AfterFunc(ctx, c.interrupt)
+}
+
+// cancel interrupts every read and write on c, now and later.
+func (c *clientConn) cancel() {
+	c.dmu.Lock()
+	c.cancelled = true
+	// A deadline in the past wakes any blocked read or write at once.
+	c.nc.SetDeadline(time.Unix(1, 0))
+	c.dmu.Unlock()
 }
 
 func (c *clientConn) wasCancelled() bool {

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -263,4 +265,84 @@ func TestRetryWaitsBesideIdleConns(t *testing.T) {
 	}
 	io.ReadAll(resp.Body)
 	resp.Body.Close()
+}
+
+// TestEndedContextSparesTheNextRequest: every request on a connection hands
+// the connection's one interrupt to its context; a context that ends after
+// its request is done (the body read, or closed unread, or with no body)
+// must not interrupt the next request on the connection, which is reused,
+// while a context that ends mid-request still does, over plain TCP and TLS.
+func TestEndedContextSparesTheNextRequest(t *testing.T) {
+	hold := make(chan struct{})
+	defer close(hold) // before the servers' Close, which waits for the handlers
+	for _, tlsOn := range []bool{false, true} {
+		ts, conns := newServer(t, tlsOn, func(w http.ResponseWriter, r *http.Request) {
+			switch r.URL.Path {
+			case "/empty":
+				w.WriteHeader(http.StatusNoContent)
+			case "/slow":
+				io.WriteString(w, "part")
+				w.(http.Flusher).Flush()
+				select {
+				case <-r.Context().Done():
+				case <-hold:
+				}
+			default:
+				io.WriteString(w, "answer")
+			}
+		})
+		for _, tc := range []struct {
+			name, path string
+			read       bool // read the first body to its end, else close it unread
+			reuse      bool // the second request has the first's connection
+		}{
+			{name: "body read", path: "/a", read: true, reuse: true},
+			{name: "no body", path: "/empty", read: true, reuse: true},
+			{name: "body closed unread", path: "/a", read: false, reuse: false},
+		} {
+			t.Run(fmt.Sprintf("tls=%v/%s", tlsOn, tc.name), func(t *testing.T) {
+				tr := newTransport(t, ts, nil)
+				ctx, cancel := context.WithCancel(context.Background())
+				resp, err := tr.RoundTrip(mustReq("GET", ts.URL+tc.path, nil).WithContext(ctx))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tc.read {
+					if _, err := io.ReadAll(resp.Body); err != nil {
+						t.Fatal(err)
+					}
+				}
+				resp.Body.Close()
+				before := conns.Load()
+				cancel() // the first request is over: nothing left to interrupt
+
+				// A second request on the same connection reads its whole
+				// answer, though the first's context ended meanwhile.
+				ctx2, cancel2 := context.WithCancel(context.Background())
+				defer cancel2()
+				resp, err = tr.RoundTrip(mustReq("GET", ts.URL+"/slow", nil).WithContext(ctx2))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if reused := conns.Load() == before; reused != tc.reuse {
+					t.Fatalf("second request reused the connection: %v, want %v", reused, tc.reuse)
+				}
+				buf := make([]byte, 4)
+				if _, err := io.ReadFull(resp.Body, buf); err != nil || string(buf) != "part" {
+					t.Fatalf("read %q, %v; want the answer's start", buf, err)
+				}
+				// Its own context still interrupts the read that waits.
+				go func() { time.Sleep(20 * time.Millisecond); cancel2() }()
+				start := time.Now()
+				_, err = resp.Body.Read(buf)
+				resp.Body.Close()
+				if !errors.Is(err, context.Canceled) {
+					t.Fatalf("blocked read gave %v, want context.Canceled", err)
+				}
+				if d := time.Since(start); d > 2*time.Second {
+					t.Fatalf("interrupted after %v", d)
+				}
+			})
+		}
+	}
 }
