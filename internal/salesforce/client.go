@@ -401,29 +401,32 @@ func (r *request) allows(status int) bool {
 // A connection that breaks while the body is read (a large query page cut
 // short) is retried like one that breaks before the answer, for requests safe
 // to repeat.
-func (c *Client) send(ctx context.Context, r *request) (*response, error) {
+//
+// The response comes back as a value: callers read its fields at once,
+// and a pointer would cost an allocation a call.
+func (c *Client) send(ctx context.Context, r *request) (response, error) {
 	for try := 1; ; try++ {
 		resp, err := c.roundTrip(ctx, r)
 		if err != nil {
-			return nil, err
+			return response{}, err
 		}
 		body, err := readLimitedSize(resp.Body, c.maxBody, resp.ContentLength)
 		resp.Body.Close()
 		if err == nil {
-			return &response{status: resp.StatusCode, header: resp.Header, body: body}, nil
+			return response{status: resp.StatusCode, header: resp.Header, body: body}, nil
 		}
 		if errors.Is(err, errBodyTooLarge) {
-			return nil, c.tooLarge(r.method, r.path)
+			return response{}, c.tooLarge(r.method, r.path)
 		}
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, ctxErr
+			return response{}, ctxErr
 		}
 		if !r.idempotent || try >= c.retry.MaxAttempts || !isTransientNetError(err) {
-			return nil, c.transportError(r, err, try)
+			return response{}, c.transportError(r, err, try)
 		}
 		c.log.DebugContext(ctx, "salesforce response cut short; retrying", "method", r.method, "path", r.path, "error", c.redact(err.Error()))
 		if werr := sleepCtx(ctx, c.retry.backoff(try)); werr != nil {
-			return nil, werr
+			return response{}, werr
 		}
 	}
 }
