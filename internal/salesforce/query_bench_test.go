@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/sfmcp/sfmcp/internal/h1"
@@ -16,6 +18,7 @@ import (
 // serve sends) and through net/http's, to a loopback upstream that answers a
 // one-row page at once with the headers Salesforce sends. The upstream
 // writes a canned answer without allocating, so allocs/op are the client's.
+// h1-page200 is a page of 200 records: the per-record cost of decoding.
 //
 //	go test -run '^$' -bench BenchmarkQueryFirstPage -benchmem ./internal/salesforce/
 func BenchmarkQueryFirstPage(b *testing.B) {
@@ -26,22 +29,36 @@ func BenchmarkQueryFirstPage(b *testing.B) {
 		{"h1", func() *http.Client { return WithoutRedirects(&http.Client{Transport: h1.NewTransport(NewTransport())}) }},
 		{"net-http", NewHTTPClient},
 	} {
-		b.Run(tr.name, func(b *testing.B) { benchQueryFirstPage(b, tr.hc) })
+		b.Run(tr.name, func(b *testing.B) { benchQueryFirstPage(b, tr.hc, benchPage, 1) })
 	}
+	// A page of 200 records through h1: the per-record cost of decoding.
+	var page strings.Builder
+	page.WriteString(`{"totalSize":200,"done":true,"records":[`)
+	for i := range 200 {
+		if i > 0 {
+			page.WriteByte(',')
+		}
+		fmt.Fprintf(&page, `{"attributes":{"type":"Opportunity","url":"/services/data/v62.0/sobjects/Opportunity/006%015d"},"Id":"006%015d","Name":"Deal %d, phase \"2\"",`+
+			`"Amount":%d.5,"StageName":"Closed Won","IsClosed":true,"CloseDate":"2026-11-%02d","Description":null}`, i, i, i, i*100, i%28+1)
+	}
+	page.WriteString(`]}`)
+	b.Run("h1-page200", func(b *testing.B) {
+		benchQueryFirstPage(b, func() *http.Client { return WithoutRedirects(&http.Client{Transport: h1.NewTransport(NewTransport())}) }, page.String(), 200)
+	})
 }
 
 // benchPage is a Salesforce query page of one account.
 const benchPage = `{"totalSize":1,"done":true,"records":[` +
 	`{"attributes":{"type":"Account","url":"/services/data/v62.0/sobjects/Account/001000000000001AAA"},"Id":"001000000000001AAA","Name":"Acme"}]}`
 
-func benchQueryFirstPage(b *testing.B, newHC func() *http.Client) {
+func benchQueryFirstPage(b *testing.B, newHC func() *http.Client, body string, n int) {
 	url := cannedUpstream(b, "HTTP/1.1 200 OK\r\n"+
 		"Date: Sun, 06 Dec 2026 07:30:00 GMT\r\n"+
 		"Content-Type: application/json;charset=UTF-8\r\n"+
 		"Sforce-Limit-Info: api-usage=25/15000\r\n"+
 		"Vary: Accept-Encoding\r\n"+
 		"Cache-Control: no-cache,must-revalidate,max-age=0,no-store,private\r\n"+
-		"Content-Length: "+strconv.Itoa(len(benchPage))+"\r\n\r\n"+benchPage)
+		"Content-Length: "+strconv.Itoa(len(body))+"\r\n\r\n"+body)
 	c := newTestClient(b, url, func(cfg *Config, _ *TokenSourceConfig) { cfg.HTTPClient = newHC() })
 	ctx, cancel := context.WithCancel(context.Background()) // as a server request's: it can end
 	defer cancel()
@@ -50,7 +67,7 @@ func benchQueryFirstPage(b *testing.B, newHC func() *http.Client) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			res, err := c.QueryFirstPage(ctx, "SELECT Id, Name FROM Account WHERE Name = 'Acme'", QueryOptions{})
-			if err != nil || len(res.Records) != 1 {
+			if err != nil || len(res.Records) != n {
 				b.Fatalf("%v %v", res, err)
 			}
 		}
