@@ -126,12 +126,29 @@ func (c *Client) queryRequest(ctx context.Context, r *request) (*QueryResult, er
 	if err != nil {
 		return nil, err
 	}
-	var res QueryResult
-	if err := json.Unmarshal(resp.body, &res); err != nil {
+	res, err := decodeQueryResult(resp.body)
+	if err != nil {
 		return nil, fmt.Errorf("decode query response: %w", err)
 	}
 	if res.Done {
 		res.NextRecordsURL = ""
+	}
+	return res, nil
+}
+
+// decodeQueryResult is json.Unmarshal of body into a QueryResult, with the
+// records decoded by rawArray. On any failure it decodes body as a
+// QueryResult again, whose outcome (encoding/json's error, or a result
+// should rawArray have refused what []json.RawMessage takes) it returns.
+func decodeQueryResult(body []byte) (*QueryResult, error) {
+	page := new(queryPage)
+	if err := json.Unmarshal(body, page); err == nil {
+		page.QueryResult.Records = page.Records
+		return &page.QueryResult, nil
+	}
+	var res QueryResult
+	if err := json.Unmarshal(body, &res); err != nil {
+		return nil, err
 	}
 	return &res, nil
 }
