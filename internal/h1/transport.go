@@ -161,7 +161,6 @@ func (t *Transport) CloseIdleConnections() {
 	t.idle = 0
 	t.mu.Unlock()
 	for _, c := range idle {
-		c.stopIdleTimer()
 		t.closeConn(c)
 	}
 	t.base.CloseIdleConnections()
@@ -753,11 +752,11 @@ func (t *Transport) getConn(ctx context.Context, key hostKey, fresh bool) (*clie
 		}
 		t.mu.Unlock()
 		for _, s := range stale {
-			s.stopIdleTimer()
 			t.closeConn(s)
 		}
 		if c != nil {
-			c.stopIdleTimer()
+			// Its idle timer runs on: when it fires, expire finds c in
+			// use and lets it be (see putIdle).
 			if now.Sub(c.idleAt) > checkIdleAfter && c.peerSpoke() {
 				t.closeConn(c)
 				continue
@@ -814,9 +813,15 @@ func (t *Transport) putIdle(c *clientConn) {
 		close(hp.freed)
 		hp.freed = nil
 	}
-	if t.idleConnTimeout > 0 {
+	if t.idleConnTimeout > 0 && !c.idleArmed {
 		// The timer closes the connection if nobody takes it in time,
 		// rather than leave the descriptor open until the next request.
+		// It is set when it is not running, not on every return to the
+		// pool (nor stopped when the connection is taken): a connection
+		// under load goes back and forth many times a second, and a
+		// timer's stop and reset each time cost more than the rare
+		// firing, which expire judges by idleAt.
+		c.idleArmed = true
 		if c.idleTimer == nil {
 			c.idleTimer = time.AfterFunc(t.idleConnTimeout, func() { t.expire(c) })
 		} else {
@@ -826,29 +831,37 @@ func (t *Transport) putIdle(c *clientConn) {
 	t.mu.Unlock()
 }
 
-// expire closes c if it is still idle.
+// expire is c's idle timer firing: it closes c if c has been idle for
+// idleConnTimeout, waits out the rest if c went idle again since the timer
+// was set, and leaves a connection in use (or closed) alone, for putIdle to
+// set the timer again.
 func (t *Transport) expire(c *clientConn) {
 	t.mu.Lock()
 	hp := t.hosts[c.key]
-	found := false
+	at := -1
 	if hp != nil {
-		for i, ic := range hp.idle {
-			if ic == c {
-				hp.idle = slices.Delete(hp.idle, i, i+1)
-				t.idle--
-				found = true
-				break
-			}
-		}
+		at = slices.Index(hp.idle, c)
 	}
+	if at < 0 {
+		c.idleArmed = false
+		t.mu.Unlock()
+		return
+	}
+	if left := t.idleConnTimeout - time.Since(c.idleAt); left > 0 {
+		c.idleTimer.Reset(left)
+		t.mu.Unlock()
+		return
+	}
+	hp.idle = slices.Delete(hp.idle, at, at+1)
+	t.idle--
+	c.idleArmed = false
 	t.mu.Unlock()
-	if found {
-		t.closeConn(c)
-	}
+	t.closeConn(c)
 }
 
 // closeConn closes c and frees its place in the pool's count.
 func (t *Transport) closeConn(c *clientConn) {
+	c.stopIdleTimer() // it would only keep c from the collector until it fired
 	c.nc.Close()
 	t.mu.Lock()
 	if hp := t.hosts[c.key]; hp != nil {
@@ -950,6 +963,7 @@ type clientConn struct {
 	// Owned by the pool, under Transport.mu.
 	idleAt    time.Time
 	idleTimer *time.Timer
+	idleArmed bool // idleTimer is set to fire (expire has not run since)
 	reused    bool // the connection served a request before this one
 
 	// dmu orders the context's interruption with deadline changes, so

@@ -358,6 +358,39 @@ func TestPool(t *testing.T) {
 			t.Fatalf("%d connections, want a new one after the idle timeout", n)
 		}
 	})
+	t.Run("idle timeout counts from the last use", func(t *testing.T) {
+		// The idle timer is set once and runs on while the connection is
+		// used: it must neither close the connection early, nor miss it.
+		const timeout = 150 * time.Millisecond
+		ts, conns := newServer(t, false, func(w http.ResponseWriter, r *http.Request) {})
+		tr := newTransport(t, ts, func(b *http.Transport) { b.IdleConnTimeout = timeout })
+		pooled := func() int {
+			tr.mu.Lock()
+			defer tr.mu.Unlock()
+			return tr.idle
+		}
+		get(t, tr, ts.URL)
+		time.Sleep(timeout * 2 / 3)
+		get(t, tr, ts.URL) // reused: idle anew from here
+		lastUse := time.Now()
+		time.Sleep(timeout * 2 / 3) // past the first timer's firing
+		if n := pooled(); n != 1 && time.Since(lastUse) < timeout {
+			t.Fatalf("%d idle connections %v after the last use, want the one kept", n, time.Since(lastUse))
+		}
+		deadline := time.Now().Add(20 * timeout)
+		for pooled() != 0 {
+			if time.Now().After(deadline) {
+				t.Fatal("the idle connection was never closed")
+			}
+			time.Sleep(timeout / 10)
+		}
+		if d := time.Since(lastUse); d < timeout {
+			t.Fatalf("closed %v after the last use, before the idle timeout %v", d, timeout)
+		}
+		if n := conns.Load(); n != 1 {
+			t.Fatalf("%d connections, want 1", n)
+		}
+	})
 	t.Run("MaxConnsPerHost", func(t *testing.T) {
 		var now, most atomic.Int64
 		ts, conns := newServer(t, false, func(w http.ResponseWriter, r *http.Request) {
