@@ -18,7 +18,8 @@ import (
 // serve sends) and through net/http's, to a loopback upstream that answers a
 // one-row page at once with the headers Salesforce sends. The upstream
 // writes a canned answer without allocating, so allocs/op are the client's.
-// h1-page200 is a page of 200 records: the per-record cost of decoding.
+// h1-observed has an observer, as serve's telemetry is; h1-page200 is a
+// page of 200 records: the per-record cost of decoding.
 //
 //	go test -run '^$' -bench BenchmarkQueryFirstPage -benchmem ./internal/salesforce/
 func BenchmarkQueryFirstPage(b *testing.B) {
@@ -29,8 +30,12 @@ func BenchmarkQueryFirstPage(b *testing.B) {
 		{"h1", func() *http.Client { return WithoutRedirects(&http.Client{Transport: h1.NewTransport(NewTransport())}) }},
 		{"net-http", NewHTTPClient},
 	} {
-		b.Run(tr.name, func(b *testing.B) { benchQueryFirstPage(b, tr.hc, benchPage, 1) })
+		b.Run(tr.name, func(b *testing.B) { benchQueryFirstPage(b, tr.hc, benchPage, 1, nil) })
 	}
+	// With an observer, as serve's telemetry is: the client's side of it.
+	b.Run("h1-observed", func(b *testing.B) {
+		benchQueryFirstPage(b, func() *http.Client { return WithoutRedirects(&http.Client{Transport: h1.NewTransport(NewTransport())}) }, benchPage, 1, benchObserver{})
+	})
 	// A page of 200 records through h1: the per-record cost of decoding.
 	var page strings.Builder
 	page.WriteString(`{"totalSize":200,"done":true,"records":[`)
@@ -43,7 +48,7 @@ func BenchmarkQueryFirstPage(b *testing.B) {
 	}
 	page.WriteString(`]}`)
 	b.Run("h1-page200", func(b *testing.B) {
-		benchQueryFirstPage(b, func() *http.Client { return WithoutRedirects(&http.Client{Transport: h1.NewTransport(NewTransport())}) }, page.String(), 200)
+		benchQueryFirstPage(b, func() *http.Client { return WithoutRedirects(&http.Client{Transport: h1.NewTransport(NewTransport())}) }, page.String(), 200, nil)
 	})
 }
 
@@ -51,7 +56,7 @@ func BenchmarkQueryFirstPage(b *testing.B) {
 const benchPage = `{"totalSize":1,"done":true,"records":[` +
 	`{"attributes":{"type":"Account","url":"/services/data/v62.0/sobjects/Account/001000000000001AAA"},"Id":"001000000000001AAA","Name":"Acme"}]}`
 
-func benchQueryFirstPage(b *testing.B, newHC func() *http.Client, body string, n int) {
+func benchQueryFirstPage(b *testing.B, newHC func() *http.Client, body string, n int, obs Observer) {
 	url := cannedUpstream(b, "HTTP/1.1 200 OK\r\n"+
 		"Date: Sun, 06 Dec 2026 07:30:00 GMT\r\n"+
 		"Content-Type: application/json;charset=UTF-8\r\n"+
@@ -59,7 +64,7 @@ func benchQueryFirstPage(b *testing.B, newHC func() *http.Client, body string, n
 		"Vary: Accept-Encoding\r\n"+
 		"Cache-Control: no-cache,must-revalidate,max-age=0,no-store,private\r\n"+
 		"Content-Length: "+strconv.Itoa(len(body))+"\r\n\r\n"+body)
-	c := newTestClient(b, url, func(cfg *Config, _ *TokenSourceConfig) { cfg.HTTPClient = newHC() })
+	c := newTestClient(b, url, func(cfg *Config, _ *TokenSourceConfig) { cfg.HTTPClient, cfg.Observer = newHC(), obs })
 	ctx, cancel := context.WithCancel(context.Background()) // as a server request's: it can end
 	defer cancel()
 	b.ReportAllocs()
@@ -114,3 +119,13 @@ func serveCanned(nc net.Conn, answer []byte) {
 		}
 	}
 }
+
+// benchObserver hears of everything and does nothing: what the client
+// itself spends on an observer.
+type benchObserver struct{}
+
+func (benchObserver) RequestStarted(ctx context.Context, _ RequestInfo) (context.Context, func(RequestResult)) {
+	return ctx, func(RequestResult) {}
+}
+func (benchObserver) Refreshed(context.Context, error) {}
+func (benchObserver) APIUsage(string, int, int)        {}
