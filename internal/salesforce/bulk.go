@@ -205,10 +205,10 @@ func (c *Client) streamAttempt(ctx context.Context, r *request, contentType stri
 		return nil, err
 	}
 	start := time.Now()
-	octx, done := c.observe(ctx, r.method, r.path, 1)
+	octx, obs := c.observe(ctx, r.method, r.path, 1)
 	resp, err := c.hc.Do(req.WithContext(octx))
 	if err != nil {
-		done(RequestResult{Err: err})
+		obs.end(RequestResult{Err: err})
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, ctxErr
 		}
@@ -217,11 +217,11 @@ func (c *Client) streamAttempt(ctx context.Context, r *request, contentType stri
 	c.recordUsage(resp.Header)
 	c.log.DebugContext(ctx, "salesforce request", "method", r.method, "path", r.path, "status", resp.StatusCode, "elapsed", time.Since(start))
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		done(RequestResult{Status: resp.StatusCode})
+		obs.end(RequestResult{Status: resp.StatusCode})
 		return resp, nil
 	}
 	apiErr := c.readError(resp)
-	done(RequestResult{Status: resp.StatusCode, ErrorCode: apiErr.ErrorCode})
+	obs.end(RequestResult{Status: resp.StatusCode, ErrorCode: apiErr.ErrorCode})
 	if apiErr.isExpiredSession() && c.tokens.CanRefresh() {
 		if rerr := c.refresh(ctx, token); rerr != nil {
 			return nil, rerr

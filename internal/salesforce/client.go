@@ -444,10 +444,10 @@ func (c *Client) roundTrip(ctx context.Context, r *request) (*http.Response, err
 		}
 		accessToken, auth := c.tokens.authorization()
 		start := time.Now()
-		actx, done := c.observe(ctx, r.method, r.path, attempt)
+		actx, obs := c.observe(ctx, r.method, r.path, attempt)
 		resp, err := c.attempt(actx, r, auth)
 		if err != nil {
-			done(RequestResult{Err: err})
+			obs.end(RequestResult{Err: err})
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return nil, ctxErr
 			}
@@ -467,12 +467,12 @@ func (c *Client) roundTrip(ctx context.Context, r *request) (*http.Response, err
 			c.log.DebugContext(ctx, "salesforce request", "method", r.method, "path", r.path, "status", resp.StatusCode, "attempt", attempt, "elapsed", time.Since(start))
 		}
 		if r.allows(resp.StatusCode) {
-			done(RequestResult{Status: resp.StatusCode})
+			obs.end(RequestResult{Status: resp.StatusCode})
 			return resp, nil
 		}
 
 		apiErr := c.readError(resp)
-		done(RequestResult{Status: resp.StatusCode, ErrorCode: apiErr.ErrorCode})
+		obs.end(RequestResult{Status: resp.StatusCode, ErrorCode: apiErr.ErrorCode})
 
 		if apiErr.isExpiredSession() && !refreshed {
 			refreshed = true

@@ -39,22 +39,34 @@ type RequestResult struct {
 	Duration  time.Duration
 }
 
-// observe starts observing one attempt; the returned done is never nil.
-func (c *Client) observe(ctx context.Context, method, path string, attempt int) (context.Context, func(RequestResult)) {
+// observe starts observing one attempt; end the observation exactly once.
+func (c *Client) observe(ctx context.Context, method, path string, attempt int) (context.Context, observation) {
 	if c.obs == nil {
-		return ctx, func(RequestResult) {}
+		return ctx, observation{}
 	}
 	start := time.Now()
 	octx, done := c.obs.RequestStarted(ctx, RequestInfo{Method: method, Path: path, Instance: c.instanceStr, Attempt: attempt})
 	if octx == nil {
 		octx = ctx
 	}
-	return octx, func(r RequestResult) {
-		r.Duration = time.Since(start)
-		if done != nil {
-			done(r)
-		}
+	return octx, observation{done: done, start: start}
+}
+
+// observation is one attempt under observation: a value with a method
+// rather than a closure over start and done, which would be an allocation
+// an attempt.
+type observation struct {
+	done  func(RequestResult) // nil: nobody hears of the end
+	start time.Time
+}
+
+// end tells the observer how the attempt ended, and how long it took.
+func (o observation) end(r RequestResult) {
+	if o.done == nil {
+		return
 	}
+	r.Duration = time.Since(o.start)
+	o.done(r)
 }
 
 // refresh renews the session and tells the observer.

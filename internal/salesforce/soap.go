@@ -256,9 +256,9 @@ func (c *Client) soapCall(ctx context.Context, path string, body []byte) (_ []Le
 	if err := c.checkBudget(&request{method: http.MethodPost, path: path}); err != nil {
 		return nil, nil, err
 	}
-	ctx, done := c.observe(ctx, http.MethodPost, path, 1)
+	ctx, obs := c.observe(ctx, http.MethodPost, path, 1)
 	status, code := 0, ""
-	defer func() { done(RequestResult{Status: status, ErrorCode: code, Err: err}) }()
+	defer func() { obs.end(RequestResult{Status: status, ErrorCode: code, Err: err}) }()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.instanceStr+path, bytes.NewReader(body))
 	if err != nil {
 		return nil, nil, fmt.Errorf("build request: %w", err)
