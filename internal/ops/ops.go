@@ -91,11 +91,18 @@ func (op Operation[In, Out]) Entry() Entry {
 
 // DecodeArgs decodes a JSON object of arguments into in, strictly: an
 // unknown argument or a value of the wrong type is an *InputError naming it.
-// Empty args and null mean no arguments.
+// Empty args and null mean no arguments. After an error, in holds whatever
+// was decoded before it; callers drop it.
 func DecodeArgs(args json.RawMessage, in any) error {
 	if t := bytes.TrimSpace(args); len(t) == 0 || bytes.Equal(t, []byte("null")) {
 		return nil
 	}
+	return decodeArgs(args, in)
+}
+
+// decodeArgsStream is DecodeArgs through json.Decoder, as it always was:
+// its errors are what the *InputError messages are made from.
+func decodeArgsStream(args json.RawMessage, in any) error {
 	dec := json.NewDecoder(bytes.NewReader(args))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(in)
