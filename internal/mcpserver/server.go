@@ -340,75 +340,103 @@ func successResult(cid string, out any) (*mcp.CallToolResult, error) {
 	if recs, ok := recordsOf(out); ok {
 		text = recordsText(cid, out, recs)
 	} else {
-		text = summary(out) + "\n" + string(structured)
+		text = summaryText(out, structured)
 	}
-	return &mcp.CallToolResult{
-		Content:           []mcp.Content{mcp.TextContent{Type: mcp.ContentTypeText, Text: text}},
-		StructuredContent: structured,
-	}, nil
+	// The result and its one content in one allocation.
+	r := &struct {
+		res     mcp.CallToolResult
+		content [1]mcp.Content
+	}{}
+	r.content[0] = mcp.TextContent{Type: mcp.ContentTypeText, Text: text}
+	r.res.Content = r.content[:]
+	r.res.StructuredContent = structured
+	return &r.res, nil
 }
 
-// summary is "ok: total_size=523 returned=200 done=false": the output's
-// top-level numbers, flags and short strings.
-func summary(out any) string { return summaryOf(out, 80) }
+// summaryText is the text of a result without records: the summary, then
+// the structured content's JSON, built as one string.
+func summaryText(out any, structured []byte) string {
+	var stack [256]byte
+	line := appendSummary(stack[:0], out, 80)
+	var b strings.Builder
+	b.Grow(len(line) + 1 + len(structured))
+	b.Write(line)
+	b.WriteByte('\n')
+	b.Write(structured)
+	return b.String()
+}
 
-// summaryOf is summary with strings up to maxString bytes (-1: any length).
+// summaryOf is "ok: total_size=523 returned=200 done=false": the output's
+// top-level numbers, flags and strings up to maxString bytes (-1: any
+// length; a result's text takes those up to 80).
 func summaryOf(out any, maxString int) string {
+	return string(appendSummary(nil, out, maxString))
+}
+
+// appendSummary appends summaryOf's text to dst, so that a caller can
+// write it where it goes (recordsText: on the stack, then into the text)
+// instead of through a string of its own.
+func appendSummary(dst []byte, out any, maxString int) []byte {
 	v := reflect.ValueOf(out)
 	if v.Kind() == reflect.Pointer && !v.IsNil() {
 		v = v.Elem()
 	}
 	if v.Kind() != reflect.Struct {
-		return "ok"
+		return append(dst, "ok"...)
 	}
-	var b strings.Builder
+	start := len(dst)
 	sep := "ok: "
+	t := v.Type()
 	for i := range v.NumField() {
-		f := v.Type().Field(i)
+		fv := v.Field(i)
+		kind := fv.Kind()
+		switch kind {
+		case reflect.Int, reflect.Int64, reflect.Int32, reflect.Bool, reflect.String:
+		default:
+			continue // before the tag is read: most outputs' other fields are lists and structs
+		}
+		f := t.Field(i)
 		name, omit, skip := jsonName(f)
 		if skip || !f.IsExported() {
 			continue
 		}
-		fv := v.Field(i)
-		var val string
-		switch fv.Kind() {
-		case reflect.Int, reflect.Int64, reflect.Int32, reflect.Bool:
-			switch {
-			case formatsItself(f.Type):
-				val = fmt.Sprintf("%v", fv.Interface())
-			case fv.Kind() == reflect.Bool:
-				val = strconv.FormatBool(fv.Bool())
-			default:
-				val = strconv.FormatInt(fv.Int(), 10)
-			}
-		case reflect.String:
+		if kind == reflect.String {
 			s := fv.String()
 			if (s == "" && omit) || (maxString >= 0 && len(s) > maxString) {
 				continue
 			}
-			if formatsItself(f.Type) {
-				val = fmt.Sprintf("%q", fv.Interface())
-			} else {
-				val = strconv.Quote(s)
-			}
-		default:
-			continue
 		}
-		b.WriteString(sep)
-		b.WriteString(name)
-		b.WriteByte('=')
-		b.WriteString(val)
+		dst = append(dst, sep...)
+		dst = append(dst, name...)
+		dst = append(dst, '=')
 		sep = " "
+		switch {
+		case formatsItself(f.Type) && kind == reflect.String:
+			dst = fmt.Appendf(dst, "%q", fv.Interface())
+		case formatsItself(f.Type):
+			dst = fmt.Appendf(dst, "%v", fv.Interface())
+		case kind == reflect.String:
+			dst = strconv.AppendQuote(dst, fv.String())
+		case kind == reflect.Bool:
+			dst = strconv.AppendBool(dst, fv.Bool())
+		default:
+			dst = strconv.AppendInt(dst, fv.Int(), 10)
+		}
 	}
-	if b.Len() == 0 {
-		return "ok"
+	if len(dst) == start {
+		return append(dst, "ok"...)
 	}
-	return b.String()
+	return dst
 }
 
 // formatsItself reports whether fmt's %v and %q would call a method of t
 // (String or Error) rather than format the value by its kind.
 func formatsItself(t reflect.Type) bool {
+	// A type without methods (int, string, bool) implements neither; the
+	// look-up of the method sets is most of the summary's time otherwise.
+	if t.NumMethod() == 0 {
+		return false
+	}
 	return t.Implements(reflect.TypeFor[fmt.Stringer]()) || t.Implements(reflect.TypeFor[error]())
 }
 

@@ -32,11 +32,14 @@ func recordsOf(out any) (ops.Table, bool) {
 // recordsText is the text of a result with records: one line of its other
 // fields (the summary, with strings of any length, such as the
 // next_records_url cursor, and the correlation_id), then the records as CSV.
+// It is one allocation: the summary is written on the stack first, and the
+// CSV's size is bounded before anything is written (csvSizeBound).
 func recordsText(cid string, out any, records ops.Table) string {
+	var stack [256]byte
+	summary := appendSummary(stack[:0], out, -1)
 	var b strings.Builder
-	summary := summaryOf(out, -1)
-	b.Grow(len(summary) + len(" correlation_id=") + len(cid) + 1 + csvSizeHint(records))
-	b.WriteString(summary)
+	b.Grow(len(summary) + len(" correlation_id=") + len(cid) + 1 + csvSizeBound(records))
+	b.Write(summary)
 	b.WriteString(" correlation_id=")
 	b.WriteString(cid)
 	b.WriteByte('\n')
@@ -47,68 +50,89 @@ func recordsText(cid string, out any, records ops.Table) string {
 // tableCSV is a table as CSV (writeTableCSV).
 func tableCSV(t ops.Table) string {
 	var b strings.Builder
-	b.Grow(csvSizeHint(t))
+	b.Grow(csvSizeBound(t))
 	writeTableCSV(&b, t)
 	return b.String()
 }
 
-// csvSizeHint is a first guess of the size of t's CSV: its names' length
-// a line.
-func csvSizeHint(t ops.Table) int {
+// csvSizeBound is at least the size of t's CSV (for well-formed JSON cells),
+// so its builder is sized once: a string's CSV field is never longer than
+// its JSON (its quotes are dropped or kept, an escape is at least as long
+// as what it stands for, and a doubled quote was an escaped one), a number
+// or boolean is as written, null is empty, and an object or list is at most
+// its JSON with each quote doubled, quoted. A column name is bounded the
+// same way.
+func csvSizeBound(t ops.Table) int {
 	n := 0
 	for _, c := range t.Columns {
-		n += len(c) + 1
+		n += len(c) + strings.Count(c, `"`) + 3 // quoted, and a comma or line end
 	}
-	return n * (len(t.Rows) + 1)
+	cells := 0
+	for _, row := range t.Rows {
+		for _, c := range row {
+			if len(c) > 0 && (c[0] == '{' || c[0] == '[') {
+				cells += len(c) + bytes.Count(c, []byte{'"'}) + 2
+				continue
+			}
+			cells += len(c)
+		}
+	}
+	// Each line has a comma or line end a column, missing cells included.
+	return n + 1 + cells + len(t.Rows)*max(len(t.Columns), 1)
 }
 
 // writeTableCSV writes a table as CSV: the columns, then one line a row,
 // each value as ops.Cell.Text gives it (null is an empty cell, a subquery's
 // rows stay JSON in their cell). The text is encoding/csv's (TestTableCSV
 // compares them), written without its 4 kB buffer a call, and each value
-// through one scratch buffer (Cell.AppendText) instead of a string a cell.
+// through one scratch buffer (Cell.AppendText) instead of a string a cell;
+// the buffer starts on the stack, so a table of short values allocates
+// nothing here.
 func writeTableCSV(b *strings.Builder, t ops.Table) {
-	var scratch []byte
-	writeCSVLine(b, &scratch, len(t.Columns), func(dst []byte, i int) []byte { return append(dst, t.Columns[i]...) })
-	for _, row := range t.Rows {
-		writeCSVLine(b, &scratch, len(t.Columns), func(dst []byte, i int) []byte {
-			if i < len(row) {
-				return row[i].AppendText(dst)
-			}
-			return dst
-		})
-	}
-}
-
-// writeCSVLine writes one CSV record of n fields as encoding/csv's Writer
-// does with its defaults (comma, "\n" line ends); field appends field i's
-// text to dst, and *scratch is the buffer it appends to, kept for the
-// next line.
-func writeCSVLine(b *strings.Builder, scratch *[]byte, n int, field func(dst []byte, i int) []byte) {
-	for i := range n {
+	var stack [256]byte
+	scratch := stack[:0]
+	for i, c := range t.Columns {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		*scratch = field((*scratch)[:0], i)
-		f := *scratch
-		if !csvNeedsQuotes(f) {
-			b.Write(f)
-			continue
-		}
-		b.WriteByte('"')
-		for len(f) > 0 {
-			j := bytes.IndexByte(f, '"')
-			if j < 0 {
-				b.Write(f)
-				break
-			}
-			b.Write(f[:j+1])
-			b.WriteByte('"')
-			f = f[j+1:]
-		}
-		b.WriteByte('"')
+		scratch = append(scratch[:0], c...)
+		writeCSVField(b, scratch)
 	}
 	b.WriteByte('\n')
+	for _, row := range t.Rows {
+		for i := range t.Columns {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			if i < len(row) {
+				scratch = row[i].AppendText(scratch[:0])
+				writeCSVField(b, scratch)
+			}
+		}
+		b.WriteByte('\n')
+	}
+}
+
+// writeCSVField writes one CSV field's text f as encoding/csv's Writer
+// does with its defaults (comma, "\n" line ends): quoted, with its quotes
+// doubled, when it needs to be.
+func writeCSVField(b *strings.Builder, f []byte) {
+	if !csvNeedsQuotes(f) {
+		b.Write(f)
+		return
+	}
+	b.WriteByte('"')
+	for len(f) > 0 {
+		j := bytes.IndexByte(f, '"')
+		if j < 0 {
+			b.Write(f)
+			break
+		}
+		b.Write(f[:j+1])
+		b.WriteByte('"')
+		f = f[j+1:]
+	}
+	b.WriteByte('"')
 }
 
 // csvNeedsQuotes is encoding/csv's fieldNeedsQuotes for a comma.
