@@ -9,8 +9,10 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -351,12 +353,20 @@ func appendResult(out []byte, res *mcp.CallToolResult) ([]byte, bool) {
 			return out, false
 		}
 	}
-	text, err := json.Marshal(tc.Text)
-	if err != nil {
-		return out, false
-	}
+	// Room for all of it at once: the text grows by its escapes (a CSV
+	// text's line ends and quotes, some in a hundred).
+	out = slices.Grow(out, len(`{"content":[{"type":"text","text":""}],"isError":true,"structuredContent":}`)+
+		len(tc.Text)+len(tc.Text)/16+len(structured))
 	out = append(out, `{"content":[{"type":"text","text":`...)
-	out = append(out, text...)
+	if q, ok := appendJSONString(out, tc.Text); ok {
+		out = q
+	} else {
+		text, err := json.Marshal(tc.Text)
+		if err != nil {
+			return out, false
+		}
+		out = append(out, text...)
+	}
 	out = append(out, "}]"...)
 	if res.IsError {
 		out = append(out, `,"isError":true`...)
@@ -377,6 +387,63 @@ func appendResult(out []byte, res *mcp.CallToolResult) ([]byte, bool) {
 		}
 	}
 	return append(out, '}'), true
+}
+
+// appendJSONString appends s as encoding/json's Marshal writes a string
+// (TestAppendJSONString compares them): quoted, with \" \\ \b \f \n \r \t,
+// other control characters, <, >, &, U+2028 and U+2029 as \u00xx or \u20xx,
+// and everything else as it is. It reports false, having appended nothing
+// to dst's length, for text that is not valid UTF-8, which Marshal
+// repairs. Without Marshal the text is neither boxed nor copied twice.
+func appendJSONString(dst []byte, s string) ([]byte, bool) {
+	if !utf8.ValidString(s) {
+		return dst, false
+	}
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	done := 0 // s[:done] is written
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		var esc string
+		switch {
+		case c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' && c != 0xE2:
+			continue
+		case c == 0xE2:
+			// U+2028 and U+2029 (E2 80 A8, E2 80 A9), which JavaScript
+			// takes for line ends.
+			if i+2 < len(s) && s[i+1] == 0x80 && (s[i+2] == 0xA8 || s[i+2] == 0xA9) {
+				dst = append(dst, s[done:i]...)
+				dst = append(dst, `\u202`...)
+				dst = append(dst, hex[s[i+2]&0xF])
+				i += 2
+				done = i + 1
+			}
+			continue
+		case c == '"':
+			esc = `\"`
+		case c == '\\':
+			esc = `\\`
+		case c == '\b':
+			esc = `\b`
+		case c == '\f':
+			esc = `\f`
+		case c == '\n':
+			esc = `\n`
+		case c == '\r':
+			esc = `\r`
+		case c == '\t':
+			esc = `\t`
+		}
+		dst = append(dst, s[done:i]...)
+		if esc != "" {
+			dst = append(dst, esc...)
+		} else { // another control character, <, > or &
+			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+		}
+		done = i + 1
+	}
+	dst = append(dst, s[done:]...)
+	return append(dst, '"'), true
 }
 
 // encodedAsIs reports whether encoding/json writes the JSON value b
