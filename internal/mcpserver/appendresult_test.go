@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/mark3labs/mcp-go/mcp"
 )
 
 // TestAppendJSONString: a text is encoded as encoding/json's Marshal
@@ -43,4 +45,37 @@ func FuzzAppendJSONString(f *testing.F) {
 			t.Fatalf("%q:\n got %s\nwant %s", s, got, want)
 		}
 	})
+}
+
+// TestRawArgumentsAsGetRawArguments: rawArguments reads the arguments as
+// mcp-go's GetRawArguments gives them, without boxing them.
+func TestRawArgumentsAsGetRawArguments(t *testing.T) {
+	for _, c := range []struct {
+		raw  json.RawMessage
+		args any
+	}{
+		{nil, nil}, {json.RawMessage(`{"a":1}`), nil}, {json.RawMessage(`{"a":1}`), map[string]any{"b": 2}},
+		{json.RawMessage{}, map[string]any{"b": 2}}, {nil, json.RawMessage(`{"c":3}`)}, {nil, map[string]any{}},
+		{nil, func() {}},
+	} {
+		var req mcp.CallToolRequest
+		req.Params.RawArguments, req.Params.Arguments = c.raw, c.args
+		got, gotErr := rawArguments(req)
+		var want json.RawMessage
+		var wantErr error
+		switch a := req.GetRawArguments().(type) {
+		case nil:
+		case json.RawMessage:
+			want = a
+		default:
+			if b, err := json.Marshal(a); err != nil {
+				wantErr = err
+			} else {
+				want = b
+			}
+		}
+		if string(got) != string(want) || (gotErr == nil) != (wantErr == nil) || (got == nil) != (want == nil) {
+			t.Errorf("%s %v: got %s, %v; want %s, %v", c.raw, c.args, got, gotErr, want, wantErr)
+		}
+	}
 }

@@ -167,23 +167,29 @@ func (f *FastCalls) parse(body []byte) (fastCall, bool) {
 	if !ok || !pm.has(0) || !json.Valid(body) {
 		return fastCall{}, false
 	}
-	if v, ok := plainString(body, top[0]); !ok || v != mcp.JSONRPC_VERSION {
+	if v, ok := plainString(body, top[0]); !ok || string(v) != mcp.JSONRPC_VERSION {
 		return fastCall{}, false
 	}
-	if v, ok := plainString(body, top[2]); !ok || v != string(mcp.MethodToolsCall) {
+	if v, ok := plainString(body, top[2]); !ok || string(v) != string(mcp.MethodToolsCall) {
 		return fastCall{}, false
 	}
 	id := body[top[1].start:top[1].end]
 	if !plainID(id) {
 		return fastCall{}, false
 	}
-	name, ok := plainString(params, pm[0])
+	nb, ok := plainString(params, pm[0])
 	if !ok {
 		return fastCall{}, false
 	}
-	h := f.tools[name]
+	h := f.tools[string(nb)]
 	if h == nil {
 		return fastCall{}, false
+	}
+	// The operation's own name string when it is the tool's (it always
+	// is today), rather than a copy of the request's bytes.
+	name := h.entry.Meta.Name
+	if name != string(nb) {
+		name = string(nb)
 	}
 	var args json.RawMessage
 	if pm.has(1) {
@@ -258,13 +264,14 @@ func exactMembers(msg []byte, names ...string) (found memberSpans, ok bool) {
 	}
 }
 
-// plainString is the string at s in msg when it has no escapes.
-func plainString(msg []byte, s span) (string, bool) {
+// plainString is the text of the string at s in msg (msg's own bytes,
+// compared without a copy) when it has no escapes.
+func plainString(msg []byte, s span) ([]byte, bool) {
 	tok := msg[s.start:s.end]
 	if len(tok) < 2 || tok[0] != '"' || bytes.IndexByte(tok[1:len(tok)-1], '\\') >= 0 {
-		return "", false
+		return nil, false
 	}
-	return string(tok[1 : len(tok)-1]), true
+	return tok[1 : len(tok)-1], true
 }
 
 // plainID reports whether mcp-go writes the id token back as it came (see

@@ -220,7 +220,11 @@ func (h *handler) handle(ctx context.Context, req mcp.CallToolRequest) (res *mcp
 
 // rawArguments returns the call's arguments as JSON (nil when there are none).
 func rawArguments(req mcp.CallToolRequest) (json.RawMessage, error) {
-	a := req.GetRawArguments()
+	// GetRawArguments's own test, without boxing the bytes in an any.
+	if len(req.Params.RawArguments) > 0 {
+		return req.Params.RawArguments, nil
+	}
+	a := req.Params.Arguments
 	if a == nil {
 		return nil, nil
 	}
