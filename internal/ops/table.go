@@ -3,6 +3,7 @@ package ops
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -97,33 +98,41 @@ type Tabular interface {
 // TableOf makes the table of records (JSON objects).
 func TableOf(records []json.RawMessage) Table {
 	t := Table{Columns: []string{}, Rows: make([][]Cell, 0, len(records))}
-	index := map[string]int{}
-	// Column names are built in name and looked up without a string: a
-	// page of 2 000 records of ten fields made 20 000 strings for names
-	// it already had. Only a new column's name becomes a string.
-	name := make([]byte, 0, 64)
-	for _, rec := range records {
-		// A row has room for the columns seen so far, usually all of them.
-		// (Before any column it stays nil: a table of empty records has
-		// null rows, as it always had.)
-		var row []Cell
-		if len(t.Columns) > 0 {
-			row = make([]Cell, 0, len(t.Columns))
+	if len(records) == 0 {
+		return t
+	}
+	// The first record's cells and names are counted first, so that the
+	// columns, their names and the rows are each one allocation when the
+	// records are alike, as a query's are.
+	first, nameBytes := countCells(records[0], 0)
+	var b tableBuilder
+	if first > 0 {
+		b.columns = make([]string, 0, first)
+		b.names.Grow(nameBytes)
+	}
+	var nameBuf [128]byte // a column's dotted name, built on the stack
+	for ri, rec := range records {
+		// A row is a slice of one array of the rows still to come, with
+		// room for the columns seen so far (usually all of them). (Before
+		// any column a row stays nil: a table of empty records has null
+		// rows, as it always had.)
+		n := len(b.columns)
+		if ri == 0 {
+			n = first
 		}
-		flatten(rec, name, func(col []byte, v []byte) {
-			i, ok := index[string(col)]
-			if !ok {
-				c := string(col)
-				i = len(t.Columns)
-				index[c] = i
-				t.Columns = append(t.Columns, c)
+		b.row = nil
+		if n > 0 {
+			if len(b.cells) < n {
+				b.cells = make([]Cell, (len(records)-ri)*n)
 			}
-			for len(row) <= i {
-				row = append(row, nil)
-			}
-			row[i] = Cell(v)
-		})
-		t.Rows = append(t.Rows, row)
+			b.row, b.cells = b.cells[:0:n], b.cells[n:]
+		}
+		b.last = -1
+		b.flatten(rec, nameBuf[:0])
+		t.Rows = append(t.Rows, b.row)
+	}
+	if len(b.columns) > 0 {
+		t.Columns = b.columns
 	}
 	// Rows made before a column first appeared are shorter: pad them.
 	for i, row := range t.Rows {
@@ -133,6 +142,103 @@ func TableOf(records []json.RawMessage) Table {
 		t.Rows[i] = row
 	}
 	return t
+}
+
+// countCells counts the cells flatten makes of the record raw and the
+// bytes of their column names, prefix bytes before each.
+func countCells(raw json.RawMessage, prefix int) (cells, nameBytes int) {
+	jsonMembers(raw, func(key []byte, v []byte) {
+		if isParentRecord(v) {
+			c, n := countCells(v, prefix+len(key)+1)
+			cells, nameBytes = cells+c, nameBytes+n
+			return
+		}
+		cells++
+		nameBytes += prefix + len(key)
+	})
+	return cells, nameBytes
+}
+
+// tableBuilder is TableOf's state. Column names are looked up without a
+// string: a record's next column is nearly always the one after its last
+// (Salesforce writes every record's fields in the query's order), a few
+// are scanned, and only a wide table whose records differ in order gets a
+// map. A page of 2 000 records of ten fields made 20 000 strings and map
+// look-ups for names it already had, and a row was an allocation each.
+type tableBuilder struct {
+	columns []string
+	names   strings.Builder // every column's name; columns are parts of it
+	index   map[string]int  // the columns by name, once a wide table's records differ in order
+	last    int             // the column of the current record's previous cell
+	row     []Cell          // the current record's row
+	cells   []Cell          // room for the rows to come
+}
+
+// scanColumns is how many columns are scanned for a name before a map of
+// them is made.
+const scanColumns = 16
+
+// flatten adds each field of the JSON object raw to the row, its column
+// name prefix followed by the field's name, in order. A value that is not
+// an object of fields becomes one cell. The name is written in prefix's
+// spare capacity.
+func (b *tableBuilder) flatten(raw json.RawMessage, prefix []byte) {
+	jsonMembers(raw, func(key []byte, v []byte) {
+		name := append(prefix, key...)
+		if isParentRecord(v) {
+			b.flatten(v, append(name, '.'))
+			return
+		}
+		b.cell(name, v)
+	})
+}
+
+// cell sets column col of the row to v, adding the column when it is new.
+func (b *tableBuilder) cell(col []byte, v []byte) {
+	i := b.find(col)
+	if i < 0 {
+		// The builder's text so far is a string that later writes leave
+		// as it is: the name is a part of it, not a string of its own.
+		start := b.names.Len()
+		b.names.Write(col)
+		c := b.names.String()[start:]
+		i = len(b.columns)
+		b.columns = append(b.columns, c)
+		if b.index != nil {
+			b.index[c] = i
+		}
+	}
+	b.last = i
+	for len(b.row) <= i {
+		b.row = append(b.row, nil)
+	}
+	b.row[i] = Cell(v)
+}
+
+// find returns the column named col, or -1.
+func (b *tableBuilder) find(col []byte) int {
+	n := len(b.columns)
+	if i := b.last + 1; i < n && b.columns[i] == string(col) {
+		return i
+	}
+	if b.index == nil && n > scanColumns {
+		b.index = make(map[string]int, n)
+		for i, c := range b.columns {
+			b.index[c] = i
+		}
+	}
+	if b.index != nil {
+		if i, ok := b.index[string(col)]; ok {
+			return i
+		}
+		return -1
+	}
+	for i, c := range b.columns {
+		if c == string(col) {
+			return i
+		}
+	}
+	return -1
 }
 
 // tableOrObjects sets the records of a result in the asked form.
@@ -152,21 +258,6 @@ func tableOf(t Table, records []json.RawMessage) Table {
 		return TableOf(records)
 	}
 	return t
-}
-
-// flatten calls cell with each field of the JSON object raw, its column
-// name prefix followed by the field's name, in order. A value that is not
-// an object of fields becomes one cell. col is written in prefix's spare
-// capacity and holds its bytes only until cell returns.
-func flatten(raw json.RawMessage, prefix []byte, cell func(col []byte, v []byte)) {
-	jsonMembers(raw, func(key []byte, v []byte) {
-		name := append(prefix, key...)
-		if isParentRecord(v) {
-			flatten(v, append(name, '.'), cell)
-			return
-		}
-		cell(name, v)
-	})
 }
 
 // isParentRecord is true for a nested object that is a record's fields,
