@@ -12,12 +12,24 @@ import (
 // asks with attributes=true. Key order and values are kept as sent. A value
 // that is not valid JSON is returned unchanged.
 func StripAttributes(rec json.RawMessage) json.RawMessage {
-	if !bytes.Contains(rec, []byte(`"attributes"`)) || !json.Valid(rec) {
+	if !hasAttributes(rec) {
 		return rec
 	}
-	s := stripper{in: rec, out: make([]byte, 0, len(rec)), skip: `"attributes"`}
+	return json.RawMessage(appendStripped(make([]byte, 0, len(rec)), rec))
+}
+
+// hasAttributes reports whether StripAttributes changes rec: it is valid
+// JSON that names attributes.
+func hasAttributes(rec json.RawMessage) bool {
+	return bytes.Contains(rec, []byte(`"attributes"`)) && json.Valid(rec)
+}
+
+// appendStripped appends rec (for which hasAttributes holds) without its
+// attributes to dst, never more bytes than rec has.
+func appendStripped(dst []byte, rec json.RawMessage) []byte {
+	s := stripper{in: rec, out: dst, skip: `"attributes"`}
 	s.value(true)
-	return json.RawMessage(s.out)
+	return s.out
 }
 
 // stripper copies one valid JSON value without the object members whose

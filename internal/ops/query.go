@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/sfmcp/sfmcp/internal/salesforce"
@@ -201,19 +202,39 @@ func pageSizeFor(limit int) int {
 func boundedQuery(ctx context.Context, c *salesforce.Client, start position, limit int, attributes, objects bool) (QueryOutput, error) {
 	var out QueryOutput
 	records := []json.RawMessage{}
+	// stripped holds the page's records without their attributes, one
+	// after another: one allocation a page instead of one a record. A
+	// record is never longer stripped, so the page's bytes are room enough
+	// (a guard's filtered record that is not gets its own).
+	var stripped []byte
 	g := GuardFrom(ctx)
-	res, err := walk(ctx, c, start, limit, func(rec json.RawMessage) error {
+	page := func(rows []json.RawMessage) {
+		records = slices.Grow(records, len(rows))
+		if !attributes {
+			n := 0
+			for _, r := range rows {
+				n += len(r)
+			}
+			stripped = make([]byte, 0, n)
+		}
+	}
+	res, err := walkPages(ctx, c, start, limit, page, func(rec json.RawMessage) error {
 		if g != nil {
 			if rec = g.FilterRecord(rec); rec == nil {
 				return nil
 			}
 		}
-		if !attributes {
-			rec = StripAttributes(rec)
+		if !attributes && hasAttributes(rec) {
+			if cap(stripped)-len(stripped) < len(rec) {
+				stripped = make([]byte, 0, len(rec))
+			}
+			at := len(stripped)
+			stripped = appendStripped(stripped, rec)
+			rec = json.RawMessage(stripped[at:len(stripped):len(stripped)])
 		}
 		records = append(records, rec)
 		return nil
-	})
+	}, nil)
 	if err != nil {
 		return QueryOutput{}, err
 	}
@@ -261,7 +282,7 @@ func StreamQuery(ctx context.Context, c *salesforce.Client, in StreamInput, fn f
 		return QueryStats{}, err
 	}
 	start := position{soql: in.SOQL, all: in.IncludeDeleted, pageSize: pageSizeFor(in.Limit)}
-	res, err := walkPages(ctx, c, start, in.Limit, fn, in.PageDone)
+	res, err := walkPages(ctx, c, start, in.Limit, nil, fn, in.PageDone)
 	return QueryStats{TotalSize: res.TotalSize, Count: res.Count, Done: res.Done}, err
 }
 
@@ -381,17 +402,14 @@ type walkResult struct {
 	Resume    position // where to continue when !Done
 }
 
-func walk(ctx context.Context, c *salesforce.Client, start position, limit int, fn func(json.RawMessage) error) (walkResult, error) {
-	return walkPages(ctx, c, start, limit, fn, nil)
-}
-
 // errStaleCursor means the page a cursor points into has fewer rows than it skips.
 var errStaleCursor = errors.New("next_records_url: the cursor no longer matches its query results; run the query again")
 
 // walkPages reads rows from start, page after page, until the results end or
 // limit rows (limit > 0) have gone to fn. It never fetches a page it will not
-// read from.
-func walkPages(ctx context.Context, c *salesforce.Client, start position, limit int, fn func(json.RawMessage) error, pageDone func() error) (walkResult, error) {
+// read from. pageRows, if set, is given each page's rows that are about to
+// go to fn (to make room for them at once).
+func walkPages(ctx context.Context, c *salesforce.Client, start position, limit int, pageRows func([]json.RawMessage), fn func(json.RawMessage) error, pageDone func() error) (walkResult, error) {
 	var (
 		page *salesforce.QueryResult
 		err  error
@@ -412,6 +430,13 @@ func walkPages(ctx context.Context, c *salesforce.Client, start position, limit 
 	}
 	idx := cur.Skip
 	for {
+		if pageRows != nil {
+			end := len(page.Records)
+			if limit > 0 {
+				end = min(end, idx+max(limit-res.Count, 0))
+			}
+			pageRows(page.Records[idx:end])
+		}
 		for ; idx < len(page.Records); idx++ {
 			if limit > 0 && res.Count >= limit {
 				cur.Skip = idx

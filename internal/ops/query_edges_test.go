@@ -110,3 +110,54 @@ func TestQueryProgress(t *testing.T) {
 		t.Errorf("query_more of 220: progress %v, want [{190 220}]", *got)
 	}
 }
+
+// TestQueryStripsIntoOnePagesBuffer: the records a query returns without
+// attributes (written one after another into a buffer a page) are each
+// StripAttributes of the record as sent, capped so that appending to one
+// never reaches the next, across pages and from a cursor inside a page.
+func TestQueryStripsIntoOnePagesBuffer(t *testing.T) {
+	t.Parallel()
+	_, c := newOrg(t)
+	ctx := context.Background()
+	const soql = "SELECT Id, Name, Owner.Name FROM Account ORDER BY Id"
+	check := func(name string, run func(attributes bool) (QueryOutput, error)) {
+		t.Helper()
+		with, err := run(true)
+		if err != nil {
+			t.Fatalf("%s with attributes: %v", name, err)
+		}
+		without, err := run(false)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(with.Records) == 0 || len(with.Records) != len(without.Records) {
+			t.Fatalf("%s: %d and %d records", name, len(with.Records), len(without.Records))
+		}
+		for i, rec := range without.Records {
+			if want := StripAttributes(with.Records[i]); string(rec) != string(want) {
+				t.Errorf("%s: record %d is %s, want %s", name, i, rec, want)
+			}
+			if cap(rec) != len(rec) {
+				t.Errorf("%s: record %d has room for %d more bytes", name, i, cap(rec)-len(rec))
+			}
+		}
+		_ = append(without.Records[0], 'x')
+		if string(without.Records[1]) != string(StripAttributes(with.Records[1])) {
+			t.Errorf("%s: appending to record 0 changed record 1", name)
+		}
+	}
+	query := func(max int) func(bool) (QueryOutput, error) {
+		return func(attributes bool) (QueryOutput, error) {
+			return Query(ctx, c, QueryInput{SOQL: soql, MaxRecords: max, Attributes: attributes, RecordFormat: RecordFormatObjects})
+		}
+	}
+	check("one page", query(5))
+	check("two pages", query(250))
+	first, err := Query(ctx, c, QueryInput{SOQL: soql, MaxRecords: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("from a cursor", func(attributes bool) (QueryOutput, error) {
+		return QueryMore(ctx, c, QueryMoreInput{NextRecordsURL: first.NextRecordsURL, MaxRecords: 300, Attributes: attributes, RecordFormat: RecordFormatObjects})
+	})
+}
