@@ -79,3 +79,40 @@ func TestRawArgumentsAsGetRawArguments(t *testing.T) {
 		}
 	}
 }
+
+// TestTasksMayHandle: the quick look finds every eligible tool's name and
+// task method as the map walk it replaces did, and passes other calls.
+func TestTasksMayHandle(t *testing.T) {
+	tasks := NewTasks()
+	NewServer(Options{Version: "test", Tools: allTools(t), Tasks: tasks})
+	if len(tasks.names) == 0 || len(tasks.names) != len(tasks.eligible) {
+		t.Fatalf("names %q for %d eligible tools", tasks.names, len(tasks.eligible))
+	}
+	before := func(msg []byte) bool {
+		if strings.Contains(string(msg), `"tasks/`) {
+			return true
+		}
+		for name := range tasks.eligible {
+			if strings.Contains(string(msg), name) {
+				return true
+			}
+		}
+		return false
+	}
+	msgs := []string{
+		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"salesforce_query","arguments":{"soql":"SELECT Id FROM Account"}}}`,
+		`{"jsonrpc":"2.0","id":1,"method":"tasks/get","params":{"taskId":"x"}}`, `{}`, ``,
+	}
+	for name := range tasks.eligible {
+		msgs = append(msgs, `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"`+name+`"}}`, name[:len(name)-1], "x"+name)
+	}
+	for _, m := range msgs {
+		if got, want := tasks.mayHandle([]byte(m)), before([]byte(m)); got != want {
+			t.Errorf("%s: mayHandle %v, want %v", m, got, want)
+		}
+	}
+	var none Tasks
+	if none.mayHandle([]byte(`{"name":"salesforce_bulk_query"}`)) || !none.mayHandle([]byte(`"tasks/get"`)) {
+		t.Error("a Tasks without eligible tools")
+	}
+}

@@ -64,7 +64,12 @@ type Tasks struct {
 	srv      *server.MCPServer
 	info     mcp.Implementation
 	eligible map[string]func(mcp.CallToolRequest) bool
-	now      func() time.Time
+	// names are eligible's keys, and namesPrefix their longest common
+	// prefix: mayHandle looks at every message, and one that lacks the
+	// prefix (a call of any other tool, usually) names none of them.
+	names       [][]byte
+	namesPrefix []byte
+	now         func() time.Time
 
 	mu       sync.Mutex
 	tasks    map[string]*extTask
@@ -108,6 +113,20 @@ func (t *Tasks) bind(s *server.MCPServer, version string, eligible map[string]fu
 		return
 	}
 	t.srv, t.info, t.eligible = s, mcp.Implementation{Name: "sfmcp", Version: version}, eligible
+	t.names, t.namesPrefix = nil, nil
+	for name := range eligible {
+		t.names = append(t.names, []byte(name))
+	}
+	if len(t.names) > 0 {
+		t.namesPrefix = t.names[0]
+		for _, n := range t.names[1:] {
+			i := 0
+			for i < len(n) && i < len(t.namesPrefix) && n[i] == t.namesPrefix[i] {
+				i++
+			}
+			t.namesPrefix = t.namesPrefix[:i]
+		}
+	}
 	// 2026-07-28 advertises extensions in server/discover's capabilities.
 	hooks.AddAfterDiscover(func(_ context.Context, _ any, _ *mcp.DiscoverRequest, res *mcp.DiscoverResult) {
 		if res == nil {
@@ -260,8 +279,11 @@ func (t *Tasks) mayHandle(msg []byte) bool {
 	if bytes.Contains(msg, []byte(`"tasks/`)) {
 		return true
 	}
-	for name := range t.eligible {
-		if bytes.Contains(msg, []byte(name)) {
+	if len(t.names) == 0 || !bytes.Contains(msg, t.namesPrefix) {
+		return false
+	}
+	for _, name := range t.names {
+		if bytes.Contains(msg, name) {
 			return true
 		}
 	}
