@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"testing"
@@ -64,7 +65,7 @@ func compareDecode[In any](t *testing.T, in string) {
 	var got, want In
 	gotErr := DecodeArgs(json.RawMessage(in), &got)
 	wantErr := error(nil)
-	if t := []byte(in); len(trimSpace(t)) > 0 && string(trimSpace(t)) != "null" {
+	if t := bytes.TrimSpace([]byte(in)); len(t) > 0 && string(t) != "null" {
 		wantErr = decodeArgsStream(json.RawMessage(in), &want)
 	}
 	if (gotErr == nil) != (wantErr == nil) || gotErr != nil && gotErr.Error() != wantErr.Error() {
@@ -80,16 +81,6 @@ func compareDecode[In any](t *testing.T, in string) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("%T: DecodeArgs gave %+v; Decoder %+v", got, got, want)
 	}
-}
-
-func trimSpace(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\n' || b[0] == '\r') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t' || b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
-		b = b[:len(b)-1]
-	}
-	return b
 }
 
 func errorAs(err error, target **InputError) bool {

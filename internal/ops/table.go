@@ -73,19 +73,43 @@ func (c Cell) Text() string {
 // AppendText appends c's Text to dst, without a string between for the
 // common values: a string without escapes, a number, a boolean, null.
 func (c Cell) AppendText(dst []byte) []byte {
-	v := bytes.TrimSpace(c)
-	switch {
-	case len(v) == 0, bytes.Equal(v, []byte("null")):
-		return dst
-	case v[0] == '"':
-		if len(v) >= 2 && bytes.IndexByte(v, '\\') < 0 && utf8.Valid(v) {
-			return append(dst, v[1:len(v)-1]...)
-		}
-	case v[0] == '{' || v[0] == '[':
-	default:
-		return append(dst, v...)
+	if t, ok := c.PlainText(); ok {
+		return append(dst, t...)
 	}
 	return append(dst, c.Text()...)
+}
+
+// PlainText is c's Text as c's own bytes, without a copy, for the common
+// values (a string without escapes, a number, a boolean, null); ok is false
+// for the others, which need decoding (Text, AppendText).
+func (c Cell) PlainText() (text []byte, ok bool) {
+	v := trimSpace(c)
+	switch {
+	case len(v) == 0, string(v) == "null":
+		return nil, true
+	case v[0] == '"':
+		if len(v) >= 2 && bytes.IndexByte(v, '\\') < 0 && utf8.Valid(v) {
+			return v[1 : len(v)-1], true
+		}
+		return nil, false
+	case v[0] == '{' || v[0] == '[':
+		return nil, false
+	}
+	return v, true
+}
+
+// trimSpace is bytes.TrimSpace without its rune decoding for the usual
+// value, which starts and ends with a byte that is ASCII and not a space
+// (and so begins and ends with a rune that is not a space).
+func trimSpace(v []byte) []byte {
+	if len(v) > 0 && notSpaceASCII(v[0]) && notSpaceASCII(v[len(v)-1]) {
+		return v
+	}
+	return bytes.TrimSpace(v)
+}
+
+func notSpaceASCII(c byte) bool {
+	return c < utf8.RuneSelf && c != ' ' && (c < '\t' || c > '\r')
 }
 
 // Tabular is a result that holds records, in either form.

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -127,6 +128,21 @@ func TestCellAppendText(t *testing.T) {
 		}
 		if got := string(Cell(c).AppendText([]byte("pre|"))); got != "pre|"+want {
 			t.Errorf("Cell(%q).AppendText(pre|) = %q; want %q", c, got, "pre|"+want)
+		}
+		// PlainText, where it answers, is Text without a copy.
+		if got, ok := Cell(c).PlainText(); ok && string(got) != want {
+			t.Errorf("Cell(%q).PlainText() = %q; Text() = %q", c, got, want)
+		}
+	}
+}
+
+// TestTrimSpace: trimSpace is bytes.TrimSpace, Unicode spaces and bytes
+// that are not UTF-8 included.
+func TestTrimSpace(t *testing.T) {
+	for _, v := range []string{"", " ", "a", " a ", "\ta\n", "\va\f", "\ra", "a\u00a0", "\u0085a", "\u00a0", "\u2028x\u3000",
+		"\xc2", "a\xc2", "\xa0a", "\xc2\xa0", "\x1fa\x1f", "a b", "\x7f", "é", "1.5", `"x"`, "null\u00a0"} {
+		if got, want := string(trimSpace([]byte(v))), string(bytes.TrimSpace([]byte(v))); got != want {
+			t.Errorf("trimSpace(%q) = %q; want %q", v, got, want)
 		}
 	}
 }
