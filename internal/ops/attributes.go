@@ -56,16 +56,20 @@ func (s *stripper) space() {
 	}
 }
 
-// str moves past the string that starts at s.i.
+// str moves past the string that starts at s.i. It jumps to the next
+// quote (IndexByte, not a loop a byte: record URLs are long strings) and
+// steps over escapes only in a string that has a backslash before it.
 func (s *stripper) str() {
 	s.i++ // the opening quote
-	for s.in[s.i] != '"' {
-		if s.in[s.i] == '\\' {
-			s.i++
+	for {
+		q := bytes.IndexByte(s.in[s.i:], '"')
+		if b := bytes.IndexByte(s.in[s.i:s.i+q], '\\'); b >= 0 {
+			s.i += b + 2 // the backslash and the byte it escapes
+			continue
 		}
-		s.i++
+		s.i += q + 1
+		return
 	}
-	s.i++
 }
 
 // value copies (or, without write, skips) the value at s.i.

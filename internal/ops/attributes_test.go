@@ -1,7 +1,10 @@
 package ops
 
 import (
+	"bytes"
 	"encoding/json"
+	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -26,4 +29,52 @@ func TestStripAttributes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzStripAttributes: for any valid JSON, StripAttributes gives valid JSON
+// that decodes to the input's value without its attributes members.
+func FuzzStripAttributes(f *testing.F) {
+	for _, s := range []string{`{"attributes":{"url":"/a\"b\\"},"Id":"x\\"}`, `[{"a\"ttributes":1,"attributes":2}]`,
+		`{"n":"\\\"attributes\\\"","attributes":"\\\"","x":{"attributes":null,"y":"\\\\"}}`, `"attributes"`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		// A name escaped into "attributes" (\u0073) is a name of its own
+		// to StripAttributes, which matches names as written.
+		if !json.Valid([]byte(in)) || strings.Contains(in, `\u`) {
+			return
+		}
+		out := StripAttributes(json.RawMessage(in))
+		got, err := decodeNumbers(out)
+		if err != nil {
+			t.Fatalf("%s -> %s: %v", in, out, err)
+		}
+		want, _ := decodeNumbers([]byte(in))
+		if !reflect.DeepEqual(got, dropAttributes(want)) {
+			t.Fatalf("%s -> %s", in, out)
+		}
+	})
+}
+
+// decodeNumbers decodes JSON with its numbers as written (1E700 too).
+func decodeNumbers(b []byte) (any, error) {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var v any
+	return v, d.Decode(&v)
+}
+
+func dropAttributes(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		delete(v, "attributes")
+		for k, e := range v {
+			v[k] = dropAttributes(e)
+		}
+	case []any:
+		for i, e := range v {
+			v[i] = dropAttributes(e)
+		}
+	}
+	return v
 }
