@@ -76,7 +76,63 @@ func (c Cell) AppendText(dst []byte) []byte {
 	if t, ok := c.PlainText(); ok {
 		return append(dst, t...)
 	}
+	if v := trimSpace(c); len(v) > 0 && v[0] == '"' {
+		if out, ok := appendUnescaped(dst, v); ok {
+			return out
+		}
+	}
 	return append(dst, c.Text()...)
+}
+
+// appendUnescaped appends the text of the JSON string q, quotes included,
+// as json.Unmarshal decodes it (FuzzAppendUnescaped compares them), when
+// its escapes are one letter (\" \\ \/ \b \f \n \r \t): a name with a
+// quote in it is decoded here without a string or Unmarshal's reflection.
+// It reports false, dst unchanged, for anything else (\u escapes, text
+// that is not UTF-8 or not a JSON string).
+func appendUnescaped(dst, q []byte) ([]byte, bool) {
+	if len(q) < 2 || q[0] != '"' || q[len(q)-1] != '"' || !utf8.Valid(q) {
+		return dst, false
+	}
+	start := len(dst)
+	in := q[1 : len(q)-1]
+	for {
+		i := bytes.IndexByte(in, '\\')
+		if i < 0 {
+			i = len(in)
+		}
+		for _, c := range in[:i] {
+			if c < 0x20 || c == '"' {
+				return dst[:start], false
+			}
+		}
+		dst = append(dst, in[:i]...)
+		if i == len(in) {
+			return dst, true
+		}
+		if i+1 == len(in) {
+			return dst[:start], false
+		}
+		var c byte
+		switch in[i+1] {
+		case '"', '\\', '/':
+			c = in[i+1]
+		case 'b':
+			c = '\b'
+		case 'f':
+			c = '\f'
+		case 'n':
+			c = '\n'
+		case 'r':
+			c = '\r'
+		case 't':
+			c = '\t'
+		default:
+			return dst[:start], false
+		}
+		dst = append(dst, c)
+		in = in[i+2:]
+	}
 }
 
 // PlainText is c's Text as c's own bytes, without a copy, for the common

@@ -146,3 +146,27 @@ func TestTrimSpace(t *testing.T) {
 		}
 	}
 }
+
+// FuzzAppendUnescaped: where appendUnescaped decodes a JSON string, it is
+// what json.Unmarshal decodes; where it declines, dst is as it was.
+func FuzzAppendUnescaped(f *testing.F) {
+	for _, s := range []string{`"a\"b"`, `"\\\/\b\f\n\r\t"`, `"\u0041"`, `"a\"`, `"\x"`, "\"\x01\"", `"a"b"`, `""`, `"`, "\"\xff\"", `"é\n"`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, q string) {
+		got, ok := appendUnescaped([]byte("pre|"), []byte(q))
+		if !ok {
+			if string(got) != "pre|" {
+				t.Fatalf("%q: declined, but dst is %q", q, got)
+			}
+			return
+		}
+		var want string
+		if err := json.Unmarshal([]byte(q), &want); err != nil {
+			t.Fatalf("%q: decoded as %q; Unmarshal: %v", q, got[4:], err)
+		}
+		if string(got) != "pre|"+want {
+			t.Fatalf("%q: %q; Unmarshal %q", q, got[4:], want)
+		}
+	})
+}
