@@ -323,7 +323,9 @@ func (f *FastCalls) serve(ctx context.Context, w http.ResponseWriter, hdr http.H
 	req.Params.RawArguments = c.args
 	res, _ := c.h.handle(ctx, req)
 	f.served.Add(1)
-	out := make([]byte, 0, 256)
+	// One allocation for the whole response: appendResult's own estimate
+	// of the result, and the envelope around it.
+	out := make([]byte, 0, len(`{"jsonrpc":"2.0","id":,"result":}`+"\n")+len(c.id)+resultRoom(res))
 	out = append(out, `{"jsonrpc":"2.0","id":`...)
 	out = append(out, c.id...)
 	out = append(out, `,"result":`...)
@@ -340,6 +342,22 @@ func (f *FastCalls) serve(ctx context.Context, w http.ResponseWriter, hdr http.H
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(out)
+}
+
+// resultRoom is the room appendResult wants for res, to write it without
+// growing: the text grows by its escapes (a CSV text's line ends and
+// quotes, some in a hundred). 256 for a result of another shape.
+func resultRoom(res *mcp.CallToolResult) int {
+	if res == nil || len(res.Content) != 1 {
+		return 256
+	}
+	tc, ok := res.Content[0].(mcp.TextContent)
+	if !ok {
+		return 256
+	}
+	structured, _ := res.StructuredContent.(json.RawMessage)
+	return len(`{"content":[{"type":"text","text":""}],"isError":true,"structuredContent":}`) +
+		len(tc.Text) + len(tc.Text)/16 + len(structured)
 }
 
 // appendResult appends res as CallToolResult.MarshalJSON encodes it (keys
@@ -360,10 +378,7 @@ func appendResult(out []byte, res *mcp.CallToolResult) ([]byte, bool) {
 			return out, false
 		}
 	}
-	// Room for all of it at once: the text grows by its escapes (a CSV
-	// text's line ends and quotes, some in a hundred).
-	out = slices.Grow(out, len(`{"content":[{"type":"text","text":""}],"isError":true,"structuredContent":}`)+
-		len(tc.Text)+len(tc.Text)/16+len(structured))
+	out = slices.Grow(out, resultRoom(res))
 	out = append(out, `{"content":[{"type":"text","text":`...)
 	if q, ok := appendJSONString(out, tc.Text); ok {
 		out = q
