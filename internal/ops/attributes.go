@@ -56,19 +56,25 @@ func (s *stripper) space() {
 	}
 }
 
-// str moves past the string that starts at s.i. It jumps to the next
-// quote (IndexByte, not a loop a byte: record URLs are long strings) and
-// steps over escapes only in a string that has a backslash before it.
+// str moves past the string that starts at s.i. It jumps from quote to
+// quote (IndexByte, not a loop a byte: record URLs and text fields are
+// long strings); a quote after an odd run of backslashes is escaped and
+// the string goes on. Each byte is looked at about once, however many
+// escapes the string has (searching again from each escape was quadratic
+// in a long text field's line breaks).
 func (s *stripper) str() {
-	s.i++ // the opening quote
+	start := s.i + 1 // after the opening quote
+	s.i = start
 	for {
-		q := bytes.IndexByte(s.in[s.i:], '"')
-		if b := bytes.IndexByte(s.in[s.i:s.i+q], '\\'); b >= 0 {
-			s.i += b + 2 // the backslash and the byte it escapes
-			continue
+		q := s.i + bytes.IndexByte(s.in[s.i:], '"')
+		backslashes := 0
+		for j := q - 1; j >= start && s.in[j] == '\\'; j-- {
+			backslashes++
 		}
-		s.i += q + 1
-		return
+		s.i = q + 1
+		if backslashes%2 == 0 {
+			return
+		}
 	}
 }
 

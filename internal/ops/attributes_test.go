@@ -21,6 +21,7 @@ func TestStripAttributes(t *testing.T) {
 			`{"N\"a":"x\\","L":[1,{"k":-2e3},[]]}`},
 		{"only attributes", `{"attributes":{"type":"A"}}`, `{}`},
 		{"an escaped name is another name", `{"attribute\u0073":1,"attributes":2}`, `{"attribute\u0073":1}`},
+		{"escaped quotes and backslash runs in one string", `{"attributes":1,"T":"a\"b\\\"c\\\\","U":"\\"}`, `{"T":"a\"b\\\"c\\\\","U":"\\"}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := string(StripAttributes(json.RawMessage(tc.in)))
@@ -77,4 +78,21 @@ func dropAttributes(v any) any {
 		}
 	}
 	return v
+}
+
+// BenchmarkStripAttributesLongText is one record with 128 KiB of text whose
+// line breaks are escapes (a Case description, an email body): the time a
+// byte must not grow with the string's escapes.
+//
+//	go test -run '^$' -bench BenchmarkStripAttributesLongText -benchmem ./internal/ops/
+func BenchmarkStripAttributesLongText(b *testing.B) {
+	line := strings.Repeat("x", 38) + `\n`
+	rec := json.RawMessage(`{"attributes":{"type":"Case","url":"/x"},"Id":"500","Description":"` +
+		strings.Repeat(line, 128<<10/len(line)) + `\"end\\"}`)
+	b.SetBytes(int64(len(rec)))
+	for b.Loop() {
+		if out := StripAttributes(rec); len(out) >= len(rec) {
+			b.Fatal("attributes not stripped")
+		}
+	}
 }
