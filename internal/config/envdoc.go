@@ -60,7 +60,7 @@ func Environment() []EnvVar {
 		one("SFMCP_RATE_LIMIT", "serve over HTTP: each user's requests per second, as --rate-limit."),
 		one("SFMCP_MAX_CONCURRENT", "serve over HTTP: each user's requests at once, as --max-concurrent."),
 		one("SFMCP_NET_HTTP", "serve over HTTP: 1 reads requests with Go's net/http server and calls Salesforce with its client (HTTP/2), instead of sfmcp's HTTP/1.1 server and client."),
-		one("GOGC", "serve over HTTP: the garbage collector's target (Go's own variable); unset, serve uses 400, less CPU a call for a few MB more memory, and 100 is Go's default."),
+		one("GOGC", "serve over HTTP: the garbage collector's target (Go's own variable); unset, serve paces it for a small live heap (up to 400, at most 32 MB more heap than Go's default 100): less CPU a call."),
 		// Files and programs.
 		one("SFMCP_CONFIG", "The config file (default $XDG_CONFIG_HOME/sfmcp/config.yaml)."),
 		one("SFMCP_EMULATOR_DATA", "The --emulator org's data file (default sfmcp/emulator.db under the user data directory)."),

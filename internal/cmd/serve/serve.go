@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/sfmcp/sfmcp/internal/cmdutil"
 	"github.com/sfmcp/sfmcp/internal/config"
+	"github.com/sfmcp/sfmcp/internal/gcpace"
 	"github.com/sfmcp/sfmcp/internal/h1"
 	"github.com/sfmcp/sfmcp/internal/iostreams"
 	"github.com/sfmcp/sfmcp/internal/mcpserver"
@@ -51,15 +51,17 @@ const (
 	// Salesforce. An escape hatch should h1 misbehave with some client.
 	envNetHTTP = "SFMCP_NET_HTTP"
 
-	// serveGCPercent is the HTTP server's GOGC when the environment sets
-	// none (issue 16). A call leaves ~10 kB of garbage and keeps almost
-	// nothing, so the live heap is a few MB and Go's default (GC when the
-	// heap has doubled) collects every few hundred calls: a fifth of a
-	// one-row call's CPU went to allocation and marking. At 400 the heap
-	// may grow to five times the live heap (peak RSS 33 → 44 MB at 8
-	// connections) and a call costs ~12% less CPU. GOGC=100 restores Go's
-	// default; GOMEMLIMIT still bounds the heap.
-	serveGCPercent = 400
+	// The HTTP server paces its garbage collector (internal/gcpace) when
+	// the environment sets no GOGC: a target that gives the heap at least
+	// gcHeadroom of room, between Go's default (100) and gcMaxPercent. A
+	// call leaves ~10 kB of garbage and keeps almost nothing, so with Go's
+	// default the few-MB live heap was collected every few hundred calls:
+	// a fifth of a one-row call's CPU went to allocation and marking
+	// (issue 16). A fixed GOGC=400 would also make a large live heap five
+	// times larger; paced, the heap has at most gcHeadroom more than with
+	// Go's default.
+	gcHeadroom   = 32 << 20
+	gcMaxPercent = 400
 )
 
 // DefaultPort is the HTTP port when neither --port nor PORT, FASTMCP_PORT or MCP_PORT is set.
@@ -136,8 +138,8 @@ SFMCP_ALLOWED_INSTANCE_HOSTS (host[:port], comma-separated). Browser origins
 allowed to call: SFMCP_CORS_ORIGINS. sfmcp reads and answers requests, and
 calls Salesforce, with its own synchronous HTTP/1.1 server and client;
 SFMCP_NET_HTTP=1 uses Go's net/http server and client (HTTP/2) instead. It
-runs with GOGC=400 (less CPU a call for a few MB more memory) unless the
-environment sets GOGC.
+paces its garbage collector for a small live heap (GOGC up to 400, at most
+32 MB more heap than Go's default) unless the environment sets GOGC.
 
 --read-only serves only tools that change nothing; --toolsets and --tools
 choose tools by group or by name. Without them, tools/list shows the query,
@@ -379,8 +381,8 @@ func listenAddr(opts *Options, cfg *config.Config) (string, error) {
 }
 
 func serveHTTP(ctx context.Context, opts *Options, cfg *config.Config, tools []mcpserver.Tool, tel *telemetry.Telemetry, log *slog.Logger) error {
-	if pct, ok := gcPercent(os.LookupEnv); ok {
-		debug.SetGCPercent(pct)
+	if _, set := os.LookupEnv("GOGC"); !set {
+		gcpace.Start(ctx, gcHeadroom, 100, gcMaxPercent)
 	}
 	mode, err := mcpserver.ParseAuthMode(cfg.String(config.KeyOAuthMode))
 	if err != nil {
@@ -502,15 +504,6 @@ func serveHTTP(ctx context.Context, opts *Options, cfg *config.Config, tools []m
 	log.Info("serving MCP over streamable HTTP", "url", "http://"+ln.Addr().String()+"/mcp", "auth", string(mode), "tools", len(tools))
 	return mcpserver.ServeHTTPWith(ctx, ln, h, mcpserver.ServeOptions{Grace: 10 * time.Second, Logger: log,
 		NetHTTP: os.Getenv(envNetHTTP) == "1"})
-}
-
-// gcPercent is the GOGC the HTTP server sets: serveGCPercent, unless the
-// environment chose one (ok false: the runtime has applied GOGC already).
-func gcPercent(lookup func(string) (string, bool)) (pct int, ok bool) {
-	if _, set := lookup("GOGC"); set {
-		return 0, false
-	}
-	return serveGCPercent, true
 }
 
 // serverHTTPClient is the HTTP server's client to Salesforce. Many callers

@@ -298,25 +298,3 @@ func TestServeStdioEmulator(t *testing.T) {
 		t.Errorf("stderr: %s", errOut.String())
 	}
 }
-
-func TestGCPercent(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		env    map[string]string
-		want   int
-		wantOK bool
-	}{
-		{"unset", nil, serveGCPercent, true},
-		{"GOGC chosen", map[string]string{"GOGC": "100"}, 0, false},
-		{"GOGC off", map[string]string{"GOGC": "off"}, 0, false},
-		{"set but empty is a choice too", map[string]string{"GOGC": ""}, 0, false},
-		{"only GOMEMLIMIT", map[string]string{"GOMEMLIMIT": "1GiB"}, serveGCPercent, true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, ok := gcPercent(func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok })
-			if got != tc.want || ok != tc.wantOK {
-				t.Errorf("gcPercent = %d, %v; want %d, %v", got, ok, tc.want, tc.wantOK)
-			}
-		})
-	}
-}
