@@ -37,13 +37,15 @@ func newCallers() *callers {
 	return &callers{calls: map[string][]*inflightCall{}, levels: newCallerLevels(maxCallerLevels)}
 }
 
-// wrap registers each POSTed message that may be a call under its caller
-// (after authentication, so ctx names the caller), and answers a
-// cancellation itself with 202 Accepted, as the transport answers every
-// notification.
+// wrap registers each POSTed message that may be a call under its caller,
+// and answers a cancellation itself with 202 Accepted, as the transport
+// answers every notification. It stands behind the auth middleware, whose
+// callCtx names the caller and holds the call's cancel; a request without
+// one passes through unregistered.
 func (cc *callers) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || r.Body == nil {
+		c, ok := r.Context().Value(callCtxKey{}).(*callCtx)
+		if !ok || r.Method != http.MethodPost || r.Body == nil {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -55,35 +57,22 @@ func (cc *callers) wrap(next http.Handler) http.Handler {
 			return
 		}
 		setBody(r, body)
-		owner := ownerOf(r.Context())
 		// Only a body holding "cancelled", or an escape that could spell
 		// it, can be a cancellation: every other call pays one scan.
 		if bytes.Contains(body, []byte("cancelled")) || bytes.Contains(body, []byte(`\u`)) {
 			if id, ok := cancellation(body); ok {
 				if id != nil {
-					cc.cancel(owner, id)
+					cc.cancel(c.owner, id)
 				}
 				w.WriteHeader(http.StatusAccepted)
 				return
 			}
 		}
-		if c, ok := r.Context().Value(callCtxKey{}).(*callCtx); ok {
-			// The auth middleware made the call's context and its cancel.
-			c.levels = cc.levels
-			call := &inflightCall{body: body, cancel: c.cancel}
-			cc.add(owner, call)
-			defer cc.remove(owner, call)
-			next.ServeHTTP(w, r)
-			return
-		}
-		ctx, cancel := context.WithCancel(context.WithValue(r.Context(), callerLevelsKey{}, cc.levels))
-		call := &inflightCall{body: body, cancel: cancel}
-		cc.add(owner, call)
-		defer func() {
-			cc.remove(owner, call)
-			cancel()
-		}()
-		next.ServeHTTP(w, r.WithContext(ctx))
+		c.levels = cc.levels
+		call := &inflightCall{body: body, cancel: c.cancel}
+		cc.add(c.owner, call)
+		defer cc.remove(c.owner, call)
+		next.ServeHTTP(w, r)
 	})
 }
 
