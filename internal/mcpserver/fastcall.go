@@ -16,6 +16,8 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/sfmcp/sfmcp/internal/jsonscan"
 )
 
 // FastCalls answers the commonest request of stateless HTTP, one tools/call
@@ -212,11 +214,11 @@ func (m *memberSpans) has(i int) bool { return m[i].end > 0 }
 // exactMembers is members with names (at most 4) matched exactly, each at
 // most once, and no others.
 func exactMembers(msg []byte, names ...string) (found memberSpans, ok bool) {
-	i := skipSpace(msg, 0)
+	i := jsonscan.SkipSpace(msg, 0)
 	if i >= len(msg) || msg[i] != '{' {
 		return found, false
 	}
-	i = skipSpace(msg, i+1)
+	i = jsonscan.SkipSpace(msg, i+1)
 	if i < len(msg) && msg[i] == '}' {
 		return found, len(bytes.TrimSpace(msg[i+1:])) == 0
 	}
@@ -224,7 +226,7 @@ func exactMembers(msg []byte, names ...string) (found memberSpans, ok bool) {
 		if i >= len(msg) || msg[i] != '"' {
 			return found, false
 		}
-		keyEnd := skipString(msg, i)
+		keyEnd := jsonscan.SkipString(msg, i)
 		if keyEnd < 0 {
 			return found, false
 		}
@@ -239,23 +241,23 @@ func exactMembers(msg []byte, names ...string) (found memberSpans, ok bool) {
 		if k < 0 || found.has(k) {
 			return found, false
 		}
-		i = skipSpace(msg, keyEnd)
+		i = jsonscan.SkipSpace(msg, keyEnd)
 		if i >= len(msg) || msg[i] != ':' {
 			return found, false
 		}
-		i = skipSpace(msg, i+1)
-		end := skipValue(msg, i)
+		i = jsonscan.SkipSpace(msg, i+1)
+		end := jsonscan.SkipValue(msg, i)
 		if end < 0 {
 			return found, false
 		}
 		found[k] = span{i, end}
-		i = skipSpace(msg, end)
+		i = jsonscan.SkipSpace(msg, end)
 		if i >= len(msg) {
 			return found, false
 		}
 		switch msg[i] {
 		case ',':
-			i = skipSpace(msg, i+1)
+			i = jsonscan.SkipSpace(msg, i+1)
 		case '}':
 			return found, len(bytes.TrimSpace(msg[i+1:])) == 0
 		default:
@@ -292,7 +294,7 @@ func floatSafe(v []byte) bool {
 	for i := 0; i < len(v); i++ {
 		switch c := v[i]; {
 		case c == '"':
-			end := skipString(v, i)
+			end := jsonscan.SkipString(v, i)
 			if end < 0 {
 				return false
 			}

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/sfmcp/sfmcp/internal/jsonscan"
 )
 
 // JSON-RPC says a response carries the id of its request; clients match the
@@ -50,11 +52,11 @@ type span struct{ start, end int }
 // request checks a message with json.Valid before changing it. It keeps no
 // map: it runs on every request.
 func members(msg []byte, names ...string) (found memberSpans, ok bool) {
-	i := skipSpace(msg, 0)
+	i := jsonscan.SkipSpace(msg, 0)
 	if i >= len(msg) || msg[i] != '{' {
 		return found, false
 	}
-	i = skipSpace(msg, i+1)
+	i = jsonscan.SkipSpace(msg, i+1)
 	if i < len(msg) && msg[i] == '}' {
 		return found, len(bytes.TrimSpace(msg[i+1:])) == 0
 	}
@@ -62,7 +64,7 @@ func members(msg []byte, names ...string) (found memberSpans, ok bool) {
 		if i >= len(msg) || msg[i] != '"' {
 			return memberSpans{}, false
 		}
-		keyEnd := skipString(msg, i)
+		keyEnd := jsonscan.SkipString(msg, i)
 		if keyEnd < 0 {
 			return memberSpans{}, false
 		}
@@ -74,12 +76,12 @@ func members(msg []byte, names ...string) (found memberSpans, ok bool) {
 			}
 			key = []byte(k)
 		}
-		i = skipSpace(msg, keyEnd)
+		i = jsonscan.SkipSpace(msg, keyEnd)
 		if i >= len(msg) || msg[i] != ':' {
 			return memberSpans{}, false
 		}
-		i = skipSpace(msg, i+1)
-		end := skipValue(msg, i)
+		i = jsonscan.SkipSpace(msg, i+1)
+		end := jsonscan.SkipValue(msg, i)
 		if end < 0 {
 			return memberSpans{}, false
 		}
@@ -88,78 +90,18 @@ func members(msg []byte, names ...string) (found memberSpans, ok bool) {
 				found[j] = span{i, end}
 			}
 		}
-		i = skipSpace(msg, end)
+		i = jsonscan.SkipSpace(msg, end)
 		if i >= len(msg) {
 			return memberSpans{}, false
 		}
 		switch msg[i] {
 		case ',':
-			i = skipSpace(msg, i+1)
+			i = jsonscan.SkipSpace(msg, i+1)
 		case '}':
 			return found, len(bytes.TrimSpace(msg[i+1:])) == 0
 		default:
 			return memberSpans{}, false
 		}
-	}
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipString returns the end of the JSON string that starts at b[i] (a
-// quote), or -1.
-func skipString(b []byte, i int) int {
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1
-		}
-	}
-	return -1
-}
-
-// skipValue returns the end of the JSON value that starts at b[i], or -1.
-func skipValue(b []byte, i int) int {
-	if i >= len(b) {
-		return -1
-	}
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for j := i; j < len(b); j++ {
-			switch b[j] {
-			case '"':
-				end := skipString(b, j)
-				if end < 0 {
-					return -1
-				}
-				j = end - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				if depth--; depth == 0 {
-					return j + 1
-				}
-			}
-		}
-		return -1
-	default: // a number, true, false or null
-		j := i
-		for j < len(b) && !strings.ContainsRune(",}] \t\r\n", rune(b[j])) {
-			j++
-		}
-		if j == i {
-			return -1
-		}
-		return j
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/sfmcp/sfmcp/internal/jsonscan"
 	"github.com/sfmcp/sfmcp/internal/ops"
 )
 
@@ -320,13 +321,13 @@ func namesExact(msg []byte) bool {
 // objectNamesExact checks the member names of the object obj against names
 // (see namesExact); sub is the value of its member named want, if any.
 func objectNamesExact(obj []byte, names []string, want string) (ok bool, sub []byte) {
-	i := skipSpace(obj, 0)
+	i := jsonscan.SkipSpace(obj, 0)
 	if i >= len(obj) || obj[i] != '{' {
 		return true, nil
 	}
 	var seen []string
-	for i = skipSpace(obj, i+1); i < len(obj) && obj[i] == '"'; {
-		end := skipString(obj, i)
+	for i = jsonscan.SkipSpace(obj, i+1); i < len(obj) && obj[i] == '"'; {
+		end := jsonscan.SkipString(obj, i)
 		if end < 0 {
 			return true, sub
 		}
@@ -342,19 +343,19 @@ func objectNamesExact(obj []byte, names []string, want string) (ok bool, sub []b
 				seen = append(seen, n)
 			}
 		}
-		if i = skipSpace(obj, end); i >= len(obj) || obj[i] != ':' {
+		if i = jsonscan.SkipSpace(obj, end); i >= len(obj) || obj[i] != ':' {
 			return true, sub
 		}
-		i = skipSpace(obj, i+1)
-		vend := skipValue(obj, i)
+		i = jsonscan.SkipSpace(obj, i+1)
+		vend := jsonscan.SkipValue(obj, i)
 		if vend < 0 {
 			return true, sub
 		}
 		if want != "" && key == want {
 			sub = obj[i:vend]
 		}
-		if i = skipSpace(obj, vend); i < len(obj) && obj[i] == ',' {
-			i = skipSpace(obj, i+1)
+		if i = jsonscan.SkipSpace(obj, vend); i < len(obj) && obj[i] == ',' {
+			i = jsonscan.SkipSpace(obj, i+1)
 		}
 	}
 	return true, sub

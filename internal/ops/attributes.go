@@ -3,6 +3,8 @@ package ops
 import (
 	"bytes"
 	"encoding/json"
+
+	"github.com/sfmcp/sfmcp/internal/jsonscan"
 )
 
 // StripAttributes returns a record without the "attributes" objects that
@@ -45,110 +47,58 @@ type stripper struct {
 	skip string
 }
 
-func (s *stripper) space() {
-	for s.i < len(s.in) {
-		switch s.in[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
-}
-
-// str moves past the string that starts at s.i. It jumps from quote to
-// quote (IndexByte, not a loop a byte: record URLs and text fields are
-// long strings); a quote after an odd run of backslashes is escaped and
-// the string goes on. Each byte is looked at about once, however many
-// escapes the string has (searching again from each escape was quadratic
-// in a long text field's line breaks).
-func (s *stripper) str() {
-	start := s.i + 1 // after the opening quote
-	s.i = start
-	for {
-		q := s.i + bytes.IndexByte(s.in[s.i:], '"')
-		backslashes := 0
-		for j := q - 1; j >= start && s.in[j] == '\\'; j-- {
-			backslashes++
-		}
-		s.i = q + 1
-		if backslashes%2 == 0 {
-			return
-		}
-	}
-}
-
-// value copies (or, without write, skips) the value at s.i.
+// value copies the value at s.i without its skip members or, without
+// write, skips it whole.
 func (s *stripper) value(write bool) {
-	s.space()
-	switch c := s.in[s.i]; c {
-	case '{', '[':
-		s.i++
+	s.i = jsonscan.SkipSpace(s.in, s.i)
+	c := s.in[s.i]
+	if !write || (c != '{' && c != '[') {
+		// A scalar copied byte for byte, or any value skipped.
+		start := s.i
+		s.i = jsonscan.SkipValue(s.in, s.i)
 		if write {
-			s.out = append(s.out, c)
+			s.out = append(s.out, s.in[start:s.i]...)
 		}
-		end := byte('}')
+		return
+	}
+	s.i++
+	s.out = append(s.out, c)
+	end := byte('}')
+	if c == '[' {
+		end = ']'
+	}
+	first := true
+	for {
+		s.i = jsonscan.SkipSpace(s.in, s.i)
+		if s.in[s.i] == end {
+			s.i++
+			break
+		}
+		if s.in[s.i] == ',' {
+			s.i = jsonscan.SkipSpace(s.in, s.i+1)
+		}
 		if c == '[' {
-			end = ']'
-		}
-		first := true
-		for {
-			s.space()
-			if s.in[s.i] == end {
-				s.i++
-				break
-			}
-			if s.in[s.i] == ',' {
-				s.i++
-				s.space()
-			}
-			if c == '[' {
-				if write && !first {
-					s.out = append(s.out, ',')
-				}
-				first = false
-				s.value(write)
-				continue
-			}
-			start := s.i
-			s.str()
-			name := s.in[start:s.i]
-			s.space()
-			s.i++ // ':'
-			if string(name) == s.skip {
-				s.value(false)
-				continue
-			}
-			if write {
-				if !first {
-					s.out = append(s.out, ',')
-				}
-				s.out = append(append(s.out, name...), ':')
+			if !first {
+				s.out = append(s.out, ',')
 			}
 			first = false
-			s.value(write)
+			s.value(true)
+			continue
 		}
-		if write {
-			s.out = append(s.out, end)
-		}
-	case '"':
 		start := s.i
-		s.str()
-		if write {
-			s.out = append(s.out, s.in[start:s.i]...)
+		s.i = jsonscan.SkipString(s.in, s.i)
+		name := s.in[start:s.i]
+		s.i = jsonscan.SkipSpace(s.in, s.i) + 1 // past ':'
+		if string(name) == s.skip {
+			s.value(false)
+			continue
 		}
-	default: // a number, true, false or null
-		start := s.i
-		for s.i < len(s.in) {
-			switch s.in[s.i] {
-			case ',', '}', ']', ' ', '\t', '\n', '\r':
-				goto done
-			}
-			s.i++
+		if !first {
+			s.out = append(s.out, ',')
 		}
-	done:
-		if write {
-			s.out = append(s.out, s.in[start:s.i]...)
-		}
+		s.out = append(append(s.out, name...), ':')
+		first = false
+		s.value(true)
 	}
+	s.out = append(s.out, end)
 }

@@ -1,9 +1,10 @@
 package salesforce
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
+
+	"github.com/sfmcp/sfmcp/internal/jsonscan"
 )
 
 // queryPage is what a query response decodes into: a QueryResult whose
@@ -45,84 +46,37 @@ func (a *rawArray) UnmarshalJSON(data []byte) error {
 
 // splitArray returns the elements of the JSON array text as subslices of
 // it, without the white space around them; ok is false if text is not an
-// array. It only finds where each element ends, at a comma or the closing
-// bracket outside any string and any nested array or object, so text must
-// be valid JSON; anything else it does not expect gives !ok, never a panic.
+// array. It only finds where each element ends (jsonscan), so text must be
+// valid JSON; anything else it does not expect gives !ok, never a panic.
 // Each element's capacity ends with it: an append to one record copies it
 // rather than write over the next.
 func splitArray(text []byte) (elems []json.RawMessage, ok bool) {
-	i := skipJSONSpace(text, 0)
+	i := jsonscan.SkipSpace(text, 0)
 	if i >= len(text) || text[i] != '[' {
 		return nil, false
 	}
-	i = skipJSONSpace(text, i+1)
+	i = jsonscan.SkipSpace(text, i+1)
 	if i < len(text) && text[i] == ']' {
-		return []json.RawMessage{}, skipJSONSpace(text, i+1) == len(text)
+		return []json.RawMessage{}, jsonscan.SkipSpace(text, i+1) == len(text)
 	}
 	elems = make([]json.RawMessage, 0, 8)
-	start, depth := i, 0
-	for i < len(text) {
-		switch text[i] {
-		case '"':
-			// The string ends at the next quote not escaped, one after an
-			// even run of backslashes.
-			for {
-				q := bytes.IndexByte(text[i+1:], '"')
-				if q < 0 {
-					return nil, false
-				}
-				i += 1 + q
-				bs := 0
-				for j := i - 1; j >= 0 && text[j] == '\\'; j-- {
-					bs++
-				}
-				if bs%2 == 0 {
-					break
-				}
-			}
-		case '[', '{':
-			depth++
-		case '}':
-			depth--
-		case ']':
-			if depth > 0 {
-				depth--
-				break
-			}
-			fallthrough
-		case ',':
-			if depth > 0 {
-				break
-			}
-			end := i
-			for end > start && isJSONSpace(text[end-1]) {
-				end--
-			}
-			if end == start {
-				return nil, false // an empty element: "[1,,2]"
-			}
-			elems = append(elems, json.RawMessage(text[start:end:end]))
-			if text[i] == ']' {
-				return elems, skipJSONSpace(text, i+1) == len(text)
-			}
-			start = skipJSONSpace(text, i+1)
-			i = start - 1
+	for {
+		end := jsonscan.SkipValue(text, i)
+		if end < 0 {
+			return nil, false
 		}
-		i++
+		elems = append(elems, json.RawMessage(text[i:end:end]))
+		i = jsonscan.SkipSpace(text, end)
+		if i >= len(text) {
+			return nil, false // no closing bracket
+		}
+		switch text[i] {
+		case ',':
+			i = jsonscan.SkipSpace(text, i+1)
+		case ']':
+			return elems, jsonscan.SkipSpace(text, i+1) == len(text)
+		default:
+			return nil, false
+		}
 	}
-	return nil, false // no closing bracket
-}
-
-// skipJSONSpace returns the index of the first byte at or after i that is
-// not JSON's insignificant white space.
-func skipJSONSpace(text []byte, i int) int {
-	for i < len(text) && isJSONSpace(text[i]) {
-		i++
-	}
-	return i
-}
-
-// isJSONSpace reports JSON's insignificant white space.
-func isJSONSpace(b byte) bool {
-	return b == ' ' || b == '\t' || b == '\n' || b == '\r'
 }
